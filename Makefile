@@ -1,0 +1,49 @@
+# dialtone — make help lists the targets.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/dialtone
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# Debian packages: what the build links against, and what the tests drive.
+DEBS_BUILD := gcc pkg-config libvpx-dev libopus-dev portaudio19-dev
+DEBS_TEST := dnsutils tmux pulseaudio coturn
+DEBS_BENCH := dnsperf
+
+.DEFAULT_GOAL := help
+.PHONY: help deps deps-bench build run test bench fuzz lint clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+deps: ## install the Debian packages the build and tests need (only the missing ones)
+	@./.ci/debs $(DEBS_BUILD) $(DEBS_TEST)
+	@command -v $(GO) >/dev/null || { echo "Go 1.26 is needed: https://go.dev/dl"; exit 1; }
+	@$(GO) mod download
+
+deps-bench: deps
+	@./.ci/debs $(DEBS_BENCH)
+
+build: deps ## build bin/dialtone
+	$(GO) build -o $(BIN) ./cmd/dialtone
+
+run: build ## run dialtone with an embedded local server (dial 600, the echo test)
+	./$(BIN)
+
+test: deps ## run the whole test suite (what CI runs)
+	$(GO) vet ./...
+	CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/dialtone
+	$(GO) test -count=1 -timeout 15m ./...
+
+bench: deps-bench build ## run the benchmarks and load tools; figures for the README table
+	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./...
+
+fuzz: deps ## run each fuzz target for FUZZTIME (default 20s)
+	@./.ci/fuzz $${FUZZTIME:-20s}
+
+lint: deps ## gofmt, go vet, and the layering test
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+	$(GO) test -count=1 -run TestLayering ./cmd/dialtone
+
+clean: ## remove build output
+	rm -rf bin
