@@ -1,0 +1,119 @@
+// Package wire is dialtone's signalling protocol: the messages a client and
+// the server exchange over one WebSocket, and the rules for checking them.
+// It is shared by the server and the client and imports only the standard
+// library. It carries no media; media is WebRTC (DTLS-SRTP over ICE) through
+// the server's relay, set up with the SDP and ICE messages below.
+//
+// # Transport
+//
+// A client opens a WebSocket to the server (ws://HOST:PORT/v1, or wss:// when
+// the server has TLS), offering the subprotocol "dialtone.v1". Every WebSocket
+// message is one UTF-8 text frame holding one JSON object, at most MaxMessage
+// bytes. Binary frames close the connection.
+//
+// # Messages
+//
+// Every message has "v" (protocol version, 1) and "type". A client request
+// may carry "seq", a number the client chooses; the server's reply to that
+// request carries it back as "re". Call-related messages carry "call", the
+// call ID the server assigned at dial. Unknown fields are ignored, so later
+// versions can add fields; an unknown type is an error.
+//
+// Client to server:
+//
+//	hello      number, key (base64 Ed25519 public key), [invite], [resume], [client]
+//	proof      sig (base64 Ed25519 signature of ProofMessage(number, nonce))
+//	dial       to (E.164 "+15551234567" or a service code "600")
+//	accept     call
+//	refuse     call
+//	cancel     call                 (caller, while it rings)
+//	hangup     call                 (either party, once accepted)
+//	sdp        call, sdp_type ("offer"|"answer"), sdp
+//	ice        call, candidate {candidate, sdpMid, sdpMLineIndex, usernameFragment}
+//	missed-ack id                   (missed calls up to and including id were shown)
+//	ping
+//	bye                             (leaving now: end my calls, no grace period)
+//
+// Server to client:
+//
+//	challenge   nonce (base64, 32 bytes), server (name)
+//	registered  number, session (resume token), services [{code, name}],
+//	            media ("relay"|"auto"), grace_s, ring_s, keepalive_s,
+//	            missed [{id, from, at, call}], [resumed, calls [{call, peer, state}]]
+//	ringing     call, peer, re      (caller: the callee is being alerted)
+//	incoming    call, from, waiting (callee: accept or refuse; waiting = you are in another call)
+//	accepted    call, peer, local_lease, remote_lease, relay {urls, username, credential, expires},
+//	            media, offerer       (both parties; offerer says who sends the SDP offer)
+//	refused     call                 (both parties)
+//	unavailable call, to, reason ("unknown"|"offline")
+//	busy        call, to             (the callee has no room for another call)
+//	no-answer   call                 (caller: ring timeout)
+//	cancelled   call, reason         (callee: the caller gave up or the ring timed out; caller: ack of cancel)
+//	hangup-ack  call                 (to the party that hung up)
+//	ended       call, reason         (the other party hung up, vanished, or the server ended the call)
+//	sdp, ice    as above, from the other party of a live call
+//	pong        re
+//	error       code, message, [re], [call]
+//
+// # Registration
+//
+// The client connects and sends hello with its number and public key. The
+// server answers with a challenge; the client signs ProofMessage(number,
+// nonce) with its private key and sends proof. If the number is not bound
+// yet, the server binds it to the key (policy "open") or, under policy
+// "invite", only when hello carried a valid one-time invite code for that
+// number. A bound number answers only to its key. Then the server sends
+// registered, which lists missed calls still to be shown; the client
+// acknowledges them with missed-ack once shown, and they are not sent again.
+//
+// A dropped connection does not end the client's calls at once: for grace_s
+// seconds the client may connect again and send hello with resume set to the
+// session token; after the proof the server answers registered with resumed
+// true and the calls it still holds, and delivers what it queued meanwhile.
+// After the grace period the calls end and the other parties get ended with
+// reason "peer-lost". A client that is quitting sends bye first.
+//
+// # Calls
+//
+// The caller sends dial. The server answers ringing (and the callee gets
+// incoming), unavailable, busy or an error. The callee answers with accept
+// or refuse. On accept the server leases an address for the callee and then
+// for the caller (reusing a lease a party already holds for another call)
+// and sends accepted to both, each with its own lease and the other's, and
+// credentials for the server's TURN relay. The offerer (the caller) then
+// sends an SDP offer, the other an answer; both trickle ICE candidates.
+// Either party ends the call with hangup; the server answers hangup-ack and
+// tells the other party ended (reason "hangup"), and both leases go back to
+// the pool. If nobody answers within ring_s seconds the caller gets no-answer
+// and the callee cancelled (reason "no-answer"). If two numbers dial each
+// other at once, the second dial accepts the first call.
+//
+// # Example
+//
+//	C→S {"v":1,"type":"hello","seq":1,"number":"+15551230001","key":"mC4w…"}
+//	S→C {"v":1,"type":"challenge","re":1,"nonce":"q0X…","server":"dialtone"}
+//	C→S {"v":1,"type":"proof","seq":2,"sig":"7n1…"}
+//	S→C {"v":1,"type":"registered","re":2,"number":"+15551230001","session":"Zk3…",
+//	     "services":[{"code":"600","name":"echo test"}],"media":"relay","grace_s":20,"ring_s":30,"keepalive_s":15}
+//	C→S {"v":1,"type":"dial","seq":3,"to":"+15551230002"}
+//	S→C {"v":1,"type":"ringing","re":3,"call":"c7q…","peer":"+15551230002"}
+//	        (callee) {"v":1,"type":"incoming","call":"c7q…","from":"+15551230001"}
+//	        (callee) {"v":1,"type":"accept","seq":9,"call":"c7q…"}
+//	S→C {"v":1,"type":"accepted","call":"c7q…","peer":"+15551230002","local_lease":"127.77.0.2:40000",
+//	     "remote_lease":"127.77.0.1:40000","relay":{"urls":["turn:127.0.0.1:7478?transport=udp"],
+//	     "username":"1764230000:c7q…:+15551230001","credential":"…","expires":"2026-11-27T07:00:00Z"},
+//	     "media":"relay","offerer":true}
+//	C→S {"v":1,"type":"sdp","call":"c7q…","sdp_type":"offer","sdp":"v=0…"}
+//	C→S {"v":1,"type":"ice","call":"c7q…","candidate":{"candidate":"candidate:1 1 udp …","sdpMid":"0","sdpMLineIndex":0}}
+//	C→S {"v":1,"type":"hangup","seq":4,"call":"c7q…"}
+//	S→C {"v":1,"type":"hangup-ack","re":4,"call":"c7q…"}
+//	        (callee) {"v":1,"type":"ended","call":"c7q…","reason":"hangup"}
+//
+// # Errors
+//
+// error carries a Code, a human message, and re/call when it concerns one
+// request or call. Codes: see the Code constants. A connection that sends
+// malformed JSON, a binary frame, a message over MaxMessage bytes, or too many
+// messages too fast is answered with an error and may be closed; nothing it
+// sends affects other users.
+package wire

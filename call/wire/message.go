@@ -1,0 +1,178 @@
+package wire
+
+import "time"
+
+// Version is the protocol version this package speaks.
+const Version = 1
+
+// Subprotocol is the WebSocket subprotocol name clients offer.
+const Subprotocol = "dialtone.v1"
+
+// Path is the URL path of the signalling endpoint.
+const Path = "/v1"
+
+// Bounds on untrusted input.
+const (
+	MaxMessage   = 64 << 10 // bytes in one WebSocket message
+	MaxSDP       = 32 << 10 // bytes of SDP
+	MaxCandidate = 1024     // bytes of one ICE candidate line
+	MaxNumber    = 16       // "+" and 15 digits
+	MaxToken     = 128      // call IDs, session tokens, invite codes, names
+	MaxMissed    = 100      // missed calls listed in one registered message
+)
+
+// Type names a message.
+type Type string
+
+// Client to server.
+const (
+	TypeHello     Type = "hello"
+	TypeProof     Type = "proof"
+	TypeDial      Type = "dial"
+	TypeAccept    Type = "accept"
+	TypeRefuse    Type = "refuse"
+	TypeCancel    Type = "cancel"
+	TypeHangup    Type = "hangup"
+	TypeSDP       Type = "sdp"
+	TypeICE       Type = "ice"
+	TypeMissedAck Type = "missed-ack"
+	TypePing      Type = "ping"
+	TypeBye       Type = "bye"
+)
+
+// Server to client.
+const (
+	TypeChallenge   Type = "challenge"
+	TypeRegistered  Type = "registered"
+	TypeRinging     Type = "ringing"
+	TypeIncoming    Type = "incoming"
+	TypeAccepted    Type = "accepted"
+	TypeRefused     Type = "refused"
+	TypeUnavailable Type = "unavailable"
+	TypeBusy        Type = "busy"
+	TypeNoAnswer    Type = "no-answer"
+	TypeCancelled   Type = "cancelled"
+	TypeHangupAck   Type = "hangup-ack"
+	TypeEnded       Type = "ended"
+	TypePong        Type = "pong"
+	TypeError       Type = "error"
+)
+
+// CallID identifies one call; the server assigns it at dial.
+type CallID string
+
+// Media path policies.
+const (
+	MediaRelay = "relay" // relay candidates only: clients never learn each other's addresses
+	MediaAuto  = "auto"  // ICE may go direct, the relay is the fallback
+)
+
+// Reasons carried by ended, cancelled and unavailable.
+const (
+	ReasonHangup     = "hangup"
+	ReasonRefused    = "refused"
+	ReasonCancelled  = "cancelled"
+	ReasonNoAnswer   = "no-answer"
+	ReasonPeerLost   = "peer-lost"
+	ReasonNoCapacity = "no-capacity"
+	ReasonShutdown   = "server-shutdown"
+	ReasonLeaseLost  = "lease-lost"
+	ReasonUnknown    = "unknown" // unavailable: no such number
+	ReasonOffline    = "offline" // unavailable: registered, not connected
+)
+
+// SDP types.
+const (
+	SDPOffer  = "offer"
+	SDPAnswer = "answer"
+)
+
+// Message is one signalling message. Which fields a type uses is listed in
+// the package documentation; the rest stay empty and are left out of JSON.
+type Message struct {
+	V    int    `json:"v"`
+	Type Type   `json:"type"`
+	Seq  uint64 `json:"seq,omitempty"`
+	Re   uint64 `json:"re,omitempty"`
+	Call CallID `json:"call,omitempty"`
+
+	// Registration.
+	Number  string `json:"number,omitempty"`
+	Key     []byte `json:"key,omitempty"`
+	Invite  string `json:"invite,omitempty"`
+	Resume  string `json:"resume,omitempty"`
+	Client  string `json:"client,omitempty"`
+	Nonce   []byte `json:"nonce,omitempty"`
+	Server  string `json:"server,omitempty"`
+	Sig     []byte `json:"sig,omitempty"`
+	Session string `json:"session,omitempty"`
+
+	Services   []Service  `json:"services,omitempty"`
+	GraceS     int        `json:"grace_s,omitempty"`
+	RingS      int        `json:"ring_s,omitempty"`
+	KeepaliveS int        `json:"keepalive_s,omitempty"`
+	Missed     []Missed   `json:"missed,omitempty"`
+	Resumed    bool       `json:"resumed,omitempty"`
+	Calls      []CallInfo `json:"calls,omitempty"`
+	ID         int64      `json:"id,omitempty"`
+
+	// Calls.
+	To          string `json:"to,omitempty"`
+	From        string `json:"from,omitempty"`
+	Peer        string `json:"peer,omitempty"`
+	Waiting     bool   `json:"waiting,omitempty"`
+	Reason      string `json:"reason,omitempty"`
+	LocalLease  string `json:"local_lease,omitempty"`
+	RemoteLease string `json:"remote_lease,omitempty"`
+	Relay       *Relay `json:"relay,omitempty"`
+	Media       string `json:"media,omitempty"`
+	Offerer     bool   `json:"offerer,omitempty"`
+
+	// Media negotiation.
+	SDPType   string     `json:"sdp_type,omitempty"`
+	SDP       string     `json:"sdp,omitempty"`
+	Candidate *Candidate `json:"candidate,omitempty"`
+
+	// Errors.
+	Code    Code   `json:"code,omitempty"`
+	Message string `json:"message,omitempty"`
+}
+
+// Service is a short code the server answers itself.
+type Service struct {
+	Code string `json:"code"`
+	Name string `json:"name"`
+}
+
+// Missed is a call the number did not take.
+type Missed struct {
+	ID   int64     `json:"id"`
+	From string    `json:"from"`
+	At   time.Time `json:"at"`
+	Call CallID    `json:"call,omitempty"`
+}
+
+// CallInfo describes a call the server still holds for a resumed session.
+type CallInfo struct {
+	Call        CallID `json:"call"`
+	Peer        string `json:"peer"`
+	State       string `json:"state"` // "ringing", "incoming" or "active"
+	LocalLease  string `json:"local_lease,omitempty"`
+	RemoteLease string `json:"remote_lease,omitempty"`
+}
+
+// Relay is what a party needs to use the server's TURN relay for one call.
+type Relay struct {
+	URLs       []string  `json:"urls"`
+	Username   string    `json:"username"`
+	Credential string    `json:"credential"`
+	Expires    time.Time `json:"expires"`
+}
+
+// Candidate is an ICE candidate as WebRTC's RTCIceCandidateInit has it.
+type Candidate struct {
+	Candidate        string  `json:"candidate"`
+	SDPMid           *string `json:"sdpMid,omitempty"`
+	SDPMLineIndex    *uint16 `json:"sdpMLineIndex,omitempty"`
+	UsernameFragment *string `json:"usernameFragment,omitempty"`
+}
