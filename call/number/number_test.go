@@ -24,8 +24,8 @@ func TestParse(t *testing.T) {
 		{"555 123 4567", "", "", true}, // no region, no +
 		{"", "US", "", true},
 		{"   ", "US", "", true},
-		{"+999 123 456", "", "", true},      // unknown country code
-		{"+1 555", "", "", true},            // too short
+		{"+999 123 456", "", "", true}, // unknown country code
+		{"+1 555", "", "", true},       // too short
 		{"+1 555 123 4567 ext. 12", "", "", true},
 		{"hello", "US", "", true},
 		{strings.Repeat("1", MaxInput+1), "US", "", true},
