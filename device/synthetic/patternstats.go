@@ -90,9 +90,12 @@ func (s *PatternStats) Add(seq uint32, captured, receivedAt time.Time) {
 	s.unique++
 }
 
-func (s *PatternStats) mark(n int64)          { i := uint64(n) % seqWindow; s.seen[i/64] |= 1 << (i % 64) }
-func (s *PatternStats) clear(n int64)         { i := uint64(n) % seqWindow; s.seen[i/64] &^= 1 << (i % 64) }
-func (s *PatternStats) isMarked(n int64) bool { i := uint64(n) % seqWindow; return s.seen[i/64]&(1<<(i%64)) != 0 }
+func (s *PatternStats) mark(n int64)  { i := uint64(n) % seqWindow; s.seen[i/64] |= 1 << (i % 64) }
+func (s *PatternStats) clear(n int64) { i := uint64(n) % seqWindow; s.seen[i/64] &^= 1 << (i % 64) }
+func (s *PatternStats) isMarked(n int64) bool {
+	i := uint64(n) % seqWindow
+	return s.seen[i/64]&(1<<(i%64)) != 0
+}
 
 func (s *PatternStats) addLatency(d time.Duration) {
 	ms := max(float64(d)/float64(time.Millisecond), 0)
