@@ -1,0 +1,80 @@
+// Package dnsserver is the number DNS: it answers telephone numbers with the
+// addresses leased to them, from the server's live lease table.
+//
+// It is authoritative for two zones and refuses everything else; it never
+// recurses and never forwards.
+//
+// # Names under the dialtone zone (default "dialtone.internal.")
+//
+// A number is one label of its digits, without "+", under the zone:
+// 15551234567.dialtone.internal. is +15551234567, and 600.dialtone.internal.
+// is the service code 600. A label of 2 to 6 digits is first looked up as a
+// service code and then as E.164; a label of 7 to 15 digits is E.164 only.
+//
+//   - A / AAAA: the leased addresses while a lease lives. The TTL is the
+//     lease's remaining life capped at Config.MaxTTL, in whole seconds rounded
+//     down, and at least 1 s: a cache never holds an address past its lease.
+//   - NXDOMAIN: numbers never registered, labels that are not 2–15 digits,
+//     and names more than one label below the zone.
+//   - NODATA (NOERROR, empty answer, SOA in authority): a registered number
+//     without a live lease, or asked for a type it has no records of (AAAA
+//     when only IPv4 is leased, TXT, ...).
+//   - The apex has SOA and NS; the NS target is ns.<zone>, which answers
+//     Config.NSAddrs (NODATA when none are configured).
+//
+// Negative answers carry a 1 s SOA minimum: a lease appears the moment a call
+// is accepted, and a peer that asked a second earlier must not cache "no
+// address" for longer than that.
+//
+// The default zone lives under .internal, which ICANN reserved for private
+// use (2024): it can never collide with a name in the public DNS.
+//
+// # ENUM under e164.arpa.
+//
+// A registered E.164 number has one NAPTR record (RFC 6116) at its reversed
+// digits, e.g. +15551234567 at 7.6.5.4.3.2.1.5.5.5.1.e164.arpa.:
+//
+//	order 100, preference 10, flags "u", service "E2U+x-dialtone",
+//	regexp "!^.*$!<URI>!", replacement "."
+//
+// The URI is Entry.URI, or when that is empty (or unusable inside the
+// regexp) the synthesised "dialtone:+15551234567". The dialtone URI form is
+// "dialtone:" and the E.164 number, like tel: and sip: URIs; a number homed
+// on another dialtone server (federation) is written
+// "dialtone:+15551234567@host[:port]". The Enumservice "x-dialtone" is
+// private: it is not registered with IANA, and the "x-" says so.
+//
+// Service codes have no ENUM names. Unknown numbers are NXDOMAIN, and so are
+// partial names (a prefix of a number such as 1.e164.arpa.): the lookup
+// interface cannot enumerate numbers, so the server cannot tell an empty
+// non-terminal from nothing. A resolver that applies RFC 8020 ("NXDOMAIN:
+// there really is nothing underneath") to a cached partial name would then
+// hide real numbers, so clients query this server directly rather than
+// through a caching resolver. e164.arpa. itself answers SOA and NS.
+//
+// # Protocol handling
+//
+//   - Clients whose source address is outside Config.Allow get REFUSED, as do
+//     names outside both zones, class other than IN, and zone transfers
+//     (AXFR, IXFR).
+//   - Opcodes other than QUERY get NOTIMP; zero or several questions get
+//     FORMERR; EDNS versions other than 0 get BADVERS.
+//   - ANY is answered minimally (RFC 8482) with one RRset that exists at the
+//     name: A (else AAAA) for a number, NAPTR for an ENUM name, SOA at an
+//     apex. It is never NOTIMP: a small true answer costs less than the
+//     retry a refusal provokes.
+//   - Names are matched case-insensitively; the question is echoed as asked.
+//   - EDNS(0) is echoed with a UDP size of 1232 (the DNS flag day 2020 value)
+//     and the DO bit copied (RFC 3225); nothing is signed.
+//   - UDP answers are limited to the client's EDNS size (512 without EDNS,
+//     never above 1232) and sent with TC set when records had to be dropped;
+//     TCP answers are limited only by the 64 KiB message size.
+//
+// Malformed packets are answered FORMERR by the underlying miekg/dns server
+// before the allow list is consulted; such a reply is never larger than the
+// packet that caused it, so it amplifies nothing.
+//
+// Counters for every reply, by rcode, are read with [Server.Stats]; exporting
+// them (Prometheus) is the caller's business, so this package does not
+// import a metrics library.
+package dnsserver

@@ -1,0 +1,197 @@
+package dnsserver
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// EDNS sizes. 1232 bytes fits in any IPv6 path without fragmentation (DNS
+// flag day 2020); it is both what we advertise and the most we send over UDP.
+const (
+	ednsSize   = 1232
+	minUDPSize = dns.MinMsgSize
+)
+
+// Log attribute keys.
+const (
+	keyRemote = "dns.remote"
+	keyQName  = "dns.qname"
+	keyQType  = "dns.qtype"
+	keyRcode  = "dns.rcode"
+	keyNumber = "number"
+)
+
+// Server answers DNS queries for numbers. It is safe for concurrent use;
+// ServeDNS may be called from any number of goroutines.
+type Server struct {
+	zone       string // canonical, e.g. "dialtone.internal."
+	dotZone    string // "." + zone, for suffix matching
+	nsName     string // ns.<zone>
+	hostmaster string
+	allow      []netip.Prefix
+	res        Resolver
+	log        *slog.Logger
+	maxTTL     uint32 // seconds
+	nsAddrs    []netip.Addr
+
+	stats counters
+}
+
+// New returns a Server for cfg.
+func New(cfg Config) (*Server, error) {
+	cfg, err := cfg.validate()
+	if err != nil {
+		return nil, fmt.Errorf("configuring number DNS: %w", err)
+	}
+	return &Server{
+		zone:       cfg.Zone,
+		dotZone:    "." + cfg.Zone,
+		nsName:     nsLabel + "." + cfg.Zone,
+		hostmaster: "hostmaster." + cfg.Zone,
+		allow:      cfg.Allow,
+		res:        cfg.Resolver,
+		log:        cfg.Logger,
+		maxTTL:     uint32(cfg.MaxTTL / time.Second),
+		nsAddrs:    cfg.NSAddrs,
+	}, nil
+}
+
+// Zone returns the zone the server answers numbers under, e.g.
+// "dialtone.internal.".
+func (s *Server) Zone() string { return s.zone }
+
+// ServeDNS answers one query. It checks the envelope (client, opcode,
+// question count, EDNS version, class) and hands the question to the
+// answer for its kind of name.
+func (s *Server) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
+	m := new(dns.Msg)
+	switch {
+	case !s.allowed(w.RemoteAddr()):
+		m.SetRcode(r, dns.RcodeRefused)
+	case r.Opcode != dns.OpcodeQuery:
+		m.SetRcode(r, dns.RcodeNotImplemented)
+	case len(r.Question) != 1:
+		m.SetRcode(r, dns.RcodeFormatError)
+	case r.IsEdns0() != nil && r.IsEdns0().Version() != 0:
+		m.SetRcode(r, dns.RcodeBadVers)
+	case r.Question[0].Qclass != dns.ClassINET:
+		m.SetRcode(r, dns.RcodeRefused)
+	case r.Question[0].Qtype == dns.TypeAXFR || r.Question[0].Qtype == dns.TypeIXFR:
+		m.SetRcode(r, dns.RcodeRefused)
+	default:
+		s.answer(m, r)
+	}
+	s.reply(w, r, m)
+}
+
+// answer fills m with the answer to r's single question.
+func (s *Server) answer(m, r *dns.Msg) {
+	m.SetReply(r)
+	q := r.Question[0]
+	name := s.parseName(q.Name)
+	if name.kind == nameOutside {
+		m.Rcode = dns.RcodeRefused
+		return
+	}
+	m.Authoritative = true
+	switch name.kind {
+	case nameApex, nameENUMApex:
+		s.answerApex(m, q)
+	case nameNS:
+		s.answerNS(m, q)
+	case nameNumber:
+		s.answerNumber(m, q, name.digits)
+	case nameENUM:
+		s.answerENUM(m, q, name.digits)
+	default:
+		s.nxdomain(m, q)
+	}
+}
+
+// reply finishes m for the transport and writes it: it echoes EDNS, limits
+// the size, counts the rcode.
+func (s *Server) reply(w dns.ResponseWriter, r, m *dns.Msg) {
+	limit := dns.MaxMsgSize
+	if opt := r.IsEdns0(); opt != nil {
+		m.SetEdns0(ednsSize, opt.Do())
+		if isUDP(w) {
+			limit = min(max(int(opt.UDPSize()), minUDPSize), ednsSize)
+		}
+	} else if isUDP(w) {
+		limit = minUDPSize
+	}
+	m.Truncate(limit)
+	if err := w.WriteMsg(m); err != nil {
+		s.stats.writeErrors.Add(1)
+		s.log.Debug("writing DNS reply", keyRemote, addrString(w.RemoteAddr()), "err", err)
+		return
+	}
+	s.stats.count(m)
+	if s.log.Enabled(context.Background(), slog.LevelDebug) {
+		s.logReply(w, r, m)
+	}
+}
+
+func (s *Server) logReply(w dns.ResponseWriter, r, m *dns.Msg) {
+	attrs := []any{keyRemote, addrString(w.RemoteAddr()), keyRcode, rcodeName(m.Rcode)}
+	if len(r.Question) > 0 {
+		attrs = append(attrs, keyQName, r.Question[0].Name, keyQType, dns.Type(r.Question[0].Qtype).String())
+	}
+	s.log.Debug("DNS query", attrs...)
+}
+
+// allowed reports whether a client at addr may have answers.
+func (s *Server) allowed(addr net.Addr) bool {
+	ip, ok := netipAddr(addr)
+	if !ok {
+		return false
+	}
+	for _, p := range s.allow {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// netipAddr extracts the IP of a client address, IPv4-mapped IPv6 unmapped
+// so that a dual-stack socket's clients match IPv4 prefixes.
+func netipAddr(addr net.Addr) (netip.Addr, bool) {
+	var ip netip.Addr
+	switch a := addr.(type) {
+	case *net.UDPAddr:
+		ip = a.AddrPort().Addr()
+	case *net.TCPAddr:
+		ip = a.AddrPort().Addr()
+	case nil:
+		return ip, false
+	default:
+		ap, err := netip.ParseAddrPort(a.String())
+		if err != nil {
+			return ip, false
+		}
+		ip = ap.Addr()
+	}
+	ip = ip.Unmap()
+	return ip, ip.IsValid()
+}
+
+// isUDP reports whether w answers over a datagram transport. Unknown
+// transports are treated as UDP, the one with a size limit.
+func isUDP(w dns.ResponseWriter) bool {
+	_, tcp := w.LocalAddr().(*net.TCPAddr)
+	return !tcp
+}
+
+func addrString(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	return a.String()
+}
