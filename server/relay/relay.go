@@ -1,0 +1,316 @@
+package relay
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/turn/v5"
+)
+
+// Calls is what the relay asks the server about live calls. It is
+// implemented by the server and must be safe for concurrent use; the relay
+// calls it on allocation, on permission and, at most a few times a second
+// per allocation, from the packet path. The relay never holds its own locks
+// while calling it, so Calls may call back into the Relay.
+type Calls interface {
+	// Lease returns the number's leased address (IP and port) while it holds one.
+	Lease(number string) (netip.AddrPort, bool)
+	// Peers returns the leased addresses the number may exchange media with
+	// now: the leases of the other parties of its live calls.
+	Peers(number string) []netip.AddrPort
+	// Live reports whether callID is a live call with number as a party.
+	Live(callID, number string) bool
+}
+
+// Config configures a Relay. The zero value is valid except for Calls.
+type Config struct {
+	// Realm is the TURN realm. Default "dialtone".
+	Realm string
+	// Secret keys the credential HMAC. Default: 32 random bytes, so
+	// credentials do not survive a restart. Set it to share credentials
+	// between processes (or with coturn's static-auth-secret in benchmarks).
+	Secret []byte
+	// CredentialTTL is how long Credentials stay good for new allocations.
+	// Default 10 minutes.
+	CredentialTTL time.Duration
+	// Calls answers for leases and live calls. Required.
+	Calls Calls
+	// Logger receives the relay's logs and pion/turn's. Default: discard.
+	Logger *slog.Logger
+	// PublicIP is advertised in Credentials.URLs when the relay listens on
+	// an unspecified address (0.0.0.0 or ::). Without it such a relay
+	// advertises loopback.
+	PublicIP netip.Addr
+	// URLs, when set, replace the TURN URLs derived from the listeners,
+	// e.g. "turn:relay.example.net:3478?transport=udp".
+	URLs []string
+	// MaxAllocations bounds the allocations one number holds for one call.
+	// ICE needs one per TURN URL it uses; an ICE restart briefly needs a
+	// second. Default 2.
+	MaxAllocations int
+	// AllocationLifetime caps the lifetime a client may request (pion/turn
+	// default 10 minutes). Clients refresh well before it ends.
+	AllocationLifetime time.Duration
+	// Now is the clock for credential expiry. Default time.Now.
+	Now func() time.Time
+}
+
+func (c *Config) validate() error {
+	if c.Calls == nil {
+		return ErrNoCalls
+	}
+	if c.Realm == "" {
+		c.Realm = "dialtone"
+	}
+	if len(c.Secret) == 0 {
+		c.Secret = make([]byte, 32)
+		if _, err := rand.Read(c.Secret); err != nil {
+			return fmt.Errorf("generating relay secret: %w", err)
+		}
+	}
+	if c.CredentialTTL <= 0 {
+		c.CredentialTTL = 10 * time.Minute
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.MaxAllocations <= 0 {
+		c.MaxAllocations = 2
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return nil
+}
+
+// Log attribute keys.
+const (
+	keyNumber = "number"
+	keyCallID = "call.id"
+	keyLease  = "lease.addr"
+	keyRelay  = "relay.addr"
+	keyClient = "client.addr"
+)
+
+// Relay is the embedded TURN server. Create it with New, run it with Serve.
+type Relay struct {
+	cfg   Config
+	log   *slog.Logger
+	stats *stats
+
+	// gen changes whenever calls end, leases go or allocations come and go,
+	// so that cached peer sets are fetched again.
+	gen     atomic.Uint64
+	serving atomic.Bool
+	urls    atomic.Pointer[[]string]
+	own     atomic.Pointer[[]netip.AddrPort] // the relay's listening addresses
+
+	mu       sync.Mutex
+	closed   bool
+	conns    map[*leaseConn]struct{}
+	byBound  map[netip.AddrPort]*leaseConn // relay address → allocation socket
+	byClient map[string]*leaseConn         // transport|client address → allocation socket
+}
+
+// New returns a Relay for cfg.
+func New(cfg Config) (*Relay, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	r := &Relay{
+		cfg:      cfg,
+		log:      cfg.Logger,
+		stats:    newStats(),
+		conns:    map[*leaseConn]struct{}{},
+		byBound:  map[netip.AddrPort]*leaseConn{},
+		byClient: map[string]*leaseConn{},
+	}
+	urls := append([]string(nil), cfg.URLs...)
+	r.urls.Store(&urls)
+	r.own.Store(&[]netip.AddrPort{})
+	return r, nil
+}
+
+func (r *Relay) now() time.Time { return r.cfg.Now() }
+
+// URLs returns the TURN URLs clients use: Config.URLs, or those derived
+// from the listeners once Serve has started.
+func (r *Relay) URLs() []string { return append([]string(nil), *r.urls.Load()...) }
+
+// Serve runs the TURN server on pc (UDP) and on any stream listeners (TURN
+// over TCP; the relayed transport is always UDP) until ctx ends. It then
+// closes pc, the listeners and every allocation, and returns nil. Serve may
+// be called once.
+func (r *Relay) Serve(ctx context.Context, pc net.PacketConn, lns ...net.Listener) error {
+	if !r.serving.CompareAndSwap(false, true) {
+		return ErrServing
+	}
+	r.setListeners(pc, lns)
+	gen := generator{r}
+	sc := turn.ServerConfig{
+		Realm:              r.cfg.Realm,
+		AuthHandler:        r.authenticate,
+		LoggerFactory:      slogFactory{r.log},
+		AllocationLifetime: r.cfg.AllocationLifetime,
+		EventHandler: turn.EventHandler{
+			OnAuth:              r.onAuth,
+			OnAllocationCreated: r.onAllocationCreated,
+			OnAllocationDeleted: r.onAllocationDeleted,
+		},
+		PacketConnConfigs: []turn.PacketConnConfig{{
+			PacketConn: pc, RelayAddressGenerator: gen, PermissionHandler: r.permit("UDP"),
+		}},
+	}
+	for _, ln := range lns {
+		sc.ListenerConfigs = append(sc.ListenerConfigs, turn.ListenerConfig{
+			Listener: ln, RelayAddressGenerator: gen, PermissionHandler: r.permit("TCP"),
+		})
+	}
+	srv, err := turn.NewServer(sc)
+	if err != nil {
+		return fmt.Errorf("starting TURN server: %w", err)
+	}
+	r.log.Info("relay serving", "urls", r.URLs())
+	<-ctx.Done()
+
+	r.mu.Lock()
+	r.closed = true
+	r.mu.Unlock()
+	if err := srv.Close(); err != nil {
+		r.log.Warn("closing TURN server", "err", err)
+	}
+	r.closeWhere(func(*leaseConn) bool { return true })
+	return nil
+}
+
+func (r *Relay) setListeners(pc net.PacketConn, lns []net.Listener) {
+	var own []netip.AddrPort
+	var urls []string
+	add := func(a net.Addr, transport string) {
+		ap, err := netip.ParseAddrPort(a.String())
+		if err != nil {
+			return
+		}
+		ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+		own = append(own, ap)
+		ip := ap.Addr()
+		if ip.IsUnspecified() {
+			switch {
+			case r.cfg.PublicIP.IsValid():
+				ip = r.cfg.PublicIP
+			case ip.Is4():
+				ip = netip.AddrFrom4([4]byte{127, 0, 0, 1})
+			default:
+				ip = netip.IPv6Loopback()
+			}
+		}
+		urls = append(urls, fmt.Sprintf("turn:%s?transport=%s", netip.AddrPortFrom(ip, ap.Port()), transport))
+	}
+	add(pc.LocalAddr(), "udp")
+	for _, ln := range lns {
+		add(ln.Addr(), "tcp")
+	}
+	r.own.Store(&own)
+	if len(r.cfg.URLs) == 0 {
+		r.urls.Store(&urls)
+	}
+}
+
+// EndCall closes the allocations made for callID. The server makes the call
+// not live (Calls.Live false) before calling it, so that no allocation for
+// the call can be made afterwards.
+func (r *Relay) EndCall(callID string) {
+	n := r.closeWhere(func(c *leaseConn) bool { return c.callID == callID })
+	r.log.Debug("relay call ended", keyCallID, callID, "allocations", n)
+}
+
+// Release closes every allocation of number and forgets its lease's
+// counters (they stay in Stats' totals). The server calls it when the
+// number's lease goes, after Calls.Lease stops returning it.
+func (r *Relay) Release(number string) {
+	var leases []netip.AddrPort
+	r.mu.Lock()
+	for c := range r.conns {
+		if c.number == number {
+			leases = append(leases, c.lease)
+		}
+	}
+	r.mu.Unlock()
+	n := r.closeWhere(func(c *leaseConn) bool { return c.number == number })
+	if l, ok := r.cfg.Calls.Lease(number); ok {
+		leases = append(leases, l)
+	}
+	for _, l := range leases {
+		r.stats.forget(l)
+	}
+	r.log.Debug("relay lease released", keyNumber, number, "allocations", n)
+}
+
+// closeWhere closes the allocation sockets that match; pion/turn then
+// deletes their allocations, because reading the socket fails.
+func (r *Relay) closeWhere(match func(*leaseConn) bool) int {
+	r.mu.Lock()
+	var doomed []*leaseConn
+	for c := range r.conns {
+		if match(c) {
+			doomed = append(doomed, c)
+		}
+	}
+	r.mu.Unlock()
+	r.gen.Add(1)
+	for _, c := range doomed {
+		_ = c.Close()
+	}
+	return len(doomed)
+}
+
+func (r *Relay) allocationCount() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.conns)
+}
+
+func (r *Relay) onAuth(src, _ net.Addr, _, username, _, method string, ok bool) {
+	if !ok {
+		r.stats.refuse(ReasonCredentialIntegrity)
+		r.log.Debug("relay auth refused", keyClient, src.String(), "username", username, "method", method)
+	}
+}
+
+func clientKey(proto string, src net.Addr) string { return proto + "|" + src.String() }
+
+func (r *Relay) onAllocationCreated(src, _ net.Addr, proto, _, _ string, relayAddr net.Addr, _ int) {
+	ap, err := netip.ParseAddrPort(relayAddr.String())
+	if err != nil {
+		return
+	}
+	key := clientKey(proto, src)
+	r.mu.Lock()
+	c := r.byBound[netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())]
+	if c != nil {
+		c.client = key
+		r.byClient[key] = c
+	}
+	r.mu.Unlock()
+	if c != nil {
+		r.log.Info("relay allocation", keyNumber, c.number, keyCallID, c.callID,
+			keyLease, c.lease.String(), keyRelay, c.bound.String(), keyClient, src.String())
+	}
+}
+
+func (r *Relay) onAllocationDeleted(src, _ net.Addr, proto, _, _ string) {
+	key := clientKey(proto, src)
+	r.mu.Lock()
+	if c := r.byClient[key]; c != nil {
+		delete(r.byClient, key)
+		c.client = ""
+	}
+	r.mu.Unlock()
+}
