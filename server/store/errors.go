@@ -1,0 +1,39 @@
+package store
+
+import (
+	"errors"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+var (
+	// ErrNotFound is returned when the subscriber, call or callee asked for
+	// does not exist.
+	ErrNotFound = errors.New("store: not found")
+	// ErrExists is returned when a number is bound already or a call ID is
+	// taken.
+	ErrExists = errors.New("store: already exists")
+	// ErrInviteInvalid is returned by RedeemInvite for a code that is
+	// malformed, unknown, for another number, used or expired. It is one error
+	// for all of them so that a caller learns nothing from guessing.
+	ErrInviteInvalid = errors.New("store: invite invalid")
+)
+
+// sqliteCode returns the extended SQLite result code of err, or 0.
+func sqliteCode(err error) int {
+	var e *sqlite.Error
+	if errors.As(err, &e) {
+		return e.Code()
+	}
+	return 0
+}
+
+func isUniqueViolation(err error) bool {
+	c := sqliteCode(err)
+	return c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY || c == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+}
+
+func isForeignKeyViolation(err error) bool {
+	return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+}

@@ -1,0 +1,101 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// MaxMissed is how many missed calls are kept for one number; adding more
+// drops the oldest, so a caller dialling an offline number in a loop cannot
+// grow the database without bound.
+const MaxMissed = 100
+
+// MissedCall is a call the callee did not take: they were offline, or it rang
+// out or was cancelled. It waits until the callee registers and acknowledges
+// it.
+type MissedCall struct {
+	ID     int64 // assigned by AddMissed; increases, never reused
+	To     string
+	From   string
+	At     time.Time // zero means the store's clock
+	CallID string
+}
+
+// AddMissed records a missed call for m.To and returns its ID. It returns
+// ErrNotFound if m.To is not a subscriber: nobody could collect it.
+func (s *Store) AddMissed(ctx context.Context, m MissedCall) (int64, error) {
+	if m.To == "" {
+		return 0, errors.New("adding missed call: no callee")
+	}
+	if m.At.IsZero() {
+		m.At = s.now()
+	}
+	var id int64
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx,
+			`INSERT INTO missed_calls (to_number, from_number, at, call_id) VALUES (?, ?, ?, ?)`,
+			m.To, m.From, toDB(m.At), m.CallID)
+		if isForeignKeyViolation(err) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx,
+			`DELETE FROM missed_calls WHERE to_number = ? AND id <= (
+				SELECT id FROM missed_calls WHERE to_number = ?
+				ORDER BY id DESC LIMIT 1 OFFSET ?)`,
+			m.To, m.To, MaxMissed)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("adding missed call for %s: %w", m.To, err)
+	}
+	return id, nil
+}
+
+// PendingMissed returns the missed calls waiting for number, oldest first; at
+// most the newest MaxMissed.
+func (s *Store) PendingMissed(ctx context.Context, number string) ([]MissedCall, error) {
+	rows, err := s.r.QueryContext(ctx,
+		`SELECT id, to_number, from_number, at, call_id FROM (
+			SELECT * FROM missed_calls WHERE to_number = ? ORDER BY id DESC LIMIT ?
+		) ORDER BY id`, number, MaxMissed)
+	if err != nil {
+		return nil, fmt.Errorf("listing missed calls for %s: %w", number, err)
+	}
+	defer rows.Close()
+	var ms []MissedCall
+	for rows.Next() {
+		var (
+			m  MissedCall
+			at int64
+		)
+		if err := rows.Scan(&m.ID, &m.To, &m.From, &at, &m.CallID); err != nil {
+			return nil, fmt.Errorf("listing missed calls for %s: %w", number, err)
+		}
+		m.At = fromDB(at)
+		ms = append(ms, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing missed calls for %s: %w", number, err)
+	}
+	return ms, nil
+}
+
+// AckMissed removes number's missed calls with IDs up to and including
+// upToID, once the callee has them. Other numbers' records are untouched.
+func (s *Store) AckMissed(ctx context.Context, number string, upToID int64) error {
+	_, err := s.w.ExecContext(ctx,
+		`DELETE FROM missed_calls WHERE to_number = ? AND id <= ?`, number, upToID)
+	if err != nil {
+		return fmt.Errorf("acknowledging missed calls for %s: %w", number, err)
+	}
+	return nil
+}

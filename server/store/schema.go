@@ -1,0 +1,86 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations are applied in order; the database's user_version is the number
+// applied so far. Append only: never edit a released entry, add a new one, so
+// that every existing file can be brought forward.
+var migrations = []string{
+	// 1: subscribers, invites, missed calls, call detail records.
+	`
+CREATE TABLE subscribers (
+	number        TEXT PRIMARY KEY,
+	key           BLOB NOT NULL,
+	registered_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE invites (
+	code_hash  BLOB PRIMARY KEY,
+	number     TEXT NOT NULL,
+	created_at INTEGER NOT NULL,
+	expires_at INTEGER NOT NULL,
+	used_at    INTEGER
+) STRICT;
+
+CREATE TABLE missed_calls (
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	to_number   TEXT NOT NULL REFERENCES subscribers(number) ON DELETE CASCADE,
+	from_number TEXT NOT NULL,
+	at          INTEGER NOT NULL,
+	call_id     TEXT NOT NULL
+) STRICT;
+CREATE INDEX missed_calls_to ON missed_calls(to_number, id);
+
+CREATE TABLE calls (
+	call_id      TEXT PRIMARY KEY,
+	caller       TEXT NOT NULL,
+	callee       TEXT NOT NULL,
+	start_at     INTEGER NOT NULL,
+	answer_at    INTEGER,
+	end_at       INTEGER,
+	reason       TEXT NOT NULL,
+	caller_lease TEXT NOT NULL,
+	callee_lease TEXT NOT NULL
+) STRICT;
+CREATE INDEX calls_start ON calls(start_at);
+CREATE INDEX calls_open ON calls(start_at) WHERE end_at IS NULL;
+`,
+}
+
+// migrate brings the schema up to date. It runs in one immediate transaction,
+// so two processes opening a new directory at once apply each step once.
+func migrate(ctx context.Context, db *sql.DB) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("beginning migration: %w", err)
+	}
+	defer tx.Rollback()
+
+	var version int
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return fmt.Errorf("reading schema version: %w", err)
+	}
+	if version > len(migrations) {
+		return fmt.Errorf("schema version %d is newer than this binary knows (%d)", version, len(migrations))
+	}
+	if version == len(migrations) {
+		return nil
+	}
+	for i := version; i < len(migrations); i++ {
+		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+			return fmt.Errorf("applying migration %d: %w", i+1, err)
+		}
+	}
+	// PRAGMA takes no bound parameters; the value is an int we computed.
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(migrations))); err != nil {
+		return fmt.Errorf("setting schema version: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("committing migration: %w", err)
+	}
+	return nil
+}

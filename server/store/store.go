@@ -1,0 +1,192 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// FileName is the name of the database file inside the data directory.
+const FileName = "dialtone.db"
+
+// Store is the server's persistent state. It is safe for concurrent use.
+type Store struct {
+	// w holds the one connection that writes. In-process writers queue for
+	// it in database/sql instead of spinning in SQLite's busy handler; the
+	// busy timeout is left to settle contention with other processes.
+	w *sql.DB
+	// r holds read-only connections; in WAL mode they read a committed
+	// snapshot without waiting for the writer.
+	r *sql.DB
+
+	now  func() time.Time
+	rand io.Reader
+}
+
+// Option changes a default of Open.
+type Option func(*config)
+
+type config struct {
+	// now is the clock for invite expiry and for times left zero by the
+	// caller. Default time.Now.
+	now func() time.Time
+	// rand is the source of invite codes. Default crypto/rand.Reader.
+	rand io.Reader
+	// busyTimeout is how long a write waits for another process's write
+	// lock. Default 5s.
+	busyTimeout time.Duration
+	// readers caps the read-only connections. Default 4.
+	readers int
+}
+
+// WithClock sets the clock used for invite expiry and default timestamps.
+func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
+
+// WithRand sets the source of randomness for invite codes.
+func WithRand(r io.Reader) Option { return func(c *config) { c.rand = r } }
+
+// WithBusyTimeout sets how long a write waits for another process to release
+// the database.
+func WithBusyTimeout(d time.Duration) Option { return func(c *config) { c.busyTimeout = d } }
+
+func (c *config) validate() error {
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.rand == nil {
+		c.rand = rand.Reader
+	}
+	if c.busyTimeout == 0 {
+		c.busyTimeout = 5 * time.Second
+	}
+	if c.busyTimeout < 0 {
+		return fmt.Errorf("busy timeout %v is negative", c.busyTimeout)
+	}
+	if c.readers == 0 {
+		c.readers = 4
+	}
+	return nil
+}
+
+// Open opens the store in dir, creating dir (mode 0700) and the database file
+// if they are missing and bringing the schema up to date.
+func Open(ctx context.Context, dir string, opts ...Option) (*Store, error) {
+	var c config
+	for _, o := range opts {
+		o(&c)
+	}
+	if err := c.validate(); err != nil {
+		return nil, fmt.Errorf("opening store: %w", err)
+	}
+	if dir == "" {
+		return nil, errors.New("opening store: no data directory")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating data directory: %w", err)
+	}
+	path, err := filepath.Abs(filepath.Join(dir, FileName))
+	if err != nil {
+		return nil, fmt.Errorf("opening store: %w", err)
+	}
+
+	w, err := openDB(ctx, dsn(path, c.busyTimeout, false), 1)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	if err := migrate(ctx, w); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("migrating %s: %w", path, err)
+	}
+	r, err := openDB(ctx, dsn(path, c.busyTimeout, true), c.readers)
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("opening %s for reading: %w", path, err)
+	}
+	return &Store{w: w, r: r, now: c.now, rand: c.rand}, nil
+}
+
+// dsn builds the connection string. The path goes in a file: URI so that any
+// character in it is escaped; every pragma is applied to each new connection
+// by the driver.
+func dsn(path string, busy time.Duration, readOnly bool) string {
+	q := url.Values{}
+	q.Set("_busy_timeout", fmt.Sprint(busy.Milliseconds()))
+	q.Set("_foreign_keys", "1")
+	// NORMAL in WAL mode does not sync on every commit: a process crash
+	// loses nothing, a power cut may lose the last commits but never
+	// corrupts or half-applies one. That is the right trade for CDRs, and
+	// an invite lost that way is also still unused.
+	q.Set("_synchronous", "NORMAL")
+	if readOnly {
+		q.Set("_query_only", "1")
+	} else {
+		q.Set("_journal_mode", "WAL")
+		// Take the write lock at BEGIN: a deferred transaction that reads
+		// and then writes can fail with SQLITE_BUSY without waiting when
+		// another process committed in between.
+		q.Set("_txlock", "immediate")
+	}
+	u := url.URL{Scheme: "file", Path: path, RawQuery: q.Encode()}
+	return u.String()
+}
+
+func openDB(ctx context.Context, dsn string, conns int) (*sql.DB, error) {
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Close closes the database. It waits for queries in progress.
+func (s *Store) Close() error {
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+// write runs fn in one immediate transaction on the writer connection.
+func (s *Store) write(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// toDB encodes t for storage; see the package comment.
+func toDB(t time.Time) int64 { return t.UnixNano() }
+
+func fromDB(n int64) time.Time { return time.Unix(0, n).UTC() }
+
+// nullTime stores the zero time as NULL.
+func nullTime(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: toDB(t), Valid: true}
+}
+
+func fromNull(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return fromDB(n.Int64)
+}
