@@ -56,6 +56,7 @@ type Renderer struct {
 	accY   []uint32
 	accU   []uint32
 	accV   []uint32
+	col    []uint32 // column sums of one span of frame rows
 	up, lo []uint32 // colour keys of the upper and lower pixel rows
 }
 
@@ -160,6 +161,7 @@ func (r *Renderer) prepare(fw, fh int, rect Rect) {
 	buildSpans(r.ys, r.yc, fh, ph)
 	r.accY, r.accU, r.accV = resize(r.accY, pw), resize(r.accU, pw), resize(r.accV, pw)
 	r.up, r.lo = resize(r.up, pw), resize(r.lo, pw)
+	r.col = resize(r.col, fw)
 }
 
 func resize[T any](s []T, n int) []T {

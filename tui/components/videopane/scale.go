@@ -8,7 +8,7 @@ import "github.com/dialtone/dialtone/device"
 // apart from clamping, so this matches averaging RGB and costs a third.
 func (r *Renderer) pixelRow(f device.Frame, py int, out []uint32, mode ColorMode) {
 	ys := r.ys[py]
-	boxSum(r.accY, f.Y, f.Width, ys, r.xs)
+	boxSum(r.accY, r.col, f.Y, f.Width, ys, r.xs)
 	yr := uint64(ys.rcp)
 	dy := uint32(ys.hi - ys.lo)
 	if mode == NoColor {
@@ -19,8 +19,8 @@ func (r *Renderer) pixelRow(f device.Frame, py int, out []uint32, mode ColorMode
 	}
 	cw := (f.Width + 1) / 2
 	yc := r.yc[py]
-	boxSum(r.accU, f.U, cw, yc, r.xc)
-	boxSum(r.accV, f.V, cw, yc, r.xc)
+	boxSum(r.accU, r.col, f.U, cw, yc, r.xc)
+	boxSum(r.accV, r.col, f.V, cw, yc, r.xc)
 	cr := uint64(yc.rcp)
 	dc := uint32(yc.hi - yc.lo)
 
@@ -48,18 +48,29 @@ func (r *Renderer) pixelRow(f device.Frame, py int, out []uint32, mode ColorMode
 	}
 }
 
-// boxSum adds up, for every output pixel, the plane samples its spans cover.
-func boxSum(acc []uint32, plane []byte, stride int, ys span, xs []span) {
-	clear(acc)
-	for sy := int(ys.lo); sy < int(ys.hi); sy++ {
+// boxSum adds up, for every output pixel, the plane samples its spans
+// cover. It sums the span's rows column by column first, a tight loop over
+// contiguous bytes, and then each output pixel's columns: about twice as
+// fast as summing small rectangles one by one.
+func boxSum(acc, col []uint32, plane []byte, stride int, ys span, xs []span) {
+	col = col[:stride]
+	lo := int(ys.lo) * stride
+	for i, b := range plane[lo : lo+stride] {
+		col[i] = uint32(b)
+	}
+	for sy := int(ys.lo) + 1; sy < int(ys.hi); sy++ {
 		row := plane[sy*stride : sy*stride+stride]
-		for x, s := range xs {
-			var sum uint32
-			for _, b := range row[s.lo:s.hi] {
-				sum += uint32(b)
-			}
-			acc[x] += sum
+		row = row[:len(col)]
+		for i, b := range row {
+			col[i] += uint32(b)
 		}
+	}
+	for x, s := range xs {
+		var sum uint32
+		for _, c := range col[s.lo:s.hi] {
+			sum += c
+		}
+		acc[x] = sum
 	}
 }
 
