@@ -267,7 +267,7 @@ func TestTwoInstances(t *testing.T) {
 func TestConcurrentWriters(t *testing.T) {
 	s, _ := newStore(t)
 	ctx := context.Background()
-	const workers, each = 8, 10
+	const workers, each = 8, 4
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
