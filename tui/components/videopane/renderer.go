@@ -24,7 +24,11 @@ const (
 
 // DefaultColorBits is the TrueColor precision used when Config.ColorBits is
 // zero; see the package benchmarks for the bytes it saves.
-const DefaultColorBits = 6
+const DefaultColorBits = 8
+
+// DefaultTolerance is the TrueColor run tolerance used when
+// Config.Tolerance is zero.
+const DefaultTolerance = 6
 
 // Config tunes a Renderer. The zero value is ready to use.
 type Config struct {
@@ -33,6 +37,11 @@ type Config struct {
 	// longer, so fewer escape sequences, at the cost of banding. 0 means
 	// DefaultColorBits; values above 8 mean 8.
 	ColorBits int
+	// Tolerance lets a run of TrueColor cells keep its colour while each
+	// channel of the picture stays within Tolerance of it, 0–64; camera
+	// noise then stops breaking runs. 0 means DefaultTolerance; negative
+	// means exact runs.
+	Tolerance int
 }
 
 func (c *Config) validate() {
@@ -40,6 +49,13 @@ func (c *Config) validate() {
 		c.ColorBits = DefaultColorBits
 	}
 	c.ColorBits = min(c.ColorBits, 8)
+	switch {
+	case c.Tolerance == 0:
+		c.Tolerance = DefaultTolerance
+	case c.Tolerance < 0:
+		c.Tolerance = 0
+	}
+	c.Tolerance = min(c.Tolerance, 64)
 }
 
 // Renderer turns frames into terminal text. It keeps its buffers between
@@ -105,7 +121,11 @@ func (r *Renderer) AppendRender(dst []byte, f device.Frame, cols, rows int, mode
 		if mode == NoColor {
 			dst = appendASCII(dst, r.up, r.lo)
 		} else {
-			dst = appendCells(dst, r.up, r.lo, mode)
+			tol := r.cfg.Tolerance
+			if mode != TrueColor {
+				tol = 0 // palette indices are not RGB
+			}
+			dst = appendCells(dst, r.up, r.lo, mode, tol)
 		}
 		dst = append(dst, spaces[:cols-rect.Col-rect.Cols]...)
 	}

@@ -77,7 +77,7 @@ func TestExactPixels(t *testing.T) {
 		return (x * 37) % 256, (y * 53) % 256, ((x + y) / 3 % 2) * 200
 	})
 	for _, mode := range []ColorMode{TrueColor, ANSI256} {
-		grid := decode(t, NewRenderer(Config{ColorBits: 8}).Render(f, w, h/2, mode))
+		grid := decode(t, NewRenderer(Config{ColorBits: 8, Tolerance: -1}).Render(f, w, h/2, mode))
 		for cy, row := range grid {
 			for x, cl := range row {
 				for half, got := range []colour{cl.up, cl.lo} {
@@ -90,6 +90,30 @@ func TestExactPixels(t *testing.T) {
 					if got != want {
 						t.Fatalf("%v: pixel %d,%d = %x, want %x", mode, x, y, got, want)
 					}
+				}
+			}
+		}
+	}
+}
+
+// TestTolerance checks that runs kept within the tolerance never show a
+// pixel further than it from its true colour, and save bytes.
+func TestTolerance(t *testing.T) {
+	const w, h, tol = 64, 48, 6
+	f := movingFrame(w, h, 4)
+	exact := NewRenderer(Config{Tolerance: -1}).Render(f, w, h/2, TrueColor)
+	out := NewRenderer(Config{Tolerance: tol}).Render(f, w, h/2, TrueColor)
+	if len(out) >= len(exact) {
+		t.Errorf("tolerance %d: %d bytes, exact %d", tol, len(out), len(exact))
+	}
+	want, got := decode(t, exact), decode(t, out)
+	for y := range want {
+		for x := range want[y] {
+			for _, p := range [][2]colour{{want[y][x].up, got[y][x].up}, {want[y][x].lo, got[y][x].lo}} {
+				wr, wg, wb := rgbOf(p[0])
+				gr, gg, gb := rgbOf(p[1])
+				if !near(wr, gr, tol) || !near(wg, gg, tol) || !near(wb, gb, tol) {
+					t.Fatalf("cell %d,%d: %06x, want %06x ±%d", x, y, p[1], p[0], tol)
 				}
 			}
 		}
@@ -216,7 +240,7 @@ func TestFewerColorBitsFewerBytes(t *testing.T) {
 	f := movingFrame(640, 480, 1)
 	prev := 0
 	for _, bits := range []int{8, 6, 4} {
-		n := len(NewRenderer(Config{ColorBits: bits}).Render(f, 160, 48, TrueColor))
+		n := len(NewRenderer(Config{ColorBits: bits, Tolerance: -1}).Render(f, 160, 48, TrueColor))
 		if prev != 0 && n >= prev {
 			t.Errorf("%d bits: %d bytes, not fewer than %d", bits, n, prev)
 		}
