@@ -261,7 +261,7 @@ func TestPoolRules(t *testing.T) {
 		},
 		{
 			name: "empty number is invalid", prefixes: []string{"10.0.0.0/29"}, lo: 5000, hi: 5000,
-			steps:  []step{acqErr("", ErrInvalid), stats(0, 0, 0)},
+			steps: []step{acqErr("", ErrInvalid), stats(0, 0, 0)},
 		},
 		{
 			name: "single IP with a port range", prefixes: []string{"198.51.100.7/32"}, lo: 6000, hi: 6003,
@@ -340,7 +340,7 @@ func TestClockSteppingBackNeverShortensHoldDown(t *testing.T) {
 	mustRelease(t, p, "a") // .1 held until t0+10s
 	clk.Advance(-5 * time.Second)
 	mustAcquire(t, p, "b")
-	mustRelease(t, p, "b") // .2 held until t0+5s, queued behind .1
+	mustRelease(t, p, "b")        // .2 held until t0+5s, queued behind .1
 	clk.Advance(11 * time.Second) // t0+6s
 	if _, err := p.Acquire("c"); !errors.Is(err, ErrExhausted) {
 		t.Fatalf("Acquire = %v, want ErrExhausted while .1 is held (.2 waits behind it)", err)
