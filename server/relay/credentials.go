@@ -68,7 +68,7 @@ func parseUsername(s string) (credential, error) {
 	if !ok {
 		return credential{}, errBadUsername
 	}
-	if len(exp) == 0 || len(exp) > maxExpiryLen || !allDigits(exp) {
+	if len(exp) == 0 || len(exp) > maxExpiryLen || !allDigits(exp) || (len(exp) > 1 && exp[0] == '0') {
 		return credential{}, fmt.Errorf("%w: expiry", errBadUsername)
 	}
 	if !validCallID(callID) {

@@ -172,6 +172,11 @@ func newHarness(t testing.TB, mutate func(*Config)) *harness {
 			t.Errorf("Serve: %v", err)
 		}
 	})
+	select {
+	case <-r.Ready():
+	case err := <-done:
+		t.Fatalf("Serve: %v", err)
+	}
 	return h
 }
 

@@ -109,6 +109,7 @@ type Relay struct {
 	// so that cached peer sets are fetched again.
 	gen     atomic.Uint64
 	serving atomic.Bool
+	ready   chan struct{}
 	urls    atomic.Pointer[[]string]
 	own     atomic.Pointer[[]netip.AddrPort] // the relay's listening addresses
 
@@ -126,6 +127,7 @@ func New(cfg Config) (*Relay, error) {
 	}
 	r := &Relay{
 		cfg:      cfg,
+		ready:    make(chan struct{}),
 		log:      cfg.Logger,
 		stats:    newStats(),
 		conns:    map[*leaseConn]struct{}{},
@@ -178,6 +180,7 @@ func (r *Relay) Serve(ctx context.Context, pc net.PacketConn, lns ...net.Listene
 		return fmt.Errorf("starting TURN server: %w", err)
 	}
 	r.log.Info("relay serving", "urls", r.URLs())
+	close(r.ready)
 	<-ctx.Done()
 
 	r.mu.Lock()
@@ -222,6 +225,11 @@ func (r *Relay) setListeners(pc net.PacketConn, lns []net.Listener) {
 		r.urls.Store(&urls)
 	}
 }
+
+// Ready is closed once Serve has started the TURN server. Credentials
+// carry the URLs derived from the listeners from then on; before, only
+// Config.URLs.
+func (r *Relay) Ready() <-chan struct{} { return r.ready }
 
 // EndCall closes the allocations made for callID. The server makes the call
 // not live (Calls.Live false) before calling it, so that no allocation for
