@@ -4,8 +4,8 @@ import "time"
 
 // allocator picks free addresses and runs hold-downs. It never scans the
 // space: IPs at or past next have never been used, and every used IP that
-// has a free port is in exactly one of two queues, idle (no number holds it)
-// or busy (some number does). So a pick is O(1) amortised at any size and
+// has a free port is queued, as idle (no number holds it) or busy (some
+// number does); busy entries that went stale are dropped when reached. So a pick is O(1) amortised at any size and
 // any fill; the bookkeeping lives only for IPs that are leased or in
 // hold-down, or are queued as idle.
 type allocator struct {

@@ -30,8 +30,10 @@
 // FIFO queues hold the IPs and ports that have been used and are free again,
 // so Acquire, Release and Renew cost O(1) amortised plus O(log n) for the
 // expiry heap, however large or full the pool, and memory grows with the
-// leases and hold-downs alive at once, not with the size of the prefixes.
-// At most 2^62 IPs of the concatenated space are used.
+// peak number of leases and hold-downs, not with the size of the prefixes.
+// (An IP idle for a hold-down is reused before a never-used one; that is
+// what keeps a /64 from growing the state without bound.) At most 2^62 IPs
+// of the concatenated space are used; prefixes past that are ignored.
 //
 // What it is not: it does not bind, route or announce addresses (the relay
 // and the host's configuration do), it does not know what a number means

@@ -21,7 +21,7 @@ type Lease struct {
 
 // Stats is a snapshot of a pool.
 type Stats struct {
-	Capacity    uint64 // addresses in the pool, saturated at 2^64-1
+	Capacity    uint64 // addresses in the pool: usable IPs (at most 2^62) × ports, saturated at 2^64-1
 	InUse       int    // addresses bound to a number, counting expired leases not yet swept
 	HeldDown    int    // addresses waiting out their hold-down
 	Exhaustions uint64 // Acquires refused with ErrExhausted
