@@ -60,7 +60,7 @@ func (s *Server) answerNumber(m *dns.Msg, q dns.Question, digits string) {
 		return
 	}
 	if s.log.Enabled(context.Background(), slog.LevelDebug) {
-		s.log.Debug("number looked up", keyNumber, number, "lease.addrs", len(e.Addrs), "lease.ttl", e.TTL)
+		s.log.Debug("number looked up", keyNumber, number, keyAddrs, len(e.Addrs), keyLife, e.TTL)
 	}
 	if e.TTL <= 0 {
 		// The lease has run out even if the table still lists it.

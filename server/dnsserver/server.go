@@ -25,6 +25,8 @@ const (
 	keyQType  = "dns.qtype"
 	keyRcode  = "dns.rcode"
 	keyNumber = "number"
+	keyAddrs  = "lease.addrs"
+	keyLife   = "lease.ttl"
 )
 
 // Server answers DNS queries for numbers. It is safe for concurrent use;
@@ -78,7 +80,7 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 		m.SetRcode(r, dns.RcodeNotImplemented)
 	case len(r.Question) != 1:
 		m.SetRcode(r, dns.RcodeFormatError)
-	case r.IsEdns0() != nil && r.IsEdns0().Version() != 0:
+	case badEDNSVersion(r):
 		m.SetRcode(r, dns.RcodeBadVers)
 	case r.Question[0].Qclass != dns.ClassINET:
 		m.SetRcode(r, dns.RcodeRefused)
@@ -194,4 +196,10 @@ func addrString(a net.Addr) string {
 		return ""
 	}
 	return a.String()
+}
+
+// badEDNSVersion reports an OPT record of a version we do not speak.
+func badEDNSVersion(r *dns.Msg) bool {
+	opt := r.IsEdns0()
+	return opt != nil && opt.Version() != 0
 }
