@@ -346,3 +346,34 @@ func TestScalePlane(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentUse closes an encoder while another goroutine encodes and
+// retargets it, as a call tearing down might: calls after Close must fail
+// cleanly, never touch freed libvpx memory.
+func TestConcurrentUse(t *testing.T) {
+	e, err := NewEncoder(EncoderConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		for i := range 30 {
+			if _, _, err := e.Encode(scene(64, 48, i, 0), false); err != nil {
+				done <- err
+				return
+			}
+			if err := e.SetBitrate(100 + i); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	for range 5 {
+		e.Bitrate()
+	}
+	e.Close()
+	if err := <-done; err != nil && !errors.Is(err, ErrClosed) {
+		t.Errorf("encoding while closing: %v", err)
+	}
+}
