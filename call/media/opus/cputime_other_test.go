@@ -1,0 +1,12 @@
+//go:build cgo && !unix
+
+package opus
+
+import (
+	"testing"
+	"time"
+)
+
+func cpuTime() time.Duration { return 0 }
+
+func reportCPU(b *testing.B, start time.Duration) {}
