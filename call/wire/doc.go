@@ -16,12 +16,14 @@
 // Every message has "v" (protocol version, 1) and "type". A client request
 // may carry "seq", a number the client chooses; the server's reply to that
 // request carries it back as "re". Call-related messages carry "call", the
-// call ID the server assigned at dial. Unknown fields are ignored, so later
-// versions can add fields; an unknown type is an error.
+// call ID the server assigned at dial. Messages the server sends about calls
+// carry "sn", which grows by one with each such message in the session, so
+// a client that reconnects can say what it already has. Unknown fields are
+// ignored, so later versions can add fields; an unknown type is an error.
 //
 // Client to server:
 //
-//	hello      number, key (base64 Ed25519 public key), [invite], [resume], [client]
+//	hello      number, key (base64 Ed25519 public key), [invite], [resume, last], [client]
 //	proof      sig (base64 Ed25519 signature of ProofMessage(number, nonce))
 //	dial       to (E.164 "+15551234567" or a service code "600")
 //	accept     call
@@ -68,8 +70,10 @@
 //
 // A dropped connection does not end the client's calls at once: for grace_s
 // seconds the client may connect again and send hello with resume set to the
-// session token; after the proof the server answers registered with resumed
-// true and the calls it still holds, and delivers what it queued meanwhile.
+// session token and last set to the highest sn it received; after the proof
+// the server answers registered with resumed true and the calls it still
+// holds, then sends again every message after last (it keeps the most recent
+// ones), so nothing sent while the connection was failing is lost.
 // After the grace period the calls end and the other parties get ended with
 // reason "peer-lost". A client that is quitting sends bye first.
 //

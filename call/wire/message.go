@@ -94,6 +94,9 @@ type Message struct {
 	Type Type   `json:"type"`
 	Seq  uint64 `json:"seq,omitempty"`
 	Re   uint64 `json:"re,omitempty"`
+	// SN numbers the messages the server sends within one session, so a
+	// client that resumes can say (Last) what it already has.
+	SN   uint64 `json:"sn,omitempty"`
 	Call CallID `json:"call,omitempty"`
 
 	// Registration.
@@ -101,6 +104,7 @@ type Message struct {
 	Key     []byte `json:"key,omitempty"`
 	Invite  string `json:"invite,omitempty"`
 	Resume  string `json:"resume,omitempty"`
+	Last    uint64 `json:"last,omitempty"`
 	Client  string `json:"client,omitempty"`
 	Nonce   []byte `json:"nonce,omitempty"`
 	Server  string `json:"server,omitempty"`
