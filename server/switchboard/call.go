@@ -1,0 +1,381 @@
+package switchboard
+
+import (
+	"context"
+	"time"
+
+	"github.com/dialtone/dialtone/call/number"
+	"github.com/dialtone/dialtone/call/wire"
+	"github.com/dialtone/dialtone/server/lease"
+	"github.com/dialtone/dialtone/server/store"
+)
+
+type callState int
+
+const (
+	stateRinging callState = iota
+	stateActive
+	stateEnded
+)
+
+func (s callState) String() string {
+	return [...]string{"ringing", "active", "ended"}[s]
+}
+
+// call is one call between two numbers.
+type call struct {
+	id             wire.CallID
+	caller, callee number.Number
+	from, to       *session
+	state          callState
+	ring           timer
+	start, answer  time.Time
+	callerLease    lease.Lease
+	calleeLease    lease.Lease
+}
+
+func (c *call) other(s *session) *session {
+	if s == c.from {
+		return c.to
+	}
+	return c.from
+}
+
+func (c *call) info(n number.Number) wire.CallInfo {
+	ci := wire.CallInfo{Call: c.id, Peer: string(c.caller), State: "incoming"}
+	local, remote := c.calleeLease, c.callerLease
+	if n == c.caller {
+		ci.Peer, ci.State = string(c.callee), "ringing"
+		local, remote = remote, local
+	}
+	if c.state == stateActive {
+		ci.State = "active"
+		ci.LocalLease, ci.RemoteLease = addrString(local.Addr), addrString(remote.Addr)
+	}
+	return ci
+}
+
+// dial starts a call from c's number to m.To.
+func (sb *Switchboard) dial(c *Conn, m *wire.Message) {
+	to, err := number.Canonical(m.To)
+	if err != nil {
+		c.reply(m, wire.CodeBadNumber, err.Error())
+		return
+	}
+	sb.stats.dials.Add(1)
+	sb.locked(func(fx *effects) {
+		s := c.sess
+		if to == s.number {
+			c.reply(m, wire.CodeSelf, "that is your own number")
+			return
+		}
+		callee := sb.sessions[to]
+		if callee == nil {
+			sb.unavailable(s, m, to, fx)
+			return
+		}
+		if glare := findRinging(callee, s); glare != nil {
+			// Both dialled each other: the second dial answers the first.
+			sb.answer(glare, m.Seq, fx)
+			return
+		}
+		id := newCallID()
+		now := sb.cfg.Now()
+		if len(s.calls) >= sb.cfg.MaxCallsPerNumber {
+			c.reply(m, wire.CodeWrongState, "you are in as many calls as you can be")
+			return
+		}
+		if !callee.service && len(callee.calls) >= sb.cfg.MaxCallsPerNumber {
+			sb.stats.busy.Add(1)
+			sb.send(s, &wire.Message{Type: wire.TypeBusy, Re: m.Seq, Call: id, To: string(to)})
+			cdr := store.CDR{CallID: string(id), Caller: string(s.number), Callee: string(to), Start: now}
+			fx.record(sb, func(ctx context.Context) error {
+				if err := sb.cfg.Store.StartCall(ctx, cdr); err != nil {
+					return err
+				}
+				return sb.cfg.Store.EndCall(ctx, string(id), now, "busy")
+			}, "busy call")
+			return
+		}
+		cl := &call{id: id, caller: s.number, callee: to, from: s, to: callee, start: now}
+		sb.calls[id] = cl
+		s.calls[id] = cl
+		callee.calls[id] = cl
+		waiting := len(callee.calls) > 1
+		cl.ring = time.AfterFunc(sb.cfg.RingTimeout, func() { sb.ringTimeout(cl) })
+		sb.send(s, &wire.Message{Type: wire.TypeRinging, Re: m.Seq, Call: id, Peer: string(to)})
+		sb.send(callee, &wire.Message{Type: wire.TypeIncoming, Call: id, From: string(s.number), Waiting: waiting})
+		cdr := store.CDR{CallID: string(id), Caller: string(s.number), Callee: string(to), Start: now}
+		fx.record(sb, func(ctx context.Context) error { return sb.cfg.Store.StartCall(ctx, cdr) }, "call start")
+		sb.log.Debug("ringing", keyCall, id, "from", s.number, "to", to)
+	})
+}
+
+// unavailable answers a dial to a number with no session.
+func (sb *Switchboard) unavailable(s *session, m *wire.Message, to number.Number, fx *effects) {
+	sb.stats.unavailable.Add(1)
+	id := newCallID()
+	reason := wire.ReasonUnknown
+	if sb.registered[to] {
+		reason = wire.ReasonOffline
+	}
+	sb.send(s, &wire.Message{Type: wire.TypeUnavailable, Re: m.Seq, Call: id, To: string(to), Reason: reason})
+	if reason != wire.ReasonOffline {
+		return
+	}
+	now, from := sb.cfg.Now(), s.number
+	cdr := store.CDR{CallID: string(id), Caller: string(from), Callee: string(to), Start: now}
+	fx.record(sb, func(ctx context.Context) error {
+		if err := sb.cfg.Store.StartCall(ctx, cdr); err != nil {
+			return err
+		}
+		if err := sb.cfg.Store.EndCall(ctx, string(id), now, wire.ReasonOffline); err != nil {
+			return err
+		}
+		_, err := sb.cfg.Store.AddMissed(ctx, store.MissedCall{To: string(to), From: string(from), At: now, CallID: string(id)})
+		return err
+	}, "missed call (offline)")
+}
+
+// findRinging returns a call from a to b that is still ringing.
+func findRinging(a, b *session) *call {
+	for _, cl := range a.calls {
+		if cl.state == stateRinging && cl.from == a && cl.to == b {
+			return cl
+		}
+	}
+	return nil
+}
+
+// partyCall finds m's call and checks that c's number takes part in it.
+func (sb *Switchboard) partyCall(c *Conn, m *wire.Message) *call {
+	cl := c.sess.calls[m.Call]
+	if cl == nil {
+		c.reply(m, wire.CodeUnknownCall, "you are in no call "+string(m.Call))
+	}
+	return cl
+}
+
+func (sb *Switchboard) accept(c *Conn, m *wire.Message) {
+	sb.locked(func(fx *effects) {
+		cl := sb.partyCall(c, m)
+		if cl == nil {
+			return
+		}
+		if cl.state != stateRinging || cl.to != c.sess {
+			c.reply(m, wire.CodeWrongState, "only the callee accepts, while the call rings")
+			return
+		}
+		sb.answer(cl, m.Seq, fx)
+	})
+}
+
+// answer leases addresses for a ringing call — callee first, then caller, as
+// in the patent — and tells both parties. re goes back to the callee (or to
+// the caller, for a glare answer by dial).
+func (sb *Switchboard) answer(cl *call, re uint64, fx *effects) {
+	cl.ring.Stop()
+	calleeLease, err := sb.cfg.Leases.Acquire(string(cl.callee))
+	if err == nil {
+		var callerErr error
+		cl.callerLease, callerErr = sb.cfg.Leases.Acquire(string(cl.caller))
+		if callerErr != nil {
+			sb.cfg.Leases.Release(string(cl.callee))
+			err = callerErr
+		}
+	}
+	if err != nil {
+		sb.stats.noCapacity.Add(1)
+		sb.log.Warn("no address for a call", keyCall, cl.id, "err", err)
+		sb.endCall(cl, wire.ReasonNoCapacity, nil, fx)
+		return
+	}
+	cl.calleeLease = calleeLease
+	cl.state = stateActive
+	cl.answer = sb.cfg.Now()
+	sb.stats.accepted.Add(1)
+	callerMsg := sb.acceptedMsg(cl, cl.callee, cl.callerLease, cl.calleeLease, true)
+	calleeMsg := sb.acceptedMsg(cl, cl.caller, cl.calleeLease, cl.callerLease, false)
+	if re != 0 {
+		calleeMsg.Re = re
+	}
+	sb.send(cl.from, callerMsg)
+	sb.send(cl.to, calleeMsg)
+	id, at := string(cl.id), cl.answer
+	cLease, eLease := addrString(cl.callerLease.Addr), addrString(cl.calleeLease.Addr)
+	fx.record(sb, func(ctx context.Context) error { return sb.cfg.Store.AnswerCall(ctx, id, at, cLease, eLease) }, "call answer")
+	sb.log.Debug("accepted", keyCall, cl.id, "caller."+keyLease, cLease, "callee."+keyLease, eLease)
+}
+
+func (sb *Switchboard) acceptedMsg(cl *call, peer number.Number, local, remote lease.Lease, offerer bool) *wire.Message {
+	m := &wire.Message{Type: wire.TypeAccepted, Call: cl.id, Peer: string(peer),
+		LocalLease: addrString(local.Addr), RemoteLease: addrString(remote.Addr), Media: sb.cfg.Media, Offerer: offerer}
+	if sb.cfg.Relay != nil {
+		self := cl.callee
+		if offerer {
+			self = cl.caller
+		}
+		cr := sb.cfg.Relay.Credentials(string(cl.id), string(self))
+		m.Relay = &wire.Relay{URLs: cr.URLs, Username: cr.Username, Credential: cr.Password, Expires: cr.Expires}
+	}
+	return m
+}
+
+func (sb *Switchboard) refuse(c *Conn, m *wire.Message) {
+	sb.locked(func(fx *effects) {
+		cl := sb.partyCall(c, m)
+		if cl == nil {
+			return
+		}
+		if cl.state != stateRinging || cl.to != c.sess {
+			c.reply(m, wire.CodeWrongState, "only the callee refuses, while the call rings")
+			return
+		}
+		sb.stats.refused.Add(1)
+		sb.endCall(cl, wire.ReasonRefused, nil, fx)
+		sb.send(c.sess, &wire.Message{Type: wire.TypeRefused, Re: m.Seq, Call: cl.id})
+	})
+}
+
+func (sb *Switchboard) cancel(c *Conn, m *wire.Message) {
+	sb.locked(func(fx *effects) {
+		cl := sb.partyCall(c, m)
+		if cl == nil {
+			return
+		}
+		if cl.state != stateRinging || cl.from != c.sess {
+			c.reply(m, wire.CodeWrongState, "only the caller cancels, while the call rings")
+			return
+		}
+		sb.stats.cancelled.Add(1)
+		sb.endCall(cl, wire.ReasonCancelled, nil, fx)
+		sb.send(c.sess, &wire.Message{Type: wire.TypeCancelled, Re: m.Seq, Call: cl.id, Reason: wire.ReasonCancelled})
+	})
+}
+
+// hangup ends an active call. On a ringing call it means what the party
+// could mean: the caller cancels, the callee refuses.
+func (sb *Switchboard) hangup(c *Conn, m *wire.Message) {
+	sb.locked(func(fx *effects) {
+		cl := sb.partyCall(c, m)
+		if cl == nil {
+			return
+		}
+		reason, ack := wire.ReasonHangup, wire.TypeHangupAck
+		if cl.state == stateRinging {
+			reason, ack = wire.ReasonCancelled, wire.TypeCancelled
+			if cl.to == c.sess {
+				reason, ack = wire.ReasonRefused, wire.TypeRefused
+			}
+		}
+		sb.stats.hangups.Add(1)
+		sb.endCall(cl, reason, c.sess, fx)
+		sb.send(c.sess, &wire.Message{Type: ack, Re: m.Seq, Call: cl.id, Reason: reason})
+	})
+}
+
+func (sb *Switchboard) ringTimeout(cl *call) {
+	sb.locked(func(fx *effects) {
+		if cl.state != stateRinging {
+			return
+		}
+		sb.stats.noAnswer.Add(1)
+		sb.endCall(cl, wire.ReasonNoAnswer, nil, fx)
+	})
+}
+
+// forward passes SDP and ICE to the other party of an active call.
+func (sb *Switchboard) forward(c *Conn, m *wire.Message) {
+	sb.locked(func(fx *effects) {
+		cl := sb.partyCall(c, m)
+		if cl == nil {
+			return
+		}
+		if cl.state != stateActive {
+			c.reply(m, wire.CodeWrongState, "media is negotiated once the call is accepted")
+			return
+		}
+		out := &wire.Message{Type: m.Type, Call: cl.id, SDPType: m.SDPType, SDP: m.SDP, Candidate: m.Candidate}
+		sb.send(cl.other(c.sess), out)
+	})
+}
+
+// endCall ends cl for reason, tells each party what it needs to hear (but
+// skip: the one that asked, who gets its own answer, or one who is no longer
+// there), returns the leases, and records the end.
+func (sb *Switchboard) endCall(cl *call, reason string, skip *session, fx *effects) {
+	if cl.state == stateEnded {
+		return
+	}
+	was := cl.state
+	cl.state = stateEnded
+	if cl.ring != nil {
+		cl.ring.Stop()
+	}
+	delete(sb.calls, cl.id)
+	delete(cl.from.calls, cl.id)
+	delete(cl.to.calls, cl.id)
+
+	callerMsg, calleeMsg := sb.endMessages(cl, was, reason)
+	if callerMsg != nil && cl.from != skip {
+		sb.send(cl.from, callerMsg)
+	}
+	if calleeMsg != nil && cl.to != skip {
+		sb.send(cl.to, calleeMsg)
+	}
+	if was == stateActive {
+		sb.releaseLeases(cl, fx)
+	}
+	if reason == wire.ReasonPeerLost {
+		sb.stats.peerLost.Add(1)
+	}
+	id, now, caller, callee := string(cl.id), sb.cfg.Now(), string(cl.caller), string(cl.callee)
+	missed := was == stateRinging && (reason == wire.ReasonCancelled || reason == wire.ReasonNoAnswer || reason == wire.ReasonPeerLost)
+	fx.record(sb, func(ctx context.Context) error {
+		if err := sb.cfg.Store.EndCall(ctx, id, now, reason); err != nil {
+			return err
+		}
+		if missed {
+			_, err := sb.cfg.Store.AddMissed(ctx, store.MissedCall{To: callee, From: caller, At: now, CallID: id})
+			return err
+		}
+		return nil
+	}, "call end")
+	sb.log.Debug("call ended", keyCall, cl.id, "reason", reason)
+}
+
+// endMessages says what each party hears when a call ends; nil for a party
+// that hears nothing from endCall (it gets a direct answer instead).
+func (sb *Switchboard) endMessages(cl *call, was callState, reason string) (toCaller, toCallee *wire.Message) {
+	ended := func() *wire.Message { return &wire.Message{Type: wire.TypeEnded, Call: cl.id, Reason: reason} }
+	if was == stateActive {
+		return ended(), ended()
+	}
+	switch reason {
+	case wire.ReasonRefused:
+		return &wire.Message{Type: wire.TypeRefused, Call: cl.id}, nil
+	case wire.ReasonCancelled:
+		return nil, &wire.Message{Type: wire.TypeCancelled, Call: cl.id, Reason: reason}
+	case wire.ReasonNoAnswer:
+		return &wire.Message{Type: wire.TypeNoAnswer, Call: cl.id},
+			&wire.Message{Type: wire.TypeCancelled, Call: cl.id, Reason: reason}
+	case wire.ReasonPeerLost:
+		return &wire.Message{Type: wire.TypeNoAnswer, Call: cl.id},
+			&wire.Message{Type: wire.TypeCancelled, Call: cl.id, Reason: reason}
+	}
+	return ended(), ended()
+}
+
+func (sb *Switchboard) releaseLeases(cl *call, fx *effects) {
+	for _, n := range [2]number.Number{cl.callee, cl.caller} {
+		l, ok := sb.cfg.Leases.Release(string(n))
+		if ok && l.Refs == 0 && sb.cfg.Relay != nil {
+			num := string(n)
+			fx.add(func() { sb.cfg.Relay.Release(num) })
+		}
+	}
+	if sb.cfg.Relay != nil {
+		id := string(cl.id)
+		fx.add(func() { sb.cfg.Relay.EndCall(id) })
+	}
+}

@@ -1,0 +1,404 @@
+package switchboard
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"sort"
+	"sync/atomic"
+	"time"
+
+	"github.com/dialtone/dialtone/call/number"
+	"github.com/dialtone/dialtone/call/wire"
+	"github.com/dialtone/dialtone/server/store"
+)
+
+// Outbox is one connection's way out. Send must not block: a transport that
+// cannot keep up closes the connection instead. Send reports whether the
+// message was queued.
+type Outbox interface {
+	Send(m *wire.Message) bool
+	Close(reason string)
+}
+
+// phase is where a connection is in registration.
+type phase int
+
+const (
+	phaseNew phase = iota
+	phaseChallenged
+	phaseRegistered
+	phaseGone
+)
+
+// Conn is one client connection. The transport creates it with Connect,
+// feeds it every message with Handle, and ends it with Disconnect. Handle
+// is called from one goroutine at a time.
+type Conn struct {
+	sb  *Switchboard
+	out Outbox
+
+	phase  atomic.Int32 // a phase; other connections' resumes and replacements end this one
+	hello  *wire.Message
+	nonce  []byte
+	sess   *session // once registered; guarded by sb.mu after that
+	remote string
+}
+
+// session is a registered number's presence: it outlives a dropped
+// connection for the grace period, so calls survive a reconnect.
+type session struct {
+	number  number.Number
+	token   string
+	out     Outbox // nil while dropped
+	conn    *Conn
+	calls   map[wire.CallID]*call
+	sn      uint64          // the last sequence number sent
+	history []*wire.Message // the most recent messages sent, for a resume
+	grace   timer
+	service bool
+}
+
+type timer interface{ Stop() bool }
+
+func (s *session) sortedCalls() []*call {
+	cs := make([]*call, 0, len(s.calls))
+	for _, c := range s.calls {
+		cs = append(cs, c)
+	}
+	sort.Slice(cs, func(i, j int) bool { return cs[i].id < cs[j].id })
+	return cs
+}
+
+// send numbers m in the session, keeps it for a resume, and delivers it now
+// if the client is connected. A message handed to a connection that is
+// failing is not lost: the client's resume names the last one it got.
+func (sb *Switchboard) send(s *session, m *wire.Message) {
+	if s == nil {
+		return
+	}
+	s.sn++
+	m.SN = s.sn
+	if len(s.history) >= sb.cfg.MaxPending {
+		n := copy(s.history, s.history[len(s.history)-sb.cfg.MaxPending/2:])
+		clear(s.history[n:])
+		s.history = s.history[:n]
+	}
+	s.history = append(s.history, m)
+	if s.out != nil {
+		s.out.Send(m)
+	}
+}
+
+// Connect registers a new connection. remote names the peer for logs.
+func (sb *Switchboard) Connect(out Outbox, remote string) *Conn {
+	return &Conn{sb: sb, out: out, remote: remote}
+}
+
+// Handle acts on one decoded message from the connection.
+func (c *Conn) Handle(ctx context.Context, m *wire.Message) {
+	sb := c.sb
+	if phase(c.phase.Load()) == phaseGone {
+		return
+	}
+	if !wire.ClientTypes[m.Type] {
+		c.reply(m, wire.CodeUnknownType, "a client may not send "+string(m.Type))
+		return
+	}
+	switch m.Type {
+	case wire.TypeHello:
+		c.handleHello(m)
+		return
+	case wire.TypeProof:
+		c.handleProof(ctx, m)
+		return
+	case wire.TypePing:
+		c.out.Send(&wire.Message{Type: wire.TypePong, Re: m.Seq})
+		return
+	}
+	if phase(c.phase.Load()) != phaseRegistered {
+		c.reply(m, wire.CodeNotRegistered, "register first: hello, then proof")
+		return
+	}
+	switch m.Type {
+	case wire.TypeDial:
+		sb.dial(c, m)
+	case wire.TypeAccept:
+		sb.accept(c, m)
+	case wire.TypeRefuse:
+		sb.refuse(c, m)
+	case wire.TypeCancel:
+		sb.cancel(c, m)
+	case wire.TypeHangup:
+		sb.hangup(c, m)
+	case wire.TypeSDP, wire.TypeICE:
+		sb.forward(c, m)
+	case wire.TypeMissedAck:
+		sb.ackMissed(ctx, c, m)
+	case wire.TypeBye:
+		sb.bye(c)
+	}
+}
+
+// reply sends an error answering m.
+func (c *Conn) reply(m *wire.Message, code wire.Code, msg string) {
+	c.out.Send(wire.ErrorMessage(m, code, msg))
+}
+
+func (c *Conn) handleHello(m *wire.Message) {
+	if phase(c.phase.Load()) != phaseNew {
+		c.reply(m, wire.CodeWrongState, "hello once per connection")
+		return
+	}
+	if _, err := number.Canonical(m.Number); err != nil || number.Number(m.Number).IsService() {
+		c.reply(m, wire.CodeBadNumber, "register with an E.164 number such as +15551230001")
+		return
+	}
+	c.nonce = make([]byte, wire.NonceSize)
+	_, _ = rand.Read(c.nonce)
+	c.hello = m
+	c.phase.Store(int32(phaseChallenged))
+	c.out.Send(&wire.Message{Type: wire.TypeChallenge, Re: m.Seq, Nonce: c.nonce, Server: c.sb.cfg.ServerName})
+}
+
+// handleProof checks the signature, binds or checks the number's key, and
+// registers the connection.
+func (c *Conn) handleProof(ctx context.Context, m *wire.Message) {
+	sb := c.sb
+	if phase(c.phase.Load()) != phaseChallenged {
+		c.reply(m, wire.CodeWrongState, "proof answers a challenge; send hello first")
+		return
+	}
+	h := c.hello
+	key := ed25519.PublicKey(h.Key)
+	if !ed25519.Verify(key, wire.ProofMessage(h.Number, c.nonce), m.Sig) {
+		sb.stats.authFailures.Add(1)
+		c.fail(m, wire.CodeAuthFailed, "the signature does not verify")
+		return
+	}
+	if code, msg := sb.bindKey(ctx, number.Number(h.Number), key, h.Invite); code != "" {
+		if code == wire.CodeAuthFailed {
+			sb.stats.authFailures.Add(1)
+		}
+		c.fail(m, code, msg)
+		return
+	}
+	if err := sb.flushRecords(ctx); err != nil {
+		c.fail(m, wire.CodeInternal, "try again")
+		return
+	}
+	missed, err := sb.cfg.Store.PendingMissed(ctx, h.Number)
+	if err != nil {
+		sb.log.Error("reading missed calls", keyNumber, h.Number, "err", err)
+	}
+	sb.register(c, m, missed)
+}
+
+// fail answers m with an error and closes the connection: registration
+// failures leave nothing to talk about.
+func (c *Conn) fail(m *wire.Message, code wire.Code, msg string) {
+	c.reply(m, code, msg)
+	c.phase.Store(int32(phaseGone))
+	c.out.Close(string(code))
+}
+
+// bindKey checks key against the number's bound key, binding it first if the
+// number is new and policy allows. It returns an error code and message, or
+// "" when the key may use the number.
+func (sb *Switchboard) bindKey(ctx context.Context, n number.Number, key ed25519.PublicKey, invite string) (wire.Code, string) {
+	sub, err := sb.cfg.Store.Subscriber(ctx, string(n))
+	switch {
+	case err == nil:
+		if !sub.Key.Equal(key) {
+			return wire.CodeAuthFailed, "this number is bound to another key"
+		}
+		return "", ""
+	case !errors.Is(err, store.ErrNotFound):
+		sb.log.Error("looking up subscriber", keyNumber, n, "err", err)
+		return wire.CodeInternal, "the server could not check the number; try again"
+	}
+	sub = store.Subscriber{Number: string(n), Key: key, RegisteredAt: sb.cfg.Now()}
+	if sb.cfg.Registration == RegistrationInvite {
+		if invite == "" {
+			return wire.CodeInviteRequired, "this server registers new numbers by invitation; ask the operator for a code"
+		}
+		if err := sb.cfg.Store.RedeemInvite(ctx, string(n), invite, sub); err != nil {
+			if errors.Is(err, store.ErrInviteInvalid) {
+				return wire.CodeInviteInvalid, "the invite code is not valid for this number"
+			}
+			sb.log.Error("redeeming invite", keyNumber, n, "err", err)
+			return wire.CodeInternal, "the server could not check the invite; try again"
+		}
+	} else if err := sb.cfg.Store.AddSubscriber(ctx, sub); err != nil {
+		if errors.Is(err, store.ErrExists) {
+			// Someone bound it between our look-up and now: check again.
+			return sb.bindKey(ctx, n, key, "")
+		}
+		sb.log.Error("adding subscriber", keyNumber, n, "err", err)
+		return wire.CodeInternal, "the server could not register the number; try again"
+	}
+	sb.mu.Lock()
+	sb.registered[n] = true
+	sb.mu.Unlock()
+	sb.log.Info("number bound", keyNumber, n)
+	return "", ""
+}
+
+// register makes c the number's connection: a resume takes over the
+// session it names; otherwise a new session replaces any old one.
+func (sb *Switchboard) register(c *Conn, m *wire.Message, missed []store.MissedCall) {
+	n := number.Number(c.hello.Number)
+	sb.locked(func(fx *effects) {
+		if sb.closed {
+			c.out.Send(wire.ErrorMessage(m, wire.CodeShutdown, "the server is shutting down"))
+			return
+		}
+		reply := &wire.Message{Type: wire.TypeRegistered, Re: m.Seq, Number: string(n),
+			Services: sb.serviceList(), Media: sb.cfg.Media,
+			GraceS: seconds(sb.cfg.Grace), RingS: seconds(sb.cfg.RingTimeout), KeepaliveS: seconds(sb.cfg.Keepalive)}
+		for _, mc := range missed {
+			reply.Missed = append(reply.Missed, wire.Missed{ID: mc.ID, From: mc.From, At: mc.At, Call: wire.CallID(mc.CallID)})
+		}
+		old := sb.sessions[n]
+		if old != nil && c.hello.Resume != "" && old.token == c.hello.Resume {
+			sb.resume(c, old, reply)
+			return
+		}
+		if old != nil {
+			sb.replace(old, fx)
+		}
+		s := &session{number: n, token: randomToken(24), calls: make(map[wire.CallID]*call)}
+		sb.attach(c, s)
+		sb.stats.registrations.Add(1)
+		reply.Session = s.token
+		c.out.Send(reply)
+	})
+}
+
+func (sb *Switchboard) attach(c *Conn, s *session) {
+	s.out, s.conn = c.out, c
+	c.sess = s
+	c.phase.Store(int32(phaseRegistered))
+	sb.sessions[s.number] = s
+	sb.tokens[s.token] = s
+}
+
+// resume hands a live session to a new connection and delivers what was
+// queued while the client was away.
+func (sb *Switchboard) resume(c *Conn, s *session, reply *wire.Message) {
+	if s.grace != nil {
+		s.grace.Stop()
+		s.grace = nil
+	}
+	if s.conn != nil && s.conn != c {
+		s.conn.phase.Store(int32(phaseGone))
+		s.out.Close("resumed elsewhere")
+	}
+	sb.attach(c, s)
+	sb.stats.resumes.Add(1)
+	reply.Session, reply.Resumed = s.token, true
+	for _, cl := range s.sortedCalls() {
+		reply.Calls = append(reply.Calls, cl.info(s.number))
+	}
+	c.out.Send(reply)
+	for _, q := range s.history {
+		if q.SN > c.hello.Last {
+			c.out.Send(q)
+		}
+	}
+	sb.log.Info("session resumed", keyNumber, s.number, "calls", len(s.calls))
+}
+
+// replace ends an old session when its number registers afresh: the calls
+// it held cannot continue without their media state.
+func (sb *Switchboard) replace(old *session, fx *effects) {
+	for _, cl := range old.sortedCalls() {
+		sb.endCall(cl, wire.ReasonPeerLost, nil, fx)
+	}
+	if old.grace != nil {
+		old.grace.Stop()
+	}
+	if old.conn != nil {
+		old.conn.phase.Store(int32(phaseGone))
+		old.out.Send(&wire.Message{Type: wire.TypeError, Code: wire.CodeAuthFailed, Message: "this number registered on another connection"})
+		old.out.Close("replaced")
+	}
+	sb.dropSession(old)
+}
+
+func (sb *Switchboard) dropSession(s *session) {
+	if sb.sessions[s.number] == s {
+		delete(sb.sessions, s.number)
+	}
+	delete(sb.tokens, s.token)
+}
+
+// Disconnect tells the switchboard the connection is gone. A registered
+// client's calls wait out the grace period for it to resume.
+func (c *Conn) Disconnect() {
+	sb := c.sb
+	sb.locked(func(fx *effects) {
+		s := c.sess
+		c.phase.Store(int32(phaseGone))
+		if s == nil || s.conn != c {
+			return
+		}
+		s.out, s.conn = nil, nil
+		if len(s.calls) == 0 {
+			sb.dropSession(s)
+			return
+		}
+		sb.log.Info("client dropped; holding its calls", keyNumber, s.number, "grace", sb.cfg.Grace)
+		s.grace = time.AfterFunc(sb.cfg.Grace, func() { sb.graceOver(s) })
+	})
+}
+
+// graceOver ends a dropped session's calls.
+func (sb *Switchboard) graceOver(s *session) {
+	sb.locked(func(fx *effects) {
+		if s.conn != nil || sb.sessions[s.number] != s {
+			return // resumed or replaced meanwhile
+		}
+		sb.log.Info("client did not come back", keyNumber, s.number)
+		for _, cl := range s.sortedCalls() {
+			sb.endCall(cl, wire.ReasonPeerLost, s, fx)
+		}
+		sb.dropSession(s)
+	})
+}
+
+// bye ends the client's calls now, as a hang-up, and forgets the session.
+func (sb *Switchboard) bye(c *Conn) {
+	sb.locked(func(fx *effects) {
+		s := c.sess
+		for _, cl := range s.sortedCalls() {
+			sb.endCall(cl, wire.ReasonHangup, s, fx)
+		}
+		sb.dropSession(s)
+		c.phase.Store(int32(phaseGone))
+		s.conn, s.out = nil, nil
+		c.out.Close("bye")
+	})
+}
+
+func (sb *Switchboard) ackMissed(ctx context.Context, c *Conn, m *wire.Message) {
+	if err := sb.cfg.Store.AckMissed(ctx, string(c.sess.number), m.ID); err != nil {
+		sb.log.Error("acknowledging missed calls", keyNumber, c.sess.number, "err", err)
+		c.reply(m, wire.CodeInternal, "could not record the acknowledgement")
+	}
+}
+
+func (sb *Switchboard) serviceList() []wire.Service {
+	var out []wire.Service
+	for code, name := range sb.services {
+		out = append(out, wire.Service{Code: string(code), Name: name})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
+	return out
+}
+
+func seconds(d time.Duration) int { return int((d + time.Second - 1) / time.Second) }
+
+// Registered reports whether the connection has completed registration.
+func (c *Conn) Registered() bool { return phase(c.phase.Load()) == phaseRegistered }

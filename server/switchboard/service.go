@@ -1,0 +1,33 @@
+package switchboard
+
+import (
+	"fmt"
+
+	"github.com/dialtone/dialtone/call/number"
+	"github.com/dialtone/dialtone/call/wire"
+)
+
+// AttachService makes the server answer a short code itself, as the echo
+// test does. The service is a party like any client: out receives its
+// messages (incoming, accepted, sdp, ice, ended …) and the returned Conn is
+// how it answers (accept, sdp, ice, hangup). It takes any number of calls at
+// once and never needs to register.
+func (sb *Switchboard) AttachService(code, name string, out Outbox) (*Conn, error) {
+	n, err := number.Canonical(code)
+	if err != nil || !n.IsService() {
+		return nil, fmt.Errorf("service code %q: want 2 to 6 digits", code)
+	}
+	c := sb.Connect(out, "service "+code)
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	if sb.sessions[n] != nil {
+		return nil, fmt.Errorf("service code %s is taken", code)
+	}
+	s := &session{number: n, calls: make(map[wire.CallID]*call), service: true}
+	c.hello = &wire.Message{Number: code}
+	sb.attach(c, s)
+	delete(sb.tokens, "") // services resume nothing
+	sb.registered[n] = true
+	sb.services[n] = name
+	return c, nil
+}
