@@ -1,0 +1,140 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/dialtone/dialtone/server/relay"
+)
+
+// LeaseView is one lease in the admin API.
+type LeaseView struct {
+	Number   string    `json:"number"`
+	Addr     string    `json:"addr"`
+	Refs     int       `json:"refs"`
+	Acquired time.Time `json:"acquired"`
+	Expires  time.Time `json:"expires"`
+}
+
+// adminHandler serves /metrics and the JSON admin API on the admin listener.
+func (s *Server) adminHandler() http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(&collector{s: s})
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /api/leases", func(w http.ResponseWriter, r *http.Request) {
+		ls := s.pool.List()
+		out := make([]LeaseView, 0, len(ls))
+		for _, l := range ls {
+			out = append(out, LeaseView{Number: l.Number, Addr: l.Addr.String(), Refs: l.Refs, Acquired: l.Acquired, Expires: l.Expires})
+		}
+		writeJSON(w, out)
+	})
+	mux.HandleFunc("GET /api/numbers", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, s.sb.Numbers()) })
+	mux.HandleFunc("GET /api/calls", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, s.sb.Calls()) })
+	mux.HandleFunc("GET /api/pool", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, s.pool.Stats()) })
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
+	return mux
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+// collector reads every part's counters at scrape time, so nothing on a
+// call's path touches Prometheus.
+type collector struct{ s *Server }
+
+var (
+	descRegistered  = prometheus.NewDesc("dialtone_numbers_registered", "Registered numbers and services.", nil, nil)
+	descOnline      = prometheus.NewDesc("dialtone_clients_online", "Clients with a session (connected or within grace).", nil, nil)
+	descDropped     = prometheus.NewDesc("dialtone_clients_dropped", "Sessions whose connection dropped, held for a resume.", nil, nil)
+	descCalls       = prometheus.NewDesc("dialtone_calls", "Live calls by state.", []string{"state"}, nil)
+	descCallEvents  = prometheus.NewDesc("dialtone_call_events_total", "Call events by kind.", []string{"event"}, nil)
+	descLeases      = prometheus.NewDesc("dialtone_leases", "Leased addresses by state.", []string{"state"}, nil)
+	descCapacity    = prometheus.NewDesc("dialtone_lease_capacity", "Addresses in the pool.", nil, nil)
+	descExhausted   = prometheus.NewDesc("dialtone_lease_exhausted_total", "Lease requests refused because the pool was exhausted.", nil, nil)
+	descConns       = prometheus.NewDesc("dialtone_signaling_connections", "Open signalling connections.", nil, nil)
+	descSigEvents   = prometheus.NewDesc("dialtone_signaling_events_total", "Signalling transport events.", []string{"event"}, nil)
+	descDNSReplies  = prometheus.NewDesc("dialtone_dns_replies_total", "DNS replies by rcode.", []string{"rcode"}, nil)
+	descDNSNoData   = prometheus.NewDesc("dialtone_dns_nodata_total", "NOERROR DNS replies with no answer.", nil, nil)
+	descAllocs      = prometheus.NewDesc("dialtone_relay_allocations", "Live relay allocations.", nil, nil)
+	descAllocsTotal = prometheus.NewDesc("dialtone_relay_allocations_total", "Relay allocations granted.", nil, nil)
+	descRelayBytes  = prometheus.NewDesc("dialtone_relay_bytes_total", "Bytes relayed, by direction.", []string{"dir"}, nil)
+	descRelayPkts   = prometheus.NewDesc("dialtone_relay_packets_total", "Packets relayed, by direction.", []string{"dir"}, nil)
+	descRefusals    = prometheus.NewDesc("dialtone_relay_refusals_total", "Relay requests refused, by reason.", []string{"reason"}, nil)
+	descLeaseBytes  = prometheus.NewDesc("dialtone_relay_lease_bytes_total", "Bytes relayed per lease, by direction.", []string{"lease", "dir"}, nil)
+)
+
+func (c *collector) Describe(ch chan<- *prometheus.Desc) { prometheus.DescribeByCollect(c, ch) }
+
+func (c *collector) Collect(ch chan<- prometheus.Metric) {
+	s := c.s
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	st := s.sb.Stats()
+	gauge(descRegistered, float64(st.Registered))
+	gauge(descOnline, float64(st.Online))
+	gauge(descDropped, float64(st.Dropped))
+	gauge(descCalls, float64(st.Ringing), "ringing")
+	gauge(descCalls, float64(st.Active), "active")
+	for name, v := range map[string]uint64{
+		"registration": st.Registrations, "auth_failure": st.AuthFailures, "dial": st.Dials, "accepted": st.Accepted,
+		"refused": st.Refused, "cancelled": st.Cancelled, "no_answer": st.NoAnswer, "unavailable": st.Unavailable,
+		"busy": st.Busy, "hangup": st.Hangups, "peer_lost": st.PeerLost, "no_capacity": st.NoCapacity, "resume": st.Resumes,
+	} {
+		counter(descCallEvents, v, name)
+	}
+	ps := s.pool.Stats()
+	gauge(descLeases, float64(ps.InUse), "in_use")
+	gauge(descLeases, float64(ps.HeldDown), "held_down")
+	gauge(descCapacity, float64(ps.Capacity))
+	counter(descExhausted, ps.Exhaustions)
+	ss := s.sig.Stats()
+	gauge(descConns, float64(ss.Connections))
+	for name, v := range map[string]int64{"accepted": ss.Accepted, "rejected": ss.Rejected, "bad_message": ss.BadMessages,
+		"rate_limited": ss.RateLimited, "slow_closed": ss.SlowClosed} {
+		counter(descSigEvents, uint64(v), name)
+	}
+	if s.dns != nil {
+		ds := s.dns.Stats()
+		for rcode, v := range ds.Replies {
+			counter(descDNSReplies, v, rcode)
+		}
+		counter(descDNSNoData, ds.NoData)
+	}
+	if s.relay != nil {
+		rs := s.relay.Stats()
+		gauge(descAllocs, float64(rs.Allocations))
+		counter(descAllocsTotal, rs.AllocationsTotal)
+		c.relayTraffic(ch, rs)
+	}
+}
+
+func (c *collector) relayTraffic(ch chan<- prometheus.Metric, rs relay.Stats) {
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	counter(descRelayBytes, rs.Total.BytesIn, "in")
+	counter(descRelayBytes, rs.Total.BytesOut, "out")
+	counter(descRelayPkts, rs.Total.PacketsIn, "in")
+	counter(descRelayPkts, rs.Total.PacketsOut, "out")
+	for reason, v := range rs.Refusals {
+		counter(descRefusals, v, string(reason))
+	}
+	for addr, l := range rs.Leases {
+		counter(descLeaseBytes, l.BytesIn, addr.String(), "in")
+		counter(descLeaseBytes, l.BytesOut, addr.String(), "out")
+	}
+}

@@ -1,0 +1,97 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"time"
+
+	"github.com/dialtone/dialtone/call/wire"
+	"github.com/dialtone/dialtone/server/switchboard"
+)
+
+// Defaults for a local server.
+const (
+	DefaultListen = "127.0.0.1:7700"
+	DefaultDNS    = "127.0.0.1:7753"
+	DefaultRelay  = "127.0.0.1:7778"
+	DefaultAdmin  = "127.0.0.1:7790"
+	DefaultPool   = "127.77.0.0/16"
+)
+
+// Config describes a Server. Every listener takes host:port (port 0 picks
+// one); an empty address leaves that part off, except Listen.
+type Config struct {
+	// Listen is the signalling WebSocket address. Required.
+	Listen string
+	// TLSCert and TLSKey, both set, make signalling wss://.
+	TLSCert, TLSKey string
+	// DNS is the number DNS address, served over UDP and TCP.
+	DNS string
+	// Relay is the TURN relay's UDP (and TCP) address.
+	Relay string
+	// Admin serves /metrics and the JSON admin API; keep it on loopback.
+	Admin string
+
+	// Pools are the prefixes leases come from; default 127.77.0.0/16.
+	Pools []netip.Prefix
+	// PortLo and PortHi bound the leased ports; default 40000–49999.
+	PortLo, PortHi uint16
+	// Zone is the DNS zone numbers live under; default dialtone.internal.
+	Zone string
+	// DNSAllow lists who may query the DNS; default loopback.
+	DNSAllow []netip.Prefix
+	// DataDir holds the SQLite store. Required.
+	DataDir string
+	// Registration is "open" (default) or "invite".
+	Registration string
+	// Media is "relay" (default) or "auto".
+	Media string
+	// LeaseTTL, HoldDown and RingTimeout: defaults 30s, 10s, 30s.
+	LeaseTTL, HoldDown, RingTimeout time.Duration
+	// Grace is how long a dropped client's calls wait for it; default 10s.
+	Grace time.Duration
+	// Echo answers service code 600 with the echo test when a factory is
+	// given (the echo needs the media stack, which the server does not
+	// import; cmd/ provides it).
+	Echo ServiceFactory
+
+	Logger *slog.Logger
+}
+
+// ServiceFactory starts a service party on the switchboard.
+type ServiceFactory func(sb *switchboard.Switchboard, log *slog.Logger) (Service, error)
+
+// Service is a running service party; Close stops it.
+type Service interface{ Close() error }
+
+func (c *Config) validate() error {
+	if c.Listen == "" {
+		return errors.New("a signalling address (--listen) is required")
+	}
+	if c.DataDir == "" {
+		return errors.New("a data directory (--data) is required")
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return errors.New("--tls-cert and --tls-key go together")
+	}
+	if len(c.Pools) == 0 {
+		c.Pools = []netip.Prefix{netip.MustParsePrefix(DefaultPool)}
+	}
+	if c.PortLo > c.PortHi {
+		return fmt.Errorf("port range %d-%d is empty", c.PortLo, c.PortHi)
+	}
+	switch c.Media {
+	case "", wire.MediaRelay, wire.MediaAuto:
+	default:
+		return fmt.Errorf("media policy %q: want relay or auto", c.Media)
+	}
+	if c.Media == wire.MediaRelay && c.Relay == "" {
+		return errors.New("media policy relay needs a relay address (--relay), or choose --media auto")
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return nil
+}

@@ -1,0 +1,323 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/dialtone/dialtone/call/wire"
+	"github.com/dialtone/dialtone/server/dnsserver"
+	"github.com/dialtone/dialtone/server/lease"
+	"github.com/dialtone/dialtone/server/relay"
+	"github.com/dialtone/dialtone/server/signaling"
+	"github.com/dialtone/dialtone/server/store"
+	"github.com/dialtone/dialtone/server/switchboard"
+)
+
+// Server is a running dialtone server.
+type Server struct {
+	cfg   Config
+	log   *slog.Logger
+	store *store.Store
+	pool  *lease.Pool
+	sb    *switchboard.Switchboard
+	sig   *signaling.Server
+	dns   *dnsserver.Server
+	relay *relay.Relay
+	echo  Service
+
+	sigLn, dnsLn, relayLn, adminLn net.Listener
+	dnsPC, relayPC                 net.PacketConn
+	sigURL                         string
+}
+
+// Addrs are the addresses the server actually bound.
+type Addrs struct {
+	Signal, DNS, Relay, Admin string
+	// URL is what clients dial: ws://host:port/v1 or wss://….
+	URL string
+}
+
+// New opens the store, builds every part, and binds every listener, so that
+// Addrs is known before Run.
+func New(ctx context.Context, cfg Config) (s *Server, err error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	s = &Server{cfg: cfg, log: cfg.Logger}
+	defer func() {
+		if err != nil {
+			s.closeAll()
+		}
+	}()
+	if s.store, err = store.Open(ctx, cfg.DataDir); err != nil {
+		return nil, fmt.Errorf("opening the store: %w", err)
+	}
+	s.pool, err = lease.New(lease.Config{Prefixes: cfg.Pools, PortLo: cfg.PortLo, PortHi: cfg.PortHi, TTL: cfg.LeaseTTL, HoldDown: cfg.HoldDown})
+	if err != nil {
+		return nil, fmt.Errorf("building the lease pool: %w", err)
+	}
+	if err := s.bind(); err != nil {
+		return nil, err
+	}
+	calls := &callsProxy{}
+	var sbRelay switchboard.Relay
+	if s.relayPC != nil {
+		if s.relay, err = relay.New(relay.Config{Calls: calls, Logger: s.log.With("part", "relay")}); err != nil {
+			return nil, fmt.Errorf("building the relay: %w", err)
+		}
+		sbRelay = s.relay
+	}
+	media := cfg.Media
+	if media == "" {
+		media = wire.MediaRelay
+	}
+	s.sb, err = switchboard.New(ctx, switchboard.Config{
+		Store: s.store, Leases: s.pool, Relay: sbRelay, Registration: cfg.Registration, Media: media,
+		RingTimeout: cfg.RingTimeout, Grace: cfg.Grace, Logger: s.log.With("part", "switchboard"),
+		RenewEvery: renewEvery(cfg.LeaseTTL),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("starting the switchboard: %w", err)
+	}
+	calls.set(s.sb)
+	if s.sig, err = signaling.New(signaling.Config{Switchboard: s.sb, Logger: s.log.With("part", "signaling")}); err != nil {
+		return nil, err
+	}
+	if s.dnsPC != nil {
+		s.dns, err = dnsserver.New(dnsserver.Config{Zone: cfg.Zone, Allow: cfg.DNSAllow, Resolver: resolver{s.sb, s.sigURL}, Logger: s.log.With("part", "dns")})
+		if err != nil {
+			return nil, fmt.Errorf("building the DNS server: %w", err)
+		}
+	}
+	if cfg.Echo != nil {
+		if s.echo, err = cfg.Echo(s.sb, s.log.With("part", "echo")); err != nil {
+			return nil, fmt.Errorf("starting the echo test: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// renewEvery renews leases well inside their life.
+func renewEvery(ttl time.Duration) time.Duration {
+	if ttl <= 0 {
+		ttl = lease.DefaultTTL
+	}
+	return ttl / 3
+}
+
+func (s *Server) bind() (err error) {
+	cfg := s.cfg
+	if s.sigLn, err = net.Listen("tcp", cfg.Listen); err != nil {
+		return fmt.Errorf("listening for signalling on %s: %w", cfg.Listen, err)
+	}
+	scheme := "ws"
+	if cfg.TLSCert != "" {
+		scheme = "wss"
+	}
+	s.sigURL = scheme + "://" + s.sigLn.Addr().String() + wire.Path
+	if cfg.DNS != "" {
+		if s.dnsPC, s.dnsLn, err = listenBoth(cfg.DNS); err != nil {
+			return fmt.Errorf("listening for DNS on %s: %w", cfg.DNS, err)
+		}
+	}
+	if cfg.Relay != "" {
+		if s.relayPC, s.relayLn, err = listenBoth(cfg.Relay); err != nil {
+			return fmt.Errorf("listening for the relay on %s: %w", cfg.Relay, err)
+		}
+	}
+	if cfg.Admin != "" {
+		if s.adminLn, err = net.Listen("tcp", cfg.Admin); err != nil {
+			return fmt.Errorf("listening for admin on %s: %w", cfg.Admin, err)
+		}
+	}
+	return nil
+}
+
+// listenBoth binds UDP and TCP on the same port; with port 0 it retries
+// until the port UDP got is free for TCP too.
+func listenBoth(addr string) (net.PacketConn, net.Listener, error) {
+	var lastErr error
+	for range 10 {
+		pc, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return nil, nil, err
+		}
+		ln, err := net.Listen("tcp", pc.LocalAddr().String())
+		if err == nil {
+			return pc, ln, nil
+		}
+		pc.Close()
+		lastErr = err
+		if _, port, _ := net.SplitHostPort(addr); port != "0" {
+			break
+		}
+	}
+	return nil, nil, lastErr
+}
+
+// Addrs returns the bound addresses.
+func (s *Server) Addrs() Addrs {
+	a := Addrs{Signal: s.sigLn.Addr().String(), URL: s.sigURL}
+	if s.dnsPC != nil {
+		a.DNS = s.dnsPC.LocalAddr().String()
+	}
+	if s.relayPC != nil {
+		a.Relay = s.relayPC.LocalAddr().String()
+	}
+	if s.adminLn != nil {
+		a.Admin = s.adminLn.Addr().String()
+	}
+	return a
+}
+
+// Switchboard returns the server's switchboard (for services and tests).
+func (s *Server) Switchboard() *switchboard.Switchboard { return s.sb }
+
+// Leases returns the server's lease pool (for tests and the admin API).
+func (s *Server) Leases() *lease.Pool { return s.pool }
+
+// Store returns the server's store.
+func (s *Server) Store() *store.Store { return s.store }
+
+// Run serves until ctx ends, then shuts down: calls are ended and their
+// parties told, leases released, records written, listeners closed.
+func (s *Server) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	run := func(name string, f func() error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(); err != nil && !errors.Is(err, http.ErrServerClosed) && ctx.Err() == nil {
+				errs <- fmt.Errorf("%s: %w", name, err)
+				cancel()
+			}
+		}()
+	}
+	mux := http.NewServeMux()
+	mux.Handle(wire.Path, s.sig)
+	sigHTTP := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	run("signalling", func() error {
+		if s.cfg.TLSCert != "" {
+			cert, err := tls.LoadX509KeyPair(s.cfg.TLSCert, s.cfg.TLSKey)
+			if err != nil {
+				return fmt.Errorf("loading the TLS key pair: %w", err)
+			}
+			sigHTTP.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+			return sigHTTP.ServeTLS(s.sigLn, "", "")
+		}
+		return sigHTTP.Serve(s.sigLn)
+	})
+	if s.dns != nil {
+		run("dns", func() error { return s.dns.Serve(ctx, s.dnsPC, s.dnsLn) })
+	}
+	if s.relay != nil {
+		run("relay", func() error { return s.relay.Serve(ctx, s.relayPC, s.relayLn) })
+	}
+	var adminHTTP *http.Server
+	if s.adminLn != nil {
+		adminHTTP = &http.Server{Handler: s.adminHandler(), ReadHeaderTimeout: 10 * time.Second}
+		run("admin", func() error { return adminHTTP.Serve(s.adminLn) })
+	}
+	<-ctx.Done()
+	s.log.Info("shutting down")
+	if s.echo != nil {
+		s.echo.Close()
+	}
+	s.sb.Close()
+	s.sig.CloseAll()
+	shutCtx, done := context.WithTimeout(context.Background(), 5*time.Second)
+	defer done()
+	_ = sigHTTP.Shutdown(shutCtx)
+	if adminHTTP != nil {
+		_ = adminHTTP.Shutdown(shutCtx)
+	}
+	wg.Wait()
+	s.closeAll()
+	select {
+	case err := <-errs:
+		return err
+	default:
+		return nil
+	}
+}
+
+// closeAll releases what New acquired.
+func (s *Server) closeAll() {
+	for _, c := range []interface{ Close() error }{s.sigLn, s.dnsLn, s.dnsPC, s.relayLn, s.relayPC, s.adminLn} {
+		if c != nil && !isNil(c) {
+			c.Close()
+		}
+	}
+	if s.store != nil {
+		s.store.Close()
+	}
+}
+
+func isNil(c any) bool {
+	switch v := c.(type) {
+	case net.Listener:
+		return v == nil
+	case net.PacketConn:
+		return v == nil
+	}
+	return false
+}
+
+// callsProxy lets the relay be built before the switchboard it asks.
+type callsProxy struct {
+	mu sync.RWMutex
+	sb *switchboard.Switchboard
+}
+
+func (p *callsProxy) set(sb *switchboard.Switchboard) { p.mu.Lock(); p.sb = sb; p.mu.Unlock() }
+
+func (p *callsProxy) get() *switchboard.Switchboard {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.sb
+}
+
+func (p *callsProxy) Lease(n string) (netip.AddrPort, bool) {
+	if sb := p.get(); sb != nil {
+		return sb.Lease(n)
+	}
+	return netip.AddrPort{}, false
+}
+
+func (p *callsProxy) Peers(n string) []netip.AddrPort {
+	if sb := p.get(); sb != nil {
+		return sb.Peers(n)
+	}
+	return nil
+}
+
+func (p *callsProxy) Live(id, n string) bool {
+	sb := p.get()
+	return sb != nil && sb.Live(id, n)
+}
+
+// resolver turns the switchboard's view of a number into a DNS entry.
+type resolver struct {
+	sb     *switchboard.Switchboard
+	sigURL string
+}
+
+func (r resolver) Resolve(n string) dnsserver.Entry {
+	res := r.sb.Resolve(n)
+	e := dnsserver.Entry{Registered: res.Registered, TTL: res.TTL}
+	if res.Addr.IsValid() {
+		e.Addrs = []netip.Addr{res.Addr}
+	}
+	return e
+}
