@@ -1,7 +1,280 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dialtone/dialtone/call/number"
+	"github.com/dialtone/dialtone/server"
+	"github.com/dialtone/dialtone/server/store"
+)
+
+type serverFlags struct {
+	listen, dns, relay, admin string
+	tlsCert, tlsKey           string
+	pools, dnsAllow           []string
+	ports, zone, data         string
+	registration, media       string
+	leaseTTL, holdDown, ring  time.Duration
+	grace                     time.Duration
+	logLevel                  string
+}
 
 func newServerCmd() *cobra.Command {
-	return &cobra.Command{Use: "server", Short: "Run the dialtone server"}
+	f := &serverFlags{}
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run the dialtone server: registration, signalling, leases, number DNS, media relay",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := f.config()
+			if err != nil {
+				return err
+			}
+			logger, err := newLogger(os.Stderr, f.logLevel)
+			if err != nil {
+				return err
+			}
+			cfg.Logger = logger
+			cfg.Echo = echoFactory
+			return runServer(cmd, cfg)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.listen, "listen", server.DefaultListen, "signalling WebSocket address (host:port)")
+	fl.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate (PEM) for wss://")
+	fl.StringVar(&f.tlsKey, "tls-key", "", "TLS private key (PEM) for wss://")
+	fl.StringVar(&f.dns, "dns", server.DefaultDNS, "number DNS address, UDP and TCP (empty: off)")
+	fl.StringVar(&f.relay, "relay", server.DefaultRelay, "media relay (TURN) address (empty: off, needs --media auto)")
+	fl.StringVar(&f.admin, "admin", server.DefaultAdmin, "admin HTTP address: /metrics and /api (keep it on loopback; empty: off)")
+	fl.StringArrayVar(&f.pools, "pool", []string{server.DefaultPool}, "prefix leases come from (repeatable, IPv4 or IPv6)")
+	fl.StringVar(&f.ports, "ports", "40000-49999", "leased port range LO-HI")
+	fl.StringVar(&f.zone, "zone", "dialtone.internal.", "DNS zone numbers are answered under")
+	fl.StringVar(&f.data, "data", defaultDataDir("server"), "data directory (SQLite store)")
+	fl.StringVar(&f.registration, "registration", "open", "who may register a new number: open or invite")
+	fl.StringVar(&f.media, "media", "relay", "media path: relay (all media through leases) or auto (direct when possible)")
+	fl.DurationVar(&f.leaseTTL, "lease-ttl", 30*time.Second, "lease life without renewal")
+	fl.DurationVar(&f.holdDown, "hold-down", 10*time.Second, "how long a released address rests before reuse")
+	fl.DurationVar(&f.ring, "ring-timeout", 30*time.Second, "how long a call rings before no-answer")
+	fl.DurationVar(&f.grace, "grace", 10*time.Second, "how long a dropped client's calls wait for it to reconnect")
+	fl.StringArrayVar(&f.dnsAllow, "dns-allow", []string{"127.0.0.0/8", "::1/128"}, "prefix allowed to query the DNS (repeatable)")
+	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	cmd.AddCommand(newAdminListCmd("leases", "/api/leases"), newAdminListCmd("numbers", "/api/numbers"),
+		newAdminListCmd("calls", "/api/calls"), newInviteCmd())
+	return cmd
+}
+
+func (f *serverFlags) config() (server.Config, error) {
+	cfg := server.Config{Listen: f.listen, TLSCert: f.tlsCert, TLSKey: f.tlsKey, DNS: f.dns, Relay: f.relay, Admin: f.admin,
+		Zone: f.zone, DataDir: f.data, Registration: f.registration, Media: f.media,
+		LeaseTTL: f.leaseTTL, HoldDown: f.holdDown, RingTimeout: f.ring, Grace: f.grace}
+	var err error
+	if cfg.Pools, err = parsePrefixes("--pool", f.pools); err != nil {
+		return cfg, err
+	}
+	if cfg.DNSAllow, err = parsePrefixes("--dns-allow", f.dnsAllow); err != nil {
+		return cfg, err
+	}
+	if cfg.PortLo, cfg.PortHi, err = parsePorts(f.ports); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+func parsePrefixes(flag string, ss []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range ss {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, fmt.Errorf("%s %q: %w", flag, s, err)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+func parsePorts(s string) (lo, hi uint16, err error) {
+	a, b, ok := strings.Cut(s, "-")
+	if !ok {
+		return 0, 0, fmt.Errorf("--ports %q: want LO-HI", s)
+	}
+	l, err1 := strconv.ParseUint(a, 10, 16)
+	h, err2 := strconv.ParseUint(b, 10, 16)
+	if err1 != nil || err2 != nil || l == 0 || l > h {
+		return 0, 0, fmt.Errorf("--ports %q: want LO-HI with 1 <= LO <= HI <= 65535", s)
+	}
+	return uint16(l), uint16(h), nil
+}
+
+func runServer(cmd *cobra.Command, cfg server.Config) error {
+	ctx := cmd.Context()
+	srv, err := server.New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	a := srv.Addrs()
+	out := cmd.OutOrStdout()
+	fmt.Fprintf(out, "signalling %s\n", a.URL)
+	if a.DNS != "" {
+		fmt.Fprintf(out, "dns udp+tcp %s\n", a.DNS)
+	}
+	if a.Relay != "" {
+		fmt.Fprintf(out, "relay turn udp+tcp %s\n", a.Relay)
+	}
+	if a.Admin != "" {
+		fmt.Fprintf(out, "admin http://%s/metrics\n", a.Admin)
+	}
+	return srv.Run(ctx)
+}
+
+func newLogger(w io.Writer, level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+// defaultDataDir is where a role keeps its state unless told otherwise.
+func defaultDataDir(role string) string {
+	if d, err := os.UserConfigDir(); err == nil {
+		return d + "/dialtone/" + role
+	}
+	return ".dialtone-" + role
+}
+
+// newAdminListCmd prints one admin API list as a table (or JSON).
+func newAdminListCmd(name, path string) *cobra.Command {
+	var admin string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   name,
+		Short: "Print the running server's " + name,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			client := &http.Client{Timeout: 5 * time.Second}
+			resp, err := client.Get("http://" + admin + path)
+			if err != nil {
+				return fmt.Errorf("asking the server at %s: %w", admin, err)
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("asking the server at %s: %s", admin, resp.Status)
+			}
+			body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				_, err = cmd.OutOrStdout().Write(body)
+				return err
+			}
+			return printTable(cmd.OutOrStdout(), body)
+		},
+	}
+	cmd.Flags().StringVar(&admin, "admin", server.DefaultAdmin, "the server's admin address")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of a table")
+	return cmd
+}
+
+// printTable prints a JSON array of flat objects as aligned columns, in the
+// order the fields first appear.
+func printTable(w io.Writer, body []byte) error {
+	var rows []map[string]any
+	if err := json.Unmarshal(body, &rows); err != nil {
+		return fmt.Errorf("reading the server's answer: %w", err)
+	}
+	if len(rows) == 0 {
+		fmt.Fprintln(w, "(none)")
+		return nil
+	}
+	cols := fieldOrder(body)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.ToUpper(strings.Join(cols, "\t")))
+	for _, r := range rows {
+		vals := make([]string, len(cols))
+		for i, c := range cols {
+			if v, ok := r[c]; ok && v != nil {
+				vals[i] = fmt.Sprint(v)
+			}
+		}
+		fmt.Fprintln(tw, strings.Join(vals, "\t"))
+	}
+	return tw.Flush()
+}
+
+func fieldOrder(body []byte) []string {
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	var cols []string
+	seen := map[string]bool{}
+	depth := 0
+	expectKey := false
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return cols
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			if t == '{' || t == '[' {
+				depth++
+			} else {
+				depth--
+			}
+			expectKey = t == '{' && depth == 2
+		case string:
+			if depth == 2 && expectKey && !seen[t] {
+				seen[t] = true
+				cols = append(cols, t)
+			}
+			if depth == 2 {
+				expectKey = !expectKey
+			}
+		default:
+			if depth == 2 {
+				expectKey = true
+			}
+		}
+	}
+}
+
+func newInviteCmd() *cobra.Command {
+	var data string
+	var ttl time.Duration
+	cmd := &cobra.Command{
+		Use:   "invite NUMBER",
+		Short: "Print a one-time code that lets NUMBER register (for --registration invite)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			n, err := number.Parse(args[0], "")
+			if err != nil || n.IsService() {
+				return fmt.Errorf("%q is not an E.164 number (write it with + and the country code)", args[0])
+			}
+			st, err := store.Open(cmd.Context(), data)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			code, err := st.CreateInvite(cmd.Context(), string(n), ttl)
+			if err != nil {
+				return fmt.Errorf("creating the invite: %w", err)
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), code)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&data, "data", defaultDataDir("server"), "the server's data directory")
+	cmd.Flags().DurationVar(&ttl, "ttl", 7*24*time.Hour, "how long the code stays valid")
+	return cmd
 }
