@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"syscall"
+	"time"
 
 	"github.com/pion/turn/v5"
 )
@@ -16,6 +17,15 @@ type generator struct{ r *Relay }
 func (generator) Validate() error { return nil }
 
 func (g generator) AllocatePacketConn(conf turn.AllocateListenerConfig) (net.PacketConn, net.Addr, error) {
+	if conf.UserID == "" {
+		// pion/turn probes for a free even port, without a user, when a
+		// client sends EVEN-PORT (RTP/RTCP pairs; WebRTC never does, coturn's
+		// turnutils_uclient does at random). The lease fixes the port, so
+		// the probe gets a socket-less placeholder on port 0, which is even,
+		// and the allocation then takes the lease as any other. Refusing
+		// (508, as RFC 8656 allows) would fail such clients for nothing.
+		return placeholder{}, placeholder{}.LocalAddr(), nil
+	}
 	c, err := g.r.allocate(conf.UserID)
 	if err != nil {
 		return nil, nil, err
@@ -43,7 +53,7 @@ func (generator) AllocateConn(turn.AllocateConnConfig) (net.Conn, error) { retur
 func (r *Relay) allocate(userID string) (*leaseConn, error) {
 	callID, number, ok := splitUserID(userID)
 	if !ok {
-		return nil, errUnknownUser // e.g. an EVEN-PORT probe
+		return nil, errUnknownUser
 	}
 	lease, ok := r.cfg.Calls.Lease(number)
 	if !ok {
@@ -166,3 +176,15 @@ func (r *Relay) connForClient(key string) *leaseConn {
 	defer r.mu.Unlock()
 	return r.byClient[key]
 }
+
+// placeholder is the socket-less answer to pion/turn's even-port probe; pion
+// only reads its address and closes it.
+type placeholder struct{}
+
+func (placeholder) ReadFrom([]byte) (int, net.Addr, error)    { return 0, nil, net.ErrClosed }
+func (placeholder) WriteTo(p []byte, _ net.Addr) (int, error) { return 0, net.ErrClosed }
+func (placeholder) Close() error                              { return nil }
+func (placeholder) LocalAddr() net.Addr                       { return &net.UDPAddr{IP: net.IPv4zero, Port: 0} }
+func (placeholder) SetDeadline(time.Time) error               { return nil }
+func (placeholder) SetReadDeadline(time.Time) error           { return nil }
+func (placeholder) SetWriteDeadline(time.Time) error          { return nil }
