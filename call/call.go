@@ -1,0 +1,166 @@
+// Package call is the call engine's vocabulary: call IDs, states, the events
+// the engine emits, and the statistics of a call. The engine (call/session),
+// the headless client (`dialtone call`) and the TUI all speak it. It is a
+// leaf: standard library only, no behaviour.
+package call
+
+import "time"
+
+// ID identifies a call; the server assigns it at dial.
+type ID string
+
+// State is where a call is.
+type State string
+
+// Call states.
+const (
+	StateIdle     State = "idle"
+	StateDialing  State = "dialing"  // dial sent, no answer from the server yet
+	StateRinging  State = "ringing"  // the callee is being alerted
+	StateIncoming State = "incoming" // someone is calling us
+	StateActive   State = "active"   // accepted; media is being set up or flowing
+	StateEnded    State = "ended"
+)
+
+// EventKind names an event. The names are those `dialtone call` prints.
+type EventKind string
+
+// Events.
+const (
+	EventRegistered   EventKind = "registered"
+	EventDisconnected EventKind = "disconnected" // signalling lost; reconnecting
+	EventMissed       EventKind = "missed"       // calls missed while away
+	EventDialing      EventKind = "dialing"
+	EventRinging      EventKind = "ringing"
+	EventIncoming     EventKind = "incoming"
+	EventAccepted     EventKind = "accepted"
+	EventConnected    EventKind = "connected" // media flows
+	EventStats        EventKind = "stats"     // once a second while active
+	EventRefused      EventKind = "refused"
+	EventUnavailable  EventKind = "unavailable"
+	EventBusy         EventKind = "busy"
+	EventNoAnswer     EventKind = "no-answer"
+	EventCancelled    EventKind = "cancelled"
+	EventEnded        EventKind = "ended"
+	EventError        EventKind = "error"
+)
+
+// Event is one thing that happened. Fields not relevant to Kind are empty.
+type Event struct {
+	Kind EventKind `json:"event"`
+	Time time.Time `json:"time"`
+	Call ID        `json:"call,omitempty"`
+	// Peer is the other party's number.
+	Peer string `json:"peer,omitempty"`
+	// Number is our own number (registered).
+	Number string `json:"number,omitempty"`
+	// Waiting marks an incoming call that arrives during another call.
+	Waiting bool `json:"waiting,omitempty"`
+	// LocalLease and RemoteLease are ip:port (accepted).
+	LocalLease  string `json:"local_lease,omitempty"`
+	RemoteLease string `json:"remote_lease,omitempty"`
+	// Media is the path policy the server chose ("relay" or "auto").
+	Media string `json:"media,omitempty"`
+	// Reason says why a call ended or was unavailable.
+	Reason    string  `json:"reason,omitempty"`
+	DurationS float64 `json:"duration_s,omitempty"`
+	// Stats accompany stats and ended events.
+	Stats *Stats `json:"stats,omitempty"`
+	// Missed lists missed calls (missed).
+	Missed []Missed `json:"missed,omitempty"`
+	// Services lists the short codes the server answers (registered).
+	Services []Service `json:"services,omitempty"`
+	// Error is a human-readable error (error, ended).
+	Error string `json:"error,omitempty"`
+	// Code is the server's error code, when it gave one.
+	Code string `json:"code,omitempty"`
+}
+
+// Missed is a call we did not take.
+type Missed struct {
+	From string    `json:"from"`
+	At   time.Time `json:"at"`
+}
+
+// Service is a short code the server answers itself, such as the echo test.
+type Service struct {
+	Code string `json:"code"`
+	Name string `json:"name"`
+}
+
+// Stats describe one call; `dialtone call --stats FILE` writes them.
+type Stats struct {
+	// SetupMs is from dial sent to the first decoded remote video frame
+	// (or audio frame, in an audio-only call).
+	SetupMs float64      `json:"setup_ms"`
+	Video   VideoStats   `json:"video"`
+	Audio   AudioStats   `json:"audio"`
+	Send    SendStats    `json:"send"`
+	Network NetworkStats `json:"network"`
+	Path    PathStats    `json:"path"`
+	Leases  LeaseStats   `json:"leases"`
+}
+
+// VideoStats describe the received video.
+type VideoStats struct {
+	FramesDecoded int           `json:"frames_decoded"`
+	FPS           float64       `json:"fps"`
+	Width         int           `json:"width"`
+	Height        int           `json:"height"`
+	Kbps          float64       `json:"kbps"`
+	Pattern       *PatternStats `json:"pattern,omitempty"`
+}
+
+// PatternStats describe a received synthetic test pattern.
+type PatternStats struct {
+	Frames       int     `json:"frames"`
+	Missing      int     `json:"missing"`
+	OutOfOrder   int     `json:"out_of_order"`
+	LatencyMsP50 float64 `json:"latency_ms_p50"`
+	LatencyMsP95 float64 `json:"latency_ms_p95"`
+}
+
+// AudioStats describe the received audio.
+type AudioStats struct {
+	FramesDecoded int     `json:"frames_decoded"`
+	Kbps          float64 `json:"kbps"`
+	ToneHz        float64 `json:"tone_hz"`
+	Concealed     int     `json:"concealed"`
+	// Level is the received audio's recent peak, 0–1.
+	Level float64 `json:"level"`
+}
+
+// SendStats describe what we send.
+type SendStats struct {
+	VideoKbps  float64 `json:"video_kbps"`
+	AudioKbps  float64 `json:"audio_kbps"`
+	TargetKbps float64 `json:"target_kbps"` // the congestion controller's estimate
+	Width      int     `json:"width"`
+	Height     int     `json:"height"`
+	FPS        float64 `json:"fps"`
+	// MicLevel is the microphone's recent peak, 0–1.
+	MicLevel float64 `json:"mic_level"`
+	Muted    bool    `json:"muted"`
+	CameraOn bool    `json:"camera_on"`
+}
+
+// NetworkStats describe the path as RTCP reports it.
+type NetworkStats struct {
+	RTTMs    float64 `json:"rtt_ms"`
+	LossPct  float64 `json:"loss_pct"`
+	JitterMs float64 `json:"jitter_ms"`
+}
+
+// PathStats describe the selected ICE candidate pair.
+type PathStats struct {
+	Local      string `json:"local"`  // candidate type: host, srflx, relay
+	Remote     string `json:"remote"` // candidate type
+	LocalAddr  string `json:"local_addr"`
+	RemoteAddr string `json:"remote_addr"`
+}
+
+// LeaseStats are the call's leased addresses.
+type LeaseStats struct {
+	Local  string `json:"local"`
+	Remote string `json:"remote"`
+}
