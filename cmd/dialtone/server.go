@@ -20,6 +20,8 @@ import (
 	"github.com/dialtone/dialtone/server/store"
 )
 
+func init() { subcommands = append(subcommands, newServerCmd) }
+
 type serverFlags struct {
 	listen, dns, relay, admin string
 	tlsCert, tlsKey           string
