@@ -111,6 +111,7 @@ func (r *Relay) bind(callID, number string, lease netip.AddrPort) (*leaseConn, e
 		r.log.Warn("relay cannot bind lease", keyNumber, number, keyLease, lease.String(), "err", err)
 		return nil, err
 	}
+	r.sizeBuffers(uc)
 	bound := uc.LocalAddr().(*net.UDPAddr).AddrPort()
 	bound = netip.AddrPortFrom(bound.Addr().Unmap(), bound.Port())
 	if secondary {

@@ -58,6 +58,11 @@ type Config struct {
 	// AllocationLifetime caps the lifetime a client may request (pion/turn
 	// default 10 minutes). Clients refresh well before it ends.
 	AllocationLifetime time.Duration
+	// SocketBuffer sets SO_RCVBUF and SO_SNDBUF on the TURN socket and on
+	// every relay socket, so that bursts of media are not dropped by the
+	// kernel before the relay reads them. Default 2 MiB; the kernel caps it
+	// at net.core.rmem_max / wmem_max. Negative leaves the system default.
+	SocketBuffer int
 	// Now is the clock for credential expiry. Default time.Now.
 	Now func() time.Time
 }
@@ -86,6 +91,9 @@ func (c *Config) validate() error {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.SocketBuffer == 0 {
+		c.SocketBuffer = 2 << 20
 	}
 	return nil
 }
@@ -155,6 +163,7 @@ func (r *Relay) Serve(ctx context.Context, pc net.PacketConn, lns ...net.Listene
 		return ErrServing
 	}
 	r.setListeners(pc, lns)
+	r.sizeBuffers(pc)
 	gen := generator{r}
 	sc := turn.ServerConfig{
 		Realm:              r.cfg.Realm,
@@ -223,6 +232,25 @@ func (r *Relay) setListeners(pc net.PacketConn, lns []net.Listener) {
 	r.own.Store(&own)
 	if len(r.cfg.URLs) == 0 {
 		r.urls.Store(&urls)
+	}
+}
+
+type bufferSizer interface {
+	SetReadBuffer(int) error
+	SetWriteBuffer(int) error
+}
+
+// sizeBuffers applies Config.SocketBuffer to c where it can (a *net.UDPConn).
+func (r *Relay) sizeBuffers(c any) {
+	b, ok := c.(bufferSizer)
+	if !ok || r.cfg.SocketBuffer < 0 {
+		return
+	}
+	if err := b.SetReadBuffer(r.cfg.SocketBuffer); err != nil {
+		r.log.Debug("relay socket read buffer", "err", err)
+	}
+	if err := b.SetWriteBuffer(r.cfg.SocketBuffer); err != nil {
+		r.log.Debug("relay socket write buffer", "err", err)
 	}
 }
 
