@@ -132,31 +132,29 @@ func (c *leaseConn) refreshPeers(gen uint64) *peerSet {
 	return s
 }
 
-// permit is the pion/turn permission handler for one transport. Permissions
-// are by IP; the port is checked per datagram by leaseConn.
-func (r *Relay) permit(proto string) func(net.Addr, net.IP) bool {
-	return func(client net.Addr, peerIP net.IP) bool {
-		c := r.connForClient(clientKey(proto, client))
-		if c == nil {
-			r.stats.refuse(ReasonNoAllocation)
-			return false
-		}
-		ip, ok := netip.AddrFromSlice(peerIP)
-		if !ok {
-			r.stats.refuse(ReasonPeerOther)
-			return false
-		}
-		ip = ip.Unmap()
-		for _, p := range c.refreshPeers(r.gen.Load()).addrs {
-			if p.Addr() == ip {
-				return true
-			}
-		}
-		why := r.classify(ip)
-		r.stats.refuse(why)
-		r.log.Debug("relay permission refused", keyNumber, c.number, keyCallID, c.callID, "peer", ip.String(), "reason", string(why))
+// permit is the pion/turn permission handler. Permissions are by IP; the
+// port is checked per datagram by leaseConn.
+func (r *Relay) permit(client net.Addr, peerIP net.IP) bool {
+	c := r.connForClient(clientKey(client))
+	if c == nil {
+		r.stats.refuse(ReasonNoAllocation)
 		return false
 	}
+	ip, ok := netip.AddrFromSlice(peerIP)
+	if !ok {
+		r.stats.refuse(ReasonPeerOther)
+		return false
+	}
+	ip = ip.Unmap()
+	for _, p := range c.refreshPeers(r.gen.Load()).addrs {
+		if p.Addr() == ip {
+			return true
+		}
+	}
+	why := r.classify(ip)
+	r.stats.refuse(why)
+	r.log.Debug("relay permission refused", keyNumber, c.number, keyCallID, c.callID, "peer", ip.String(), "reason", string(why))
+	return false
 }
 
 var metadataIPs = []netip.Addr{

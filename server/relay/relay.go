@@ -52,8 +52,8 @@ type Config struct {
 	// e.g. "turn:relay.example.net:3478?transport=udp".
 	URLs []string
 	// MaxAllocations bounds the allocations one number holds for one call.
-	// ICE needs one per TURN URL it uses; an ICE restart briefly needs a
-	// second. Default 2.
+	// ICE makes one per TURN URL; an ICE restart briefly makes a second set.
+	// Default: twice the number of listeners Serve gets (2 for UDP only).
 	MaxAllocations int
 	// AllocationLifetime caps the lifetime a client may request (pion/turn
 	// default 10 minutes). Clients refresh well before it ends.
@@ -85,9 +85,6 @@ func (c *Config) validate() error {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
-	}
-	if c.MaxAllocations <= 0 {
-		c.MaxAllocations = 2
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -125,7 +122,7 @@ type Relay struct {
 	closed   bool
 	conns    map[*leaseConn]struct{}
 	byBound  map[netip.AddrPort]*leaseConn // relay address → allocation socket
-	byClient map[string]*leaseConn         // transport|client address → allocation socket
+	byClient map[string]*leaseConn         // client address → allocation socket
 }
 
 // New returns a Relay for cfg.
@@ -163,6 +160,11 @@ func (r *Relay) Serve(ctx context.Context, pc net.PacketConn, lns ...net.Listene
 		return ErrServing
 	}
 	r.setListeners(pc, lns)
+	if r.cfg.MaxAllocations <= 0 {
+		r.mu.Lock()
+		r.cfg.MaxAllocations = 2 * (1 + len(lns))
+		r.mu.Unlock()
+	}
 	r.sizeBuffers(pc)
 	gen := generator{r}
 	sc := turn.ServerConfig{
@@ -176,12 +178,12 @@ func (r *Relay) Serve(ctx context.Context, pc net.PacketConn, lns ...net.Listene
 			OnAllocationDeleted: r.onAllocationDeleted,
 		},
 		PacketConnConfigs: []turn.PacketConnConfig{{
-			PacketConn: pc, RelayAddressGenerator: gen, PermissionHandler: r.permit("UDP"),
+			PacketConn: pc, RelayAddressGenerator: gen, PermissionHandler: r.permit,
 		}},
 	}
 	for _, ln := range lns {
 		sc.ListenerConfigs = append(sc.ListenerConfigs, turn.ListenerConfig{
-			Listener: ln, RelayAddressGenerator: gen, PermissionHandler: r.permit("TCP"),
+			Listener: ln, RelayAddressGenerator: gen, PermissionHandler: r.permit,
 		})
 	}
 	srv, err := turn.NewServer(sc)
@@ -320,14 +322,18 @@ func (r *Relay) onAuth(src, _ net.Addr, _, username, _, method string, ok bool) 
 	}
 }
 
-func clientKey(proto string, src net.Addr) string { return proto + "|" + src.String() }
+// clientKey names a client for the permission handler, which pion/turn
+// gives only the client's address. pion files allocations made over TCP
+// under the UDP protocol as well, so the key is the address alone; a UDP
+// and a TCP client on the same IP and port would share it.
+func clientKey(src net.Addr) string { return src.String() }
 
-func (r *Relay) onAllocationCreated(src, _ net.Addr, proto, _, _ string, relayAddr net.Addr, _ int) {
+func (r *Relay) onAllocationCreated(src, _ net.Addr, _, _, _ string, relayAddr net.Addr, _ int) {
 	ap, err := netip.ParseAddrPort(relayAddr.String())
 	if err != nil {
 		return
 	}
-	key := clientKey(proto, src)
+	key := clientKey(src)
 	r.mu.Lock()
 	c := r.byBound[netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())]
 	if c != nil {
@@ -341,8 +347,8 @@ func (r *Relay) onAllocationCreated(src, _ net.Addr, proto, _, _ string, relayAd
 	}
 }
 
-func (r *Relay) onAllocationDeleted(src, _ net.Addr, proto, _, _ string) {
-	key := clientKey(proto, src)
+func (r *Relay) onAllocationDeleted(src, _ net.Addr, _, _, _ string) {
+	key := clientKey(src)
 	r.mu.Lock()
 	if c := r.byClient[key]; c != nil {
 		delete(r.byClient, key)

@@ -26,7 +26,6 @@ func newParty(t testing.TB, h *harness, callID, number string, relayWait time.Du
 	if relayWait >= 0 {
 		se.SetRelayAcceptanceMinWait(relayWait)
 	}
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	api := webrtc.NewAPI(webrtc.WithSettingEngine(se))
 	cr := h.relay.Credentials(callID, number)
 	pc, err := api.NewPeerConnection(webrtc.Configuration{
