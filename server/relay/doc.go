@@ -15,4 +15,31 @@
 // Calls interface. It exports plain counters (Stats); the server turns them
 // into metrics. It does not decide the media policy (relay or auto); the
 // server signals that to clients.
+//
+// # Credentials
+//
+// The username is "<unix-expiry>:<call ID>:<number>" and the password
+// base64(HMAC-SHA1(secret, username)), the form coturn's use-auth-secret
+// also accepts. The user ID pion/turn carries from authentication to the
+// allocation is "<call ID>:<number>". Expiry gates new allocations only:
+// pion re-authenticates every Refresh, CreatePermission and ChannelBind with
+// the credentials the client allocated with, and a live call must not be
+// cut when they expire. A call that is not live gets nothing.
+//
+// # Allocations
+//
+// The number's first allocation for a call takes the lease's port. A further
+// one (the same number in a second call, or an ICE restart) binds the lease
+// IP with a kernel-chosen port and is accepted by the peers' relays as an
+// alias of the lease; shared-IP pools must keep their port range outside
+// net.ipv4.ip_local_port_range. Config.MaxAllocations bounds them per call
+// and number. EVEN-PORT is not honoured: the lease fixes the port.
+//
+// # Clients
+//
+// A pion/webrtc client uses Credentials as one ICE server
+// (URLs, Username, Credential = Password), sets
+// ICETransportPolicyRelay under the relay media policy, and must call
+// SettingEngine.SetRelayAcceptanceMinWait(0): pion otherwise waits 2 s
+// before it nominates a relay pair, which is then all of the call set-up.
 package relay

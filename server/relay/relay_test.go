@@ -247,6 +247,11 @@ func TestCleanup(t *testing.T) {
 			}
 			leaseFree(t, h.lease[numA])
 			leaseFree(t, h.lease[numB])
+			if tt.name == "Release" {
+				if _, ok := h.relay.Stats().Leases[h.lease[numA]]; ok {
+					t.Error("released lease still in Stats.Leases")
+				}
+			}
 		})
 	}
 	t.Run("shutdown", func(t *testing.T) {
@@ -264,4 +269,31 @@ func TestCleanup(t *testing.T) {
 		})
 		leaseFree(t, lease)
 	})
+}
+
+// TestEndedCallPeerRefused: A in two calls may reach both peers; when one
+// call ends, its peer is refused at once, without waiting for a cache.
+func TestEndedCallPeerRefused(t *testing.T) {
+	h := newHarness(t, nil)
+	h.calls.start("c1", numA, numB)
+	h.calls.start("c2", numA, numC)
+	rc, err := h.allocate(t, "c1", numA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := peer(t, h.lease[numC])
+	if _, err := rc.WriteTo([]byte("to C"), udpAddr(h.lease[numC])); err != nil {
+		t.Fatal(err)
+	}
+	if msg, _ := readFrom(t, c); msg != "to C" {
+		t.Fatalf("C got %q", msg)
+	}
+	h.calls.end("c2")
+	h.relay.EndCall("c2")
+	h.drainRefusals()
+	if _, err := rc.WriteTo([]byte("to C again"), udpAddr(h.lease[numC])); err != nil {
+		t.Fatal(err)
+	}
+	h.waitRefusal(t, ReasonPacketOut)
+	nothingQueued(t, c)
 }
