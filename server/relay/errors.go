@@ -13,7 +13,6 @@ var (
 	errNotLive      = errors.New("call is not live")
 	errUnknownUser  = errors.New("allocation without a user")
 	errTCPRelay     = errors.New("TCP relay allocations are not offered")
-	errFamily       = errors.New("lease address family does not match the request")
 	errBadUsername  = errors.New("malformed relay username")
 	errRelayClosing = errors.New("relay is shutting down")
 )
