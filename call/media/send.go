@@ -1,0 +1,178 @@
+package media
+
+import (
+	"errors"
+	"io"
+	"math/rand/v2"
+	"time"
+
+	"github.com/pion/rtp"
+	"github.com/pion/rtp/codecs"
+
+	"github.com/dialtone/dialtone/call/media/opus"
+	"github.com/dialtone/dialtone/call/media/vp8"
+	"github.com/dialtone/dialtone/device"
+)
+
+const (
+	// rtpPayloadMTU is the most VP8 payload per packet: pion's 1200-byte
+	// SRTP packets less the RTP header (12), header extensions (TWCC, up
+	// to 12) and the VP8 payload descriptor (4).
+	rtpPayloadMTU = 1150
+	// frameSlack lets a frame through the frame-rate limiter a little
+	// early, so that camera jitter does not halve the rate.
+	frameSlack = 8 * time.Millisecond
+	// bitrateStep is the relative change of budget worth retargeting the
+	// encoder for.
+	bitrateStep = 0.05
+)
+
+// sendVideo encodes and sends the camera's pictures until Close.
+func (s *Session) sendVideo() {
+	enc, err := vp8.NewEncoder(vp8.EncoderConfig{BitrateKbps: s.cfg.StartKbps, MinKbps: s.cfg.MinKbps, MaxKbps: s.cfg.MaxKbps})
+	if err != nil {
+		s.log.Error("video encoder; sending no video", "err", err)
+		return
+	}
+	defer enc.Close()
+	pay := &codecs.VP8Payloader{EnablePictureID: true}
+	seq := uint16(rand.Uint32())
+	tsBase := rand.Uint32()
+	var (
+		lad      *ladder
+		small    device.Frame
+		t0, last time.Time
+	)
+	for {
+		f, err := s.cfg.Camera.ReadFrame(s.ctx)
+		if err != nil {
+			if s.ctx.Err() == nil {
+				s.log.Warn("camera stopped; sending no more video", "err", err)
+			}
+			return
+		}
+		if !s.cameraOn.Load() {
+			continue // keep reading, so the camera does not back up
+		}
+		now := s.cfg.Now()
+		if f.Time.IsZero() {
+			f.Time = now
+		}
+		kbps := s.videoBudget()
+		if lad == nil || lad.w != f.Width || lad.h != f.Height {
+			lad = newLadder(f.Width, f.Height, float64(kbps))
+		} else if lad.update(float64(kbps), now) {
+			w, h, _ := lad.size()
+			s.log.Info("video quality", keySize, [2]int{w, h}, keyFPS, lad.fps(), keyKbps, kbps)
+		}
+		if !last.IsZero() && f.Time.Sub(last) < time.Second/time.Duration(lad.fps())-frameSlack {
+			continue
+		}
+		if b := enc.Bitrate(); float64(abs(kbps-b)) > bitrateStep*float64(b) {
+			if err := enc.SetBitrate(kbps); err != nil {
+				s.log.Warn("setting video bitrate", "err", err)
+			}
+		}
+		_, _, div := lad.size()
+		shrink(&small, f, div)
+		pkt, _, err := enc.Encode(small, s.forceKey.Swap(false))
+		if err != nil {
+			s.log.Warn("encoding video", "err", err)
+			continue
+		}
+		last = f.Time
+		if pkt == nil {
+			continue // rate control dropped it
+		}
+		if t0.IsZero() {
+			t0 = f.Time
+		}
+		if s.cfg.LocalVideo != nil {
+			_ = s.cfg.LocalVideo.WriteFrame(small)
+		}
+		ts := tsBase + uint32(f.Time.Sub(t0)*90000/time.Second)
+		s.writeVideo(pay, pkt, ts, &seq, now)
+		s.st.sendW.Store(int32(small.Width))
+		s.st.sendH.Store(int32(small.Height))
+		s.st.sentFPS.add(1, now)
+	}
+}
+
+// writeVideo packetises one encoded frame and sends it.
+func (s *Session) writeVideo(pay *codecs.VP8Payloader, frame []byte, ts uint32, seq *uint16, now time.Time) {
+	parts := pay.Payload(rtpPayloadMTU, frame)
+	for i, p := range parts {
+		pkt := &rtp.Packet{
+			Header:  rtp.Header{Version: 2, Marker: i == len(parts)-1, SequenceNumber: *seq, Timestamp: ts},
+			Payload: p,
+		}
+		*seq++
+		if err := s.videoTrack.WriteRTP(pkt); err != nil && !errors.Is(err, io.ErrClosedPipe) {
+			s.log.Debug("writing video", "err", err)
+		}
+		s.st.sentVideoBytes.add(float64(len(p)+12), now)
+	}
+}
+
+// videoBudget is the encoder's target now, in kbit/s.
+func (s *Session) videoBudget() int {
+	if s.bwe == nil {
+		return s.cfg.StartKbps
+	}
+	v, _ := s.budgetFor(s.bwe.GetTargetBitrate())
+	return v
+}
+
+// sendAudio encodes and sends the microphone's sound until Close.
+func (s *Session) sendAudio() {
+	_, bps := s.budgetFor(s.totalFor(s.cfg.StartKbps))
+	enc, err := opus.NewEncoder(bps)
+	if err != nil {
+		s.log.Error("audio encoder; sending no audio", "err", err)
+		return
+	}
+	defer enc.Close()
+	pcm := make([]int16, device.FrameSamples)
+	seq := uint16(rand.Uint32())
+	ts := rand.Uint32()
+	lossPct := 0
+	for first := true; ; first = false {
+		if err := s.cfg.Mic.ReadAudio(s.ctx, pcm); err != nil {
+			if s.ctx.Err() == nil {
+				s.log.Warn("microphone stopped; sending no more audio", "err", err)
+			}
+			return
+		}
+		now := s.cfg.Now()
+		updateLevel(&s.st.micLevel, peak(pcm))
+		if s.muted.Load() {
+			clear(pcm)
+		}
+		if s.bwe != nil {
+			if _, b := s.budgetFor(s.bwe.GetTargetBitrate()); b != bps {
+				bps = b
+				_ = enc.SetBitrate(bps)
+			}
+		}
+		if l := int(s.st.audioLoss.Load()*100 + 0.5); l != lossPct {
+			lossPct = l
+			_ = enc.SetPacketLoss(lossPct)
+		}
+		out := make([]byte, opus.MaxPacketSize) // the packet outlives this loop in pion's buffers
+		n, err := enc.Encode(pcm, out)
+		if err != nil {
+			s.log.Warn("encoding audio", "err", err)
+			continue
+		}
+		pkt := &rtp.Packet{
+			Header:  rtp.Header{Version: 2, Marker: first, SequenceNumber: seq, Timestamp: ts},
+			Payload: out[:n],
+		}
+		seq++
+		ts += device.FrameSamples
+		if err := s.audioTrack.WriteRTP(pkt); err != nil && !errors.Is(err, io.ErrClosedPipe) {
+			s.log.Debug("writing audio", "err", err)
+		}
+		s.st.sentAudioBytes.add(float64(n+12), now)
+	}
+}

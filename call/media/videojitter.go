@@ -1,0 +1,197 @@
+package media
+
+import "time"
+
+// videoRing is how many packets the video jitter buffer holds: at 1200
+// bytes a packet, 1024 packets are 10 Mbit, a second of the highest
+// bitrate with room to spare.
+const videoRing = 1024
+
+// vp8Part is one RTP packet of a VP8 frame, its payload descriptor parsed.
+type vp8Part struct {
+	used   bool
+	seq    uint16
+	ts     uint32
+	marker bool // last packet of the frame
+	start  bool // first packet of the frame (S=1, partition 0)
+	data   []byte
+	at     time.Time
+}
+
+// vp8Frame is a whole VP8 frame out of the jitter buffer.
+type vp8Frame struct {
+	data []byte // valid until the next pop
+	ts   uint32
+	key  bool
+	// broken says packets were given up on before this frame: the decoder's
+	// references may be wrong until a key frame.
+	broken bool
+}
+
+// frameAssembler is the video jitter buffer: it reorders packets by
+// sequence number and hands out whole frames in order. A gap is waited for
+// (retransmission may fill it) for at most wait after the packets behind it
+// arrived; then what cannot be completed is dropped and the next frame is
+// marked broken. It is not safe for concurrent use.
+type frameAssembler struct {
+	ring    [videoRing]vp8Part
+	started bool
+	next    uint16 // sequence number of the next packet to hand out
+	highest uint16
+	wait    time.Duration
+	broken  bool
+	buf     []byte
+
+	dropped int // packets given up on or refused (late, duplicate)
+}
+
+func newFrameAssembler(wait time.Duration) *frameAssembler {
+	return &frameAssembler{wait: wait}
+}
+
+// push stores one packet. data must stay unchanged until the frame is
+// popped.
+func (a *frameAssembler) push(p vp8Part) {
+	if !a.started {
+		a.started, a.next, a.highest = true, p.seq, p.seq
+	}
+	d := int(int16(p.seq - a.next))
+	switch {
+	case d < 0:
+		a.dropped++ // too late: its frame is gone
+		return
+	case d >= videoRing:
+		// A jump past the buffer: start again from here.
+		a.reset(p.seq)
+	}
+	s := &a.ring[p.seq%videoRing]
+	if s.used && s.seq == p.seq {
+		a.dropped++ // duplicate (a retransmission that raced the original)
+		return
+	}
+	p.used = true
+	*s = p
+	if int16(p.seq-a.highest) > 0 {
+		a.highest = p.seq
+	}
+}
+
+func (a *frameAssembler) reset(seq uint16) {
+	for i := range a.ring {
+		if a.ring[i].used {
+			a.dropped++
+		}
+		a.ring[i] = vp8Part{}
+	}
+	a.next, a.highest, a.broken = seq, seq, true
+}
+
+// pending is how many sequence numbers from next to highest, inclusive.
+func (a *frameAssembler) pending() int {
+	if !a.started {
+		return 0
+	}
+	return int(int16(a.highest-a.next)) + 1
+}
+
+// pop returns the next whole frame, if there is one now. wake is when to
+// call again if nothing new arrives (zero: only when something arrives).
+func (a *frameAssembler) pop(now time.Time) (f vp8Frame, ok bool, wake time.Time) {
+	for a.started && a.pending() > 0 {
+		head := &a.ring[a.next%videoRing]
+		if !head.used || head.seq != a.next {
+			// A gap at the head: wait for it as long as the packets behind
+			// it have been waiting less than wait.
+			first, at := a.firstAfter(a.next)
+			if first < 0 {
+				return vp8Frame{}, false, time.Time{}
+			}
+			if dl := at.Add(a.wait); now.Before(dl) {
+				return vp8Frame{}, false, dl
+			}
+			a.next += uint16(first)
+			a.broken = true
+			continue
+		}
+		if !head.start {
+			// The middle of a frame whose start is gone.
+			a.drop(1)
+			a.broken = true
+			continue
+		}
+		n, complete, oldest := a.scanFrame()
+		if complete {
+			return a.take(n), true, time.Time{}
+		}
+		if dl := oldest.Add(a.wait); now.Before(dl) {
+			return vp8Frame{}, false, dl
+		}
+		a.drop(n)
+		a.broken = true
+	}
+	return vp8Frame{}, false, time.Time{}
+}
+
+// firstAfter finds the first stored packet after seq: its distance from seq
+// and its arrival; -1 if there is none.
+func (a *frameAssembler) firstAfter(seq uint16) (int, time.Time) {
+	for d := 1; d < a.pending(); d++ {
+		s := &a.ring[(seq+uint16(d))%videoRing]
+		if s.used && s.seq == seq+uint16(d) {
+			return d, s.at
+		}
+	}
+	return -1, time.Time{}
+}
+
+// scanFrame walks the frame starting at next: how many packets it has so
+// far, whether the last (marker) one is among them with no gap, and the
+// earliest arrival among them.
+func (a *frameAssembler) scanFrame() (n int, complete bool, oldest time.Time) {
+	head := &a.ring[a.next%videoRing]
+	oldest = head.at
+	for n = 0; n < a.pending(); n++ {
+		seq := a.next + uint16(n)
+		s := &a.ring[seq%videoRing]
+		if !s.used || s.seq != seq || s.ts != head.ts {
+			return n, false, oldest
+		}
+		if s.at.Before(oldest) {
+			oldest = s.at
+		}
+		if s.marker {
+			return n + 1, true, oldest
+		}
+	}
+	return n, false, oldest
+}
+
+// take hands out the n packets at next as one frame.
+func (a *frameAssembler) take(n int) vp8Frame {
+	head := &a.ring[a.next%videoRing]
+	f := vp8Frame{ts: head.ts, broken: a.broken}
+	a.buf = a.buf[:0]
+	for i := 0; i < n; i++ {
+		s := &a.ring[(a.next+uint16(i))%videoRing]
+		a.buf = append(a.buf, s.data...)
+		*s = vp8Part{}
+	}
+	a.next += uint16(n)
+	a.broken = false
+	f.data = a.buf
+	// VP8's frame tag: bit 0 of the first byte is 0 on a key frame.
+	f.key = len(f.data) > 0 && f.data[0]&1 == 0
+	return f
+}
+
+// drop gives up on the n packets at next.
+func (a *frameAssembler) drop(n int) {
+	for i := 0; i < n; i++ {
+		s := &a.ring[(a.next+uint16(i))%videoRing]
+		if s.used {
+			a.dropped++
+		}
+		*s = vp8Part{}
+	}
+	a.next += uint16(n)
+}
