@@ -1,7 +1,14 @@
 package main
 
-import "github.com/dialtone/dialtone/server"
+import (
+	"log/slog"
 
-// echoFactory starts the echo test on the server; the call engine provides
-// it (issue 4). Until then the server runs without it.
-var echoFactory server.ServiceFactory
+	"github.com/dialtone/dialtone/server"
+	"github.com/dialtone/dialtone/server/echo"
+	"github.com/dialtone/dialtone/server/switchboard"
+)
+
+// echoFactory starts the echo test (service code 600) on the server.
+var echoFactory server.ServiceFactory = func(sb *switchboard.Switchboard, log *slog.Logger) (server.Service, error) {
+	return echo.New(sb, echo.Config{Logger: log})
+}

@@ -1,0 +1,10 @@
+package echo
+
+import "errors"
+
+var (
+	errNotAccepted = errors.New("an offer came before the call was accepted")
+	errNotAnswerer = errors.New("the echo answers calls; it does not offer")
+)
+
+var errClosing = errors.New("the call is closing")
