@@ -1,0 +1,86 @@
+// Package common is the value every page shares: the screen size, styles,
+// keys, the user's region and the clock. It is the one "common" package the
+// house style allows, and holds no behaviour beyond small helpers.
+package common
+
+import (
+	"time"
+
+	"charm.land/bubbles/v2/help"
+
+	"github.com/dialtone/dialtone/call/number"
+	"github.com/dialtone/dialtone/tui/book"
+	"github.com/dialtone/dialtone/tui/keymap"
+	"github.com/dialtone/dialtone/tui/styles"
+)
+
+// Common is shared by the root model and its pages.
+type Common struct {
+	Width, Height int
+	Styles        styles.Styles
+	Keys          keymap.KeyMap
+	Help          help.Model
+	// Region is the ISO country for numbers typed without a country code.
+	Region string
+	// Now is the clock; tests fix it.
+	Now func() time.Time
+	// Book holds contacts and history.
+	Book *book.Book
+}
+
+// FormatNumber shows a normalised number for people.
+func (c *Common) FormatNumber(n string) string {
+	return number.Format(number.Number(n), c.Region)
+}
+
+// Label is the contact's name for a number, or the number formatted.
+func (c *Common) Label(n string) string {
+	if c.Book != nil {
+		if ct, ok := c.Book.Lookup(n); ok {
+			return ct.Name
+		}
+	}
+	if n == "600" {
+		return "echo test"
+	}
+	return c.FormatNumber(n)
+}
+
+// HelpView renders a help bar for h at the current width.
+func (c *Common) HelpView(h help.KeyMap) string {
+	c.Help.SetWidth(c.Width)
+	return c.Help.View(h)
+}
+
+// Duration formats a call's length as m:ss or h:mm:ss.
+func Duration(d time.Duration) string {
+	s := int(d.Round(time.Second) / time.Second)
+	if s < 0 {
+		s = 0
+	}
+	if s >= 3600 {
+		return fmtInt(s/3600) + ":" + pad2(s/60%60) + ":" + pad2(s%60)
+	}
+	return fmtInt(s/60) + ":" + pad2(s%60)
+}
+
+func pad2(n int) string {
+	if n < 10 {
+		return "0" + fmtInt(n)
+	}
+	return fmtInt(n)
+}
+
+func fmtInt(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b [20]byte
+	i := len(b)
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return string(b[i:])
+}

@@ -1,0 +1,322 @@
+package tui
+
+import (
+	"context"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/dialtone/dialtone/call"
+	"github.com/dialtone/dialtone/tui/book"
+	"github.com/dialtone/dialtone/tui/pages/home"
+	"github.com/dialtone/dialtone/tui/pages/summary"
+)
+
+// bell rings the terminal's bell.
+var bell = tea.Raw("\a")
+
+// onEvent applies one engine event and re-arms the wait for the next.
+func (m *Model) onEvent(msg eventMsg) tea.Cmd {
+	if !msg.ok {
+		m.status = home.Status{Text: "call engine stopped", Err: true}
+		if m.cur != nil {
+			m.endCall(call.Event{Kind: call.EventError, Call: m.cur.id, Error: "the call engine stopped"})
+		}
+		m.phone = nil
+		return nil
+	}
+	ev := msg.ev
+	m.cfg.Logger.Debug("event", "event", ev.Kind, "call.id", ev.Call, "peer", ev.Peer)
+	cmd := m.applyEvent(ev)
+	return tea.Batch(cmd, waitEvent(m.phone.Events()))
+}
+
+func (m *Model) applyEvent(ev call.Event) tea.Cmd {
+	switch ev.Kind {
+	case call.EventRegistered:
+		n := ev.Number
+		if n == "" {
+			n = m.cfg.Number
+		}
+		m.status = home.Status{Text: "online as " + m.c.FormatNumber(n), OK: true}
+	case call.EventDisconnected:
+		m.status = home.Status{Text: "reconnecting…"}
+	case call.EventMissed:
+		for _, mc := range ev.Missed {
+			m.c.Book.Add(book.Record{Number: mc.From, Direction: book.Missed, At: mc.At})
+		}
+		return m.save()
+	case call.EventDialing, call.EventRinging:
+		if m.isCurrent(ev.Call) {
+			m.cur.id = ev.Call
+			m.cur.ringing = m.cur.ringing || ev.Kind == call.EventRinging
+		}
+	case call.EventIncoming:
+		return m.onIncoming(ev)
+	case call.EventAccepted:
+		if m.isCurrent(ev.Call) {
+			return m.onAccepted(ev)
+		}
+	case call.EventConnected:
+		if m.isCurrent(ev.Call) {
+			m.cur.connected = true
+		}
+	case call.EventStats:
+		if m.isCurrent(ev.Call) && ev.Stats != nil {
+			m.cur.stats = ev.Stats
+		}
+	case call.EventRefused, call.EventUnavailable, call.EventBusy, call.EventNoAnswer,
+		call.EventCancelled, call.EventEnded, call.EventError:
+		return m.onFinal(ev)
+	}
+	return nil
+}
+
+// isCurrent reports whether id is the call on screen; a call we dialled
+// whose ID we do not know yet adopts the first ID the engine reports.
+func (m *Model) isCurrent(id call.ID) bool {
+	if m.cur == nil {
+		return false
+	}
+	if m.cur.id == "" && m.cur.outgoing {
+		return id != "" && (m.ringing == nil || m.ringing.id != id)
+	}
+	return m.cur.id == id
+}
+
+func (m *Model) onIncoming(ev call.Event) tea.Cmd {
+	if m.ringing != nil && m.ringing.id != ev.Call {
+		// One question at a time: a third call is turned away.
+		return m.engineCmd("refusing", ev.Call, func(p Phone) error { return p.Refuse(ev.Call) })
+	}
+	m.ringing = &incomingCall{id: ev.Call, peer: ev.Peer, waiting: ev.Waiting || m.cur != nil, at: m.c.Now()}
+	if r := m.cfg.Ringer; r != nil {
+		r.Start()
+	}
+	return bell
+}
+
+func (m *Model) onAccepted(ev call.Event) tea.Cmd {
+	c := m.cur
+	c.id = ev.Call
+	c.start = ev.Time
+	if c.start.IsZero() {
+		c.start = m.c.Now()
+	}
+	c.local, c.remote, c.media = ev.LocalLease, ev.RemoteLease, ev.Media
+	return m.enterInCall()
+}
+
+// enterInCall shows the in-call screen with fresh panes and starts the
+// video tick.
+func (m *Model) enterInCall() tea.Cmd {
+	if m.screen != ScreenInCall {
+		m.cfg.Remote.Clear()
+		m.incall.Remote.Clear()
+		m.screen = ScreenInCall
+	}
+	return m.startTick()
+}
+
+// onFinal handles an event that ends a call: the dialog's call or ours.
+func (m *Model) onFinal(ev call.Event) tea.Cmd {
+	if m.ringing != nil && ev.Call == m.ringing.id {
+		r := m.ringing
+		m.stopRinging()
+		if ev.Kind == call.EventCancelled || ev.Kind == call.EventEnded || ev.Kind == call.EventNoAnswer {
+			m.c.Book.Add(book.Record{Number: r.peer, Direction: book.Missed, At: r.at})
+			return m.save()
+		}
+		return nil
+	}
+	if m.isCurrent(ev.Call) {
+		return m.endCall(ev)
+	}
+	if ev.Kind == call.EventError && ev.Call == "" {
+		m.home.SetError(ev.Error)
+	}
+	return nil
+}
+
+// endCall records the call, shows the summary, and forgets it.
+func (m *Model) endCall(ev call.Event) tea.Cmd {
+	c := m.cur
+	m.cur = nil
+	now := m.c.Now()
+	var dur time.Duration
+	if !c.start.IsZero() {
+		dur = now.Sub(c.start)
+		if ev.DurationS > 0 {
+			dur = time.Duration(ev.DurationS * float64(time.Second))
+		}
+	}
+	dir := book.Outgoing
+	if !c.outgoing {
+		dir = book.Incoming
+	}
+	at := c.dialedAt
+	if at.IsZero() {
+		at = c.start
+	}
+	m.c.Book.Add(book.Record{Number: c.peer, Direction: dir, At: at, Duration: dur.Round(time.Second), Result: string(ev.Kind)})
+	reason := ev.Reason
+	if reason == "" {
+		reason = ev.Error
+	}
+	stats := c.stats
+	if ev.Stats != nil {
+		stats = ev.Stats
+	}
+	m.summary = summary.Info{Label: m.c.Label(c.peer), Number: c.peer, Result: ev.Kind, Reason: reason,
+		Duration: dur, Answered: !c.start.IsZero(), Stats: stats}
+	m.screen = ScreenSummary
+	m.stats = false
+	m.tickGen++ // stops the video tick
+	return m.save()
+}
+
+func (m *Model) stopRinging() {
+	m.ringing = nil
+	if r := m.cfg.Ringer; r != nil {
+		r.Stop()
+	}
+}
+
+// dial starts a call to a normalised number.
+func (m *Model) dial(number string) tea.Cmd {
+	if m.cur != nil {
+		return nil
+	}
+	if m.phone == nil {
+		m.home.SetError("not connected to the server yet")
+		return nil
+	}
+	m.cur = &activeCall{peer: number, outgoing: true, dialedAt: m.c.Now()}
+	m.screen = ScreenOutgoing
+	m.home.SetInput("")
+	p := m.phone
+	return tea.Batch(m.startTick(), func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), dialTimeout)
+		defer cancel()
+		id, err := p.Dial(ctx, number)
+		return dialedMsg{number: number, id: id, err: err}
+	})
+}
+
+func (m *Model) onDialed(msg dialedMsg) tea.Cmd {
+	if m.cur == nil || !m.cur.outgoing || m.cur.peer != msg.number {
+		return nil
+	}
+	if msg.err != nil {
+		return m.endCall(call.Event{Kind: call.EventError, Call: m.cur.id, Error: msg.err.Error()})
+	}
+	if m.cur.id == "" {
+		m.cur.id = msg.id
+	}
+	if m.cur.hangingUp {
+		return m.hangup()
+	}
+	return nil
+}
+
+// hangup ends (or cancels) the current call. The screen changes when the
+// engine says the call ended; until the dial returns an ID there is nothing
+// to hang up, so the wish is remembered.
+func (m *Model) hangup() tea.Cmd {
+	c := m.cur
+	if c == nil {
+		return nil
+	}
+	c.hangingUp = true
+	if c.id == "" {
+		return nil
+	}
+	id := c.id
+	return m.engineCmd("hanging up", id, func(p Phone) error { return p.Hangup(id) })
+}
+
+func (m *Model) accept() tea.Cmd {
+	r := m.ringing
+	m.stopRinging()
+	var cmds []tea.Cmd
+	if m.cur != nil {
+		// Call waiting: the call in progress ends and the new one is taken.
+		old := m.cur
+		cmds = append(cmds, m.endCall(call.Event{Kind: call.EventEnded, Call: old.id}))
+		cmds = append(cmds, m.engineCmd("hanging up", old.id, func(p Phone) error { return p.Hangup(old.id) }))
+	}
+	m.cur = &activeCall{id: r.id, peer: r.peer, start: m.c.Now()}
+	cmds = append(cmds, m.enterInCall(), m.engineCmd("accepting", r.id, func(p Phone) error { return p.Accept(r.id) }))
+	return tea.Sequence(cmds...)
+}
+
+func (m *Model) refuse() tea.Cmd {
+	r := m.ringing
+	m.stopRinging()
+	m.c.Book.Add(book.Record{Number: r.peer, Direction: book.Incoming, At: r.at, Result: string(call.EventRefused)})
+	return tea.Batch(m.save(), m.engineCmd("refusing", r.id, func(p Phone) error { return p.Refuse(r.id) }))
+}
+
+// engineCmd runs one engine call in a command and reports a failure.
+func (m *Model) engineCmd(op string, id call.ID, f func(Phone) error) tea.Cmd {
+	p := m.phone
+	if p == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		if err := f(p); err != nil {
+			return engineErrMsg{op: op, id: id, err: err}
+		}
+		return nil
+	}
+}
+
+func (m *Model) onEngineErr(msg engineErrMsg) {
+	m.cfg.Logger.Error(msg.op, "call.id", msg.id, "err", msg.err)
+	if msg.op == "hanging up" && m.cur != nil && m.cur.id == msg.id {
+		// The engine no longer knows the call; do not leave the user in it.
+		m.endCall(call.Event{Kind: call.EventEnded, Call: msg.id, Error: msg.err.Error()})
+		return
+	}
+	if m.cur != nil && m.cur.id == msg.id && msg.op == "accepting" {
+		m.endCall(call.Event{Kind: call.EventError, Call: msg.id, Error: msg.err.Error()})
+		return
+	}
+	m.home.SetError(msg.op + ": " + msg.err.Error())
+}
+
+// quit ends any call properly, then quits.
+func (m *Model) quit() tea.Cmd {
+	if m.quitting {
+		return tea.Quit
+	}
+	m.quitting = true
+	p := m.phone
+	var end []func(Phone) error
+	if c := m.cur; c != nil && c.id != "" {
+		id := c.id
+		end = append(end, func(p Phone) error { return p.Hangup(id) })
+	}
+	if r := m.ringing; r != nil {
+		id := r.id
+		end = append(end, func(p Phone) error { return p.Refuse(id) })
+		m.stopRinging()
+	}
+	if p == nil || len(end) == 0 {
+		return tea.Quit
+	}
+	return func() tea.Msg {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for _, f := range end {
+				_ = f(p)
+			}
+		}()
+		select {
+		case <-done:
+		case <-time.After(hangupTimeout):
+		}
+		return tea.QuitMsg{}
+	}
+}

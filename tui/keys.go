@@ -1,0 +1,72 @@
+package tui
+
+import (
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+)
+
+// handleKey routes a key: quitting first, then the incoming dialog, then
+// the screen.
+func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := m.c.Keys
+	form := m.screen == ScreenSetup || m.screen == ScreenContact
+	if msg.String() == "ctrl+c" || (!form && key.Matches(msg, k.Quit)) {
+		return m.quit()
+	}
+	if m.ringing != nil && !form {
+		switch {
+		case key.Matches(msg, k.Accept):
+			return m.accept()
+		case key.Matches(msg, k.Refuse):
+			return m.refuse()
+		}
+	}
+	if !form && key.Matches(msg, k.Help) {
+		m.c.Help.ShowAll = !m.c.Help.ShowAll
+		return nil
+	}
+	switch m.screen {
+	case ScreenSetup:
+		return m.setup.Update(m.c, msg)
+	case ScreenContact:
+		return m.contact.Update(m.c, msg)
+	case ScreenHome:
+		if m.ringing != nil {
+			return nil // the dialog is on top
+		}
+		return m.home.Update(m.c, msg)
+	case ScreenOutgoing:
+		if key.Matches(msg, k.Cancel) {
+			return m.hangup()
+		}
+	case ScreenInCall:
+		return m.inCallKey(msg)
+	case ScreenSummary:
+		if key.Matches(msg, k.Continue) {
+			m.screen = ScreenHome
+		}
+	}
+	return nil
+}
+
+func (m *Model) inCallKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := m.c.Keys
+	switch {
+	case key.Matches(msg, k.Hangup):
+		return m.hangup()
+	case key.Matches(msg, k.Mute):
+		m.muted = !m.muted
+		muted := m.muted
+		return m.engineCmd("muting", "", func(p Phone) error { p.SetMuted(muted); return nil })
+	case key.Matches(msg, k.Camera):
+		m.cameraOn = !m.cameraOn
+		on := m.cameraOn
+		if !on {
+			m.cfg.Local.Clear()
+		}
+		return m.engineCmd("switching the camera", "", func(p Phone) error { p.SetCamera(on); return nil })
+	case key.Matches(msg, k.Stats):
+		m.stats = !m.stats
+	}
+	return nil
+}

@@ -1,0 +1,374 @@
+package tui
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/dialtone/dialtone/call"
+	"github.com/dialtone/dialtone/tui/book"
+	"github.com/dialtone/dialtone/tui/components/videopane"
+)
+
+func sampleBook() *book.Book {
+	return &book.Book{
+		Contacts: []book.Contact{{Name: "Alice", Number: "+12025550101"}, {Name: "Bob", Number: "+442079460000"}},
+		History: []book.Record{
+			{Number: "+12025550101", Direction: book.Outgoing, At: t0.Add(-5 * time.Minute), Duration: 65 * time.Second, Result: "ended"},
+			{Number: "+12025550199", Direction: book.Missed, At: t0.Add(-2 * time.Hour)},
+			{Number: "600", Direction: book.Outgoing, At: t0.Add(-26 * time.Hour), Duration: 12 * time.Second, Result: "ended"},
+		},
+	}
+}
+
+// TestOutgoingCall drives a call from the home screen to the summary.
+func TestOutgoingCall(t *testing.T) {
+	d := newDriver(t, Config{Region: "US", Book: sampleBook()})
+	d.typeText("600")
+	d.key("enter")
+	d.waitFor("outgoing", func() bool { return d.m.Screen() == ScreenOutgoing })
+	d.waitCall("dial 600")
+	d.event(call.Event{Kind: call.EventRinging, Call: "c1", Peer: "600"})
+	d.waitFor("ringing", func() bool { return d.m.cur != nil && d.m.cur.ringing })
+	d.now = d.now.Add(3 * time.Second)
+	golden(t, "outgoing_80x24", d.m.Content())
+
+	d.event(call.Event{Kind: call.EventAccepted, Call: "c1", LocalLease: "127.77.0.1:40000", RemoteLease: "127.77.0.2:40002", Media: "relay"})
+	d.waitFor("in call", func() bool { return d.m.Screen() == ScreenInCall })
+	if v := d.m.Content(); !strings.Contains(v, "127.77.0.1:40000 → 127.77.0.2:40002") || !strings.Contains(v, "relay") {
+		t.Errorf("status line lacks the leases and path:\n%s", ansi.Strip(v))
+	}
+
+	d.key("m", "v")
+	d.waitCall("mute")
+	d.waitCall("camera off")
+	if v := ansi.Strip(d.m.Content()); !strings.Contains(v, "mic muted") || !strings.Contains(v, "camera off") {
+		t.Errorf("mute and camera state not shown:\n%s", v)
+	}
+
+	d.key("h")
+	d.waitCall("hangup c1")
+	d.now = d.now.Add(42 * time.Second)
+	d.event(call.Event{Kind: call.EventEnded, Call: "c1", Reason: "hung up"})
+	d.waitFor("summary", func() bool { return d.m.Screen() == ScreenSummary })
+	if h := d.m.c.Book.History[0]; h.Number != "600" || h.Direction != book.Outgoing || h.Duration != 42*time.Second {
+		t.Errorf("history head %+v", h)
+	}
+	d.key("enter")
+	if d.m.Screen() != ScreenHome {
+		t.Errorf("screen %d after the summary, want home", d.m.Screen())
+	}
+}
+
+func TestCancelWhileRinging(t *testing.T) {
+	d := newDriver(t, Config{})
+	d.typeText("+1 202 555 0101")
+	d.key("enter")
+	d.waitCall("dial +12025550101")
+	d.waitFor("the dial's ID", func() bool { return d.m.cur.id == "c1" })
+	d.key("esc")
+	d.waitCall("hangup c1")
+	d.event(call.Event{Kind: call.EventCancelled, Call: "c1"})
+	d.waitFor("summary", func() bool { return d.m.Screen() == ScreenSummary })
+	if got := ansi.Strip(d.m.Content()); !strings.Contains(got, "call cancelled") {
+		t.Errorf("summary:\n%s", got)
+	}
+}
+
+// TestFinalEvents checks every way a dialled call can fail ends on the
+// summary with the right words.
+func TestFinalEvents(t *testing.T) {
+	for kind, words := range map[call.EventKind]string{
+		call.EventRefused: "call refused", call.EventUnavailable: "not reachable", call.EventBusy: "busy",
+		call.EventNoAnswer: "no answer", call.EventError: "call failed",
+	} {
+		t.Run(string(kind), func(t *testing.T) {
+			d := newDriver(t, Config{})
+			d.phone.nextID = "c9"
+			d.dial("600")
+			d.event(call.Event{Kind: call.EventDialing, Call: "c9", Peer: "600"})
+			d.event(call.Event{Kind: kind, Call: "c9", Reason: "because"})
+			d.waitFor("summary", func() bool { return d.m.Screen() == ScreenSummary })
+			if got := ansi.Strip(d.m.Content()); !strings.Contains(got, words) || !strings.Contains(got, "because") {
+				t.Errorf("summary:\n%s", got)
+			}
+		})
+	}
+}
+
+func TestDialError(t *testing.T) {
+	d := newDriver(t, Config{})
+	d.phone.dialErr = errors.New("no capacity")
+	d.typeText("600")
+	d.key("enter")
+	d.waitFor("summary", func() bool { return d.m.Screen() == ScreenSummary })
+	if got := ansi.Strip(d.m.Content()); !strings.Contains(got, "no capacity") {
+		t.Errorf("summary:\n%s", got)
+	}
+}
+
+func TestIncomingAccept(t *testing.T) {
+	d := newDriver(t, Config{Book: sampleBook()})
+	d.event(call.Event{Kind: call.EventIncoming, Call: "in1", Peer: "+12025550101"})
+	d.waitFor("dialog", func() bool { return d.m.ringing != nil })
+	d.waitFor("bell", func() bool { return d.bells == 1 })
+	if !d.ringer.Ringing() {
+		t.Error("ringtone not playing")
+	}
+	golden(t, "incoming_80x24", d.m.Content())
+	d.key("a")
+	d.waitCall("accept in1")
+	if d.ringer.Ringing() || d.m.Screen() != ScreenInCall {
+		t.Errorf("after accept: ringing %v, screen %d", d.ringer.Ringing(), d.m.Screen())
+	}
+	d.event(call.Event{Kind: call.EventAccepted, Call: "in1", LocalLease: "127.77.0.2:40002", RemoteLease: "127.77.0.1:40000", Media: "relay"})
+	d.waitFor("leases", func() bool { return d.m.cur.local != "" })
+	d.event(call.Event{Kind: call.EventEnded, Call: "in1"})
+	d.waitFor("summary", func() bool { return d.m.Screen() == ScreenSummary })
+	if h := d.m.c.Book.History[0]; h.Direction != book.Incoming || h.Number != "+12025550101" {
+		t.Errorf("history head %+v", h)
+	}
+}
+
+func TestIncomingRefuseAndMissed(t *testing.T) {
+	d := newDriver(t, Config{})
+	d.event(call.Event{Kind: call.EventIncoming, Call: "in1", Peer: "+12025550101"})
+	d.waitFor("dialog", func() bool { return d.m.ringing != nil })
+	d.key("r")
+	d.waitCall("refuse in1")
+	if d.m.ringing != nil || d.ringer.Ringing() {
+		t.Error("dialog still up after refusing")
+	}
+	// A call the caller gives up on is a missed call.
+	d.event(call.Event{Kind: call.EventIncoming, Call: "in2", Peer: "+12025550102"})
+	d.waitFor("dialog", func() bool { return d.m.ringing != nil })
+	d.event(call.Event{Kind: call.EventCancelled, Call: "in2"})
+	d.waitFor("dialog closed", func() bool { return d.m.ringing == nil })
+	if h := d.m.c.Book.History[0]; h.Direction != book.Missed || h.Number != "+12025550102" {
+		t.Errorf("history head %+v", h)
+	}
+	// Esc refuses too.
+	d.event(call.Event{Kind: call.EventIncoming, Call: "in3", Peer: "+12025550103"})
+	d.waitFor("dialog", func() bool { return d.m.ringing != nil })
+	d.key("esc")
+	d.waitCall("refuse in3")
+}
+
+func TestCallWaiting(t *testing.T) {
+	d := newDriver(t, Config{})
+	d.dial("600")
+	d.event(call.Event{Kind: call.EventAccepted, Call: "c1", Media: "relay"})
+	d.waitFor("in call", func() bool { return d.m.Screen() == ScreenInCall })
+	d.event(call.Event{Kind: call.EventIncoming, Call: "in1", Peer: "+12025550102", Waiting: true})
+	d.waitFor("dialog", func() bool { return d.m.ringing != nil })
+	v := ansi.Strip(d.m.Content())
+	if !strings.Contains(v, "call waiting") || !strings.Contains(v, "hang up") {
+		t.Errorf("call waiting view:\n%s", v)
+	}
+	d.key("enter")
+	d.waitCall("hangup c1")
+	d.waitCall("accept in1")
+	if d.m.cur == nil || d.m.cur.id != "in1" || d.m.Screen() != ScreenInCall {
+		t.Errorf("not in the new call: %+v", d.m.cur)
+	}
+}
+
+func TestQuitEndsCall(t *testing.T) {
+	d := newDriver(t, Config{})
+	d.dial("600")
+	d.event(call.Event{Kind: call.EventAccepted, Call: "c1"})
+	d.waitFor("in call", func() bool { return d.m.Screen() == ScreenInCall })
+	d.key("q")
+	d.waitFor("quit", func() bool { return d.quit })
+	d.waitCall("hangup c1")
+}
+
+func TestQuitFromHome(t *testing.T) {
+	d := newDriver(t, Config{})
+	d.key("ctrl+c")
+	d.waitFor("quit", func() bool { return d.quit })
+}
+
+func TestFirstRun(t *testing.T) {
+	var saved string
+	d := newDriver(t, Config{Number: "-", SaveNumber: func(n string) error { saved = n; return nil }})
+	if d.m.Screen() != ScreenSetup {
+		t.Fatalf("screen %d, want setup", d.m.Screen())
+	}
+	d.key("q") // types nothing in a number field, and does not quit a form
+	d.typeText("600")
+	d.key("enter")
+	if got := ansi.Strip(d.m.Content()); !strings.Contains(got, "write your number") {
+		t.Errorf("a service code was accepted as the user's number:\n%s", got)
+	}
+	d.key("backspace", "backspace", "backspace")
+	d.typeText("+44 20 7946 000")
+	golden(t, "setup_80x24", d.m.Content())
+	d.typeText("0")
+	d.key("enter")
+	d.waitFor("connected", func() bool { return d.m.phone != nil })
+	if d.m.Screen() != ScreenHome || d.m.cfg.Number != "+442079460000" {
+		t.Errorf("screen %d number %q", d.m.Screen(), d.m.cfg.Number)
+	}
+	d.waitFor("saved", func() bool { return saved == "+442079460000" })
+}
+
+func TestContacts(t *testing.T) {
+	path := t.TempDir() + "/book.json"
+	d := newDriver(t, Config{Region: "US", Book: sampleBook(), BookPath: path})
+	// New contact from the typed number.
+	d.typeText("+1 202 555 0177")
+	d.key("n")
+	d.waitFor("form", func() bool { return d.m.Screen() == ScreenContact })
+	d.typeText("Carol q")
+	d.key("backspace", "backspace")
+	golden(t, "contact_80x24", d.m.Content())
+	d.key("enter")
+	d.waitFor("home", func() bool { return d.m.Screen() == ScreenHome })
+	if ct, ok := d.m.c.Book.Lookup("+12025550177"); !ok || ct.Name != "Carol" {
+		t.Fatalf("contact not saved: %+v", d.m.c.Book.Contacts)
+	}
+	// Edit the first (Alice) and rename her.
+	d.key("down", "e")
+	d.waitFor("form", func() bool { return d.m.Screen() == ScreenContact })
+	d.key("backspace", "backspace", "backspace", "backspace", "backspace")
+	d.typeText("Alicia")
+	d.key("enter")
+	d.waitFor("home", func() bool { return d.m.Screen() == ScreenHome })
+	if ct, _ := d.m.c.Book.Lookup("+12025550101"); ct.Name != "Alicia" {
+		t.Errorf("edit: %+v", d.m.c.Book.Contacts)
+	}
+	// Delete Bob (contacts are sorted: Alicia, Bob, Carol).
+	d.key("down", "d")
+	d.waitFor("deleted", func() bool { _, ok := d.m.c.Book.Lookup("+442079460000"); return !ok })
+	// Persisted.
+	d.waitFor("saved", func() bool {
+		b, err := book.Load(path)
+		return err == nil && len(b.Contacts) == 2 && b.Contacts[0].Name == "Alicia"
+	})
+	// Enter on a contact dials it.
+	d.key("up", "enter")
+	d.waitCall("dial +12025550101")
+}
+
+func TestHomeFormatsAsYouType(t *testing.T) {
+	d := newDriver(t, Config{Region: "US"})
+	d.typeText("+44 2079460")
+	if got := ansi.Strip(d.m.Content()); !strings.Contains(got, "+44 2079460") {
+		t.Errorf("partial number:\n%s", got)
+	}
+	d.typeText("000")
+	if got := ansi.Strip(d.m.Content()); !strings.Contains(got, "+44 20 7946 0000") {
+		t.Errorf("whole number not formatted:\n%s", got)
+	}
+	d.key("ctrl+c")
+}
+
+func TestHomeGoldens(t *testing.T) {
+	d := newDriver(t, Config{Region: "US", Book: sampleBook()})
+	d.typeText("+1 202 555 0143")
+	golden(t, "home_80x24", d.m.Content())
+	checkSize(t, d.m.Content(), 80, 24)
+	d.send(tea.WindowSizeMsg{Width: 120, Height: 40})
+	d.key("down", "down", "down")
+	golden(t, "home_120x40", d.m.Content())
+	checkSize(t, d.m.Content(), 120, 40)
+	d.key("?")
+	golden(t, "home_help_120x40", d.m.Content())
+
+	empty := newDriver(t, Config{})
+	golden(t, "home_empty_80x24", empty.m.Content())
+}
+
+// TestInCallVideo puts a known frame through the mailbox and checks the
+// screen shows it as coloured half-blocks, with the self-view.
+func TestInCallVideo(t *testing.T) {
+	remote, local := &Mailbox{}, &Mailbox{}
+	d := newDriver(t, Config{Remote: remote, Local: local, FPS: 120})
+	d.send(tea.WindowSizeMsg{Width: 100, Height: 40})
+	d.dial("600")
+	d.event(call.Event{Kind: call.EventAccepted, Call: "c1", LocalLease: "127.77.0.1:40000", RemoteLease: "127.77.0.2:40002", Media: "relay"})
+	d.waitFor("in call", func() bool { return d.m.Screen() == ScreenInCall })
+	if v := d.m.Content(); !strings.Contains(v, "no video") {
+		t.Errorf("no frame yet, but no placeholder:\n%s", ansi.Strip(v))
+	}
+	remote.WriteFrame(gradient(64, 48))
+	local.WriteFrame(gradient(32, 24))
+	d.waitFor("frame", func() bool { return d.m.remoteSeq != 0 && d.m.localSeq != 0 })
+	d.now = d.now.Add(83 * time.Second)
+	d.event(call.Event{Kind: call.EventStats, Call: "c1", Stats: &call.Stats{
+		SetupMs: 48, Video: call.VideoStats{Width: 64, Height: 48, FPS: 30, Kbps: 400, FramesDecoded: 900},
+		Send:  call.SendStats{VideoKbps: 380, AudioKbps: 32, MicLevel: 0.5, Width: 32, Height: 24, FPS: 30, TargetKbps: 800, CameraOn: true},
+		Audio: call.AudioStats{Kbps: 32, Level: 0.25}, Network: call.NetworkStats{RTTMs: 12, LossPct: 0.4, JitterMs: 3},
+		Path: call.PathStats{Local: "relay", Remote: "relay", LocalAddr: "127.77.0.1:40000", RemoteAddr: "127.77.0.2:40002"},
+	}})
+	d.waitFor("stats", func() bool { return d.m.cur.stats != nil })
+	v := d.m.Content()
+	checkSize(t, v, 100, 40)
+	if !strings.Contains(v, "▀") || !strings.Contains(v, "38;2;") || !strings.Contains(v, "48;2;") {
+		t.Error("video not drawn as truecolour half-blocks")
+	}
+	for _, want := range []string{"1:23", "↑412 ↓432 kbit/s", "rtt 12 ms", "loss 0.4%", "mic ███░░░"} {
+		if !strings.Contains(ansi.Strip(v), want) {
+			t.Errorf("status line lacks %q", want)
+		}
+	}
+	golden(t, "incall_100x40", v)
+	d.key("s")
+	golden(t, "incall_stats_100x40", d.m.Content())
+	d.key("s")
+
+	// 256 colours and no colour follow the terminal's profile.
+	d.send(tea.ColorProfileMsg{Profile: colorprofile.ANSI256})
+	if v := strings.Split(d.m.Content(), "\n")[10]; !strings.Contains(v, "48;5;") || strings.Contains(v, "48;2;") {
+		t.Error("ANSI256 profile did not give 256-colour video")
+	}
+	d.send(tea.ColorProfileMsg{Profile: colorprofile.ASCII})
+	if v := ansi.Strip(d.m.Content()); strings.Contains(v, "▀") {
+		t.Error("ASCII profile still draws half-blocks")
+	}
+	// Too small for video says so.
+	d.send(tea.WindowSizeMsg{Width: 40, Height: 8})
+	if v := ansi.Strip(d.m.Content()); !strings.Contains(v, "too small") {
+		t.Errorf("small terminal:\n%s", v)
+	}
+}
+
+func TestColorMode(t *testing.T) {
+	for p, want := range map[colorprofile.Profile]videopane.ColorMode{
+		colorprofile.TrueColor: videopane.TrueColor, colorprofile.ANSI256: videopane.ANSI256,
+		colorprofile.ANSI: videopane.ANSI256, colorprofile.ASCII: videopane.NoColor, colorprofile.NoTTY: videopane.NoColor,
+	} {
+		if got := ColorMode(p); got != want {
+			t.Errorf("%v: got %v, want %v", p, got, want)
+		}
+	}
+}
+
+func TestSummaryGolden(t *testing.T) {
+	d := newDriver(t, Config{Book: sampleBook()})
+	d.dial("+12025550101")
+	d.event(call.Event{Kind: call.EventAccepted, Call: "c1"})
+	d.waitFor("in call", func() bool { return d.m.Screen() == ScreenInCall })
+	d.now = d.now.Add(65 * time.Second)
+	d.event(call.Event{Kind: call.EventEnded, Call: "c1", Reason: "the other side hung up",
+		Stats: &call.Stats{SetupMs: 52, Video: call.VideoStats{Width: 640, Height: 480, FPS: 29.5}, Network: call.NetworkStats{RTTMs: 9, LossPct: 0.1}}})
+	d.waitFor("summary", func() bool { return d.m.Screen() == ScreenSummary })
+	golden(t, "summary_80x24", d.m.Content())
+}
+
+func TestEngineStopped(t *testing.T) {
+	d := newDriver(t, Config{})
+	close(d.phone.events)
+	d.waitFor("offline", func() bool { return d.m.status.Err })
+	d.typeText("600")
+	d.key("enter")
+	if d.m.Screen() != ScreenHome {
+		t.Error("dialled without an engine")
+	}
+}

@@ -1,0 +1,251 @@
+// Package home is the phone's home screen: the number being typed
+// (formatted as it is typed), contacts, recent and missed calls, the echo
+// test hint and the connection status. It says what the user wants as
+// messages (DialMsg, EditMsg, DeleteMsg); the root model acts on them.
+package home
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"github.com/dialtone/dialtone/call/number"
+	"github.com/dialtone/dialtone/tui/book"
+	"github.com/dialtone/dialtone/tui/common"
+	"github.com/dialtone/dialtone/tui/components/field"
+)
+
+// DialMsg asks to call a normalised number.
+type DialMsg struct{ Number string }
+
+// EditMsg asks to edit the contact at Index (-1: a new one).
+type EditMsg struct {
+	Index   int
+	Contact book.Contact
+}
+
+// DeleteMsg asks to delete the contact at Index.
+type DeleteMsg struct{ Index int }
+
+// Status is the connection status line.
+type Status struct {
+	Text string
+	OK   bool // connected; otherwise connecting or trouble
+	Err  bool
+}
+
+// Model is the home screen's state.
+type Model struct {
+	input  field.Field
+	cursor int // -1: the number; then contacts; then history
+	err    string
+}
+
+// New returns the home screen with an empty number.
+func New() Model {
+	return Model{input: field.Field{Accept: field.Digits, Max: number.MaxInput}, cursor: -1}
+}
+
+// Input returns what is typed.
+func (m *Model) Input() string { return m.input.Value() }
+
+// SetInput replaces what is typed.
+func (m *Model) SetInput(s string) { m.input.SetValue(s); m.cursor = -1 }
+
+// SetError shows err under the number until the next key.
+func (m *Model) SetError(err string) { m.err = err }
+
+func (m *Model) items(c *common.Common) (contacts, recent int) {
+	return len(c.Book.Contacts), min(len(c.Book.History), recentMax)
+}
+
+const recentMax = 50
+
+// Update handles a key.
+func (m *Model) Update(c *common.Common, msg tea.KeyPressMsg) tea.Cmd {
+	k := c.Keys
+	nc, nr := m.items(c)
+	switch {
+	case key.Matches(msg, k.Up):
+		m.cursor = max(-1, m.cursor-1)
+		return nil
+	case key.Matches(msg, k.Down):
+		m.cursor = min(nc+nr-1, m.cursor+1)
+		return nil
+	case key.Matches(msg, k.Dial):
+		return m.dial(c, nc)
+	case key.Matches(msg, k.NewContact):
+		ct := book.Contact{}
+		if n, err := number.Parse(m.input.Value(), c.Region); err == nil {
+			ct.Number = string(n)
+		} else if m.cursor >= nc {
+			ct.Number = c.Book.History[m.cursor-nc].Number
+		}
+		return emit(EditMsg{Index: -1, Contact: ct})
+	case key.Matches(msg, k.Edit):
+		if m.cursor >= 0 && m.cursor < nc {
+			return emit(EditMsg{Index: m.cursor, Contact: c.Book.Contacts[m.cursor]})
+		}
+		return nil
+	case key.Matches(msg, k.Delete):
+		if m.cursor >= 0 && m.cursor < nc {
+			i := m.cursor
+			m.cursor = min(m.cursor, nc-2)
+			return emit(DeleteMsg{Index: i})
+		}
+		return nil
+	}
+	if m.input.Update(msg) {
+		m.cursor, m.err = -1, ""
+	}
+	return nil
+}
+
+func (m *Model) dial(c *common.Common, nc int) tea.Cmd {
+	switch {
+	case m.cursor >= 0 && m.cursor < nc:
+		return emit(DialMsg{Number: c.Book.Contacts[m.cursor].Number})
+	case m.cursor >= nc:
+		return emit(DialMsg{Number: c.Book.History[m.cursor-nc].Number})
+	}
+	in := strings.TrimSpace(m.input.Value())
+	if in == "" {
+		m.err = "type a number, or dial 600 for the echo test"
+		return nil
+	}
+	n, err := number.Parse(in, c.Region)
+	if err != nil {
+		m.err = "not a number dialtone can call: write it with + and the country code"
+		return nil
+	}
+	m.err = ""
+	return emit(DialMsg{Number: string(n)})
+}
+
+func emit(msg tea.Msg) tea.Cmd { return func() tea.Msg { return msg } }
+
+// Formatted is the typed number as people write it, formatted as soon as it
+// is a possible number and left as typed until then.
+func Formatted(in, region string) string {
+	if n, err := number.Parse(in, region); err == nil && !n.IsService() {
+		return number.Format(n, region)
+	}
+	return in
+}
+
+// View draws the home screen in c.Width×c.Height, help bar excluded.
+func (m *Model) View(c *common.Common, st Status, helpView string) string {
+	s := c.Styles
+	w := max(20, c.Width-2)
+	status := s.Warn.Render("○ " + st.Text)
+	if st.OK {
+		status = s.Good.Render("● " + st.Text)
+	} else if st.Err {
+		status = s.Bad.Render("✕ " + st.Text)
+	}
+	title := s.Title.Render("☎ dialtone")
+	gap := max(1, w-lipgloss.Width(title)-lipgloss.Width(status))
+	header := title + strings.Repeat(" ", gap) + status
+
+	num := Formatted(m.input.Value(), c.Region)
+	if m.cursor == -1 {
+		num += "▏"
+	}
+	box := s.Number.Width(min(w, 34)).Render(num)
+	hint := s.Subtle.Render("dial 600 for the echo test")
+	if m.err != "" {
+		hint = s.Bad.Render(m.err)
+	}
+
+	listH := max(0, c.Height-lipgloss.Height(header)-lipgloss.Height(box)-lipgloss.Height(helpView)-4)
+	contacts := m.contactsView(c, listH)
+	recent := m.recentView(c, listH)
+	var lists string
+	if w >= 72 {
+		lists = lipgloss.JoinHorizontal(lipgloss.Top, lipgloss.NewStyle().Width(w/2).Render(contacts), recent)
+	} else {
+		lists = lipgloss.JoinVertical(lipgloss.Left, contacts, "", recent)
+	}
+	body := lipgloss.JoinVertical(lipgloss.Left, header, "", box, hint, "", lists)
+	body = lipgloss.NewStyle().Height(max(0, c.Height-lipgloss.Height(helpView))).MaxHeight(max(0, c.Height-lipgloss.Height(helpView))).Render(s.App.Render(body))
+	return lipgloss.JoinVertical(lipgloss.Left, body, " "+helpView)
+}
+
+func (m *Model) contactsView(c *common.Common, h int) string {
+	s := c.Styles
+	lines := []string{s.Section.Render("Contacts")}
+	if len(c.Book.Contacts) == 0 {
+		lines = append(lines, s.Subtle.Render("none yet — n adds one"))
+	}
+	for i, ct := range c.Book.Contacts {
+		if len(lines) >= h {
+			break
+		}
+		line := fmt.Sprintf("%-16s %s", cut(ct.Name, 16), c.FormatNumber(ct.Number))
+		lines = append(lines, m.item(c, i, line))
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (m *Model) recentView(c *common.Common, h int) string {
+	s := c.Styles
+	nc := len(c.Book.Contacts)
+	lines := []string{s.Section.Render("Recent")}
+	if len(c.Book.History) == 0 {
+		lines = append(lines, s.Subtle.Render("no calls yet"))
+	}
+	now := c.Now()
+	for i, r := range c.Book.History {
+		if i >= recentMax || len(lines) >= h {
+			break
+		}
+		arrow, detail := "↗", common.Duration(r.Duration)
+		switch r.Direction {
+		case book.Incoming:
+			arrow = "↙"
+		case book.Missed:
+			arrow, detail = "✕", "missed"
+		}
+		if r.Result != "" && r.Result != "ended" && r.Direction != book.Missed {
+			detail = r.Result
+		}
+		line := fmt.Sprintf("%s %-18s %-9s %s", arrow, cut(c.Label(r.Number), 18), detail, ago(now.Sub(r.At)))
+		if r.Direction == book.Missed && m.cursor != nc+i {
+			line = s.Bad.Render(line)
+		}
+		lines = append(lines, m.item(c, nc+i, line))
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (m *Model) item(c *common.Common, i int, line string) string {
+	if m.cursor == i {
+		return c.Styles.Selected.Render("› " + line)
+	}
+	return "  " + line
+}
+
+func cut(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// ago says how long ago something happened, coarsely.
+func ago(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%dm ago", int(d/time.Minute))
+	case d < 24*time.Hour:
+		return fmt.Sprintf("%dh ago", int(d/time.Hour))
+	}
+	return fmt.Sprintf("%dd ago", int(d/(24*time.Hour)))
+}

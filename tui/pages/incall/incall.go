@@ -1,0 +1,230 @@
+// Package incall is the screen of a call in progress: the remote video
+// filling the free space with its aspect ratio kept, a small self-view in
+// the corner, an optional stats panel, the status line and the help bar.
+//
+// The video path is kept cheap: the panes cache their text until a new
+// frame or size arrives, and composing the self-view into the remote
+// picture touches only the rows it covers.
+package incall
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/dialtone/dialtone/call"
+	"github.com/dialtone/dialtone/tui/common"
+	"github.com/dialtone/dialtone/tui/components/meter"
+	"github.com/dialtone/dialtone/tui/components/videopane"
+)
+
+// Info is the call as the screen shows it.
+type Info struct {
+	Label, Number string
+	Start         time.Time // accepted; zero while connecting
+	LocalLease    string
+	RemoteLease   string
+	Media         string
+	Connected     bool // media flows
+	Stats         *call.Stats
+	Muted         bool
+	CameraOff     bool
+	ShowStats     bool
+	// Overlay, when set, is drawn centred in place of the video (the call
+	// waiting dialog).
+	Overlay string
+}
+
+// Model holds the two video panes.
+type Model struct {
+	Remote *videopane.Pane
+	Self   *videopane.Pane
+	b      strings.Builder
+}
+
+// New returns the screen with empty panes.
+func New() *Model {
+	return &Model{Remote: videopane.NewPane(videopane.Config{}), Self: videopane.NewPane(videopane.Config{})}
+}
+
+// SetColorMode sets both panes' colour mode.
+func (m *Model) SetColorMode(mode videopane.ColorMode) {
+	m.Remote.SetColorMode(mode)
+	m.Self.SetColorMode(mode)
+}
+
+// Self-view size: a fifth of the width, 4:3, never below the pane's
+// minimum, and only when the remote picture keeps most of the screen.
+const (
+	selfMinCols = 24
+	selfMargin  = 1
+)
+
+// Layout sizes the panes for a width×height screen with the given number of
+// lines below the video; it returns the video area's rows.
+func (m *Model) Layout(width, height, below int, in Info) int {
+	vh := max(0, height-below)
+	m.Remote.SetSize(width, vh)
+	sw := max(selfMinCols, width/5)
+	sh := (sw*3/4 + 1) / 2
+	if width < 3*sw || vh < 2*sh+2 {
+		sw, sh = 0, 0
+	}
+	m.Self.SetSize(sw, sh)
+	switch {
+	case in.CameraOff:
+		m.Self.SetStatus("camera off")
+	default:
+		m.Self.SetStatus("")
+	}
+	switch {
+	case in.Start.IsZero():
+		m.Remote.SetStatus("connecting…")
+	default:
+		m.Remote.SetStatus("")
+	}
+	return vh
+}
+
+// View draws the screen at c's size.
+func (m *Model) View(c *common.Common, in Info, now time.Time, helpView string) string {
+	status := StatusLine(c, in, now)
+	var panel string
+	if in.ShowStats {
+		panel = StatsPanel(c, in)
+	}
+	below := lipgloss.Height(helpView) + lipgloss.Height(status)
+	if panel != "" {
+		below += lipgloss.Height(panel)
+	}
+	vh := m.Layout(c.Width, c.Height, below, in)
+	m.b.Reset()
+	if in.Overlay != "" {
+		m.b.WriteString(lipgloss.Place(c.Width, vh, lipgloss.Center, lipgloss.Center, in.Overlay))
+	} else {
+		m.composeVideo(c.Width, vh)
+	}
+	if panel != "" {
+		m.b.WriteByte('\n')
+		m.b.WriteString(panel)
+	}
+	m.b.WriteByte('\n')
+	m.b.WriteString(status)
+	m.b.WriteByte('\n')
+	m.b.WriteString(" ")
+	m.b.WriteString(helpView)
+	return m.b.String()
+}
+
+// composeVideo writes the remote picture with the self-view over its
+// bottom-right corner.
+func (m *Model) composeVideo(width, vh int) {
+	if vh == 0 {
+		return
+	}
+	remote := m.Remote.View()
+	sw, sh := m.Self.Size()
+	if sw == 0 || sh == 0 {
+		m.b.WriteString(remote)
+		return
+	}
+	self := m.Self.View()
+	top := vh - sh - selfMargin
+	left := width - sw - selfMargin
+	row := 0
+	for line := range strings.SplitSeq(remote, "\n") {
+		if row > 0 {
+			m.b.WriteByte('\n')
+		}
+		if row >= top && row < top+sh {
+			var sl string
+			sl, self, _ = strings.Cut(self, "\n")
+			// The self-view is framed by the default background so it stands
+			// apart from the picture behind it.
+			m.b.WriteString(ansi.Truncate(line, left, ""))
+			m.b.WriteString("\x1b[0m")
+			m.b.WriteString(sl)
+			m.b.WriteString("\x1b[0m")
+			m.b.WriteString(spaces(selfMargin))
+		} else {
+			m.b.WriteString(line)
+		}
+		row++
+	}
+}
+
+func spaces(n int) string { return strings.Repeat(" ", n) }
+
+// StatusLine is the line under the video: who, how long, the leases, the
+// media path, bitrate, RTT, loss, mic level, and mute/camera state. When
+// that does not fit the width it takes two lines, the call on the first
+// and its health on the second.
+func StatusLine(c *common.Common, in Info, now time.Time) string {
+	s := c.Styles
+	call := []string{s.Status.Render("● " + in.Label)}
+	if in.Start.IsZero() {
+		call = append(call, "connecting…")
+	} else {
+		call = append(call, common.Duration(now.Sub(in.Start)))
+	}
+	if in.LocalLease != "" || in.RemoteLease != "" {
+		call = append(call, in.LocalLease+" → "+in.RemoteLease)
+	}
+	if in.Media != "" {
+		call = append(call, in.Media)
+	}
+	var health []string
+	if st := in.Stats; st != nil {
+		health = append(health,
+			fmt.Sprintf("↑%.0f ↓%.0f kbit/s", st.Send.VideoKbps+st.Send.AudioKbps, st.Video.Kbps+st.Audio.Kbps),
+			fmt.Sprintf("rtt %.0f ms", st.Network.RTTMs),
+			fmt.Sprintf("loss %.1f%%", st.Network.LossPct))
+	}
+	level := 0.0
+	if in.Stats != nil {
+		level = in.Stats.Send.MicLevel
+	}
+	mic := "mic " + meter.Bar(level, 6)
+	if in.Muted {
+		mic = s.Bad.Render("mic muted")
+	}
+	health = append(health, mic)
+	if in.CameraOff {
+		health = append(health, s.Warn.Render("camera off"))
+	}
+	sep := s.Subtle.Render(" · ")
+	line := " " + strings.Join(append(call, health...), sep)
+	if ansi.StringWidth(line) <= c.Width {
+		return line
+	}
+	return ansi.Truncate(" "+strings.Join(call, sep), c.Width, "…") + "\n" +
+		ansi.Truncate(" "+strings.Join(health, sep), c.Width, "…")
+}
+
+// StatsPanel is the stats overlay: everything call.Stats knows.
+func StatsPanel(c *common.Common, in Info) string {
+	st := in.Stats
+	if st == nil {
+		st = &call.Stats{}
+	}
+	rows := []string{
+		fmt.Sprintf("video in   %d×%d  %.1f fps  %.0f kbit/s  %d frames", st.Video.Width, st.Video.Height, st.Video.FPS, st.Video.Kbps, st.Video.FramesDecoded),
+		fmt.Sprintf("video out  %d×%d  %.1f fps  %.0f kbit/s  target %.0f kbit/s", st.Send.Width, st.Send.Height, st.Send.FPS, st.Send.VideoKbps, st.Send.TargetKbps),
+		fmt.Sprintf("audio      in %.0f kbit/s  out %.0f kbit/s  concealed %d  level %s", st.Audio.Kbps, st.Send.AudioKbps, st.Audio.Concealed, meter.Bar(st.Audio.Level, 6)),
+		fmt.Sprintf("network    rtt %.0f ms  loss %.1f%%  jitter %.0f ms", st.Network.RTTMs, st.Network.LossPct, st.Network.JitterMs),
+		fmt.Sprintf("path       %s %s → %s %s", st.Path.Local, st.Path.LocalAddr, st.Path.Remote, st.Path.RemoteAddr),
+		fmt.Sprintf("leases     %s → %s  (%s)", in.LocalLease, in.RemoteLease, in.Media),
+		fmt.Sprintf("setup      %.0f ms", st.SetupMs),
+	}
+	if p := st.Video.Pattern; p != nil {
+		rows = append(rows, fmt.Sprintf("pattern    %d frames  %d missing  latency p50 %.0f ms p95 %.0f ms", p.Frames, p.Missing, p.LatencyMsP50, p.LatencyMsP95))
+	}
+	w := max(10, c.Width-4)
+	for i, r := range rows {
+		rows[i] = ansi.Truncate(r, w, "…")
+	}
+	return c.Styles.Panel.Width(min(c.Width, lipgloss.Width(strings.Join(rows, "\n"))+4)).Render(strings.Join(rows, "\n"))
+}

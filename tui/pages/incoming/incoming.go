@@ -1,0 +1,40 @@
+// Package incoming is the accept/refuse dialog for a call coming in, shown
+// on its own or, as call waiting, over a call in progress.
+package incoming
+
+import (
+	"charm.land/lipgloss/v2"
+
+	"github.com/dialtone/dialtone/tui/common"
+)
+
+// Info is what the dialog shows.
+type Info struct {
+	Label, Number string
+	Waiting       bool // arrives during another call
+}
+
+// Dialog draws the dialog box alone, for the root to place.
+func Dialog(c *common.Common, in Info) string {
+	s := c.Styles
+	head := "☎ incoming call"
+	if in.Waiting {
+		head = "☎ call waiting"
+	}
+	lines := []string{s.Accent.Render(head), "", s.Title.Render(in.Label)}
+	if f := c.FormatNumber(in.Number); f != in.Label {
+		lines = append(lines, f)
+	}
+	accept := "a accept"
+	if in.Waiting {
+		accept = "a end current call and accept"
+	}
+	lines = append(lines, "", s.Good.Render(accept)+"    "+s.Bad.Render("r refuse"))
+	return s.Dialog.Render(lipgloss.JoinVertical(lipgloss.Center, lines...))
+}
+
+// View draws the dialog centred on an otherwise empty screen.
+func View(c *common.Common, in Info, helpView string) string {
+	h := max(0, c.Height-lipgloss.Height(helpView))
+	return lipgloss.JoinVertical(lipgloss.Left, lipgloss.Place(c.Width, h, lipgloss.Center, lipgloss.Center, Dialog(c, in)), " "+helpView)
+}

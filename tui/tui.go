@@ -1,0 +1,103 @@
+// Package tui is the phone's terminal face: a Bubble Tea program that dials,
+// answers, and shows a call's video in the terminal. It talks to the call
+// engine only through the small Phone interface declared here, so it never
+// imports the media stack, device drivers or the server; cmd/dialtone wires
+// the real engine in.
+//
+// Layout: the root Model (this package) owns the call state and routes
+// messages; pages/ are the screens (setup, home, contact, outgoing,
+// incoming, incall, summary), components/ the widgets (videopane, field,
+// meter), styles/ and keymap/ the one place styles and keys are built, and
+// book/ the contacts and history.
+package tui
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/dialtone/dialtone/call"
+	"github.com/dialtone/dialtone/tui/book"
+)
+
+// Phone is what the TUI needs of the call engine. Every method but Events
+// may block on the network, so the TUI calls them from commands, never from
+// Update.
+type Phone interface {
+	// Events delivers the engine's events; it is closed when the engine stops.
+	Events() <-chan call.Event
+	// Dial calls a normalised number and returns the call's ID.
+	Dial(ctx context.Context, number string) (call.ID, error)
+	// Accept takes an incoming call.
+	Accept(id call.ID) error
+	// Refuse turns an incoming call down.
+	Refuse(id call.ID) error
+	// Hangup ends a call, or cancels it while it rings.
+	Hangup(id call.ID) error
+	// SetMuted mutes or unmutes the microphone.
+	SetMuted(muted bool)
+	// SetCamera turns the camera on or off.
+	SetCamera(on bool)
+}
+
+// Ringer plays the ringtone while a call comes in. Both methods return at
+// once; Stop on a silent ringer does nothing.
+type Ringer interface {
+	Start()
+	Stop()
+}
+
+// DefaultFPS is the video frame rate cap when Config.FPS is zero.
+const DefaultFPS = 30
+
+// Config describes the phone's TUI. Zero values are valid except Connect.
+type Config struct {
+	// Number is the user's own number; empty starts with the first-run form.
+	Number string
+	// Region is the ISO country for numbers typed without a country code.
+	Region string
+	// Connect starts the engine registered as number and returns it. It is
+	// called from a command with a bounded ctx; the engine's own life is the
+	// caller's business (cmd/dialtone runs and stops it). Required.
+	Connect func(ctx context.Context, number string) (Phone, error)
+	// SaveNumber remembers the number the first-run form asked for; nil
+	// forgets it.
+	SaveNumber func(number string) error
+	// Ringer plays the ringtone; nil is silent (the terminal bell still rings).
+	Ringer Ringer
+	// Remote and Local are the mailboxes the engine writes the remote video
+	// and the camera's picture into; nil shows no video.
+	Remote, Local *Mailbox
+	// FPS caps the video frame rate; default DefaultFPS.
+	FPS int
+	// Book is the contacts and history; nil is an empty book.
+	Book *book.Book
+	// BookPath is where the book is saved; empty keeps it in memory.
+	BookPath string
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// Logger receives the TUI's log; default discards. Never the terminal.
+	Logger *slog.Logger
+}
+
+func (c *Config) validate() {
+	if c.FPS <= 0 {
+		c.FPS = DefaultFPS
+	}
+	c.FPS = min(c.FPS, 120)
+	if c.Book == nil {
+		c.Book = &book.Book{}
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Remote == nil {
+		c.Remote = &Mailbox{}
+	}
+	if c.Local == nil {
+		c.Local = &Mailbox{}
+	}
+}

@@ -1,0 +1,49 @@
+package tui
+
+import (
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/dialtone/dialtone/device"
+)
+
+// startTick starts a new tick chain for the screen just entered; the
+// generation makes any older chain stop at its next tick, so there is only
+// ever one.
+func (m *Model) startTick() tea.Cmd {
+	m.tickGen++
+	return m.tick()
+}
+
+// tick waits one frame time on the in-call screen (the video rate cap) and
+// a second elsewhere (the ringing timer).
+func (m *Model) tick() tea.Cmd {
+	d := time.Second
+	if m.screen == ScreenInCall {
+		d = time.Second / time.Duration(m.cfg.FPS)
+	}
+	gen := m.tickGen
+	return tea.Tick(d, func(time.Time) tea.Msg { return tickMsg{gen: gen} })
+}
+
+// onTick takes the newest frames from the mailboxes and re-arms.
+func (m *Model) onTick(msg tickMsg) tea.Cmd {
+	if msg.gen != m.tickGen || (m.screen != ScreenInCall && m.screen != ScreenOutgoing) {
+		return nil
+	}
+	if m.screen == ScreenInCall {
+		m.pullFrames()
+	}
+	return m.tick()
+}
+
+// pullFrames copies the newest remote and local frames into the panes; a
+// frame already shown is not copied again.
+func (m *Model) pullFrames() {
+	m.remoteSeq = m.cfg.Remote.Read(m.remoteSeq, m.setRemote)
+	m.localSeq = m.cfg.Local.Read(m.localSeq, m.setLocal)
+}
+
+func (m *Model) setRemote(f device.Frame) { m.incall.Remote.SetFrame(f) }
+func (m *Model) setLocal(f device.Frame)  { m.incall.Self.SetFrame(f) }
