@@ -227,3 +227,5 @@ func checkNoLeak(t testing.TB, before int) {
 		time.Sleep(10 * time.Millisecond) // polling a count: there is no event to wait for
 	}
 }
+
+func wireCandidate(c string) wire.Candidate { return wire.Candidate{Candidate: c} }

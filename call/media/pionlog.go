@@ -32,7 +32,7 @@ func (l pionLogger) Debug(msg string)                  { l.logf(slog.LevelDebug-
 func (l pionLogger) Debugf(format string, args ...any) { l.logf(slog.LevelDebug-4, format, args...) }
 func (l pionLogger) Info(msg string)                   { l.logf(slog.LevelDebug, "%s", msg) }
 func (l pionLogger) Infof(format string, args ...any)  { l.logf(slog.LevelDebug, format, args...) }
-func (l pionLogger) Warn(msg string)                   { l.logf(slog.LevelWarn, "%s", msg) }
-func (l pionLogger) Warnf(format string, args ...any)  { l.logf(slog.LevelWarn, format, args...) }
-func (l pionLogger) Error(msg string)                  { l.logf(slog.LevelError, "%s", msg) }
-func (l pionLogger) Errorf(format string, args ...any) { l.logf(slog.LevelError, format, args...) }
+func (l pionLogger) Warn(msg string)                   { l.logf(slog.LevelInfo, "%s", msg) }
+func (l pionLogger) Warnf(format string, args ...any)  { l.logf(slog.LevelInfo, format, args...) }
+func (l pionLogger) Error(msg string)                  { l.logf(slog.LevelWarn, "%s", msg) }
+func (l pionLogger) Errorf(format string, args ...any) { l.logf(slog.LevelWarn, format, args...) }

@@ -258,19 +258,21 @@ func (s *Session) noteRemoteMedia(rd webrtc.SessionDescription) {
 	s.checkConnected()
 }
 
-// sends reports whether a remote media section has the remote sending,
-// given that we receive (an answer mirrors: recvonly there means it sends
-// nothing).
+// sends reports whether a remote media section has the remote sending: a
+// direction that allows it and a stream (ssrc or msid) to send. The
+// direction alone is not enough: pion answers a recvonly offer "sendonly"
+// even when it has no track.
 func sends(m *sdp.MediaDescription) bool {
+	dir, stream := true, false // no direction attribute means sendrecv
 	for _, a := range m.Attributes {
 		switch strings.ToLower(a.Key) {
-		case "sendrecv", "sendonly":
-			return true
 		case "recvonly", "inactive":
-			return false
+			dir = false
+		case "ssrc", "msid":
+			stream = true
 		}
 	}
-	return true // no direction attribute means sendrecv
+	return dir && stream
 }
 
 // HandleICE adds one of the other party's candidates. Candidates that
