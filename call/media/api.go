@@ -9,6 +9,8 @@ import (
 	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/interceptor/pkg/gcc"
 	"github.com/pion/interceptor/pkg/nack"
+	"github.com/pion/interceptor/pkg/report"
+	"github.com/pion/interceptor/pkg/twcc"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -94,10 +96,12 @@ func (s *Session) newAPI(estimator *cc.BandwidthEstimator) (*webrtc.API, error) 
 	if err := webrtc.ConfigureNackWithOptions(me, ir, gen, nack.WithResponderLoggerFactory(pionLogs{s.log})); err != nil {
 		return nil, fmt.Errorf("NACK: %w", err)
 	}
-	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
+	if err := webrtc.ConfigureRTCPReportsWithOptions(ir,
+		[]report.ReceiverOption{report.WithReceiverLoggerFactory(pionLogs{s.log})},
+		report.WithSenderLoggerFactory(pionLogs{s.log})); err != nil {
 		return nil, fmt.Errorf("RTCP reports: %w", err)
 	}
-	if err := webrtc.ConfigureTWCCSender(me, ir); err != nil {
+	if err := webrtc.ConfigureTWCCSenderWithOptions(me, ir, twcc.WithLoggerFactory(pionLogs{s.log})); err != nil {
 		return nil, fmt.Errorf("TWCC feedback: %w", err)
 	}
 
