@@ -1,0 +1,300 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log"
+	"log/slog"
+	"math/big"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/spf13/cobra"
+
+	"github.com/dialtone/dialtone/call/number"
+	"github.com/dialtone/dialtone/device"
+	"github.com/dialtone/dialtone/server"
+	"github.com/dialtone/dialtone/tui"
+	"github.com/dialtone/dialtone/tui/book"
+)
+
+func init() {
+	rootFlags = addPhoneFlags
+	rootRun = runPhone
+}
+
+func addPhoneFlags(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.String("config", defaultConfigPath(), "config file (flat TOML; flags win over it)")
+	fl.String("server", "", "signalling URL ws://host:port/v1 (empty: an embedded local server with the echo test on 600)")
+	fl.String("number", "", "your own number, E.164 (empty: asked on first run and remembered)")
+	fl.String("data", "", "data directory: key pair, contacts, history, log (default: dialtone/phone in the config directory)")
+	fl.String("camera", "auto", "camera: auto, a V4L2 device path, test (moving pattern) or none")
+	fl.String("mic", "default", "microphone: default, a device name, test (tone) or none")
+	fl.String("speaker", "default", "speaker: default, a device name, test or none")
+	fl.String("region", "", "your country (ISO 3166, e.g. US) for numbers without a country code")
+	fl.Int("fps", tui.DefaultFPS, "most video frames drawn per second (1–120)")
+}
+
+// phoneOptions are the phone's settings after the config file and flags.
+type phoneOptions struct {
+	configPath string
+	phoneConfig
+}
+
+// phoneOptionsFrom reads the config file and lets the flags given on the
+// command line override it; flags left alone only fill what the file does
+// not say.
+func phoneOptionsFrom(cmd *cobra.Command) (phoneOptions, error) {
+	fl := cmd.Flags()
+	path, _ := fl.GetString("config")
+	file, err := loadPhoneConfig(path)
+	if err != nil {
+		return phoneOptions{}, err
+	}
+	o := phoneOptions{configPath: path, phoneConfig: file}
+	str := func(name string, dst *string) {
+		if v, _ := fl.GetString(name); fl.Changed(name) || *dst == "" {
+			*dst = v
+		}
+	}
+	str("server", &o.Server)
+	str("number", &o.Number)
+	str("data", &o.Data)
+	str("camera", &o.Camera)
+	str("mic", &o.Mic)
+	str("speaker", &o.Speaker)
+	str("region", &o.Region)
+	if fps, _ := fl.GetInt("fps"); fl.Changed("fps") || o.FPS == 0 {
+		o.FPS = fps
+	}
+	if o.FPS < 1 || o.FPS > 120 {
+		return o, fmt.Errorf("--fps %d: want 1 to 120", o.FPS)
+	}
+	if o.Data == "" {
+		o.Data = defaultDataDir("phone")
+	}
+	o.Data = expandHome(o.Data)
+	if o.Number != "" {
+		n, err := number.Parse(o.Number, o.Region)
+		if err != nil || n.IsService() {
+			return o, fmt.Errorf("your number %q: write it with + and the country code", o.Number)
+		}
+		o.Number = string(n)
+	}
+	return o, nil
+}
+
+func expandHome(p string) string {
+	if rest, ok := strings.CutPrefix(p, "~/"); ok {
+		if h, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(h, rest)
+		}
+	}
+	return p
+}
+
+// engineConfig is what the call engine is built from.
+type engineConfig struct {
+	URL, Number, Region string
+	Key                 ed25519.PrivateKey
+	Camera, Mic         string
+	Speaker             string
+	// RemoteVideo and LocalVideo are the TUI's mailboxes.
+	RemoteVideo, LocalVideo device.VideoSink
+	Logger                  *slog.Logger
+}
+
+// engine is a built call engine: the phone, its Run, the ringtone on the
+// speaker (nil: silent), and Close for the devices it opened.
+type engine struct {
+	phone  tui.Phone
+	run    func(ctx context.Context) error
+	ringer tui.Ringer
+	close  func()
+}
+
+// newEngine builds the call engine (call/session with call/media and the
+// devices); engine.go sets it. Without it the phone shows itself offline.
+var newEngine func(ctx context.Context, cfg engineConfig) (*engine, error)
+
+var errNoEngine = errors.New("this build has no call engine")
+
+func runPhone(cmd *cobra.Command, _ []string) error {
+	o, err := phoneOptionsFrom(cmd)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(o.Data, 0o700); err != nil {
+		return fmt.Errorf("creating the data directory: %w", err)
+	}
+	logFile, err := os.OpenFile(filepath.Join(o.Data, "dialtone.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("opening the log: %w", err)
+	}
+	defer logFile.Close()
+	// While the TUI owns the terminal nothing may write to it: the phone's
+	// log, slog's default and the standard logger all go to the file.
+	logger := slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	slog.SetDefault(logger)
+	log.SetOutput(logFile)
+
+	bookPath := filepath.Join(o.Data, "book.json")
+	bk, err := book.Load(bookPath)
+	if err != nil {
+		return err
+	}
+	key, err := loadKey(filepath.Join(o.Data, "identity.key"))
+	if err != nil {
+		return err
+	}
+
+	ctx, cancel := context.WithCancel(cmd.Context())
+	defer cancel()
+	var wg sync.WaitGroup
+	defer wg.Wait() // runs after cancel: defers run last-in first-out
+	defer cancel()
+
+	url := o.Server
+	if url == "" {
+		srv, err := startEmbeddedServer(ctx, o.Data, logger.With("part", "server"))
+		if err != nil {
+			return err
+		}
+		url = srv.Addrs().URL
+		wg.Go(func() {
+			if err := srv.Run(ctx); err != nil {
+				logger.Error("embedded server", "err", err)
+			}
+		})
+		logger.Info("embedded server", "url", url)
+	}
+
+	remote, local := &tui.Mailbox{}, &tui.Mailbox{}
+	ringer := &ringerProxy{}
+	var closers []func()
+	var mu sync.Mutex
+	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range closers {
+			c()
+		}
+	}()
+	connect := func(cctx context.Context, n string) (tui.Phone, error) {
+		if newEngine == nil {
+			return nil, errNoEngine
+		}
+		e, err := newEngine(cctx, engineConfig{URL: url, Number: n, Region: o.Region, Key: key,
+			Camera: o.Camera, Mic: o.Mic, Speaker: o.Speaker, RemoteVideo: remote, LocalVideo: local,
+			Logger: logger.With("part", "engine")})
+		if err != nil {
+			return nil, err
+		}
+		ringer.set(e.ringer)
+		if e.close != nil {
+			mu.Lock()
+			closers = append(closers, e.close)
+			mu.Unlock()
+		}
+		wg.Go(func() {
+			if err := e.run(ctx); err != nil && ctx.Err() == nil {
+				logger.Error("call engine stopped", "err", err)
+			}
+		})
+		return e.phone, nil
+	}
+	cfgPath := o.configPath
+	model := tui.New(tui.Config{
+		Number: o.Number, Region: o.Region, Connect: connect,
+		SaveNumber: func(n string) error { return saveNumber(cfgPath, n) },
+		Ringer:     ringer, Remote: remote, Local: local, FPS: o.FPS,
+		Book: bk, BookPath: bookPath, Logger: logger.With("part", "tui"),
+	})
+	// The renderer runs a little above the video's rate, so a frame never
+	// waits for a whole extra render tick.
+	prog := tea.NewProgram(model, tea.WithContext(ctx), tea.WithFPS(min(120, o.FPS*2)))
+	_, err = prog.Run()
+	if errors.Is(err, tea.ErrProgramKilled) && cmd.Context().Err() != nil {
+		err = nil // a signal: the deferred cancel ends calls and the server
+	}
+	return err
+}
+
+// startEmbeddedServer runs a local server on loopback for a phone started
+// without --server: signalling and relay on free ports, open registration,
+// the echo test on 600, its store in the data directory. Its lease pool is
+// a random /24 of 127.77.0.0/16, so two phones on one machine rarely lease
+// the same addresses.
+func startEmbeddedServer(ctx context.Context, data string, logger *slog.Logger) (*server.Server, error) {
+	x, err := rand.Int(rand.Reader, big.NewInt(256))
+	if err != nil {
+		return nil, err
+	}
+	pool := netip.PrefixFrom(netip.AddrFrom4([4]byte{127, 77, byte(x.Int64()), 0}), 24)
+	srv, err := server.New(ctx, server.Config{
+		Listen: "127.0.0.1:0", Relay: "127.0.0.1:0", DataDir: filepath.Join(data, "server"),
+		Pools: []netip.Prefix{pool}, Registration: "open", Echo: echoFactory, Logger: logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("starting the embedded server: %w", err)
+	}
+	return srv, nil
+}
+
+// loadKey reads the phone's Ed25519 key (the base64 seed), creating it on
+// first run. The key proves to the server that the number is ours.
+func loadKey(path string) (ed25519.PrivateKey, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		_, priv, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			return nil, fmt.Errorf("creating the key pair: %w", err)
+		}
+		enc := base64.StdEncoding.EncodeToString(priv.Seed()) + "\n"
+		if err := os.WriteFile(path, []byte(enc), 0o600); err != nil {
+			return nil, fmt.Errorf("saving the key pair: %w", err)
+		}
+		return priv, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the key pair: %w", err)
+	}
+	seed, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(data)))
+	if err != nil || len(seed) != ed25519.SeedSize {
+		return nil, fmt.Errorf("key file %s is not a base64 Ed25519 seed", path)
+	}
+	return ed25519.NewKeyFromSeed(seed), nil
+}
+
+// ringerProxy lets the TUI hold a Ringer before the engine (which owns the
+// speaker) exists.
+type ringerProxy struct{ r atomic.Pointer[tui.Ringer] }
+
+func (p *ringerProxy) set(r tui.Ringer) {
+	if r != nil {
+		p.r.Store(&r)
+	}
+}
+
+func (p *ringerProxy) Start() {
+	if r := p.r.Load(); r != nil {
+		(*r).Start()
+	}
+}
+
+func (p *ringerProxy) Stop() {
+	if r := p.r.Load(); r != nil {
+		(*r).Stop()
+	}
+}
