@@ -53,7 +53,7 @@ type Stats struct {
 	TimedOut         uint64 // calls hung up at SetupTimeout or MaxDuration
 	Failed           uint64 // calls ended by a media error
 	Packets          uint64 // RTP packets sent back
-	KeyFrameRequests uint64 // picture-loss requests passed on to callers
+	KeyFrameRequests uint64 // key frames asked of callers: one as each video echo starts, then their own requests passed on
 	Dropped          uint64 // signalling messages dropped on a full inbox
 }
 
@@ -193,7 +193,11 @@ func (e *Echo) dispatch(m *wire.Message) {
 // is full or closing.
 func (e *Echo) admit(m *wire.Message) {
 	e.mu.Lock()
-	if e.closed || len(e.calls) >= e.cfg.MaxCalls || e.calls[m.Call] != nil {
+	if e.calls[m.Call] != nil {
+		e.mu.Unlock()
+		return // the switchboard said it twice; the call is being answered
+	}
+	if e.closed || len(e.calls) >= e.cfg.MaxCalls {
 		full := !e.closed
 		e.mu.Unlock()
 		if full {

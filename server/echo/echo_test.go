@@ -27,7 +27,7 @@ func TestEchoThroughRelay(t *testing.T) {
 	if !ok || p.accepted.RemoteLease != echoLease.Addr.String() {
 		t.Fatalf("accepted remote_lease %q, want the echo's lease %v (held: %v)", p.accepted.RemoteLease, echoLease.Addr, ok)
 	}
-	s := p.addSynthetic(1)
+	s := p.addRaw(1)
 	p.offer()
 	p.waitConnected()
 	videoSSRC := p.expectEchoes(s, 1, 10)
@@ -37,17 +37,23 @@ func TestEchoThroughRelay(t *testing.T) {
 		t.Errorf("media path %v → %v, want own lease %s → echo's lease %v", local, remote, p.accepted.LocalLease, echoLease.Addr)
 	}
 
+	// The echo asks for a key frame when it starts echoing video, and again
+	// whenever the caller's decoder of the echo asks.
 	own := uint32(s.videoSender.GetParameters().Encodings[0].SSRC)
-	p.askKeyFrame(videoSSRC)
-	select {
-	case ssrc := <-s.plis:
-		if ssrc != own {
-			t.Errorf("picture-loss request for SSRC %d, want the phone's video %d", ssrc, own)
+	for i, what := range []string{"when the echo started", "after the phone asked"} {
+		if i == 1 {
+			p.askKeyFrame(videoSSRC)
 		}
-	case <-time.After(wait):
-		t.Fatal("the picture-loss request did not reach the phone's video sender")
+		select {
+		case ssrc := <-s.plis:
+			if ssrc != own {
+				t.Errorf("picture-loss request %s for SSRC %d, want the phone's video %d", what, ssrc, own)
+			}
+		case <-time.After(wait):
+			t.Fatalf("no picture-loss request %s reached the phone's video sender", what)
+		}
 	}
-	if st := e.Stats(); st.Live != 1 || st.Connected != 1 || st.Packets == 0 || st.KeyFrameRequests == 0 {
+	if st := e.Stats(); st.Live != 1 || st.Connected != 1 || st.Packets == 0 || st.KeyFrameRequests != 2 {
 		t.Errorf("stats in the call %+v", st)
 	}
 
@@ -66,10 +72,10 @@ func TestEchoThroughRelay(t *testing.T) {
 func TestEchoConcurrent(t *testing.T) {
 	srv, e := start(t, Config{MaxCalls: 2})
 	phones := []*phone{newPhone(t, srv, alice), newPhone(t, srv, bob)}
-	streams := make([]*synthetic, len(phones))
+	streams := make([]*rawMedia, len(phones))
 	for i, p := range phones {
 		p.dial()
-		streams[i] = p.addSynthetic(byte(i + 1))
+		streams[i] = p.addRaw(byte(i + 1))
 		p.offer()
 	}
 	echoLease, _ := srv.Leases().Lookup(DefaultCode)
@@ -107,7 +113,7 @@ func TestEchoClose(t *testing.T) {
 	phones := []*phone{newPhone(t, srv, alice), newPhone(t, srv, bob)}
 	for i, p := range phones {
 		p.dial()
-		s := p.addSynthetic(byte(i + 1))
+		s := p.addRaw(byte(i + 1))
 		p.offer()
 		p.waitConnected()
 		p.expectEchoes(s, byte(i+1), 3)
@@ -115,9 +121,7 @@ func TestEchoClose(t *testing.T) {
 	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if gs := goroutines("server/echo.(*Echo)", "server/echo.(*call)"); len(gs) > 0 {
-		t.Errorf("%d echo goroutines after Close:\n%s", len(gs), gs[0])
-	}
+	waitGone(t, "server/echo.(*Echo)", "server/echo.(*call)")
 	for _, p := range phones {
 		if m := p.expect(wire.TypeEnded); m.Reason != wire.ReasonHangup {
 			t.Errorf("ended %q, want %q", m.Reason, wire.ReasonHangup)
@@ -140,19 +144,7 @@ func TestEchoClose(t *testing.T) {
 		p.close()
 	}
 	srv.Stop(t)
-	deadline := time.Now().Add(wait)
-	for {
-		gs := goroutines("github.com/pion/", "server/echo.(*")
-		if len(gs) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d goroutines left, the first:\n%s", len(gs), gs[0])
-		}
-		// Goroutines that have been told to stop give no signal when they
-		// are gone; look again shortly.
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitGone(t, "github.com/pion/", "server/echo.(*")
 }
 
 // TestEchoTimeouts: a call whose media never connects, and one that reaches

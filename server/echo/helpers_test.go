@@ -66,7 +66,7 @@ func waitLive(t testing.TB, e *Echo, n int) {
 
 // phone is a test caller: the servertest protocol client and a relay-only
 // PeerConnection set up as server/relay says clients must (relay candidates
-// accepted at once). It uses the UDP relay URL only, so that it makes one
+// accepted at once). It uses one relay URL, the UDP one, so that it makes one
 // allocation, on its lease, and the media path is known exactly.
 type phone struct {
 	t         testing.TB
@@ -127,7 +127,7 @@ func (p *phone) dial() {
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
 	rl := p.accepted.Relay
 	pc, err := api.NewPeerConnection(webrtc.Configuration{
-		ICEServers:         []webrtc.ICEServer{{URLs: udpFirst(rl.URLs), Username: rl.Username, Credential: rl.Credential}},
+		ICEServers:         []webrtc.ICEServer{{URLs: relayURL(rl.URLs), Username: rl.Username, Credential: rl.Credential}},
 		ICETransportPolicy: webrtc.ICETransportPolicyRelay,
 	})
 	if err != nil {
@@ -302,4 +302,23 @@ func goroutines(frames ...string) []string {
 		}
 	}
 	return out
+}
+
+// waitGone fails the test unless every goroutine matching frames ends soon.
+// A goroutine that has been told to stop gives no signal when it is gone
+// (its WaitGroup is done before it returns), so this looks again shortly
+// rather than waiting for an event.
+func waitGone(t testing.TB, frames ...string) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for {
+		gs := goroutines(frames...)
+		if len(gs) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines left, the first:\n%s", len(gs), gs[0])
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

@@ -72,49 +72,38 @@ func (e *Echo) newAPI(relay *wire.Relay) (*webrtc.API, error) {
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
 }
 
-// networkTypes is Config.NetworkTypes, or UDP in the families of the relay
-// URLs: one allocation per call, none wasted on a family the relay does not
-// listen on.
+// networkTypes is Config.NetworkTypes, or UDP in the family of the relay
+// URL the echo uses (UDP4 for turn:127.0.0.1:…, UDP4 for a host name).
 func (e *Echo) networkTypes(relay *wire.Relay) []webrtc.NetworkType {
 	if len(e.cfg.NetworkTypes) > 0 {
 		return e.cfg.NetworkTypes
 	}
-	v4, v6 := false, false
 	if relay != nil {
-		for _, u := range udpFirst(relay.URLs) {
-			hostport, _, _ := strings.Cut(u[strings.Index(u, ":")+1:], "?")
+		for _, u := range relayURL(relay.URLs) {
+			_, rest, _ := strings.Cut(u, ":")
+			hostport, _, _ := strings.Cut(rest, "?")
 			if ap, err := netip.ParseAddrPort(hostport); err == nil && ap.Addr().Is6() && !ap.Addr().Is4In6() {
-				v6 = true
-			} else {
-				v4 = true
+				return []webrtc.NetworkType{webrtc.NetworkTypeUDP6}
 			}
 		}
 	}
-	var types []webrtc.NetworkType
-	if v4 || !v6 {
-		types = append(types, webrtc.NetworkTypeUDP4)
-	}
-	if v6 {
-		types = append(types, webrtc.NetworkTypeUDP6)
-	}
-	return types
+	return []webrtc.NetworkType{webrtc.NetworkTypeUDP4}
 }
 
-// udpFirst keeps only the UDP relay URLs when there are any. The echo runs
-// beside the relay, where UDP always gets through; TURN over TCP would only
-// make a second allocation per call (the relay's per-call quota is two) and
-// a second candidate pair to check.
-func udpFirst(urls []string) []string {
-	var udp []string
+// relayURL picks one relay URL, the first UDP one if there is one. The echo
+// runs beside the relay, where UDP always gets through: more URLs (TURN
+// over TCP, a second address family) would only make more allocations per
+// call (the relay's per-call quota is two) and more pairs to check.
+func relayURL(urls []string) []string {
 	for _, u := range urls {
 		if strings.HasSuffix(u, "?transport=udp") {
-			udp = append(udp, u)
+			return []string{u}
 		}
 	}
-	if len(udp) == 0 {
-		return urls
+	if len(urls) > 0 {
+		return urls[:1]
 	}
-	return udp
+	return nil
 }
 
 // startMedia builds the call's PeerConnection from the accepted message.
@@ -125,13 +114,16 @@ func (c *call) startMedia(m *wire.Message) error {
 	if c.pc != nil {
 		return nil
 	}
+	if m.Media == wire.MediaRelay && m.Relay == nil {
+		return errNoRelay
+	}
 	api, err := c.e.newAPI(m.Relay)
 	if err != nil {
 		return fmt.Errorf("building the media engine: %w", err)
 	}
 	var conf webrtc.Configuration
 	if m.Relay != nil {
-		conf.ICEServers = []webrtc.ICEServer{{URLs: udpFirst(m.Relay.URLs), Username: m.Relay.Username, Credential: m.Relay.Credential}}
+		conf.ICEServers = []webrtc.ICEServer{{URLs: relayURL(m.Relay.URLs), Username: m.Relay.Username, Credential: m.Relay.Credential}}
 	}
 	if m.Media == wire.MediaRelay {
 		conf.ICETransportPolicy = webrtc.ICETransportPolicyRelay
@@ -262,6 +254,13 @@ func (c *call) onTrack(track *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) 
 	defer c.fwd.Done()
 	l.remoteSSRC.Store(uint32(track.SSRC()))
 	c.log.Debug("echoing a track", "kind", track.Kind().String(), "codec", track.Codec().MimeType, "ssrc", track.SSRC())
+	if track.Kind() == webrtc.RTPCodecTypeVideo {
+		// The caller's decoder of the echo starts now and needs a key
+		// frame; the caller's first one most likely went out before the
+		// media path was up. Asking at once saves waiting for its decoder
+		// to notice, or for the encoder's next periodic key frame.
+		c.requestKeyFrame(l)
+	}
 	c.forward(track, l)
 }
 
@@ -328,11 +327,10 @@ func (c *call) requestKeyFrame(l *leg) {
 	if ssrc == 0 {
 		return
 	}
+	c.e.stats.keyFrameRequests.Add(1)
 	if err := c.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}}); err != nil {
 		c.log.Debug("asking the caller for a key frame", "err", err)
-		return
 	}
-	c.e.stats.keyFrameRequests.Add(1)
 }
 
 // closeMedia closes the PeerConnection and waits for everything reading

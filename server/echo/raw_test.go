@@ -18,19 +18,19 @@ type echoed struct {
 	ssrc webrtc.SSRC
 }
 
-// synthetic is media without codecs: RTP packets whose payload carries the
+// rawMedia is media without codecs: RTP packets whose payload carries the
 // phone's id and a counter, 50 a second on a video and an audio track.
-type synthetic struct {
+type rawMedia struct {
 	video, audio *webrtc.TrackLocalStaticRTP
 	videoSender  *webrtc.RTPSender
 	got          chan echoed
 	plis         chan uint32 // MediaSSRC of picture-loss requests the phone's video sender got
 }
 
-func (p *phone) addSynthetic(id byte) *synthetic {
+func (p *phone) addRaw(id byte) *rawMedia {
 	t := p.t
 	t.Helper()
-	s := &synthetic{got: make(chan echoed, 1024), plis: make(chan uint32, 16)}
+	s := &rawMedia{got: make(chan echoed, 1024), plis: make(chan uint32, 16)}
 	var err error
 	if s.video, err = webrtc.NewTrackLocalStaticRTP(vp8Codec, "video", "phone"); err != nil {
 		t.Fatal(err)
@@ -113,7 +113,7 @@ func (p *phone) addSynthetic(id byte) *synthetic {
 
 // expectEchoes waits for n echoed packets of each kind and checks they are
 // the phone's own, in order.
-func (p *phone) expectEchoes(s *synthetic, id byte, n int) (videoSSRC webrtc.SSRC) {
+func (p *phone) expectEchoes(s *rawMedia, id byte, n int) (videoSSRC webrtc.SSRC) {
 	p.t.Helper()
 	count := map[webrtc.RTPCodecType]int{}
 	last := map[webrtc.RTPCodecType]uint32{}
