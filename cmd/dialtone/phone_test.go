@@ -59,7 +59,7 @@ func TestExampleConfig(t *testing.T) {
 	var lines []string
 	keys := 0
 	for l := range strings.Lines(string(data)) {
-		if m := regexp.MustCompile(`^# ([a-z]+ = .*)`).FindStringSubmatch(strings.TrimSpace(l)); m != nil {
+		if m := regexp.MustCompile(`^# ([a-z]+ = ("[^"]*"|[0-9]+))$`).FindStringSubmatch(strings.TrimSpace(l)); m != nil {
 			lines = append(lines, m[1])
 			keys++
 		}
