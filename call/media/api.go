@@ -35,8 +35,9 @@ const (
 	relayWaitAuto = 100 * time.Millisecond
 	// nackInterval is how often missing packets are asked for again
 	// (pion's default 100 ms would cost every loss at least that much).
-	nackInterval = 20 * time.Millisecond
-	nackMaxTries = 8
+	nackInterval   = 20 * time.Millisecond
+	nackMaxTries   = 8
+	dtlsRetransmit = 200 * time.Millisecond
 )
 
 // newAPI builds the pion API for one session: codecs, interceptors and
@@ -117,6 +118,10 @@ func (s *Session) newAPI(estimator *cc.BandwidthEstimator) (*webrtc.API, error) 
 		se.SetRelayAcceptanceMinWait(relayWaitAuto)
 	}
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	// DTLS's default first retransmission (1 s) is what a lost handshake
+	// packet costs the call's set-up; 200 ms keeps a lossy link's set-up
+	// near a second, and a spare flight on a long path is harmless.
+	se.SetDTLSRetransmissionInterval(dtlsRetransmit)
 	if s.cfg.Net != nil {
 		se.SetNet(s.cfg.Net)
 		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})

@@ -39,7 +39,7 @@ func (s *Session) budgetFor(total int) (videoKbps, opusBps int) {
 		reserve = opusBps + audioOverheadBps
 	}
 	v := int(float64(total-reserve) * videoShare / 1000)
-	return min(max(v, s.cfg.MinKbps), s.cfg.MaxKbps), opusBps
+	return min(max(v, s.videoFloor()), s.cfg.MaxKbps), opusBps
 }
 
 // totalFor is the estimate at which video gets videoKbps with audio at its
@@ -47,3 +47,9 @@ func (s *Session) budgetFor(total int) (videoKbps, opusBps int) {
 func (s *Session) totalFor(videoKbps int) int {
 	return int(float64(videoKbps*1000)/videoShare) + 32_000 + audioOverheadBps
 }
+
+// videoFloor is the least video bitrate: MinKbps normally, but when the
+// estimate cannot carry audio and MinKbps together (a 64 kbit/s link
+// carries 12 kbit/s Opus in 32 kbit/s of packets), video yields to audio
+// down to half of MinKbps rather than keep a standing queue on the link.
+func (s *Session) videoFloor() int { return max(s.cfg.MinKbps/2, 1) }

@@ -38,7 +38,8 @@ type Config struct {
 
 	// StartKbps, MinKbps and MaxKbps bound the video bitrate (defaults
 	// 300, 30 and 1500). The congestion controller's estimate moves the
-	// target between MinKbps and MaxKbps, after audio's share.
+	// target between MinKbps and MaxKbps, after audio's share (and below
+	// MinKbps, to half of it, when the link cannot carry audio and MinKbps).
 	StartKbps, MinKbps, MaxKbps int
 
 	// Net is the network pion uses: a vnet for impairment tests. Nil: the

@@ -25,11 +25,13 @@ const (
 	// bitrateStep is the relative change of budget worth retargeting the
 	// encoder for.
 	bitrateStep = 0.05
+	// fullFPS is the rate at and above which every camera frame is sent.
+	fullFPS = 30
 )
 
 // sendVideo encodes and sends the camera's pictures until Close.
 func (s *Session) sendVideo() {
-	enc, err := vp8.NewEncoder(vp8.EncoderConfig{BitrateKbps: s.cfg.StartKbps, MinKbps: s.cfg.MinKbps, MaxKbps: s.cfg.MaxKbps})
+	enc, err := vp8.NewEncoder(vp8.EncoderConfig{BitrateKbps: s.cfg.StartKbps, MinKbps: s.videoFloor(), MaxKbps: s.cfg.MaxKbps})
 	if err != nil {
 		s.log.Error("video encoder; sending no video", "err", err)
 		return
@@ -39,9 +41,9 @@ func (s *Session) sendVideo() {
 	seq := uint16(rand.Uint32())
 	tsBase := rand.Uint32()
 	var (
-		lad      *ladder
-		small    device.Frame
-		t0, last time.Time
+		lad     *ladder
+		small   device.Frame
+		t0, due time.Time
 	)
 	for {
 		f, err := s.cfg.Camera.ReadFrame(s.ctx)
@@ -65,8 +67,15 @@ func (s *Session) sendVideo() {
 			w, h, _ := lad.size()
 			s.log.Info("video quality", keySize, [2]int{w, h}, keyFPS, lad.fps(), keyKbps, kbps)
 		}
-		if !last.IsZero() && f.Time.Sub(last) < time.Second/time.Duration(lad.fps())-frameSlack {
+		if !due.IsZero() && lad.fps() < fullFPS && f.Time.Before(due.Add(-frameSlack)) {
 			continue
+		}
+		// The next frame is due one interval after this one was due, so
+		// that a camera's jitter does not cost frames; after a stall the
+		// schedule restarts.
+		interval := time.Second / time.Duration(lad.fps())
+		if due = due.Add(interval); f.Time.Sub(due) > interval || due.IsZero() {
+			due = f.Time.Add(interval)
 		}
 		if b := enc.Bitrate(); float64(abs(kbps-b)) > bitrateStep*float64(b) {
 			if err := enc.SetBitrate(kbps); err != nil {
@@ -80,7 +89,6 @@ func (s *Session) sendVideo() {
 			s.log.Warn("encoding video", "err", err)
 			continue
 		}
-		last = f.Time
 		if pkt == nil {
 			continue // rate control dropped it
 		}
