@@ -181,7 +181,8 @@ func runPhone(cmd *cobra.Command, _ []string) error {
 	}
 
 	remote, local := &tui.Mailbox{}, &tui.Mailbox{}
-	ringer := &ringerProxy{}
+	ringer := newRingerProxy()
+	wg.Go(func() { ringer.run(ctx) })
 	var closers []func()
 	var mu sync.Mutex
 	defer func() {
@@ -277,9 +278,17 @@ func loadKey(path string) (ed25519.PrivateKey, error) {
 	return ed25519.NewKeyFromSeed(seed), nil
 }
 
-// ringerProxy lets the TUI hold a Ringer before the engine (which owns the
-// speaker) exists.
-type ringerProxy struct{ r atomic.Pointer[tui.Ringer] }
+// ringerProxy is the TUI's Ringer. It exists before the engine (which owns
+// the speaker) does, and it never blocks the TUI: Start and Stop only record
+// the wish, and run applies the latest wish in order on its own goroutine,
+// since stopping a ringtone waits for its last frame to play.
+type ringerProxy struct {
+	r    atomic.Pointer[tui.Ringer]
+	want atomic.Bool
+	kick chan struct{}
+}
+
+func newRingerProxy() *ringerProxy { return &ringerProxy{kick: make(chan struct{}, 1)} }
 
 func (p *ringerProxy) set(r tui.Ringer) {
 	if r != nil {
@@ -287,14 +296,38 @@ func (p *ringerProxy) set(r tui.Ringer) {
 	}
 }
 
-func (p *ringerProxy) Start() {
-	if r := p.r.Load(); r != nil {
-		(*r).Start()
+func (p *ringerProxy) Start() { p.want.Store(true); p.poke() }
+func (p *ringerProxy) Stop()  { p.want.Store(false); p.poke() }
+
+func (p *ringerProxy) poke() {
+	select {
+	case p.kick <- struct{}{}:
+	default: // a wake-up is already pending; it will read the latest wish
 	}
 }
 
-func (p *ringerProxy) Stop() {
-	if r := p.r.Load(); r != nil {
-		(*r).Stop()
+// run applies wishes until ctx ends, and leaves the ringtone stopped.
+func (p *ringerProxy) run(ctx context.Context) {
+	ringing := false
+	apply := func(want bool) {
+		r := p.r.Load()
+		if r == nil || want == ringing {
+			return
+		}
+		if want {
+			(*r).Start()
+		} else {
+			(*r).Stop()
+		}
+		ringing = want
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			apply(false)
+			return
+		case <-p.kick:
+			apply(p.want.Load())
+		}
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -384,4 +385,50 @@ func TestPhoneAnswerUnderTmux(t *testing.T) {
 	callee.keys("q")
 	caller.waitFor("dialtone exited 0", 10*time.Second)
 	callee.waitFor("dialtone exited 0", 10*time.Second)
+}
+
+type countingRinger struct {
+	mu          sync.Mutex
+	starts, end int
+	on          bool
+	changed     chan bool
+}
+
+func (r *countingRinger) Start() {
+	r.mu.Lock()
+	r.starts++
+	r.on = true
+	r.mu.Unlock()
+	r.changed <- true
+}
+func (r *countingRinger) Stop() {
+	r.mu.Lock()
+	r.end++
+	r.on = false
+	r.mu.Unlock()
+	r.changed <- false
+}
+
+func TestRingerProxy(t *testing.T) {
+	p := newRingerProxy()
+	p.Start() // before the engine: nothing to ring yet, and no block
+	r := &countingRinger{changed: make(chan bool, 8)}
+	p.set(r)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { p.run(ctx); close(done) }()
+	if on := <-r.changed; !on {
+		t.Fatal("the pending Start was not applied")
+	}
+	p.Stop()
+	if on := <-r.changed; on {
+		t.Fatal("Stop not applied")
+	}
+	p.Start()
+	<-r.changed
+	cancel()
+	<-done
+	if r.on {
+		t.Error("still ringing after the phone stopped")
+	}
 }
