@@ -52,6 +52,10 @@ type Config struct {
 	LeaseTTL, HoldDown, RingTimeout time.Duration
 	// Grace is how long a dropped client's calls wait for it; default 10s.
 	Grace time.Duration
+	// MaxConnsPerIP and HandshakeTimeout bound the signalling transport;
+	// zero takes its defaults (64 connections, 10s).
+	MaxConnsPerIP    int
+	HandshakeTimeout time.Duration
 	// Echo answers service code 600 with the echo test when a factory is
 	// given (the echo needs the media stack, which the server does not
 	// import; cmd/ provides it).

@@ -47,11 +47,11 @@ type Addrs struct {
 
 // New opens the store, builds every part, and binds every listener, so that
 // Addrs is known before Run.
-func New(ctx context.Context, cfg Config) (s *Server, err error) {
+func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	s = &Server{cfg: cfg, log: cfg.Logger}
+	s := &Server{cfg: cfg, log: cfg.Logger}
 	defer func() {
 		if err != nil {
 			s.closeAll()
@@ -88,7 +88,8 @@ func New(ctx context.Context, cfg Config) (s *Server, err error) {
 		return nil, fmt.Errorf("starting the switchboard: %w", err)
 	}
 	calls.set(s.sb)
-	if s.sig, err = signaling.New(signaling.Config{Switchboard: s.sb, Logger: s.log.With("part", "signaling")}); err != nil {
+	if s.sig, err = signaling.New(signaling.Config{Switchboard: s.sb, Logger: s.log.With("part", "signaling"),
+		MaxConnsPerIP: cfg.MaxConnsPerIP, HandshakeTimeout: cfg.HandshakeTimeout}); err != nil {
 		return nil, err
 	}
 	if s.dnsPC != nil {
@@ -204,6 +205,15 @@ func (s *Server) Run(ctx context.Context) error {
 			}
 		}()
 	}
+	if s.relay != nil {
+		run("relay", func() error { return s.relay.Serve(ctx, s.relayPC, s.relayLn) })
+		// Credentials name the relay's URLs only once it serves; no call
+		// may be accepted before then.
+		select {
+		case <-s.relay.Ready():
+		case <-ctx.Done():
+		}
+	}
 	mux := http.NewServeMux()
 	mux.Handle(wire.Path, s.sig)
 	sigHTTP := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
@@ -220,9 +230,6 @@ func (s *Server) Run(ctx context.Context) error {
 	})
 	if s.dns != nil {
 		run("dns", func() error { return s.dns.Serve(ctx, s.dnsPC, s.dnsLn) })
-	}
-	if s.relay != nil {
-		run("relay", func() error { return s.relay.Serve(ctx, s.relayPC, s.relayLn) })
 	}
 	var adminHTTP *http.Server
 	if s.adminLn != nil {
@@ -254,24 +261,19 @@ func (s *Server) Run(ctx context.Context) error {
 
 // closeAll releases what New acquired.
 func (s *Server) closeAll() {
-	for _, c := range []interface{ Close() error }{s.sigLn, s.dnsLn, s.dnsPC, s.relayLn, s.relayPC, s.adminLn} {
-		if c != nil && !isNil(c) {
-			c.Close()
+	for _, ln := range []net.Listener{s.sigLn, s.dnsLn, s.relayLn, s.adminLn} {
+		if ln != nil {
+			ln.Close()
+		}
+	}
+	for _, pc := range []net.PacketConn{s.dnsPC, s.relayPC} {
+		if pc != nil {
+			pc.Close()
 		}
 	}
 	if s.store != nil {
 		s.store.Close()
 	}
-}
-
-func isNil(c any) bool {
-	switch v := c.(type) {
-	case net.Listener:
-		return v == nil
-	case net.PacketConn:
-		return v == nil
-	}
-	return false
 }
 
 // callsProxy lets the relay be built before the switchboard it asks.
