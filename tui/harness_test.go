@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -261,8 +262,14 @@ func (d *driver) waitCall(s string) {
 }
 
 // golden compares the view, without escape sequences, to testdata/name.golden.
+// The name ends in _WxH, the size the view must fill exactly.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
+	var w, h int
+	if _, err := fmt.Sscanf(name[strings.LastIndexByte(name, '_')+1:], "%dx%d", &w, &h); err != nil {
+		t.Fatalf("golden name %q does not end in _WxH", name)
+	}
+	checkSize(t, got, w, h)
 	got = ansi.Strip(got)
 	path := filepath.Join("testdata", name+".golden")
 	if *update {

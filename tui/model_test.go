@@ -3,6 +3,7 @@ package tui
 import (
 	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -170,6 +171,8 @@ func TestCallWaiting(t *testing.T) {
 	if !strings.Contains(v, "call waiting") || !strings.Contains(v, "hang up") {
 		t.Errorf("call waiting view:\n%s", v)
 	}
+	golden(t, "waiting_80x24", d.m.Content())
+	checkSize(t, d.m.Content(), 80, 24)
 	d.key("enter")
 	d.waitCall("hangup c1")
 	d.waitCall("accept in1")
@@ -195,8 +198,8 @@ func TestQuitFromHome(t *testing.T) {
 }
 
 func TestFirstRun(t *testing.T) {
-	var saved string
-	d := newDriver(t, Config{Number: "-", SaveNumber: func(n string) error { saved = n; return nil }})
+	var saved atomic.Value
+	d := newDriver(t, Config{Number: "-", SaveNumber: func(n string) error { saved.Store(n); return nil }})
 	if d.m.Screen() != ScreenSetup {
 		t.Fatalf("screen %d, want setup", d.m.Screen())
 	}
@@ -215,7 +218,7 @@ func TestFirstRun(t *testing.T) {
 	if d.m.Screen() != ScreenHome || d.m.cfg.Number != "+442079460000" {
 		t.Errorf("screen %d number %q", d.m.Screen(), d.m.cfg.Number)
 	}
-	d.waitFor("saved", func() bool { return saved == "+442079460000" })
+	d.waitFor("saved", func() bool { return saved.Load() == "+442079460000" })
 }
 
 func TestContacts(t *testing.T) {
@@ -319,6 +322,15 @@ func TestInCallVideo(t *testing.T) {
 		}
 	}
 	golden(t, "incall_100x40", v)
+	// Above the self-view the screen is exactly what the renderer draws for
+	// the frame at the video area's size (40 rows less the two status lines
+	// and the help bar).
+	want := strings.Split(videopane.NewRenderer(videopane.Config{}).Render(gradient(64, 48), 100, 37, videopane.TrueColor), "\n")
+	for row, line := range strings.Split(v, "\n")[:10] {
+		if line != want[row] {
+			t.Fatalf("row %d differs from the renderer's:\n got %q\nwant %q", row, line, want[row])
+		}
+	}
 	d.key("s")
 	golden(t, "incall_stats_100x40", d.m.Content())
 	d.key("s")
@@ -337,6 +349,8 @@ func TestInCallVideo(t *testing.T) {
 	if v := ansi.Strip(d.m.Content()); !strings.Contains(v, "too small") {
 		t.Errorf("small terminal:\n%s", v)
 	}
+	golden(t, "incall_small_40x8", d.m.Content())
+	checkSize(t, d.m.Content(), 40, 8)
 }
 
 func TestColorMode(t *testing.T) {

@@ -4,9 +4,11 @@
 package common
 
 import (
+	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/help"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/dialtone/dialtone/call/number"
 	"github.com/dialtone/dialtone/tui/book"
@@ -46,10 +48,21 @@ func (c *Common) Label(n string) string {
 	return c.FormatNumber(n)
 }
 
-// HelpView renders a help bar for h at the current width.
+// HelpView renders a help bar for h at the current width, less the one
+// column of margin the pages put before it. Lines are cut as well, because
+// the help bubble keeps adding items once even its ellipsis does not fit.
 func (c *Common) HelpView(h help.KeyMap) string {
-	c.Help.SetWidth(c.Width)
-	return c.Help.View(h)
+	w := max(1, c.Width-1)
+	c.Help.SetWidth(w)
+	v := c.Help.View(h)
+	if !strings.Contains(v, "\n") {
+		return ansi.Truncate(v, w, "…")
+	}
+	lines := strings.Split(v, "\n")
+	for i, l := range lines {
+		lines[i] = ansi.Truncate(l, w, "…")
+	}
+	return strings.Join(lines, "\n")
 }
 
 // Duration formats a call's length as m:ss or h:mm:ss.
