@@ -108,6 +108,7 @@ type Client struct {
 	msgs chan *wire.Message
 	in   queue[*wire.Message]
 	wake chan struct{} // the send queue grew
+	bye  chan struct{} // closed by Close
 
 	mu        sync.Mutex
 	outq      [][]byte
@@ -132,7 +133,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	return &Client{
 		cfg: cfg, log: cfg.Logger.With("number", cfg.Number),
-		msgs: make(chan *wire.Message), wake: make(chan struct{}, 1),
+		msgs: make(chan *wire.Message), wake: make(chan struct{}, 1), bye: make(chan struct{}),
 		waiters: map[uint64]chan *wire.Message{}, pings: map[uint64]bool{},
 		done: make(chan struct{}),
 	}, nil
@@ -205,33 +206,29 @@ func (c *Client) Request(ctx context.Context, m *wire.Message) (*wire.Message, e
 	}
 }
 
-// Close says bye to the server (which ends this number's calls at once,
-// without a grace period), closes the connection and waits for Run to
-// return. It may be called more than once.
+// Close sends what is queued and then bye to the server (which ends this
+// number's calls at once, without a grace period), closes the connection and
+// waits for Run to return. It may be called more than once.
 func (c *Client) Close() error {
 	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		if c.started {
-			<-c.done
-		}
+	if !c.closed {
+		c.closed = true
+		close(c.bye)
+	}
+	connected, cancel, started := c.conn != nil, c.cancelRun, c.started
+	c.mu.Unlock()
+	if !started {
 		return nil
 	}
-	c.closed = true
-	ws, cancel, started := c.conn, c.cancelRun, c.started
-	c.mu.Unlock()
-	if ws != nil {
-		ctx, done := context.WithTimeout(context.Background(), time.Second)
-		if b, err := wire.Encode(&wire.Message{Type: wire.TypeBye, Seq: c.seq.Add(1)}); err == nil {
-			_ = ws.Write(ctx, websocket.MessageText, b)
-		}
-		done()
-		_ = ws.Close(websocket.StatusNormalClosure, "bye")
+	if !connected {
+		cancel() // nobody to say bye to
 	}
-	if cancel != nil {
+	t := time.NewTimer(2 * time.Second)
+	defer t.Stop()
+	select {
+	case <-c.done:
+	case <-t.C:
 		cancel()
-	}
-	if started {
 		<-c.done
 	}
 	return nil
@@ -273,6 +270,9 @@ func (c *Client) Run(ctx context.Context) error {
 	lastGood := time.Now()
 	for {
 		registered, err := c.connect(ctx)
+		if c.isClosed() {
+			return nil
+		}
 		if ctx.Err() != nil {
 			if c.isClosed() {
 				return nil
@@ -296,6 +296,9 @@ func (c *Client) Run(ctx context.Context) error {
 		wait := time.NewTimer(jitter(backoff))
 		select {
 		case <-wait.C:
+		case <-c.bye:
+			wait.Stop()
+			return nil
 		case <-ctx.Done():
 			wait.Stop()
 			if c.isClosed() {

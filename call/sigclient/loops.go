@@ -18,9 +18,10 @@ func (c *Client) readLoop(ctx context.Context, ws *websocket.Conn) error {
 	for {
 		rctx, cancel := context.WithTimeout(ctx, idle)
 		typ, data, err := ws.Read(rctx)
+		silent := ctx.Err() == nil && rctx.Err() != nil
 		cancel()
 		if err != nil {
-			if ctx.Err() == nil && rctx.Err() != nil {
+			if silent {
 				return fmt.Errorf("the server was silent for %v", idle)
 			}
 			return fmt.Errorf("reading: %w", err)
@@ -80,9 +81,20 @@ func (c *Client) writeLoop(ctx context.Context, ws *websocket.Conn) error {
 			c.mu.Unlock()
 		}
 		select {
+		case <-c.bye:
+			// Everything queued is out: say goodbye.
+			wctx, cancel := context.WithTimeout(ctx, time.Second)
+			_ = writeMsg(wctx, ws, &wire.Message{Type: wire.TypeBye, Seq: c.seq.Add(1)})
+			cancel()
+			_ = ws.Close(websocket.StatusNormalClosure, "bye")
+			return ErrClosed
+		default:
+		}
+		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-c.wake:
+		case <-c.bye:
 		case <-tick.C:
 			seq := c.seq.Add(1)
 			c.mu.Lock()

@@ -1,0 +1,285 @@
+package session_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dialtone/dialtone/call"
+	"github.com/dialtone/dialtone/call/session"
+	"github.com/dialtone/dialtone/call/sigclient"
+	"github.com/dialtone/dialtone/call/wire"
+	"github.com/dialtone/dialtone/device"
+	"github.com/dialtone/dialtone/server/servertest"
+)
+
+const (
+	alice = "+15550100001"
+	bob   = "+15550100002"
+	carol = "+15550100003"
+	dave  = "+15550100004"
+)
+
+// fakeMedia negotiates with a one-line offer and answer, connects once both
+// sides have them, and then "decodes" one picture.
+type fakeMedia struct {
+	cfg     session.MediaConfig
+	sig     session.Signal
+	conn    chan struct{}
+	fail    chan error
+	mu      sync.Mutex
+	closed  bool
+	gotICE  int
+	connect sync.Once
+}
+
+func (f *fakeMedia) Start(context.Context) error {
+	if f.cfg.Offerer {
+		if err := f.sig.SendSDP(wire.SDPOffer, "v=0 fake offer"); err != nil {
+			return err
+		}
+	}
+	return f.sig.SendICE(wire.Candidate{Candidate: "candidate:1 1 udp 1 127.0.0.1 9 typ relay"})
+}
+
+func (f *fakeMedia) HandleSDP(t, sdp string) error {
+	switch {
+	case t == wire.SDPOffer && !f.cfg.Offerer:
+		if err := f.sig.SendSDP(wire.SDPAnswer, "v=0 fake answer"); err != nil {
+			return err
+		}
+	case t == wire.SDPAnswer && f.cfg.Offerer:
+	default:
+		return fmt.Errorf("unexpected %s", t)
+	}
+	f.connect.Do(func() {
+		f.cfg.RemoteVideo.WriteFrame(device.NewFrame(64, 32))
+		close(f.conn)
+	})
+	return nil
+}
+
+func (f *fakeMedia) HandleICE(wire.Candidate) error {
+	f.mu.Lock()
+	f.gotICE++
+	f.mu.Unlock()
+	return nil
+}
+func (f *fakeMedia) Connected() <-chan struct{} { return f.conn }
+func (f *fakeMedia) Failed() <-chan error       { return f.fail }
+func (f *fakeMedia) Stats() call.Stats {
+	return call.Stats{Video: call.VideoStats{FramesDecoded: 1, Width: 64, Height: 32}}
+}
+func (f *fakeMedia) SetMuted(bool)  {}
+func (f *fakeMedia) SetCamera(bool) {}
+func (f *fakeMedia) Close() error {
+	f.mu.Lock()
+	f.closed = true
+	f.mu.Unlock()
+	return nil
+}
+
+func (f *fakeMedia) isClosed() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.closed
+}
+
+// phone is a running Phone and what it emitted.
+type phone struct {
+	*session.Phone
+	number string
+	mu     sync.Mutex
+	events []call.Event
+	used   map[int]bool
+	notify chan struct{}
+	media  []*fakeMedia
+	errc   chan error
+	cancel context.CancelFunc
+}
+
+type opts struct {
+	url     string
+	factory session.MediaFactory
+	prep    func(*session.Config)
+}
+
+func newPhone(t *testing.T, number string, o opts) *phone {
+	t.Helper()
+	ph := &phone{number: number, used: map[int]bool{}, notify: make(chan struct{}, 1), errc: make(chan error, 1)}
+	factory := o.factory
+	if factory == nil {
+		factory = func(cfg session.MediaConfig, sig session.Signal) (session.Media, error) {
+			f := &fakeMedia{cfg: cfg, sig: sig, conn: make(chan struct{}), fail: make(chan error, 1)}
+			ph.mu.Lock()
+			ph.media = append(ph.media, f)
+			ph.mu.Unlock()
+			return f, nil
+		}
+	}
+	cfg := session.Config{
+		Sig:           sigclient.Config{URL: o.url, Number: number, Key: servertest.NewKey(), MinBackoff: 10 * time.Millisecond, MaxBackoff: 100 * time.Millisecond},
+		Media:         factory,
+		StatsInterval: 50 * time.Millisecond,
+		Logger:        testLogger(),
+	}
+	if o.prep != nil {
+		o.prep(&cfg)
+	}
+	p, err := session.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ph.Phone = p
+	ctx, cancel := context.WithCancel(context.Background())
+	ph.cancel = cancel
+	go func() { ph.errc <- p.Run(ctx) }()
+	go func() {
+		for e := range p.Events() {
+			ph.mu.Lock()
+			ph.events = append(ph.events, e)
+			ph.mu.Unlock()
+			select {
+			case ph.notify <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	t.Cleanup(func() { ph.stop(t) })
+	ph.wait(t, call.EventRegistered, "")
+	return ph
+}
+
+func (ph *phone) stop(t *testing.T) {
+	ph.cancel()
+	select {
+	case err := <-ph.errc:
+		if err != nil {
+			t.Errorf("%s: Run: %v", ph.number, err)
+		}
+		ph.errc <- err
+	case <-time.After(servertest.Wait):
+		t.Errorf("%s: Run did not return", ph.number)
+	}
+}
+
+// wait returns the first event of kind (about id, if set) not yet waited for.
+func (ph *phone) wait(t *testing.T, kind call.EventKind, id call.ID) call.Event {
+	t.Helper()
+	deadline := time.After(servertest.Wait)
+	for {
+		ph.mu.Lock()
+		for i, e := range ph.events {
+			if e.Kind == kind && (id == "" || e.Call == id) && !ph.used[i] {
+				ph.used[i] = true
+				ph.mu.Unlock()
+				return e
+			}
+		}
+		ph.mu.Unlock()
+		select {
+		case <-ph.notify:
+		case <-deadline:
+			t.Fatalf("%s: no %s event for %q; have %s", ph.number, kind, id, ph.kinds(""))
+		}
+	}
+}
+
+// kinds lists the events about id (all, if empty), without stats.
+func (ph *phone) kinds(id call.ID) string {
+	ph.mu.Lock()
+	defer ph.mu.Unlock()
+	var out []string
+	for _, e := range ph.events {
+		if e.Kind == call.EventStats || id != "" && e.Call != id {
+			continue
+		}
+		s := string(e.Kind)
+		if e.Reason != "" {
+			s += "(" + e.Reason + ")"
+		}
+		out = append(out, s)
+	}
+	return strings.Join(out, " ")
+}
+
+func (ph *phone) fake(i int) *fakeMedia {
+	ph.mu.Lock()
+	defer ph.mu.Unlock()
+	return ph.media[i]
+}
+
+func expectKinds(t *testing.T, ph *phone, id call.ID, want string) {
+	t.Helper()
+	if got := ph.kinds(id); got != want {
+		t.Errorf("%s call %s events:\n got %s\nwant %s", ph.number, id, got, want)
+	}
+}
+
+// proxy forwards TCP and can cut every connection at once.
+type proxy struct {
+	ln     net.Listener
+	target string
+	mu     sync.Mutex
+	conns  []net.Conn
+	wg     sync.WaitGroup
+}
+
+func newProxy(t *testing.T, target string) *proxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proxy{ln: ln, target: target}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, s)
+			p.mu.Unlock()
+			p.wg.Add(2)
+			go func() { defer p.wg.Done(); io.Copy(s, c); s.Close() }()
+			go func() { defer p.wg.Done(); io.Copy(c, s); c.Close() }()
+		}
+	}()
+	t.Cleanup(func() { ln.Close(); p.drop(); p.wg.Wait() })
+	return p
+}
+
+func (p *proxy) drop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
+
+func (p *proxy) url() string { return "ws://" + p.ln.Addr().String() + wire.Path }
+
+func testLogger() *slog.Logger {
+	if os.Getenv("DIALTONE_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+var errInjected = errors.New("injected media failure")
