@@ -137,4 +137,3 @@ func printAudio(b *strings.Builder, r devicesReport, dir audio.Direction, title 
 		fmt.Fprintf(b, "  no audio %s devices: is PulseAudio/ALSA running?\n", dir)
 	}
 }
-
