@@ -63,7 +63,7 @@ func TestHangup(t *testing.T) {
 			}
 			expectKinds(t, a, id, "ringing accepted connected ended(hangup)")
 			expectKinds(t, b, id, "incoming accepted connected ended(hangup)")
-			if !a.fake(0).isClosed() || !b.fake(0).isClosed() {
+			if !a.fake(0).waitClosed() || !b.fake(0).waitClosed() {
 				t.Fatal("media left open after the call")
 			}
 			if len(a.Calls())+len(b.Calls()) != 0 || len(srv.Switchboard().Calls()) != 0 {

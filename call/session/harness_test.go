@@ -36,7 +36,7 @@ type fakeMedia struct {
 	conn    chan struct{}
 	fail    chan error
 	mu      sync.Mutex
-	closed  bool
+	closed  chan struct{}
 	gotICE  int
 	connect sync.Once
 }
@@ -82,15 +82,32 @@ func (f *fakeMedia) SetMuted(bool)  {}
 func (f *fakeMedia) SetCamera(bool) {}
 func (f *fakeMedia) Close() error {
 	f.mu.Lock()
-	f.closed = true
-	f.mu.Unlock()
+	defer f.mu.Unlock()
+	select {
+	case <-f.closed:
+	default:
+		close(f.closed)
+	}
 	return nil
 }
 
 func (f *fakeMedia) isClosed() bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.closed
+	select {
+	case <-f.closed:
+		return true
+	default:
+		return false
+	}
+}
+
+// waitClosed reports whether the media was closed within servertest.Wait.
+func (f *fakeMedia) waitClosed() bool {
+	select {
+	case <-f.closed:
+		return true
+	case <-time.After(servertest.Wait):
+		return false
+	}
 }
 
 // phone is a running Phone and what it emitted.
@@ -118,7 +135,7 @@ func newPhone(t *testing.T, number string, o opts) *phone {
 	factory := o.factory
 	if factory == nil {
 		factory = func(cfg session.MediaConfig, sig session.Signal) (session.Media, error) {
-			f := &fakeMedia{cfg: cfg, sig: sig, conn: make(chan struct{}), fail: make(chan error, 1)}
+			f := &fakeMedia{cfg: cfg, sig: sig, conn: make(chan struct{}), fail: make(chan error, 1), closed: make(chan struct{})}
 			ph.mu.Lock()
 			ph.media = append(ph.media, f)
 			ph.mu.Unlock()
@@ -217,10 +234,26 @@ func (ph *phone) fake(i int) *fakeMedia {
 	return ph.media[i]
 }
 
+// expectKinds waits until the events about id are exactly want (without
+// stats), failing if they become something else or stop short.
 func expectKinds(t *testing.T, ph *phone, id call.ID, want string) {
 	t.Helper()
-	if got := ph.kinds(id); got != want {
-		t.Errorf("%s call %s events:\n got %s\nwant %s", ph.number, id, got, want)
+	deadline := time.After(servertest.Wait)
+	for {
+		got := ph.kinds(id)
+		if got == want {
+			return
+		}
+		if !strings.HasPrefix(want, got) {
+			t.Errorf("%s call %s events:\n got %s\nwant %s", ph.number, id, got, want)
+			return
+		}
+		select {
+		case <-ph.notify:
+		case <-deadline:
+			t.Errorf("%s call %s events:\n got %s\nwant %s", ph.number, id, got, want)
+			return
+		}
 	}
 }
 
