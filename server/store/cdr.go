@@ -46,11 +46,14 @@ func (s *Store) StartCall(ctx context.Context, c CDR) error {
 	if c.Start.IsZero() {
 		c.Start = s.now()
 	}
-	_, err := s.w.ExecContext(ctx,
-		`INSERT INTO calls (call_id, caller, callee, start_at, answer_at, end_at, reason, caller_lease, callee_lease)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.CallID, c.Caller, c.Callee, toDB(c.Start), nullTime(c.Answer), nullTime(c.End),
-		c.Reason, c.CallerLease, c.CalleeLease)
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx,
+			`INSERT INTO calls (call_id, caller, callee, start_at, answer_at, end_at, reason, caller_lease, callee_lease)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.CallID, c.Caller, c.Callee, toDB(c.Start), nullTime(c.Answer), nullTime(c.End),
+			c.Reason, c.CallerLease, c.CalleeLease)
+		return err
+	})
 	if isUniqueViolation(err) {
 		err = ErrExists
 	}

@@ -158,8 +158,27 @@ func (s *Store) Close() error {
 	return errors.Join(s.r.Close(), s.w.Close())
 }
 
-// write runs fn in one immediate transaction on the writer connection.
+// txKey marks a context whose writes join a Batch's transaction.
+type txKey struct{}
+
+// Batch runs fn with a context in which every write (StartCall, AnswerCall,
+// EndCall, AddMissed, …) joins one transaction, committed when fn returns
+// nil. A write that fails inside it rolls back only its own statements, so
+// fn may log the error and go on. Busy servers write call records this way:
+// one commit for many calls.
+func (s *Store) Batch(ctx context.Context, fn func(ctx context.Context) error) error {
+	if _, nested := ctx.Value(txKey{}).(*sql.Tx); nested {
+		return fn(ctx)
+	}
+	return s.write(ctx, func(tx *sql.Tx) error { return fn(context.WithValue(ctx, txKey{}, tx)) })
+}
+
+// write runs fn in one immediate transaction on the writer connection, or
+// in the Batch transaction ctx carries.
 func (s *Store) write(ctx context.Context, fn func(*sql.Tx) error) error {
+	if tx, ok := ctx.Value(txKey{}).(*sql.Tx); ok {
+		return s.savepoint(ctx, tx, fn)
+	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -189,4 +208,19 @@ func fromNull(n sql.NullInt64) time.Time {
 		return time.Time{}
 	}
 	return fromDB(n.Int64)
+}
+
+// savepoint runs fn inside tx so that its failure undoes only its own
+// statements, not the rest of the batch.
+func (s *Store) savepoint(ctx context.Context, tx *sql.Tx, fn func(*sql.Tx) error) error {
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT op`); err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_, _ = tx.ExecContext(ctx, `ROLLBACK TO op`)
+		_, _ = tx.ExecContext(ctx, `RELEASE op`)
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `RELEASE op`)
+	return err
 }
