@@ -134,7 +134,7 @@ type Switchboard struct {
 	services   map[number.Number]string
 	closed     bool
 
-	records chan func(context.Context) // store writes that need not hold up a call
+	records chan record // store writes that need not hold up a call
 	done    chan struct{}
 	wg      sync.WaitGroup
 
@@ -160,7 +160,7 @@ func New(ctx context.Context, cfg Config) (*Switchboard, error) {
 		calls:      make(map[wire.CallID]*call),
 		registered: make(map[number.Number]bool),
 		services:   make(map[number.Number]string),
-		records:    make(chan func(context.Context), 4096),
+		records:    make(chan record, 4096),
 		done:       make(chan struct{}),
 	}
 	subs, err := cfg.Store.Subscribers(ctx)
@@ -226,15 +226,17 @@ type effects struct{ fns []func() }
 
 func (fx *effects) add(f func()) { fx.fns = append(fx.fns, f) }
 
+// record is one queued store write, or (with barrier set) a marker that
+// closes once every write queued before it is committed.
+type record struct {
+	write   func(context.Context) error
+	what    string
+	barrier chan struct{}
+}
+
 // record queues a store write for the record writer.
 func (fx *effects) record(sb *Switchboard, f func(context.Context) error, what string) {
-	fx.add(func() {
-		sb.records <- func(ctx context.Context) {
-			if err := f(ctx); err != nil {
-				sb.log.Error("writing record", "what", what, "err", err)
-			}
-		}
-	})
+	fx.add(func() { sb.records <- record{write: f, what: what} })
 }
 
 func (sb *Switchboard) locked(fn func(fx *effects)) {
@@ -247,32 +249,70 @@ func (sb *Switchboard) locked(fn func(fx *effects)) {
 	}
 }
 
-// writeRecords applies queued store writes in order; on Close it drains them.
+// maxBatch bounds how many queued writes share one transaction.
+const maxBatch = 256
+
+// writeRecords applies queued store writes in order, as many as are waiting
+// in one transaction; on Close it drains them.
 func (sb *Switchboard) writeRecords() {
 	defer sb.wg.Done()
-	ctx := context.Background()
+	batch := make([]record, 0, maxBatch)
 	for {
 		select {
-		case f := <-sb.records:
-			f(ctx)
+		case r := <-sb.records:
+			batch = append(batch[:0], r)
 		case <-sb.done:
 			for {
 				select {
-				case f := <-sb.records:
-					f(ctx)
+				case r := <-sb.records:
+					sb.commit([]record{r})
 				default:
 					return
 				}
 			}
 		}
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-sb.records:
+				batch = append(batch, r)
+			default:
+				break more
+			}
+		}
+		sb.commit(batch)
 	}
 }
 
-// flushRecords waits until every store write queued before it is done.
+// commit writes a batch in one transaction, then releases its barriers.
+func (sb *Switchboard) commit(batch []record) {
+	ctx := context.Background()
+	err := sb.cfg.Store.Batch(ctx, func(ctx context.Context) error {
+		for _, r := range batch {
+			if r.write == nil {
+				continue
+			}
+			if err := r.write(ctx); err != nil {
+				sb.log.Error("writing record", "what", r.what, "err", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		sb.log.Error("committing records", "records", len(batch), "err", err)
+	}
+	for _, r := range batch {
+		if r.barrier != nil {
+			close(r.barrier)
+		}
+	}
+}
+
+// flushRecords waits until every store write queued before it is committed.
 func (sb *Switchboard) flushRecords(ctx context.Context) error {
 	done := make(chan struct{})
 	select {
-	case sb.records <- func(context.Context) { close(done) }:
+	case sb.records <- record{barrier: done}:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
