@@ -37,8 +37,9 @@ type Config struct {
 	SetupTimeout time.Duration
 
 	// NetworkTypes are the ICE network types the echo's PeerConnections use.
-	// Default: UDP, in the address families of the relay URLs (UDP4 for
-	// turn:127.0.0.1:…), so that each call makes exactly one allocation.
+	// Default: UDP in the family of the one relay URL the echo uses (the
+	// first UDP one; UDP4 for turn:127.0.0.1:…), so that each call makes
+	// exactly one allocation, on the service's lease.
 	NetworkTypes []webrtc.NetworkType
 	// Net is the network the PeerConnections use; default the host's (tests
 	// may pass a pion vnet).

@@ -11,7 +11,8 @@
 // local track of the same codec on the same transceiver; picture-loss
 // requests the caller sends about the echoed video are passed on to the
 // caller's own sender, so a key frame comes when the caller's decoder asks
-// for one.
+// for one; the echo also asks for one as it starts echoing video, since the
+// caller's first key frame usually leaves before the media path is up.
 //
 // It is bounded: MaxCalls calls at once (the next is refused), MaxDuration
 // per call (then it hangs up), SetupTimeout from ringing to connected media.
