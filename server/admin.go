@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,6 +38,11 @@ func (s *Server) adminHandler() http.Handler {
 	mux.HandleFunc("GET /api/numbers", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, s.sb.Numbers()) })
 	mux.HandleFunc("GET /api/calls", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, s.sb.Calls()) })
 	mux.HandleFunc("GET /api/pool", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, s.pool.Stats()) })
+	// Profiles, for an operator chasing a slow server; the admin listener
+	// belongs on loopback.
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	return mux
 }

@@ -238,10 +238,10 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	<-ctx.Done()
 	s.log.Info("shutting down")
+	s.sb.Close() // ends every call, telling each party why
 	if s.echo != nil {
 		s.echo.Close()
 	}
-	s.sb.Close()
 	s.sig.CloseAll()
 	shutCtx, done := context.WithTimeout(context.Background(), 5*time.Second)
 	defer done()

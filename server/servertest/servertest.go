@@ -5,7 +5,9 @@ package servertest
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/netip"
 	"os"
 	"testing"
@@ -19,7 +21,7 @@ type Options struct {
 	Registration string
 	Media        string
 	NoRelay      bool
-	Pool         string // prefix; default a /24 of 127.77/16 unique per test
+	Pool         string // prefix; default a random /24 in 127.100.0.0–127.199.255.0
 	PortLo       uint16
 	PortHi       uint16
 	RingTimeout  time.Duration
@@ -54,7 +56,9 @@ func Config(t testing.TB, o Options) server.Config {
 		o.DataDir = t.TempDir()
 	}
 	if o.Pool == "" {
-		o.Pool = "127.77.0.0/24"
+		// Packages' tests run at once; each server gets its own /24 so their
+		// leases (and the relay sockets bound on them) never collide.
+		o.Pool = fmt.Sprintf("127.%d.%d.0/24", 100+rand.IntN(100), rand.IntN(256))
 	}
 	cfg := server.Config{
 		Listen: "127.0.0.1:0", DNS: "127.0.0.1:0", Relay: "127.0.0.1:0", Admin: "127.0.0.1:0",

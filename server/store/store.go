@@ -163,9 +163,11 @@ type txKey struct{}
 
 // Batch runs fn with a context in which every write (StartCall, AnswerCall,
 // EndCall, AddMissed, …) joins one transaction, committed when fn returns
-// nil. A write that fails inside it rolls back only its own statements, so
-// fn may log the error and go on. Busy servers write call records this way:
-// one commit for many calls.
+// nil. Each of those writes is one statement, or fails before it changes
+// anything, and SQLite undoes a failing statement on its own; so a write
+// that fails inside a batch leaves the rest of it intact, and fn may log the
+// error and go on. Busy servers write call records this way: one commit for
+// many calls.
 func (s *Store) Batch(ctx context.Context, fn func(ctx context.Context) error) error {
 	if _, nested := ctx.Value(txKey{}).(*sql.Tx); nested {
 		return fn(ctx)
@@ -177,7 +179,7 @@ func (s *Store) Batch(ctx context.Context, fn func(ctx context.Context) error) e
 // in the Batch transaction ctx carries.
 func (s *Store) write(ctx context.Context, fn func(*sql.Tx) error) error {
 	if tx, ok := ctx.Value(txKey{}).(*sql.Tx); ok {
-		return s.savepoint(ctx, tx, fn)
+		return fn(tx)
 	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -208,19 +210,4 @@ func fromNull(n sql.NullInt64) time.Time {
 		return time.Time{}
 	}
 	return fromDB(n.Int64)
-}
-
-// savepoint runs fn inside tx so that its failure undoes only its own
-// statements, not the rest of the batch.
-func (s *Store) savepoint(ctx context.Context, tx *sql.Tx, fn func(*sql.Tx) error) error {
-	if _, err := tx.ExecContext(ctx, `SAVEPOINT op`); err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		_, _ = tx.ExecContext(ctx, `ROLLBACK TO op`)
-		_, _ = tx.ExecContext(ctx, `RELEASE op`)
-		return err
-	}
-	_, err := tx.ExecContext(ctx, `RELEASE op`)
-	return err
 }

@@ -57,7 +57,7 @@ func (c *call) info(n number.Number) wire.CallInfo {
 
 // dial starts a call from c's number to m.To.
 func (sb *Switchboard) dial(c *Conn, m *wire.Message) {
-	to, err := number.Canonical(m.To)
+	to, err := sb.canonical(m.To)
 	if err != nil {
 		c.reply(m, wire.CodeBadNumber, err.Error())
 		return
@@ -120,7 +120,7 @@ func (sb *Switchboard) unavailable(s *session, m *wire.Message, to number.Number
 		reason = wire.ReasonOffline
 	}
 	sb.send(s, &wire.Message{Type: wire.TypeUnavailable, Re: m.Seq, Call: id, To: string(to), Reason: reason})
-	if reason != wire.ReasonOffline {
+	if reason != wire.ReasonOffline || to.IsService() {
 		return
 	}
 	now, from := sb.cfg.Now(), s.number
@@ -135,6 +135,18 @@ func (sb *Switchboard) unavailable(s *session, m *wire.Message, to number.Number
 		_, err := sb.cfg.Store.AddMissed(ctx, store.MissedCall{To: string(to), From: string(from), At: now, CallID: string(id)})
 		return err
 	}, "missed call (offline)")
+}
+
+// canonical checks a number from the wire. A number the server knows was
+// checked when it registered, so only strangers pay for the full parse.
+func (sb *Switchboard) canonical(s string) (number.Number, error) {
+	sb.mu.Lock()
+	known := sb.registered[number.Number(s)]
+	sb.mu.Unlock()
+	if known {
+		return number.Number(s), nil
+	}
+	return number.Canonical(s)
 }
 
 // findRinging returns a call from a to b that is still ringing.
@@ -330,7 +342,8 @@ func (sb *Switchboard) endCall(cl *call, reason string, skip *session, fx *effec
 		sb.stats.peerLost.Add(1)
 	}
 	id, now, caller, callee := string(cl.id), sb.cfg.Now(), string(cl.caller), string(cl.callee)
-	missed := was == stateRinging && (reason == wire.ReasonCancelled || reason == wire.ReasonNoAnswer || reason == wire.ReasonPeerLost)
+	missed := was == stateRinging && !cl.callee.IsService() &&
+		(reason == wire.ReasonCancelled || reason == wire.ReasonNoAnswer || reason == wire.ReasonPeerLost)
 	fx.record(sb, func(ctx context.Context) error {
 		if err := sb.cfg.Store.EndCall(ctx, id, now, reason); err != nil {
 			return err

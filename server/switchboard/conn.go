@@ -151,7 +151,7 @@ func (c *Conn) handleHello(m *wire.Message) {
 		c.reply(m, wire.CodeWrongState, "hello once per connection")
 		return
 	}
-	if _, err := number.Canonical(m.Number); err != nil || number.Number(m.Number).IsService() {
+	if _, err := c.sb.canonical(m.Number); err != nil || number.Number(m.Number).IsService() {
 		c.reply(m, wire.CodeBadNumber, "register with an E.164 number such as +15551230001")
 		return
 	}
