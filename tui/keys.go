@@ -13,12 +13,14 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	if msg.String() == "ctrl+c" || (!form && key.Matches(msg, k.Quit)) {
 		return m.quit()
 	}
-	if m.ringing != nil && !form {
+	if m.ringing != nil {
 		switch {
 		case key.Matches(msg, k.Accept):
 			return m.accept()
 		case key.Matches(msg, k.Refuse):
 			return m.refuse()
+		case form:
+			return nil // the dialog is on top of the form
 		}
 	}
 	if !form && key.Matches(msg, k.Help) {

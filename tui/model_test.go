@@ -153,6 +153,22 @@ func TestIncomingRefuseAndMissed(t *testing.T) {
 	if h := d.m.c.Book.History[0]; h.Direction != book.Missed || h.Number != "+12025550102" {
 		t.Errorf("history head %+v", h)
 	}
+	// The dialog comes up over a form, and the form keeps what was typed.
+	d.key("n")
+	d.waitFor("form", func() bool { return d.m.Screen() == ScreenContact })
+	d.typeText("Dan")
+	d.event(call.Event{Kind: call.EventIncoming, Call: "in4", Peer: "+12025550104"})
+	d.waitFor("dialog", func() bool { return d.m.ringing != nil })
+	if v := ansi.Strip(d.m.Content()); !strings.Contains(v, "incoming call") {
+		t.Errorf("no dialog over the form:\n%s", v)
+	}
+	d.typeText("x")
+	d.key("r")
+	d.waitCall("refuse in4")
+	if v := ansi.Strip(d.m.Content()); !strings.Contains(v, "Dan▏") {
+		t.Errorf("the form lost its text:\n%s", v)
+	}
+	d.key("esc")
 	// Esc refuses too.
 	d.event(call.Event{Kind: call.EventIncoming, Call: "in3", Peer: "+12025550103"})
 	d.waitFor("dialog", func() bool { return d.m.ringing != nil })

@@ -21,7 +21,7 @@ func (m *Model) View() tea.View {
 // Content is the screen's text; View wraps it, tests compare it.
 func (m *Model) Content() string {
 	c := m.c
-	if m.ringing != nil && m.screen != ScreenSetup && m.screen != ScreenContact {
+	if m.ringing != nil && m.screen != ScreenSetup {
 		in := incoming.Info{Label: c.Label(m.ringing.peer), Number: m.ringing.peer, Waiting: m.ringing.waiting}
 		if m.screen == ScreenInCall && m.cur != nil {
 			info := m.inCallInfo()

@@ -144,10 +144,12 @@ func runPhone(cmd *cobra.Command, _ []string) error {
 	}
 	defer logFile.Close()
 	// While the TUI owns the terminal nothing may write to it: the phone's
-	// log, slog's default and the standard logger all go to the file.
+	// log, slog's default, the standard logger and (for C libraries) file
+	// descriptor 2 all go to the file.
 	logger := slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	slog.SetDefault(logger)
 	log.SetOutput(logFile)
+	defer redirectStderr(logFile)()
 
 	bookPath := filepath.Join(o.Data, "book.json")
 	bk, err := book.Load(bookPath)
