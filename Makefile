@@ -6,7 +6,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Debian packages: what the build links against, and what the tests drive.
 DEBS_BUILD := gcc pkg-config libvpx-dev libopus-dev portaudio19-dev
-DEBS_TEST := dnsutils tmux pulseaudio coturn
+DEBS_TEST := dnsutils tmux pulseaudio pulseaudio-utils libasound2-plugins coturn qemu-system-x86
 DEBS_BENCH := dnsperf
 
 .DEFAULT_GOAL := help
@@ -33,9 +33,11 @@ test: deps ## run the whole test suite (what CI runs)
 	$(GO) vet ./...
 	CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/dialtone
 	$(GO) test -count=1 -timeout 15m ./...
+	$(GO) test -count=1 -race -timeout 10m ./server/... ./call/wire/... ./call/number/...
 
-bench: deps-bench build ## run the benchmarks and load tools; figures for the README table
-	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./...
+bench: deps-bench build ## run the benchmarks and the server load test; figures for the README table
+	$(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 30m ./...
+	./.ci/bench-load
 
 fuzz: deps ## run each fuzz target for FUZZTIME (default 20s)
 	@./.ci/fuzz $${FUZZTIME:-20s}
