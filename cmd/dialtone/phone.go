@@ -4,10 +4,8 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log"
 	"log/slog"
 	"math/big"
@@ -40,8 +38,8 @@ func addPhoneFlags(cmd *cobra.Command) {
 	fl.String("number", "", "your own number, E.164 (empty: asked on first run and remembered)")
 	fl.String("data", "", "data directory: key pair, contacts, history, log (default: dialtone/phone in the config directory)")
 	fl.String("camera", "auto", "camera: auto, a V4L2 device path, test (moving pattern) or none")
-	fl.String("mic", "default", "microphone: default, a device name, test (tone) or none")
-	fl.String("speaker", "default", "speaker: default, a device name, test or none")
+	fl.String("mic", "default", "microphone: default, a PortAudio device name or index, test (a tone; or tone:HZ) or none")
+	fl.String("speaker", "default", "speaker: default, a PortAudio device name or index, or none")
 	fl.String("region", "", "your country (ISO 3166, e.g. US) for numbers without a country code")
 	fl.Int("fps", tui.DefaultFPS, "most video frames drawn per second (1–120)")
 }
@@ -156,7 +154,8 @@ func runPhone(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
-	key, err := loadKey(filepath.Join(o.Data, "identity.key"))
+	// The identity key is the one `dialtone call --data` uses.
+	key, err := loadOrCreateKey(o.Data)
 	if err != nil {
 		return err
 	}
@@ -253,31 +252,6 @@ func startEmbeddedServer(ctx context.Context, data string, logger *slog.Logger) 
 		return nil, fmt.Errorf("starting the embedded server: %w", err)
 	}
 	return srv, nil
-}
-
-// loadKey reads the phone's Ed25519 key (the base64 seed), creating it on
-// first run. The key proves to the server that the number is ours.
-func loadKey(path string) (ed25519.PrivateKey, error) {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		_, priv, err := ed25519.GenerateKey(rand.Reader)
-		if err != nil {
-			return nil, fmt.Errorf("creating the key pair: %w", err)
-		}
-		enc := base64.StdEncoding.EncodeToString(priv.Seed()) + "\n"
-		if err := os.WriteFile(path, []byte(enc), 0o600); err != nil {
-			return nil, fmt.Errorf("saving the key pair: %w", err)
-		}
-		return priv, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading the key pair: %w", err)
-	}
-	seed, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(data)))
-	if err != nil || len(seed) != ed25519.SeedSize {
-		return nil, fmt.Errorf("key file %s is not a base64 Ed25519 seed", path)
-	}
-	return ed25519.NewKeyFromSeed(seed), nil
 }
 
 // ringerProxy is the TUI's Ringer. It exists before the engine (which owns

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/dialtone/dialtone/call"
 )
 
 func TestPhoneConfigParse(t *testing.T) {
@@ -123,48 +125,7 @@ func TestPhoneFlagsWin(t *testing.T) {
 	}
 }
 
-func TestLoadKey(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "identity.key")
-	k1, err := loadKey(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k2, err := loadKey(path)
-	if err != nil || !k1.Equal(k2) {
-		t.Fatalf("key not kept: %v", err)
-	}
-	os.WriteFile(path, []byte("nonsense"), 0o600)
-	if _, err := loadKey(path); err == nil {
-		t.Error("a corrupt key file was accepted")
-	}
-}
-
 // The real binary under tmux.
-
-var (
-	phoneBinOnce sync.Once
-	phoneBin     string
-	phoneBinErr  error
-)
-
-func phoneBinary(t *testing.T) string {
-	t.Helper()
-	phoneBinOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "dialtone-phone-bin")
-		if err != nil {
-			phoneBinErr = err
-			return
-		}
-		phoneBin = filepath.Join(dir, "dialtone")
-		if out, err := exec.Command("go", "build", "-o", phoneBin, ".").CombinedOutput(); err != nil {
-			phoneBinErr = fmt.Errorf("%v\n%s", err, out)
-		}
-	})
-	if phoneBinErr != nil {
-		t.Fatalf("building dialtone: %v", phoneBinErr)
-	}
-	return phoneBin
-}
 
 // tmuxPane is one detached tmux session, on a private server socket,
 // running the phone.
@@ -259,7 +220,7 @@ func tmuxSocket(t *testing.T) string {
 // half-blocks with the status line, and hangs up with h.
 func TestPhoneEchoUnderTmux(t *testing.T) {
 	needTmux(t)
-	bin := phoneBinary(t)
+	bin := binary(t)
 	dir := t.TempDir()
 	p := newTmuxPane(t, tmuxSocket(t), "echo", bin, "--config", filepath.Join(dir, "config.toml"), "--data", dir,
 		"--number", "+12025550100", "--camera", "test", "--mic", "test", "--speaker", "none")
@@ -334,14 +295,12 @@ func startPhoneServer(t *testing.T, bin string) string {
 	return url
 }
 
-// TestPhoneAnswerUnderTmux runs two phones against one server: the caller
+// TestPhoneToPhoneUnderTmux runs two phones against one server: the caller
 // dials the callee, who accepts with a and sees the caller's video; then
-// the caller dials again and the callee refuses with r. The headless
-// client (`dialtone call`) would do as the caller; a second phone is used so
-// the test does not depend on that client's flags.
-func TestPhoneAnswerUnderTmux(t *testing.T) {
+// the caller dials again and the callee refuses with r.
+func TestPhoneToPhoneUnderTmux(t *testing.T) {
 	needTmux(t)
-	bin := phoneBinary(t)
+	bin := binary(t)
 	url := startPhoneServer(t, bin)
 	socket := tmuxSocket(t)
 	phone := func(name, num string) *tmuxPane {
@@ -431,4 +390,48 @@ func TestRingerProxy(t *testing.T) {
 	if r.on {
 		t.Error("still ringing after the phone stopped")
 	}
+}
+
+// TestPhoneAnswerUnderTmux has the phone answer a headless caller
+// (`dialtone call --dial`) with a, see its video, and see the call end when
+// the caller hangs up; then refuse a second caller with r, which exits with
+// the refused status.
+func TestPhoneAnswerUnderTmux(t *testing.T) {
+	needTmux(t)
+	bin := binary(t)
+	url := startPhoneServer(t, bin)
+	dir := t.TempDir()
+	p := newTmuxPane(t, tmuxSocket(t), "callee", bin, "--config", filepath.Join(dir, "config.toml"), "--data", dir,
+		"--server", url, "--number", "+12025550133", "--camera", "test", "--mic", "test", "--speaker", "none")
+	p.waitFor("online as", 20*time.Second)
+
+	caller := startCall(t, url, "+12025550144", "--dial", "+12025550133")
+	p.waitFor("incoming call", 20*time.Second)
+	p.waitFor("202-555-0144", time.Second)
+	p.keys("a")
+	caller.waitFor(t, call.EventConnected)
+	p.waitFor("· relay", 20*time.Second)
+	deadline := time.Now().Add(20 * time.Second)
+	for truecolourBlocks(p.screen(true)) < 10 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the phone shows no video from the headless caller:\n%s", p.screen(false))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	caller.cmd.Process.Signal(os.Interrupt) // the headless client hangs up
+	if code := caller.exit(t); code != exitCallOK {
+		t.Errorf("the accepted caller exited %d, want %d", code, exitCallOK)
+	}
+	p.waitFor("call ended", 10*time.Second)
+	p.keys("Enter")
+
+	refused := startCall(t, url, "+12025550155", "--dial", "+12025550133")
+	p.waitFor("incoming call", 20*time.Second)
+	p.keys("r")
+	if code := refused.exit(t); code != exitCallRefused {
+		t.Errorf("the refused caller exited %d, want %d", code, exitCallRefused)
+	}
+	p.waitFor("refused", 5*time.Second)
+	p.keys("q")
+	p.waitFor("dialtone exited 0", 10*time.Second)
 }
