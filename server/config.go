@@ -31,6 +31,9 @@ type Config struct {
 	DNS string
 	// Relay is the TURN relay's UDP (and TCP) address.
 	Relay string
+	// RelayPublicIP is the address the relay advertises in TURN URLs when it
+	// listens on an unspecified address (0.0.0.0 or ::).
+	RelayPublicIP netip.Addr
 	// Admin serves /metrics and the JSON admin API; keep it on loopback.
 	Admin string
 

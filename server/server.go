@@ -70,7 +70,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	calls := &callsProxy{}
 	var sbRelay switchboard.Relay
 	if s.relayPC != nil {
-		if s.relay, err = relay.New(relay.Config{Calls: calls, Logger: s.log.With("part", "relay")}); err != nil {
+		if s.relay, err = relay.New(relay.Config{Calls: calls, PublicIP: cfg.RelayPublicIP, Logger: s.log.With("part", "relay")}); err != nil {
 			return nil, fmt.Errorf("building the relay: %w", err)
 		}
 		sbRelay = s.relay

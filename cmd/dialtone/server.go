@@ -24,6 +24,7 @@ func init() { subcommands = append(subcommands, newServerCmd) }
 
 type serverFlags struct {
 	listen, dns, relay, admin string
+	relayPublicIP             string
 	tlsCert, tlsKey           string
 	pools, dnsAllow           []string
 	ports, zone, data         string
@@ -59,6 +60,7 @@ func newServerCmd() *cobra.Command {
 	fl.StringVar(&f.tlsKey, "tls-key", "", "TLS private key (PEM) for wss://")
 	fl.StringVar(&f.dns, "dns", server.DefaultDNS, "number DNS address, UDP and TCP (empty: off)")
 	fl.StringVar(&f.relay, "relay", server.DefaultRelay, "media relay (TURN) address (empty: off, needs --media auto)")
+	fl.StringVar(&f.relayPublicIP, "relay-public-ip", "", "address the relay advertises when it listens on 0.0.0.0 or ::")
 	fl.StringVar(&f.admin, "admin", server.DefaultAdmin, "admin HTTP address: /metrics and /api (keep it on loopback; empty: off)")
 	fl.StringArrayVar(&f.pools, "pool", []string{server.DefaultPool}, "prefix leases come from (repeatable, IPv4 or IPv6)")
 	fl.StringVar(&f.ports, "ports", "40000-49999", "leased port range LO-HI")
@@ -90,6 +92,11 @@ func (f *serverFlags) config() (server.Config, error) {
 	}
 	if cfg.PortLo, cfg.PortHi, err = parsePorts(f.ports); err != nil {
 		return cfg, err
+	}
+	if f.relayPublicIP != "" {
+		if cfg.RelayPublicIP, err = netip.ParseAddr(f.relayPublicIP); err != nil {
+			return cfg, fmt.Errorf("--relay-public-ip %q: %w", f.relayPublicIP, err)
+		}
 	}
 	return cfg, nil
 }
