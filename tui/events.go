@@ -39,6 +39,10 @@ func (m *Model) applyEvent(ev call.Event) tea.Cmd {
 			n = m.cfg.Number
 		}
 		m.status = home.Status{Text: "online as " + m.c.FormatNumber(n), OK: true}
+		m.c.Services = ev.Services
+		if m.c.Services == nil {
+			m.c.Services = []call.Service{} // registered: the server answers none
+		}
 	case call.EventDisconnected:
 		m.status = home.Status{Text: "reconnecting…"}
 	case call.EventMissed:

@@ -124,7 +124,7 @@ func newDriver(t *testing.T, cfg Config) *driver {
 	d.send(tea.WindowSizeMsg{Width: 80, Height: 24})
 	if cfg.Number != "" {
 		d.waitFor("connected", func() bool { return d.m.phone != nil })
-		d.event(call.Event{Kind: call.EventRegistered, Number: cfg.Number})
+		d.event(call.Event{Kind: call.EventRegistered, Number: cfg.Number, Services: []call.Service{{Code: "600", Name: "echo test"}}})
 		d.waitFor("registered", func() bool { return d.m.status.OK })
 	}
 	return d

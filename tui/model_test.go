@@ -392,6 +392,26 @@ func TestSummaryGolden(t *testing.T) {
 	golden(t, "summary_80x24", d.m.Content())
 }
 
+// TestServices names services from the server's list, and offers the echo
+// test only where the server has one.
+func TestServices(t *testing.T) {
+	d := newDriver(t, Config{})
+	d.event(call.Event{Kind: call.EventRegistered, Number: "+12025550100"})
+	d.waitFor("no services", func() bool { return len(d.m.c.Services) == 0 })
+	if v := ansi.Strip(d.m.Content()); strings.Contains(v, "dial 600") {
+		t.Errorf("echo test offered by a server without services:\n%s", v)
+	}
+	d.event(call.Event{Kind: call.EventRegistered, Number: "+12025550100", Services: []call.Service{{Code: "600", Name: "echo"}}})
+	d.waitFor("services", func() bool { return len(d.m.c.Services) == 1 })
+	if v := ansi.Strip(d.m.Content()); !strings.Contains(v, "dial 600 for the echo test") {
+		t.Errorf("no echo hint:\n%s", v)
+	}
+	d.dial("600")
+	if v := ansi.Strip(d.m.Content()); !strings.Contains(v, "echo") || strings.Contains(v, "echo test") {
+		t.Errorf("service not named as the server names it:\n%s", v)
+	}
+}
+
 func TestEngineStopped(t *testing.T) {
 	d := newDriver(t, Config{})
 	close(d.phone.events)

@@ -10,6 +10,7 @@ import (
 	"charm.land/bubbles/v2/help"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/dialtone/dialtone/call"
 	"github.com/dialtone/dialtone/call/number"
 	"github.com/dialtone/dialtone/tui/book"
 	"github.com/dialtone/dialtone/tui/keymap"
@@ -28,7 +29,26 @@ type Common struct {
 	Now func() time.Time
 	// Book holds contacts and history.
 	Book *book.Book
+	// Services are the short codes the server answers itself; nil until
+	// the phone has registered.
+	Services []call.Service
 }
+
+// Service returns the name of the service with this code.
+func (c *Common) Service(code string) (string, bool) {
+	for _, s := range c.Services {
+		if s.Code == code {
+			return s.Name, true
+		}
+	}
+	if c.Services == nil && code == EchoCode {
+		return "echo test", true
+	}
+	return "", false
+}
+
+// EchoCode is the echo test's service code.
+const EchoCode = "600"
 
 // FormatNumber shows a normalised number for people.
 func (c *Common) FormatNumber(n string) string {
@@ -42,8 +62,8 @@ func (c *Common) Label(n string) string {
 			return ct.Name
 		}
 	}
-	if n == "600" {
-		return "echo test"
+	if name, ok := c.Service(n); ok && name != "" {
+		return name
 	}
 	return c.FormatNumber(n)
 }

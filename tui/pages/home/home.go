@@ -156,7 +156,10 @@ func (m *Model) View(c *common.Common, st Status, helpView string) string {
 		num += "▏"
 	}
 	box := s.Number.Width(min(w, 34)).Render(num)
-	hint := s.Subtle.Render("dial 600 for the echo test")
+	hint := s.Subtle.Render("type a number and press enter")
+	if _, ok := c.Service(common.EchoCode); ok {
+		hint = s.Subtle.Render("dial " + common.EchoCode + " for the echo test")
+	}
 	if m.err != "" {
 		hint = s.Bad.Render(m.err)
 	}
