@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -151,7 +150,7 @@ func newTmuxPane(t *testing.T, socket, name string, args ...string) *tmuxPane {
 
 func (p *tmuxPane) tmux(args ...string) string {
 	p.t.Helper()
-	out, err := exec.Command("tmux", append([]string{"-L", p.socket, "-f", "/dev/null"}, args...)...).CombinedOutput()
+	out, err := exec.Command("tmux", append([]string{"-S", p.socket, "-f", "/dev/null"}, args...)...).CombinedOutput()
 	if err != nil {
 		p.t.Fatalf("tmux %v: %v\n%s", args, err, out)
 	}
@@ -209,9 +208,11 @@ func needTmux(t *testing.T) {
 	}
 }
 
+// tmuxSocket is a private tmux server's socket, in the test's temporary
+// directory so that nothing is left behind.
 func tmuxSocket(t *testing.T) string {
-	socket := fmt.Sprintf("dialtone-test-%d-%d", os.Getpid(), time.Now().UnixNano())
-	t.Cleanup(func() { exec.Command("tmux", "-L", socket, "kill-server").Run() })
+	socket := filepath.Join(t.TempDir(), "tmux")
+	t.Cleanup(func() { exec.Command("tmux", "-S", socket, "kill-server").Run() })
 	return socket
 }
 
