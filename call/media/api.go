@@ -2,6 +2,7 @@ package media
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/pion/ice/v4"
@@ -139,5 +140,23 @@ func (s *Session) iceServers() []webrtc.ICEServer {
 	if r == nil || len(r.URLs) == 0 {
 		return nil
 	}
-	return []webrtc.ICEServer{{URLs: r.URLs, Username: r.Username, Credential: r.Credential}}
+	return []webrtc.ICEServer{{URLs: relayURLs(r.URLs), Username: r.Username, Credential: r.Credential}}
+}
+
+// relayURLs keeps the UDP relay URLs when there are any. ICE allocates on
+// every URL it is given, and the relay binds the first allocation on the
+// lease's own port and any further one on a kernel-chosen port of the lease
+// IP; one UDP allocation keeps the media on the lease itself. TURN over TCP
+// stays as the fallback when the server offers nothing else.
+func relayURLs(urls []string) []string {
+	var udp []string
+	for _, u := range urls {
+		if !strings.Contains(u, "transport=tcp") && !strings.HasPrefix(u, "turns:") {
+			udp = append(udp, u)
+		}
+	}
+	if len(udp) == 0 {
+		return urls
+	}
+	return udp
 }
