@@ -124,12 +124,13 @@ type phone struct {
 }
 
 type opts struct {
-	url     string
-	factory session.MediaFactory
-	prep    func(*session.Config)
+	url        string
+	autoAnswer bool
+	factory    session.MediaFactory
+	prep       func(*session.Config)
 }
 
-func newPhone(t *testing.T, number string, o opts) *phone {
+func newPhone(t testing.TB, number string, o opts) *phone {
 	t.Helper()
 	ph := &phone{number: number, used: map[int]bool{}, notify: make(chan struct{}, 1), errc: make(chan error, 1)}
 	factory := o.factory
@@ -161,6 +162,9 @@ func newPhone(t *testing.T, number string, o opts) *phone {
 	go func() { ph.errc <- p.Run(ctx) }()
 	go func() {
 		for e := range p.Events() {
+			if o.autoAnswer && e.Kind == call.EventIncoming {
+				go p.Accept(e.Call)
+			}
 			ph.mu.Lock()
 			ph.events = append(ph.events, e)
 			ph.mu.Unlock()
@@ -175,7 +179,7 @@ func newPhone(t *testing.T, number string, o opts) *phone {
 	return ph
 }
 
-func (ph *phone) stop(t *testing.T) {
+func (ph *phone) stop(t testing.TB) {
 	ph.cancel()
 	select {
 	case err := <-ph.errc:
@@ -189,7 +193,7 @@ func (ph *phone) stop(t *testing.T) {
 }
 
 // wait returns the first event of kind (about id, if set) not yet waited for.
-func (ph *phone) wait(t *testing.T, kind call.EventKind, id call.ID) call.Event {
+func (ph *phone) wait(t testing.TB, kind call.EventKind, id call.ID) call.Event {
 	t.Helper()
 	deadline := time.After(servertest.Wait)
 	for {
@@ -223,6 +227,9 @@ func (ph *phone) kinds(id call.ID) string {
 		if e.Reason != "" {
 			s += "(" + e.Reason + ")"
 		}
+		if e.Code != "" {
+			s += "[" + e.Code + "]"
+		}
 		out = append(out, s)
 	}
 	return strings.Join(out, " ")
@@ -236,7 +243,7 @@ func (ph *phone) fake(i int) *fakeMedia {
 
 // expectKinds waits until the events about id are exactly want (without
 // stats), failing if they become something else or stop short.
-func expectKinds(t *testing.T, ph *phone, id call.ID, want string) {
+func expectKinds(t testing.TB, ph *phone, id call.ID, want string) {
 	t.Helper()
 	deadline := time.After(servertest.Wait)
 	for {
@@ -266,7 +273,7 @@ type proxy struct {
 	wg     sync.WaitGroup
 }
 
-func newProxy(t *testing.T, target string) *proxy {
+func newProxy(t testing.TB, target string) *proxy {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

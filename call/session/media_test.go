@@ -1,0 +1,186 @@
+package session_test
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/dialtone/dialtone/call"
+	"github.com/dialtone/dialtone/call/media"
+	"github.com/dialtone/dialtone/call/number"
+	"github.com/dialtone/dialtone/call/session"
+	"github.com/dialtone/dialtone/device/synthetic"
+	"github.com/dialtone/dialtone/server/servertest"
+)
+
+// pionMedia is the real media factory: call/media, reading the pattern.
+func pionMedia(mc session.MediaConfig, sig session.Signal) (session.Media, error) {
+	s, err := media.New(media.Config{
+		Relay: mc.Relay, RelayOnly: mc.RelayOnly, Offerer: mc.Offerer,
+		Camera: mc.Camera, Mic: mc.Mic, Speaker: mc.Speaker,
+		RemoteVideo: mc.RemoteVideo, LocalVideo: mc.LocalVideo,
+		Logger: mc.Logger, Now: mc.Now, DecodePattern: true,
+	}, sig)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// withDevices gives a phone the test pattern and a tone at hz.
+func withDevices(t testing.TB, hz float64) func(*session.Config) {
+	pat, err := synthetic.NewPattern(synthetic.PatternConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tone, err := synthetic.NewTone(hz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pat.Close(); tone.Close() })
+	return func(c *session.Config) { c.Camera, c.Mic = pat, tone }
+}
+
+// waitFrames waits for a stats event about id showing at least n pattern
+// frames, and returns it.
+func waitFrames(t *testing.T, ph *phone, id call.ID, n int) *call.Stats {
+	t.Helper()
+	for {
+		e := ph.wait(t, call.EventStats, id)
+		if p := e.Stats.Video.Pattern; p != nil && p.Frames >= n {
+			return e.Stats
+		}
+	}
+}
+
+// lookupA asks the server's DNS for number's A record: the addresses, and
+// the response code.
+func lookupA(t *testing.T, srv *servertest.Server, n string) ([]string, int) {
+	t.Helper()
+	q := new(dns.Msg)
+	q.SetQuestion(number.Number(n).Digits()+".dialtone.internal.", dns.TypeA)
+	r, _, err := new(dns.Client).Exchange(q, srv.Addrs.DNS)
+	if err != nil {
+		t.Fatalf("DNS: %v", err)
+	}
+	var out []string
+	for _, rr := range r.Answer {
+		if a, ok := rr.(*dns.A); ok {
+			out = append(out, a.A.String())
+		}
+	}
+	return out, r.Rcode
+}
+
+func checkStats(t *testing.T, who string, st *call.Stats, hz float64) {
+	t.Helper()
+	p := st.Video.Pattern
+	if p == nil || p.Frames < 30 || p.Missing != 0 || p.OutOfOrder != 0 {
+		t.Errorf("%s pattern: %+v", who, p)
+	}
+	if math.Abs(st.Audio.ToneHz-hz) > 15 {
+		t.Errorf("%s hears %.1f Hz, want %.0f", who, st.Audio.ToneHz, hz)
+	}
+	if st.SetupMs <= 0 || st.Path.Local != "relay" {
+		t.Errorf("%s setup %v ms, path %+v", who, st.SetupMs, st.Path)
+	}
+}
+
+func TestRealMediaCall(t *testing.T) {
+	srv := servertest.New(t, servertest.Options{Pool: "127.77.21.0/24"})
+	a := newPhone(t, alice, opts{url: srv.Addrs.URL, factory: pionMedia, prep: withDevices(t, 440)})
+	b := newPhone(t, bob, opts{url: srv.Addrs.URL, factory: pionMedia, prep: withDevices(t, 660)})
+	id := connect(t, a, b)
+	waitFrames(t, a, id, 30)
+	waitFrames(t, b, id, 30)
+
+	// The number resolves to its lease while the call lasts.
+	acc := a.Calls()[0]
+	host, _, _ := net.SplitHostPort(acc.LocalLease)
+	if addrs, rcode := lookupA(t, srv, alice); rcode != dns.RcodeSuccess || !slices.Equal(addrs, []string{host}) {
+		t.Fatalf("DNS during the call: %v rcode %d, want %s", addrs, rcode, host)
+	}
+
+	if err := a.Hangup(id); err != nil {
+		t.Fatal(err)
+	}
+	ea := a.wait(t, call.EventEnded, id)
+	eb := b.wait(t, call.EventEnded, id)
+	checkStats(t, "alice", ea.Stats, 660)
+	checkStats(t, "bob", eb.Stats, 440)
+	if ea.Stats.Leases.Local != eb.Stats.Leases.Remote {
+		t.Errorf("leases disagree: %+v %+v", ea.Stats.Leases, eb.Stats.Leases)
+	}
+	// Leases released; the number is known but has no address (NODATA).
+	if st := srv.Leases().Stats(); st.InUse != 0 {
+		t.Errorf("leases in use after hang-up: %+v", st)
+	}
+	if addrs, rcode := lookupA(t, srv, alice); rcode != dns.RcodeSuccess || len(addrs) != 0 {
+		t.Errorf("DNS after the call: %v rcode %d, want NODATA", addrs, rcode)
+	}
+}
+
+func TestRealMediaSurvivesSignallingDrop(t *testing.T) {
+	srv := servertest.New(t, servertest.Options{Pool: "127.77.23.0/24", Grace: 10 * time.Second})
+	px := newProxy(t, srv.Addrs.Signal)
+	a := newPhone(t, alice, opts{url: px.url(), factory: pionMedia, prep: withDevices(t, 440)})
+	b := newPhone(t, bob, opts{url: srv.Addrs.URL, factory: pionMedia, prep: withDevices(t, 660)})
+	id := connect(t, a, b)
+	before := waitFrames(t, a, id, 10).Video.Pattern.Frames
+
+	px.drop()
+	a.wait(t, call.EventDisconnected, "")
+	a.wait(t, call.EventRegistered, "")
+	// Media never stopped: frames keep arriving in order, none missing.
+	after := waitFrames(t, a, id, before+30)
+	if p := after.Video.Pattern; p.Missing != 0 || p.OutOfOrder != 0 {
+		t.Errorf("pattern across the drop: %+v", p)
+	}
+	if err := b.Hangup(id); err != nil {
+		t.Fatal(err)
+	}
+	if e := a.wait(t, call.EventEnded, id); e.Reason != "hangup" {
+		t.Fatalf("alice: %+v", e)
+	}
+	expectKinds(t, a, id, "ringing accepted connected ended(hangup)")
+}
+
+// BenchmarkCallSetup measures dial → first decoded remote video frame
+// through servertest and its relay, with real media, callee auto-answering.
+// Calls rotate over several pairs of phones: one pair alone would pass the
+// server's per-connection message rate (20/s) at a few calls a second.
+func BenchmarkCallSetup(b *testing.B) {
+	srv := servertest.New(b, servertest.Options{Pool: "127.77.22.0/24"})
+	const pairs = 8
+	var callers, callees []*phone
+	for i := range pairs {
+		callers = append(callers, newPhone(b, fmt.Sprintf("+1555020%04d", i), opts{url: srv.Addrs.URL, factory: pionMedia, prep: withDevices(b, 440)}))
+		callees = append(callees, newPhone(b, fmt.Sprintf("+1555030%04d", i), opts{url: srv.Addrs.URL, factory: pionMedia, prep: withDevices(b, 660), autoAnswer: true}))
+	}
+	var ms []float64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		a, bp := callers[i%pairs], callees[i%pairs]
+		start := time.Now()
+		id, err := a.Dial(context.Background(), bp.number)
+		if err != nil {
+			b.Fatal(err)
+		}
+		a.wait(b, call.EventConnected, id)
+		ms = append(ms, float64(time.Since(start).Microseconds())/1000)
+		b.StopTimer()
+		a.Hangup(id)
+		a.wait(b, call.EventEnded, id)
+		bp.wait(b, call.EventEnded, id)
+		b.StartTimer()
+	}
+	slices.Sort(ms)
+	b.ReportMetric(ms[len(ms)/2], "p50-ms")
+	b.ReportMetric(ms[min(len(ms)-1, len(ms)*95/100)], "p95-ms")
+}
