@@ -258,8 +258,11 @@ func testPlayback(t *testing.T, cfg Config) {
 		return
 	}
 	// 1 s written is 1 s played: nothing lost, give or take the edges of the
-	// tone (within a cycle) and the resampler's ramp.
-	if d := len(played) - len(tone); d < -100 {
+	// tone. Everything reached PortAudio (the stats above); on a busy machine
+	// the sound server's ALSA plugin can clip up to one 10 ms period where
+	// the stream starts or stops, which is its doing, not ours — more than
+	// that is loss.
+	if d := len(played) - len(tone); d < -device.SampleRate/100 {
 		t.Fatalf("played %d samples, wrote %d: audio lost", len(played), len(tone))
 	} else if d > 100 {
 		// A sound server starved of CPU inserts gaps it does not report to
