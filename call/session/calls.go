@@ -140,10 +140,15 @@ func (p *Phone) onRegistered(m *wire.Message) {
 	p.emit(ev)
 	if len(m.Missed) > 0 {
 		mi := call.Event{Kind: call.EventMissed}
+		var last int64
 		for _, x := range m.Missed {
 			mi.Missed = append(mi.Missed, call.Missed{From: x.From, At: x.At})
+			last = max(last, x.ID)
 		}
 		p.emit(mi)
+		// The event is ours to deliver now (the TUI keeps it in its history,
+		// the headless client prints it): the server need not send it again.
+		p.sig.Send(&wire.Message{Type: wire.TypeMissedAck, ID: last})
 	}
 	if m.Resumed {
 		// The replayed messages follow registered; a ping's pong comes

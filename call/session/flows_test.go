@@ -3,6 +3,7 @@ package session_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -317,5 +318,34 @@ func TestRejectedRegistration(t *testing.T) {
 	}
 	if n := len(events); n == 0 || events[n-1].Kind != call.EventError || events[n-1].Code != string(wire.CodeAuthFailed) {
 		t.Fatalf("events: %+v", events)
+	}
+}
+
+// TestMissedCalls: a call to an offline number reaches its owner once, at
+// the next registration, and not again after that.
+func TestMissedCalls(t *testing.T) {
+	srv := servertest.New(t, servertest.Options{})
+	key := servertest.NewKey()
+	withKey := opts{url: srv.Addrs.URL, prep: func(c *session.Config) { c.Sig.Key = key }}
+	b := newPhone(t, bob, withKey)
+	b.stop(t)
+	a := newPhone(t, alice, opts{url: srv.Addrs.URL})
+	if _, err := a.Dial(context.Background(), bob); !errors.Is(err, session.ErrUnavailable) {
+		t.Fatalf("dialling an offline number: %v", err)
+	}
+	b2 := newPhone(t, bob, withKey)
+	if e := b2.wait(t, call.EventMissed, ""); len(e.Missed) != 1 || e.Missed[0].From != alice {
+		t.Fatalf("missed event %+v", e)
+	}
+	b2.stop(t)
+	b3 := newPhone(t, bob, withKey)
+	// The next event bob hears is a live call, not the old missed one.
+	id, err := a.Dial(context.Background(), bob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b3.wait(t, call.EventIncoming, id)
+	if k := b3.kinds(""); strings.Contains(k, "missed") {
+		t.Fatalf("the acknowledged missed call came back: %s", k)
 	}
 }
