@@ -99,7 +99,7 @@ func TestRateLimit(t *testing.T) {
 	c := servertest.Register(t, srv.Addrs.URL, alice)
 	other := servertest.Register(t, srv.Addrs.URL, bob)
 	// A burst far past the limit is answered with rate-limited errors …
-	for range 200 {
+	for range 1000 {
 		if c.SendRaw([]byte(`{"v":1,"type":"ping"}`)) != nil {
 			break
 		}

@@ -28,8 +28,9 @@ type Config struct {
 	// MaxConnsPerIP bounds concurrent connections from one source address;
 	// default 64.
 	MaxConnsPerIP int
-	// Rate and Burst bound messages per second per connection; defaults 20
-	// and 60 (a call set-up trickles a burst of ICE candidates).
+	// Rate and Burst bound messages per second per connection; defaults 50
+	// and 200 (a call set-up trickles a burst of ICE candidates, and a bot
+	// may set up calls back to back).
 	Rate  float64
 	Burst int
 	// MaxStrikes is how many rejected messages a connection may send before
@@ -58,10 +59,10 @@ func (c *Config) validate() error {
 		c.MaxConnsPerIP = 64
 	}
 	if c.Rate <= 0 {
-		c.Rate = 20
+		c.Rate = 50
 	}
 	if c.Burst <= 0 {
-		c.Burst = 60
+		c.Burst = 200
 	}
 	if c.MaxStrikes <= 0 {
 		c.MaxStrikes = 20
