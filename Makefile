@@ -37,7 +37,9 @@ test: deps ## run the whole test suite (what CI runs)
 
 bench: deps-bench build ## run the benchmarks and the server load test; figures for the README table
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 30m ./...
+	$(GO) test -count=1 -run TestDNSPerf -v ./server/dnsserver -args -dnsperf=10s
 	./.ci/bench-load
+	./.ci/bench-call
 
 fuzz: deps ## run each fuzz target for FUZZTIME (default 20s)
 	@./.ci/fuzz $${FUZZTIME:-20s}
