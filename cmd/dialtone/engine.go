@@ -45,7 +45,7 @@ func newSessionEngine(_ context.Context, cfg engineConfig) (*engine, error) {
 		closers = append(closers, func() { ringer.Stop(); spk.Close() })
 	}
 	p, err := session.New(session.Config{
-		Sig:    sigclient.Config{URL: cfg.URL, Number: cfg.Number, Key: cfg.Key, ClientName: "dialtone-tui"},
+		Sig:    sigclient.Config{URL: cfg.URL, Number: cfg.Number, Key: cfg.Key, Invite: cfg.Invite, ClientName: "dialtone-tui"},
 		Media:  callMedia(false),
 		Camera: cam, Mic: mic, Speaker: spk,
 		RemoteVideo: cfg.RemoteVideo, LocalVideo: cfg.LocalVideo,

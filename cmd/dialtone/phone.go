@@ -42,11 +42,14 @@ func addPhoneFlags(cmd *cobra.Command) {
 	fl.String("speaker", "default", "speaker: default, a PortAudio device name or index, or none")
 	fl.String("region", "", "your country (ISO 3166, e.g. US) for numbers without a country code")
 	fl.Int("fps", tui.DefaultFPS, "most video frames drawn per second (1–120)")
+	fl.String("invite", "", "one-time invite code, for a server that registers new numbers by invitation")
 }
 
 // phoneOptions are the phone's settings after the config file and flags.
 type phoneOptions struct {
 	configPath string
+	// invite is used once, at the first registration; it is not remembered.
+	invite string
 	phoneConfig
 }
 
@@ -73,6 +76,7 @@ func phoneOptionsFrom(cmd *cobra.Command) (phoneOptions, error) {
 	str("mic", &o.Mic)
 	str("speaker", &o.Speaker)
 	str("region", &o.Region)
+	o.invite, _ = fl.GetString("invite")
 	if fps, _ := fl.GetInt("fps"); fl.Changed("fps") || o.FPS == 0 {
 		o.FPS = fps
 	}
@@ -105,6 +109,7 @@ func expandHome(p string) string {
 // engineConfig is what the call engine is built from.
 type engineConfig struct {
 	URL, Number, Region string
+	Invite              string
 	Key                 ed25519.PrivateKey
 	Camera, Mic         string
 	Speaker             string
@@ -197,7 +202,7 @@ func runPhone(cmd *cobra.Command, _ []string) error {
 		if newEngine == nil {
 			return nil, errNoEngine
 		}
-		e, err := newEngine(cctx, engineConfig{URL: url, Number: n, Region: o.Region, Key: key,
+		e, err := newEngine(cctx, engineConfig{URL: url, Number: n, Region: o.Region, Key: key, Invite: o.invite,
 			Camera: o.Camera, Mic: o.Mic, Speaker: o.Speaker, RemoteVideo: remote, LocalVideo: local,
 			Logger: logger.With("part", "engine")})
 		if err != nil {

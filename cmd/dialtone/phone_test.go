@@ -122,6 +122,9 @@ func TestPhoneFlagsWin(t *testing.T) {
 	if o.Server != "ws://flag:2/v1" || o.FPS != 30 || o.Camera != "none" || o.Region != "GB" {
 		t.Errorf("flags did not win: %+v", o)
 	}
+	if o = run("--invite", "ABCD-EFGH-JKMN-PQRS"); o.invite != "ABCD-EFGH-JKMN-PQRS" {
+		t.Errorf("--invite not taken: %+v", o)
+	}
 }
 
 // The real binary under tmux.
