@@ -7,20 +7,45 @@ import (
 	"github.com/dialtone/dialtone/device"
 )
 
-// notifier wakes every waiter on each change.
-type notifier struct{ ch chan struct{} }
-
-func (n *notifier) wait() <-chan struct{} {
-	if n.ch == nil {
-		n.ch = make(chan struct{})
-	}
-	return n.ch
+// tally counts what a capture sink was given, knows whether it is closed,
+// and wakes whoever waits for a count. Its owner's mutex guards it.
+type tally struct {
+	n      int
+	closed bool
+	ch     chan struct{} // closed and cleared on each change
 }
 
-func (n *notifier) broadcast() {
-	if n.ch != nil {
-		close(n.ch)
-		n.ch = nil
+func (t *tally) add()   { t.n++; t.wake() }
+func (t *tally) close() { t.closed = true; t.wake() }
+
+func (t *tally) wake() {
+	if t.ch != nil {
+		close(t.ch)
+		t.ch = nil
+	}
+}
+
+// wait blocks until n have been counted in all; mu is the owner's mutex.
+func (t *tally) wait(ctx context.Context, mu *sync.Mutex, n int) error {
+	for {
+		mu.Lock()
+		count, closed := t.n, t.closed
+		if t.ch == nil {
+			t.ch = make(chan struct{})
+		}
+		ch := t.ch
+		mu.Unlock()
+		switch {
+		case count >= n:
+			return nil
+		case closed:
+			return device.ErrClosed
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 }
 
@@ -31,9 +56,7 @@ type VideoCapture struct {
 	keep   int
 	frames []device.Frame // ring, oldest at start
 	start  int
-	count  int
-	closed bool
-	notify notifier
+	tally  tally
 }
 
 var _ device.VideoSink = (*VideoCapture)(nil)
@@ -48,10 +71,9 @@ func NewVideoCapture(keep int) *VideoCapture {
 func (c *VideoCapture) WriteFrame(f device.Frame) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed {
+	if c.tally.closed {
 		return device.ErrClosed
 	}
-	c.count++
 	if c.keep > 0 {
 		slot := len(c.frames)
 		if slot == c.keep {
@@ -71,7 +93,7 @@ func (c *VideoCapture) WriteFrame(f device.Frame) error {
 		dst.Time = f.Time
 		c.frames[slot] = dst
 	}
-	c.notify.broadcast()
+	c.tally.add()
 	return nil
 }
 
@@ -79,7 +101,7 @@ func (c *VideoCapture) WriteFrame(f device.Frame) error {
 func (c *VideoCapture) Count() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.count
+	return c.tally.n
 }
 
 // Frames returns the kept frames, oldest first. They are the capture's
@@ -94,30 +116,14 @@ func (c *VideoCapture) Frames() []device.Frame {
 
 // Wait blocks until at least n frames have been written in all.
 func (c *VideoCapture) Wait(ctx context.Context, n int) error {
-	for {
-		c.mu.Lock()
-		count, closed, ch := c.count, c.closed, c.notify.wait()
-		c.mu.Unlock()
-		switch {
-		case count >= n:
-			return nil
-		case closed:
-			return device.ErrClosed
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
+	return c.tally.wait(ctx, &c.mu, n)
 }
 
 // Close makes later writes fail with device.ErrClosed and wakes waiters.
 func (c *VideoCapture) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.closed = true
-	c.notify.broadcast()
+	c.tally.close()
 	return nil
 }
 
@@ -128,9 +134,7 @@ type AudioCapture struct {
 	ring   []int16
 	pos    int
 	filled bool
-	frames int
-	closed bool
-	notify notifier
+	tally  tally
 }
 
 var _ device.AudioSink = (*AudioCapture)(nil)
@@ -145,10 +149,9 @@ func NewAudioCapture(keep int) *AudioCapture {
 func (c *AudioCapture) WriteAudio(pcm []int16) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed {
+	if c.tally.closed {
 		return device.ErrClosed
 	}
-	c.frames++
 	if len(c.ring) > 0 {
 		if len(pcm) > len(c.ring) {
 			pcm = pcm[len(pcm)-len(c.ring):]
@@ -162,7 +165,7 @@ func (c *AudioCapture) WriteAudio(pcm []int16) error {
 			}
 		}
 	}
-	c.notify.broadcast()
+	c.tally.add()
 	return nil
 }
 
@@ -170,7 +173,7 @@ func (c *AudioCapture) WriteAudio(pcm []int16) error {
 func (c *AudioCapture) Frames() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.frames
+	return c.tally.n
 }
 
 // Samples returns the kept samples, oldest first.
@@ -185,29 +188,13 @@ func (c *AudioCapture) Samples() []int16 {
 
 // Wait blocks until at least n frames have been written in all.
 func (c *AudioCapture) Wait(ctx context.Context, n int) error {
-	for {
-		c.mu.Lock()
-		count, closed, ch := c.frames, c.closed, c.notify.wait()
-		c.mu.Unlock()
-		switch {
-		case count >= n:
-			return nil
-		case closed:
-			return device.ErrClosed
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
+	return c.tally.wait(ctx, &c.mu, n)
 }
 
 // Close makes later writes fail with device.ErrClosed and wakes waiters.
 func (c *AudioCapture) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.closed = true
-	c.notify.broadcast()
+	c.tally.close()
 	return nil
 }
