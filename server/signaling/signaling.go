@@ -138,7 +138,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ws.SetReadLimit(wire.MaxMessage)
 	s.stats.accepted.Add(1)
-	c := &conn{srv: s, ws: ws, out: make(chan *wire.Message, s.cfg.SendQueue), closed: make(chan struct{}), remote: r.RemoteAddr}
+	c := &conn{srv: s, ws: ws, remote: r.RemoteAddr}
 	c.limiter = rate.NewLimiter(rate.Limit(s.cfg.Rate), s.cfg.Burst)
 	c.sw = s.cfg.Switchboard.Connect(c, r.RemoteAddr)
 	s.track(c, true)

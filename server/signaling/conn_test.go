@@ -1,0 +1,245 @@
+package signaling
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/dialtone/dialtone/call/wire"
+)
+
+// wait bounds how long a test waits for an event; it is a ceiling for a
+// broken conn, not a pacing sleep.
+const wait = 10 * time.Second
+
+// pipe is a conn's write side on a real WebSocket: the test drives Send and
+// Close directly and reads what the client receives.
+type pipe struct {
+	c      *conn
+	client *websocket.Conn
+}
+
+// newPipe connects a client to a conn with the given send queue and write
+// timeout. The conn has no switchboard; these tests never start its reader.
+func newPipe(t *testing.T, sendQueue int, writeTimeout time.Duration) *pipe {
+	t.Helper()
+	srv := &Server{cfg: Config{SendQueue: sendQueue, WriteTimeout: writeTimeout}, log: slog.New(slog.DiscardHandler)}
+	conns := make(chan *conn, 1)
+	release := make(chan struct{})
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		conns <- &conn{srv: srv, ws: ws, remote: r.RemoteAddr}
+		<-release
+	}))
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	client, _, err := websocket.Dial(ctx, hs.URL, nil)
+	if err != nil {
+		t.Fatalf("dialling: %v", err)
+	}
+	client.SetReadLimit(-1)
+	p := &pipe{c: <-conns, client: client}
+	t.Cleanup(func() {
+		client.CloseNow()
+		p.c.ws.CloseNow()
+		p.waitIdle(t)
+		close(release)
+		hs.Close()
+	})
+	return p
+}
+
+// read returns the next message the client receives.
+func (p *pipe) read(t *testing.T) (*wire.Message, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	_, data, err := p.client.Read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m, err := wire.Decode(data)
+	if err != nil {
+		t.Fatalf("decoding %q: %v", data, err)
+	}
+	return m, nil
+}
+
+// expectSeqs reads messages and checks they carry Re from..to in order.
+func (p *pipe) expectSeqs(t *testing.T, from, to uint64) {
+	t.Helper()
+	for want := from; want <= to; want++ {
+		m, err := p.read(t)
+		if err != nil {
+			t.Fatalf("reading message %d: %v", want, err)
+		}
+		if m.Re != want {
+			t.Fatalf("got message %d, want %d", m.Re, want)
+		}
+	}
+}
+
+// waitIdle waits for the writer to exit, as it must once the queue is
+// empty, and checks it has let go of the queue's buffer.
+func (p *pipe) waitIdle(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for {
+		p.c.mu.Lock()
+		writing, queue := p.c.writing, p.c.queue
+		p.c.mu.Unlock()
+		if !writing {
+			if queue != nil {
+				t.Errorf("an idle conn holds a queue of cap %d", cap(queue))
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the writer is still running after %v", wait)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func pong(seq uint64) *wire.Message { return &wire.Message{Type: wire.TypePong, Re: seq} }
+
+func TestSendKeepsOrder(t *testing.T) {
+	t.Run("while a writer runs", func(t *testing.T) {
+		const n = 5000
+		p := newPipe(t, n, wait)
+		for seq := uint64(1); seq <= n; seq++ {
+			if !p.c.Send(pong(seq)) {
+				t.Fatalf("Send %d refused", seq)
+			}
+		}
+		p.expectSeqs(t, 1, n)
+		p.waitIdle(t)
+	})
+	t.Run("while none runs", func(t *testing.T) {
+		p := newPipe(t, 256, wait)
+		for seq := uint64(1); seq <= 100; seq++ {
+			p.waitIdle(t)
+			if !p.c.Send(pong(seq)) {
+				t.Fatalf("Send %d refused", seq)
+			}
+			p.expectSeqs(t, seq, seq)
+		}
+	})
+	t.Run("bursts from many senders", func(t *testing.T) {
+		// Each sender's messages must arrive in its own order however the
+		// writer starts and stops between bursts.
+		const senders, each = 8, 300
+		p := newPipe(t, senders*each, wait)
+		done := make(chan struct{})
+		for s := range uint64(senders) {
+			go func() {
+				defer func() { done <- struct{}{} }()
+				for i := range uint64(each) {
+					p.c.Send(pong(s<<32 | i))
+				}
+			}()
+		}
+		next := make([]uint64, senders)
+		for range senders * each {
+			m, err := p.read(t)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, i := m.Re>>32, m.Re&(1<<32-1)
+			if i != next[s] {
+				t.Fatalf("sender %d: got message %d, want %d", s, i, next[s])
+			}
+			next[s]++
+		}
+		for range senders {
+			<-done
+		}
+		p.waitIdle(t)
+	})
+}
+
+func TestSlowClientClosed(t *testing.T) {
+	t.Run("bound", func(t *testing.T) {
+		const bound = 16
+		p := newPipe(t, bound, wait)
+		// Hold the write side as a writer stuck on a full socket would.
+		p.c.mu.Lock()
+		p.c.writing = true
+		p.c.mu.Unlock()
+		for seq := uint64(1); seq <= bound; seq++ {
+			if !p.c.Send(pong(seq)) {
+				t.Fatalf("Send %d refused within the bound", seq)
+			}
+		}
+		if p.c.Send(pong(bound + 1)) {
+			t.Fatal("Send over the bound accepted")
+		}
+		if got := p.c.srv.stats.slowClosed.Load(); got != 1 {
+			t.Fatalf("slowClosed = %d, want 1", got)
+		}
+		if !p.c.isClosing() {
+			t.Fatal("a client over the bound is not being closed")
+		}
+		if p.c.Send(pong(bound + 2)) {
+			t.Fatal("Send after close accepted")
+		}
+		p.c.mu.Lock()
+		p.c.writing = false
+		p.c.queue, p.c.head = nil, 0
+		p.c.mu.Unlock()
+	})
+	t.Run("closed after what it was sent", func(t *testing.T) {
+		// Messages come faster than the writer writes them: once the
+		// queue is full the client is closed, but still gets what was
+		// queued, then a close frame saying why.
+		p := newPipe(t, 8, wait)
+		var sent uint64
+		for p.c.Send(pong(sent + 1)) {
+			if sent++; sent > 1e6 {
+				t.Fatal("the queue never filled")
+			}
+		}
+		if got := p.c.srv.stats.slowClosed.Load(); got != 1 {
+			t.Fatalf("slowClosed = %d, want 1", got)
+		}
+		p.expectSeqs(t, 1, sent)
+		_, err := p.read(t)
+		var ce websocket.CloseError
+		if !errors.As(err, &ce) || ce.Reason != "too slow to read its messages" {
+			t.Fatalf("after the queue: %v, want a close saying too slow", err)
+		}
+		p.waitIdle(t)
+	})
+}
+
+func TestCloseFlushes(t *testing.T) {
+	for _, n := range []uint64{0, 1, 300} {
+		t.Run("", func(t *testing.T) {
+			p := newPipe(t, 512, wait)
+			for seq := uint64(1); seq <= n; seq++ {
+				p.c.Send(pong(seq))
+			}
+			p.c.Close("bye")
+			p.c.Close("again")
+			if p.c.Send(pong(n + 1)) {
+				t.Fatal("Send after Close accepted")
+			}
+			p.expectSeqs(t, 1, n)
+			_, err := p.read(t)
+			var ce websocket.CloseError
+			if !errors.As(err, &ce) || ce.Code != websocket.StatusNormalClosure || ce.Reason != "bye" {
+				t.Fatalf("after the queue: %v, want a normal close saying bye", err)
+			}
+			p.waitIdle(t)
+		})
+	}
+}
