@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -47,6 +48,9 @@ until interrupted or --max-calls calls have ended; a call that arrives while
 another is active is refused. --duration hangs up that long after a call
 connects. An interrupt hangs up.
 
+--cpuprofile writes a Go CPU profile of the whole run, for go tool pprof;
+time in libvpx and libopus shows as runtime.cgocall under its Go caller.
+
 The identity key is created on first use in --data (identity.key, mode 0600)
 and reused after: the server binds the number to it.
 
@@ -67,6 +71,7 @@ type callFlags struct {
 	duration                     time.Duration
 	maxCalls                     int
 	stats, logLevel, region      string
+	cpuProfile                   string
 }
 
 func newCallCmd() *cobra.Command {
@@ -93,6 +98,7 @@ func newCallCmd() *cobra.Command {
 	fl.StringVar(&f.stats, "stats", "", "write the last call's statistics (JSON) to this file at the end")
 	fl.StringVar(&f.region, "region", "", "country for numbers dialled without +CC (e.g. US)")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile (runtime/pprof) of the whole run to this file")
 	return cmd
 }
 
@@ -117,6 +123,13 @@ func runCall(ctx context.Context, f *callFlags, stdout io.Writer) error {
 	log, err := newLogger(os.Stderr, f.logLevel)
 	if err != nil {
 		return &exitError{exitCallError, err}
+	}
+	if f.cpuProfile != "" {
+		stop, err := startCPUProfile(f.cpuProfile)
+		if err != nil {
+			return &exitError{exitCallError, err}
+		}
+		defer stop()
 	}
 	key, err := loadOrCreateKey(f.data)
 	if err != nil {
@@ -193,6 +206,24 @@ func (d *callDevices) close() {
 	if d.spk != nil {
 		d.spk.Close()
 	}
+}
+
+// startCPUProfile profiles the process into path until the returned
+// function is called: .ci/bench-call gives a call's CPU in total, the
+// profile says where it goes.
+func startCPUProfile(path string) (stop func(), err error) {
+	fh, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("creating --cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(fh); err != nil {
+		fh.Close()
+		return nil, fmt.Errorf("starting the CPU profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		fh.Close()
+	}, nil
 }
 
 func writeStats(path string, st *call.Stats) error {

@@ -105,7 +105,9 @@ func (p *callProc) kinds() string {
 func TestCallBinary(t *testing.T) {
 	rs := startServer(t, "--pool", "127.77.5.0/24")
 	url := rs.addrs["signalling"]
-	callee := startCall(t, url, "+15550100002", "--answer", "auto", "--max-calls", "1", "--mic", "tone:660")
+	profile := filepath.Join(t.TempDir(), "callee.pprof")
+	callee := startCall(t, url, "+15550100002", "--answer", "auto", "--max-calls", "1", "--mic", "tone:660",
+		"--cpuprofile", profile)
 	callee.waitFor(t, call.EventRegistered)
 	statsFile := filepath.Join(t.TempDir(), "stats.json")
 	caller := startCall(t, url, "+15550100001", "--dial", "+15550100002", "--duration", "3s", "--stats", statsFile)
@@ -153,6 +155,9 @@ func TestCallBinary(t *testing.T) {
 	if st.SetupMs <= 0 || v.FramesDecoded < 30 || v.Width != 320 || v.Height != 240 || v.Pattern == nil ||
 		v.Pattern.Frames < 30 || v.Pattern.Missing != 0 || v.Pattern.OutOfOrder != 0 {
 		t.Errorf("video stats: setup %v ms, %+v pattern %+v", st.SetupMs, v, v.Pattern)
+	}
+	if b, err := os.ReadFile(profile); err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Errorf("--cpuprofile: %d bytes, not a gzipped profile; %v", len(b), err)
 	}
 	if math.Abs(st.Audio.ToneHz-660) > 15 || st.Audio.FramesDecoded < 50 {
 		t.Errorf("audio stats: %+v (the callee sends 660 Hz)", st.Audio)
