@@ -54,13 +54,19 @@ type session struct {
 	out     Outbox // nil while dropped
 	conn    *Conn
 	calls   map[wire.CallID]*call
-	sn      uint64          // the last sequence number sent
-	history []*wire.Message // the most recent messages sent, for a resume
+	sn      uint64 // the last sequence number sent
+	history []sent // the most recent messages sent, for a resume
 	grace   timer
 	service bool
 }
 
 type timer interface{ Stop() bool }
+
+// sent is a message kept for a resume, and when it went.
+type sent struct {
+	m  *wire.Message
+	at time.Time
+}
 
 func (s *session) sortedCalls() []*call {
 	cs := make([]*call, 0, len(s.calls))
@@ -80,12 +86,8 @@ func (sb *Switchboard) send(s *session, m *wire.Message) {
 	}
 	s.sn++
 	m.SN = s.sn
-	if len(s.history) >= sb.cfg.MaxPending {
-		n := copy(s.history, s.history[len(s.history)-sb.cfg.MaxPending/2:])
-		clear(s.history[n:])
-		s.history = s.history[:n]
-	}
-	s.history = append(s.history, m)
+	now := sb.cfg.Now()
+	s.history = append(trimHistory(s.history, now.Add(-sb.cfg.KeepHistory), sb.cfg.MaxPending-1), sent{m, now})
 	if s.out != nil {
 		s.out.Send(m)
 	}
@@ -303,8 +305,8 @@ func (sb *Switchboard) resume(c *Conn, s *session, reply *wire.Message) {
 	}
 	c.out.Send(reply)
 	for _, q := range s.history {
-		if q.SN > c.hello.Last {
-			c.out.Send(q)
+		if q.m.SN > c.hello.Last {
+			c.out.Send(q.m)
 		}
 	}
 	sb.log.Info("session resumed", keyNumber, s.number, "calls", len(s.calls))
@@ -402,3 +404,17 @@ func seconds(d time.Duration) int { return int((d + time.Second - 1) / time.Seco
 
 // Registered reports whether the connection has completed registration.
 func (c *Conn) Registered() bool { return phase(c.phase.Load()) == phaseRegistered }
+
+// trimHistory drops what a resume can no longer need: messages sent before
+// cutoff (a client that had not noticed its connection failing by then has
+// been dropped and its grace is over) and all but the newest keep, so an
+// idle client's session does not hold its old calls' SDP for ever.
+func trimHistory(h []sent, cutoff time.Time, keep int) []sent {
+	drop := 0
+	for drop < len(h) && h[drop].at.Before(cutoff) {
+		drop++
+	}
+	drop = max(drop, len(h)-keep)
+	clear(h[:drop]) // let the dropped messages go; append reallocates when full
+	return h[drop:]
+}

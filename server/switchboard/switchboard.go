@@ -67,6 +67,9 @@ type Config struct {
 	MaxCallsPerNumber int
 	// MaxPending bounds the messages a session keeps for a resume; default 256.
 	MaxPending int
+	// KeepHistory is how long a sent message is kept for a resume; it must
+	// cover the transport's idle timeout plus Grace. Default 2 minutes.
+	KeepHistory time.Duration
 	// RenewEvery is how often live calls renew their leases and expired
 	// leases are swept; default a third of the lease TTL.
 	RenewEvery time.Duration
@@ -106,6 +109,7 @@ func (c *Config) validate() error {
 	if c.MaxPending <= 0 {
 		c.MaxPending = 256
 	}
+	setDefault(&c.KeepHistory, 2*time.Minute)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
