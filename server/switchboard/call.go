@@ -328,15 +328,17 @@ func (sb *Switchboard) endCall(cl *call, reason string, skip *session, fx *effec
 	delete(cl.from.calls, cl.id)
 	delete(cl.to.calls, cl.id)
 
+	// The leases go back before anyone hears the call is over, so that a
+	// party told "ended" never finds its address still held.
+	if was == stateActive {
+		sb.releaseLeases(cl, fx)
+	}
 	callerMsg, calleeMsg := sb.endMessages(cl, was, reason)
 	if callerMsg != nil && cl.from != skip {
 		sb.send(cl.from, callerMsg)
 	}
 	if calleeMsg != nil && cl.to != skip {
 		sb.send(cl.to, calleeMsg)
-	}
-	if was == stateActive {
-		sb.releaseLeases(cl, fx)
 	}
 	if reason == wire.ReasonPeerLost {
 		sb.stats.peerLost.Add(1)
