@@ -422,3 +422,32 @@ func TestEngineStopped(t *testing.T) {
 		t.Error("dialled without an engine")
 	}
 }
+
+// TestInCallWithoutVideo: a call that connects with no camera on our side
+// and no video from the other says which is which, instead of two blank
+// "no video" panes.
+func TestInCallWithoutVideo(t *testing.T) {
+	d := newDriver(t, Config{Remote: &Mailbox{}, Local: &Mailbox{}})
+	d.send(tea.WindowSizeMsg{Width: 100, Height: 40})
+	d.dial("600")
+	d.event(call.Event{Kind: call.EventAccepted, Call: "c1", LocalLease: "127.77.0.1:40000", RemoteLease: "127.77.0.2:40002", Media: "relay"})
+	d.event(call.Event{Kind: call.EventConnected, Call: "c1"})
+	d.event(call.Event{Kind: call.EventStats, Call: "c1", Stats: &call.Stats{
+		Audio: call.AudioStats{FramesDecoded: 50, Kbps: 32}, Send: call.SendStats{AudioKbps: 32, CameraOn: false},
+	}})
+	d.waitFor("stats", func() bool { return d.m.cur.stats != nil })
+	v := ansi.Strip(d.m.Content())
+	for _, want := range []string{"no camera", "no video from the other side"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("screen lacks %q:\n%s", want, v)
+		}
+	}
+	// Once pictures flow both ways, the notes go.
+	d.event(call.Event{Kind: call.EventStats, Call: "c1", Stats: &call.Stats{
+		Video: call.VideoStats{FramesDecoded: 30, Width: 320, Height: 240}, Send: call.SendStats{CameraOn: true},
+	}})
+	d.waitFor("second stats", func() bool { return d.m.cur.stats != nil && d.m.cur.stats.Video.FramesDecoded == 30 })
+	if v := ansi.Strip(d.m.Content()); strings.Contains(v, "no camera") || strings.Contains(v, "no video from") {
+		t.Errorf("notes stayed after video began:\n%s", v)
+	}
+}

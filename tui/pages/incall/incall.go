@@ -77,12 +77,19 @@ func (m *Model) Layout(width, height, below int, in Info) int {
 	switch {
 	case in.CameraOff:
 		m.Self.SetStatus("camera off")
+	case in.Connected && in.Stats != nil && !in.Stats.Send.CameraOn:
+		// The engine found no camera (or could not open it): say so, rather
+		// than leave an unexplained "no video".
+		m.Self.SetStatus("no camera")
 	default:
 		m.Self.SetStatus("")
 	}
 	switch {
 	case in.Start.IsZero():
 		m.Remote.SetStatus("connecting…")
+	case in.Connected && in.Stats != nil && in.Stats.Video.FramesDecoded == 0:
+		// Media flows but no picture: the other side sends none.
+		m.Remote.SetStatus("no video from the other side")
 	default:
 		m.Remote.SetStatus("")
 	}
