@@ -349,3 +349,33 @@ func TestMissedCalls(t *testing.T) {
 		t.Fatalf("the acknowledged missed call came back: %s", k)
 	}
 }
+
+// TestMediaTimeout: an accepted call whose media never connects ends as a
+// media failure on both sides instead of hanging.
+func TestMediaTimeout(t *testing.T) {
+	srv := servertest.New(t, servertest.Options{})
+	short := func(c *session.Config) { c.MediaTimeout = 200 * time.Millisecond }
+	// Alice's media never sends its offer, so neither side can connect.
+	silent := func(cfg session.MediaConfig, sig session.Signal) (session.Media, error) {
+		cfg.Offerer = false
+		return &fakeMedia{cfg: cfg, sig: sig, conn: make(chan struct{}), fail: make(chan error, 1), closed: make(chan struct{})}, nil
+	}
+	a := newPhone(t, alice, opts{url: srv.Addrs.URL, factory: silent, prep: short})
+	b := newPhone(t, bob, opts{url: srv.Addrs.URL, prep: short})
+	id, err := a.Dial(context.Background(), bob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.wait(t, call.EventIncoming, id)
+	if err := b.Accept(id); err != nil {
+		t.Fatal(err)
+	}
+	a.wait(t, call.EventAccepted, id)
+	if e := a.wait(t, call.EventEnded, id); e.Reason != session.ReasonMediaFailed || !strings.Contains(e.Error, "did not connect") {
+		t.Fatalf("alice: %+v", e)
+	}
+	b.wait(t, call.EventEnded, id)
+	if k := a.kinds(id); strings.Contains(k, "connected") {
+		t.Fatalf("alice's events: %s", k)
+	}
+}

@@ -171,6 +171,8 @@ func (w *mediaWorker) run(ctx context.Context, p *Phone, cfg MediaConfig, muted,
 		return
 	}
 	connected, failed := m.Connected(), m.Failed()
+	setup := time.NewTimer(p.cfg.MediaTimeout)
+	defer setup.Stop()
 	for {
 		select {
 		case <-w.in.ready():
@@ -181,7 +183,10 @@ func (w *mediaWorker) run(ctx context.Context, p *Phone, cfg MediaConfig, muted,
 			}
 		case <-connected:
 			connected = nil
+			setup.Stop()
 			note(mediaNote{connected: true})
+		case <-setup.C:
+			note(mediaNote{err: fmt.Errorf("media did not connect within %v", p.cfg.MediaTimeout)})
 		case err := <-failed:
 			failed = nil
 			if err == nil {

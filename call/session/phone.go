@@ -40,6 +40,10 @@ type Config struct {
 	Region string
 	// StatsInterval is how often an active call emits stats; default 1s.
 	StatsInterval time.Duration
+	// MediaTimeout ends an accepted call whose media has not connected
+	// (first remote frame, or ICE and DTLS for a call with nothing to
+	// receive) by then, as a media failure; default 20s.
+	MediaTimeout time.Duration
 	// Logger; default slog.Default(). Now; default time.Now.
 	Logger *slog.Logger
 	Now    func() time.Time
@@ -60,6 +64,9 @@ func (c *Config) validate() error {
 	}
 	if c.StatsInterval <= 0 {
 		c.StatsInterval = time.Second
+	}
+	if c.MediaTimeout <= 0 {
+		c.MediaTimeout = 20 * time.Second
 	}
 	return nil
 }
