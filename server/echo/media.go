@@ -2,6 +2,7 @@ package echo
 
 import (
 	"fmt"
+	"github.com/pion/sdp/v3"
 	"net/netip"
 	"strings"
 	"sync/atomic"
@@ -155,7 +156,7 @@ func (c *call) answer(sdp string) error {
 	if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
 		return fmt.Errorf("applying the offer: %w", err)
 	}
-	if err := c.addLegs(); err != nil {
+	if err := c.addLegs(callerSends(sdp)); err != nil {
 		return err
 	}
 	ans, err := c.pc.CreateAnswer(nil)
@@ -175,9 +176,13 @@ func (c *call) answer(sdp string) error {
 	return nil
 }
 
-func (c *call) addLegs() error {
+// addLegs gives every transceiver the caller sends on a track to echo
+// into. One the caller only receives on (no camera, no microphone) gets
+// none: echoing nothing there would tell the caller to wait for media that
+// never comes.
+func (c *call) addLegs(sends map[string]bool) error {
 	for _, tr := range c.pc.GetTransceivers() {
-		if tr.Sender() != nil {
+		if tr.Sender() != nil || !sends[tr.Mid()] {
 			continue
 		}
 		codec := vp8Codec
@@ -345,4 +350,26 @@ func (c *call) closeMedia() {
 		}
 	}
 	c.fwd.Wait()
+}
+
+// callerSends reads which media sections of an offer the caller sends on,
+// by mid: those marked sendrecv or sendonly (sendrecv when unmarked).
+func callerSends(offer string) map[string]bool {
+	var d sdp.SessionDescription
+	sends := map[string]bool{}
+	if d.Unmarshal([]byte(offer)) != nil {
+		return sends
+	}
+	for _, m := range d.MediaDescriptions {
+		mid, _ := m.Attribute("mid")
+		send := true
+		for _, a := range m.Attributes {
+			switch a.Key {
+			case "recvonly", "inactive":
+				send = false
+			}
+		}
+		sends[mid] = send
+	}
+	return sends
 }
