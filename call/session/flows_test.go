@@ -361,7 +361,7 @@ func TestMediaTimeout(t *testing.T) {
 		return &fakeMedia{cfg: cfg, sig: sig, conn: make(chan struct{}), fail: make(chan error, 1), closed: make(chan struct{})}, nil
 	}
 	a := newPhone(t, alice, opts{url: srv.Addrs.URL, factory: silent, prep: short})
-	b := newPhone(t, bob, opts{url: srv.Addrs.URL, prep: short})
+	b := newPhone(t, bob, opts{url: srv.Addrs.URL}) // the default timeout: alice gives up first
 	id, err := a.Dial(context.Background(), bob)
 	if err != nil {
 		t.Fatal(err)
@@ -374,7 +374,9 @@ func TestMediaTimeout(t *testing.T) {
 	if e := a.wait(t, call.EventEnded, id); e.Reason != session.ReasonMediaFailed || !strings.Contains(e.Error, "did not connect") {
 		t.Fatalf("alice: %+v", e)
 	}
-	b.wait(t, call.EventEnded, id)
+	if e := b.wait(t, call.EventEnded, id); e.Reason != wire.ReasonHangup {
+		t.Fatalf("bob: %+v", e)
+	}
 	if k := a.kinds(id); strings.Contains(k, "connected") {
 		t.Fatalf("alice's events: %s", k)
 	}
