@@ -4,10 +4,8 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
-	"io"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,60 +18,6 @@ const (
 	alice = "+15550100001"
 	bob   = "+15550100002"
 )
-
-// proxy forwards TCP to the server and can cut every connection at once,
-// as a network drop would.
-type proxy struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	conns  []net.Conn
-	wg     sync.WaitGroup
-}
-
-func newProxy(t *testing.T, target string) *proxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proxy{ln: ln, target: target}
-	p.wg.Add(1)
-	go p.serve()
-	t.Cleanup(func() { ln.Close(); p.drop(); p.wg.Wait() })
-	return p
-}
-
-func (p *proxy) serve() {
-	defer p.wg.Done()
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		s, err := net.Dial("tcp", p.target)
-		if err != nil {
-			c.Close()
-			continue
-		}
-		p.mu.Lock()
-		p.conns = append(p.conns, c, s)
-		p.mu.Unlock()
-		p.wg.Add(2)
-		go func() { defer p.wg.Done(); io.Copy(s, c); s.Close() }()
-		go func() { defer p.wg.Done(); io.Copy(c, s); c.Close() }()
-	}
-}
-
-func (p *proxy) drop() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
-}
-
-func (p *proxy) url() string { return "ws://" + p.ln.Addr().String() + wire.Path }
 
 type running struct {
 	c    *sigclient.Client
@@ -168,8 +112,8 @@ func TestRegisterAndCall(t *testing.T) {
 
 func TestResumeAfterDrop(t *testing.T) {
 	srv := servertest.New(t, servertest.Options{Grace: 10 * time.Second})
-	px := newProxy(t, srv.Addrs.Signal)
-	a := start(t, sigclient.Config{URL: px.url(), Number: alice})
+	px := servertest.NewProxy(t, srv.Addrs.Signal)
+	a := start(t, sigclient.Config{URL: px.URL(), Number: alice})
 	a.next(t, ofType(wire.TypeRegistered))
 	b := servertest.Register(t, srv.Addrs.URL, bob)
 
@@ -194,7 +138,7 @@ func TestResumeAfterDrop(t *testing.T) {
 	}
 	collect(func(m *wire.Message) bool { return m.Candidate != nil && m.Candidate.Candidate == "candidate:1" })
 
-	px.drop()
+	px.Drop()
 	collect(ofType(sigclient.TypeDisconnected))
 	// While alice is away: bob trickles more, alice queues an answer.
 	for _, c := range []string{"candidate:2", "candidate:3"} {
