@@ -44,19 +44,18 @@ const (
 
 // activeCall is the call on the outgoing or in-call screen.
 type activeCall struct {
-	id          call.ID
-	peer        string
-	outgoing    bool
-	ringing     bool
-	dialedAt    time.Time
-	start       time.Time // accepted
-	connected   bool
-	local       string
-	remote      string
-	media       string
-	stats       *call.Stats
-	hangingUp   bool
-	acceptedOut bool
+	id        call.ID
+	peer      string
+	outgoing  bool
+	ringing   bool
+	dialedAt  time.Time
+	start     time.Time // accepted
+	connected bool
+	local     string
+	remote    string
+	media     string
+	stats     *call.Stats
+	hangingUp bool
 }
 
 // incomingCall is the call the dialog asks about.

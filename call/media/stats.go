@@ -3,7 +3,6 @@ package media
 import (
 	"math"
 	"sync/atomic"
-	"time"
 
 	"github.com/pion/webrtc/v4"
 
@@ -25,7 +24,6 @@ type stats struct {
 	videoFPS               meter
 	videoDecoded           atomic.Int64
 	videoW, videoH         atomic.Int32
-	videoLate              atomic.Int64 // packets the jitter buffer gave up on
 	videoSkipped           atomic.Int64 // frames not decoded while waiting for a key frame
 	pattern                synthetic.PatternStats
 	tone                   synthetic.ToneStats
@@ -39,8 +37,8 @@ type stats struct {
 	micLevel                       atomicFloat
 
 	// network
-	rttMs, lossPct, jitterMs atomicFloat
-	videoLoss, audioLoss     atomicFloat // fraction lost, as the other party reports our streams
+	rttMs, jitterMs      atomicFloat
+	videoLoss, audioLoss atomicFloat // fraction lost, as the other party reports our streams
 }
 
 // peak is a frame's peak level, 0–1.
@@ -161,6 +159,3 @@ func (s *Session) iceRTT() float64 {
 
 func round1(v float64) float64 { return math.Round(v*10) / 10 }
 func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
-
-// sinceMs is d in milliseconds.
-func sinceMs(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -117,7 +117,6 @@ type callRec struct {
 	connected               time.Time
 	localLease, remoteLease string
 	media                   *mediaWorker
-	dialRe                  uint64 // a glare dial waiting for this call's accepted
 }
 
 type dialReq struct {

@@ -92,7 +92,6 @@ type Server struct {
 	mu    sync.Mutex
 	perIP map[string]int
 	conns map[*conn]struct{}
-	wg    sync.WaitGroup
 
 	stats struct {
 		accepted, rejected, badMessages, rateLimited, slowClosed, current atomic.Int64
