@@ -234,12 +234,12 @@ func TestMediaFactoryError(t *testing.T) {
 
 func TestSignallingDropMidCall(t *testing.T) {
 	srv := servertest.New(t, servertest.Options{Grace: 10 * time.Second})
-	px := newProxy(t, srv.Addrs.Signal)
-	a := newPhone(t, alice, opts{url: px.url()})
+	px := servertest.NewProxy(t, srv.Addrs.Signal)
+	a := newPhone(t, alice, opts{url: px.URL()})
 	b := newPhone(t, bob, opts{url: srv.Addrs.URL})
 	id := connect(t, a, b)
 
-	px.drop()
+	px.Drop()
 	a.wait(t, call.EventDisconnected, "")
 	a.wait(t, call.EventRegistered, "")
 	// The call lives on: its media was never closed, and it still hangs up
@@ -263,13 +263,13 @@ func TestLostSession(t *testing.T) {
 	// A drop longer than the grace period: the server ends the call, and
 	// the phone, coming back to a new session, ends it too.
 	srv := servertest.New(t, servertest.Options{Grace: 50 * time.Millisecond})
-	px := newProxy(t, srv.Addrs.Signal)
-	a := newPhone(t, alice, opts{url: px.url(), prep: func(c *session.Config) {
+	px := servertest.NewProxy(t, srv.Addrs.Signal)
+	a := newPhone(t, alice, opts{url: px.URL(), prep: func(c *session.Config) {
 		c.Sig.MinBackoff, c.Sig.MaxBackoff = 300*time.Millisecond, 300*time.Millisecond
 	}})
 	b := newPhone(t, bob, opts{url: srv.Addrs.URL})
 	id := connect(t, a, b)
-	px.drop()
+	px.Drop()
 	if e := b.wait(t, call.EventEnded, id); e.Reason != wire.ReasonPeerLost {
 		t.Fatalf("bob: %+v", e)
 	}

@@ -128,13 +128,13 @@ func TestRealMediaCall(t *testing.T) {
 
 func TestRealMediaSurvivesSignallingDrop(t *testing.T) {
 	srv := servertest.New(t, servertest.Options{Pool: "127.77.23.0/24", Grace: 10 * time.Second})
-	px := newProxy(t, srv.Addrs.Signal)
-	a := newPhone(t, alice, opts{url: px.url(), factory: pionMedia, prep: withDevices(t, 440)})
+	px := servertest.NewProxy(t, srv.Addrs.Signal)
+	a := newPhone(t, alice, opts{url: px.URL(), factory: pionMedia, prep: withDevices(t, 440)})
 	b := newPhone(t, bob, opts{url: srv.Addrs.URL, factory: pionMedia, prep: withDevices(t, 660)})
 	id := connect(t, a, b)
 	before := waitFrames(t, a, id, 10).Video.Pattern.Frames
 
-	px.drop()
+	px.Drop()
 	a.wait(t, call.EventDisconnected, "")
 	a.wait(t, call.EventRegistered, "")
 	// Media never stopped: frames keep arriving in order, none missing.
