@@ -138,6 +138,10 @@ type SendStats struct {
 	Width      int     `json:"width"`
 	Height     int     `json:"height"`
 	FPS        float64 `json:"fps"`
+	// FramesSkipped counts camera frames read but not sent: camera off,
+	// the frame-rate ladder, or the encoder's rate control. A receiver's
+	// missing pattern frames beyond this number were lost on the way.
+	FramesSkipped int `json:"frames_skipped"`
 	// MicLevel is the microphone's recent peak, 0–1.
 	MicLevel float64 `json:"mic_level"`
 	Muted    bool    `json:"muted"`

@@ -54,6 +54,7 @@ func (s *Session) sendVideo() {
 			return
 		}
 		if !s.cameraOn.Load() {
+			s.st.sentSkipped.Add(1)
 			continue // keep reading, so the camera does not back up
 		}
 		now := s.cfg.Now()
@@ -68,6 +69,7 @@ func (s *Session) sendVideo() {
 			s.log.Info("video quality", keySize, [2]int{w, h}, keyFPS, lad.fps(), keyKbps, kbps)
 		}
 		if !due.IsZero() && lad.fps() < fullFPS && f.Time.Before(due.Add(-frameSlack)) {
+			s.st.sentSkipped.Add(1)
 			continue
 		}
 		// The next frame is due one interval after this one was due, so
@@ -87,9 +89,11 @@ func (s *Session) sendVideo() {
 		pkt, _, err := enc.Encode(small, s.forceKey.Swap(false))
 		if err != nil {
 			s.log.Warn("encoding video", "err", err)
+			s.st.sentSkipped.Add(1)
 			continue
 		}
 		if pkt == nil {
+			s.st.sentSkipped.Add(1)
 			continue // rate control dropped it
 		}
 		if t0.IsZero() {

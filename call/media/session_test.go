@@ -34,8 +34,15 @@ func TestCallLoopback(t *testing.T) {
 		t.Logf("%s receives: video %d frames %.1f fps %dx%d %.0f kbit/s, pattern %+v; audio %d frames %.0f Hz concealed %d %.0f kbit/s; send %+v; network %+v; path %+v",
 			c.p.name, st.Video.FramesDecoded, st.Video.FPS, st.Video.Width, st.Video.Height, st.Video.Kbps, *pat,
 			st.Audio.FramesDecoded, st.Audio.ToneHz, st.Audio.Concealed, st.Audio.Kbps, st.Send, st.Network, st.Path)
-		if missing := pat.Missing - before[c.p].Video.Pattern.Missing; missing != 0 {
-			t.Errorf("%s: %d pattern frames missing after warm-up", c.p.name, missing)
+		// A frame the other side chose not to send (its rate control, on a
+		// loaded machine) is not a loss.
+		other := a
+		if c.p == a {
+			other = b
+		}
+		skipped := other.s.Stats().Send.FramesSkipped - before[other].Send.FramesSkipped
+		if missing := pat.Missing - before[c.p].Video.Pattern.Missing; missing > skipped {
+			t.Errorf("%s: %d pattern frames missing after warm-up, %d skipped by the sender", c.p.name, missing, skipped)
 		}
 		if pat.OutOfOrder != 0 {
 			t.Errorf("%s: %d pattern frames out of order", c.p.name, pat.OutOfOrder)

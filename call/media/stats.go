@@ -33,6 +33,7 @@ type stats struct {
 	// sent
 	sentVideoBytes, sentAudioBytes meter
 	sentFPS                        meter
+	sentSkipped                    atomic.Int64 // camera frames not sent (see call.SendStats.FramesSkipped)
 	sendW, sendH                   atomic.Int32
 	micLevel                       atomicFloat
 
@@ -99,15 +100,16 @@ func (s *Session) Stats() call.Stats {
 		target = float64(s.bwe.GetTargetBitrate()) / 1000
 	}
 	out.Send = call.SendStats{
-		VideoKbps:  round1(st.sentVideoBytes.rate(now) * 8 / 1000),
-		AudioKbps:  round1(st.sentAudioBytes.rate(now) * 8 / 1000),
-		TargetKbps: round1(target),
-		Width:      int(st.sendW.Load()),
-		Height:     int(st.sendH.Load()),
-		FPS:        round1(st.sentFPS.rate(now)),
-		MicLevel:   round3(st.micLevel.Load()),
-		Muted:      s.muted.Load(),
-		CameraOn:   s.cameraOn.Load() && s.cfg.Camera != nil,
+		VideoKbps:     round1(st.sentVideoBytes.rate(now) * 8 / 1000),
+		AudioKbps:     round1(st.sentAudioBytes.rate(now) * 8 / 1000),
+		TargetKbps:    round1(target),
+		Width:         int(st.sendW.Load()),
+		Height:        int(st.sendH.Load()),
+		FPS:           round1(st.sentFPS.rate(now)),
+		FramesSkipped: int(st.sentSkipped.Load()),
+		MicLevel:      round3(st.micLevel.Load()),
+		Muted:         s.muted.Load(),
+		CameraOn:      s.cameraOn.Load() && s.cfg.Camera != nil,
 	}
 	out.Network = call.NetworkStats{
 		RTTMs:    round1(st.rttMs.Load()),

@@ -78,11 +78,14 @@ func lookupA(t *testing.T, srv *servertest.Server, n string) ([]string, int) {
 	return out, r.Rcode
 }
 
-func checkStats(t *testing.T, who string, st *call.Stats, hz float64) {
+// checkStats checks what who received; peer is what the other side said at
+// its end. A pattern frame the peer chose not to send (its rate control,
+// under load) is not a loss; any other missing frame is.
+func checkStats(t *testing.T, who string, st, peer *call.Stats, hz float64) {
 	t.Helper()
 	p := st.Video.Pattern
-	if p == nil || p.Frames < 30 || p.Missing != 0 || p.OutOfOrder != 0 {
-		t.Errorf("%s pattern: %+v", who, p)
+	if p == nil || p.Frames < 30 || p.Missing > peer.Send.FramesSkipped || p.OutOfOrder != 0 {
+		t.Errorf("%s pattern: %+v; the peer skipped %d", who, p, peer.Send.FramesSkipped)
 	}
 	if math.Abs(st.Audio.ToneHz-hz) > 15 {
 		t.Errorf("%s hears %.1f Hz, want %.0f", who, st.Audio.ToneHz, hz)
@@ -112,8 +115,8 @@ func TestRealMediaCall(t *testing.T) {
 	}
 	ea := a.wait(t, call.EventEnded, id)
 	eb := b.wait(t, call.EventEnded, id)
-	checkStats(t, "alice", ea.Stats, 660)
-	checkStats(t, "bob", eb.Stats, 440)
+	checkStats(t, "alice", ea.Stats, eb.Stats, 660)
+	checkStats(t, "bob", eb.Stats, ea.Stats, 440)
 	if ea.Stats.Leases.Local != eb.Stats.Leases.Remote {
 		t.Errorf("leases disagree: %+v %+v", ea.Stats.Leases, eb.Stats.Leases)
 	}
@@ -139,8 +142,9 @@ func TestRealMediaSurvivesSignallingDrop(t *testing.T) {
 	a.wait(t, call.EventRegistered, "")
 	// Media never stopped: frames keep arriving in order, none missing.
 	after := waitFrames(t, a, id, before+30)
-	if p := after.Video.Pattern; p.Missing != 0 || p.OutOfOrder != 0 {
-		t.Errorf("pattern across the drop: %+v", p)
+	sent := b.wait(t, call.EventStats, id).Stats.Send
+	if p := after.Video.Pattern; p.Missing > sent.FramesSkipped || p.OutOfOrder != 0 {
+		t.Errorf("pattern across the drop: %+v; bob skipped %d", p, sent.FramesSkipped)
 	}
 	if err := b.Hangup(id); err != nil {
 		t.Fatal(err)
