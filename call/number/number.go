@@ -3,9 +3,11 @@
 //
 // A Number is either an E.164 number ("+15551234567") or a short service code
 // ("600", the echo test). Numbers are dialtone's own namespace laid over the
-// E.164 plan, so any number that is possible for its country (right country
-// code, plausible length) is accepted, not only ranges assigned in the public
-// network: fictional "+1 555" numbers work for demos and tests.
+// E.164 plan, so any number that fits its country's numbering plan (a known
+// country code, a possible length, and digits of the shape the plan's
+// numbers have) is accepted, not only ranges assigned in the public network:
+// fictional "+1 555" numbers work for demos and tests, "+1 000 000 0000"
+// does not. Client and server both parse with this package, so they agree.
 //
 // It does not know which numbers exist; that is the server's business.
 package number
@@ -13,13 +15,39 @@ package number
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/nyaruka/phonenumbers"
 )
 
-// ErrInvalid is returned for input that is not a number dialtone accepts.
+// ErrInvalid is returned for input that is not a number dialtone accepts;
+// Reason says why in words for people.
 var ErrInvalid = errors.New("invalid number")
+
+// invalidError is an ErrInvalid with its reason.
+type invalidError struct{ reason string }
+
+func (e *invalidError) Error() string        { return ErrInvalid.Error() + ": " + e.reason }
+func (e *invalidError) Is(target error) bool { return target == ErrInvalid }
+
+func invalid(format string, args ...any) error {
+	return &invalidError{reason: fmt.Sprintf(format, args...)}
+}
+
+// Reason says why Parse or Canonical refused a number ("too short for
+// +1"), for showing to the person who typed it; other errors give their text.
+func Reason(err error) string {
+	var ie *invalidError
+	if errors.As(err, &ie) {
+		return ie.reason
+	}
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
 
 // Limits on untrusted input. E.164 numbers have at most 15 digits; the input
 // may carry spaces, dashes and brackets, but not pages of them.
@@ -40,42 +68,123 @@ type Number string
 // is a service code.
 func Parse(s, region string) (Number, error) {
 	if len(s) > MaxInput {
-		return "", fmt.Errorf("%w: longer than %d characters", ErrInvalid, MaxInput)
+		return "", invalid("longer than %d characters", MaxInput)
 	}
 	trimmed := strings.TrimSpace(s)
 	if trimmed == "" {
-		return "", fmt.Errorf("%w: empty", ErrInvalid)
+		return "", invalid("nothing typed")
 	}
 	if isDigits(trimmed) && len(trimmed) >= MinServiceCode && len(trimmed) <= MaxServiceCode {
 		return Number(trimmed), nil
 	}
 	if !strings.HasPrefix(trimmed, "+") && region == "" {
-		return "", fmt.Errorf("%w: %q has no country code (start with +, or set a region)", ErrInvalid, trimmed)
+		return "", invalid("%s has no country code: start with + and the country code, e.g. +1 555 010 0000", trimmed)
 	}
 	pn, err := phonenumbers.Parse(trimmed, strings.ToUpper(region))
 	if err != nil {
-		return "", fmt.Errorf("%w: %q: %v", ErrInvalid, trimmed, err)
+		return "", parseError(trimmed, err)
 	}
-	if phonenumbers.GetRegionCodeForCountryCode(int(pn.GetCountryCode())) == "ZZ" {
-		return "", fmt.Errorf("%w: %q: unknown country code +%d", ErrInvalid, trimmed, pn.GetCountryCode())
+	cc := pn.GetCountryCode()
+	if phonenumbers.GetRegionCodeForCountryCode(int(cc)) == "ZZ" {
+		return "", invalid("+%d is not a country code", cc)
 	}
 	if pn.GetExtension() != "" {
-		return "", fmt.Errorf("%w: %q: extensions are not supported", ErrInvalid, trimmed)
+		return "", invalid("%s has an extension; dialtone numbers have none", trimmed)
 	}
-	if !phonenumbers.IsPossibleNumber(pn) {
-		return "", fmt.Errorf("%w: %q is not a possible number for +%d", ErrInvalid, trimmed, pn.GetCountryCode())
+	switch phonenumbers.IsPossibleNumberWithReason(pn) {
+	case phonenumbers.IS_POSSIBLE:
+	case phonenumbers.TOO_SHORT:
+		return "", invalid("%s is too short for a +%d number", trimmed, cc)
+	case phonenumbers.TOO_LONG:
+		return "", invalid("%s is too long for a +%d number", trimmed, cc)
+	default:
+		return "", invalid("%s has the wrong number of digits for a +%d number", trimmed, cc)
+	}
+	if !fitsPlan(pn) {
+		return "", invalid("%s does not fit the +%d numbering plan (no numbers there start that way)", trimmed, cc)
 	}
 	e164 := phonenumbers.Format(pn, phonenumbers.E164)
 	if len(e164)-1 > MaxDigits {
-		return "", fmt.Errorf("%w: %q has more than %d digits", ErrInvalid, trimmed, MaxDigits)
+		return "", invalid("%s has more than %d digits", trimmed, MaxDigits)
 	}
 	// Some inputs (a national trunk prefix where none belongs) format to an
 	// E.164 string that parses back to a different number; such a number
 	// would not survive the trip through the server, so it is refused.
 	if again, err := phonenumbers.Parse(e164, ""); err != nil || phonenumbers.Format(again, phonenumbers.E164) != e164 {
-		return "", fmt.Errorf("%w: %q does not normalise to a stable E.164 number", ErrInvalid, trimmed)
+		return "", invalid("%s does not normalise to a stable E.164 number", trimmed)
 	}
 	return Number(e164), nil
+}
+
+func parseError(in string, err error) error {
+	switch {
+	case errors.Is(err, phonenumbers.ErrInvalidCountryCode):
+		return invalid("%s: no known country code after the +", in)
+	case errors.Is(err, phonenumbers.ErrTooShortNSN), errors.Is(err, phonenumbers.ErrTooShortAfterIDD):
+		return invalid("%s is too short", in)
+	case errors.Is(err, phonenumbers.ErrNumTooLong):
+		return invalid("%s is too long", in)
+	}
+	return invalid("%s is not a telephone number", in)
+}
+
+// fitsPlan reports whether the number's digits have the shape its
+// country's numbers have: valid in the public network, or matching the
+// general pattern of a region with its country code. The general pattern
+// is wider than the assigned ranges (it lets +1 555 numbers through) and
+// narrower than the length alone (it keeps +1 000 000 0000 out).
+func fitsPlan(pn *phonenumbers.PhoneNumber) bool {
+	if phonenumbers.IsValidNumber(pn) {
+		return true
+	}
+	nsn := phonenumbers.GetNationalSignificantNumber(pn)
+	for _, re := range planPatterns()[pn.GetCountryCode()] {
+		if re.MatchString(nsn) {
+			return true
+		}
+	}
+	return false
+}
+
+// planPatterns are the general national-number patterns of every region,
+// by country code, compiled once.
+var planPatterns = sync.OnceValue(func() map[int32][]*regexp.Regexp {
+	out := map[int32][]*regexp.Regexp{}
+	col, err := phonenumbers.MetadataCollection()
+	if err != nil {
+		return out // no metadata: only numbers valid in the public network pass
+	}
+	for _, md := range col.GetMetadata() {
+		p := md.GetGeneralDesc().GetNationalNumberPattern()
+		if p == "" {
+			continue
+		}
+		if re, err := regexp.Compile("^(?:" + p + ")$"); err == nil {
+			out[md.GetCountryCode()] = append(out[md.GetCountryCode()], re)
+		}
+	}
+	return out
+})
+
+// Region is the ISO 3166 country a number belongs to ("US" for +1 555 …,
+// the main country of its country code when the number is in no assigned
+// range), or "" for service codes, non-geographic codes and non-numbers.
+func Region(n Number) string {
+	if n.IsService() || n == "" {
+		return ""
+	}
+	pn, err := phonenumbers.Parse(string(n), "")
+	if err != nil {
+		return ""
+	}
+	r := phonenumbers.GetRegionCodeForNumber(pn)
+	if r == "" || r == "ZZ" {
+		r = phonenumbers.GetRegionCodeForCountryCode(int(pn.GetCountryCode()))
+	}
+	if r == "ZZ" || r == "001" {
+		return ""
+	}
+	return r
 }
 
 // Canonical checks that s is already a normalised Number, as the protocol
@@ -83,23 +192,23 @@ func Parse(s, region string) (Number, error) {
 // service code. It never guesses a region.
 func Canonical(s string) (Number, error) {
 	if len(s) > MaxDigits+1 || s == "" {
-		return "", fmt.Errorf("%w: %q is not in E.164 form", ErrInvalid, s)
+		return "", invalid("%q is not in E.164 form", s)
 	}
 	if isDigits(s) {
 		if len(s) < MinServiceCode || len(s) > MaxServiceCode {
-			return "", fmt.Errorf("%w: service codes have %d to %d digits", ErrInvalid, MinServiceCode, MaxServiceCode)
+			return "", invalid("service codes have %d to %d digits", MinServiceCode, MaxServiceCode)
 		}
 		return Number(s), nil
 	}
 	if s[0] != '+' || !isDigits(s[1:]) {
-		return "", fmt.Errorf("%w: %q is not in E.164 form (+ and digits)", ErrInvalid, s)
+		return "", invalid("%q is not in E.164 form (+ and digits)", s)
 	}
 	n, err := Parse(s, "")
 	if err != nil {
 		return "", err
 	}
 	if string(n) != s {
-		return "", fmt.Errorf("%w: %q is not in E.164 form (expected %s)", ErrInvalid, s, n)
+		return "", invalid("%q is not in E.164 form (expected %s)", s, n)
 	}
 	return n, nil
 }
@@ -151,7 +260,7 @@ func Format(n Number, region string) string {
 // codes stay bare, anything longer gains its "+". It checks the form only.
 func FromDigits(d string) (Number, error) {
 	if !isDigits(d) || len(d) == 0 || len(d) > MaxDigits {
-		return "", fmt.Errorf("%w: %q is not a run of digits", ErrInvalid, d)
+		return "", invalid("%q is not a run of digits", d)
 	}
 	if len(d) <= MaxServiceCode {
 		return Number(d), nil

@@ -47,6 +47,47 @@ func TestParse(t *testing.T) {
 	}
 }
 
+// TestReasons: a refused number says why, in words a person can act on.
+func TestReasons(t *testing.T) {
+	for _, tt := range []struct{ in, region, want string }{
+		{"+1 555", "", "too short for a +1 number"},
+		{"+1 555 010 00421", "", "too long for a +1 number"},
+		{"+1 000 000 0000", "", "does not fit the +1 numbering plan"},
+		{"+1 123 456 7890", "", "does not fit the +1 numbering plan"},
+		{"+999 123 456", "", "no known country code"},
+		{"202 555 0100", "", "no country code: start with +"},
+		{"", "US", "nothing typed"},
+		{"+1 555 010 0042 ext 9", "", "extension"},
+	} {
+		t.Run(tt.in, func(t *testing.T) {
+			n, err := Parse(tt.in, tt.region)
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("Parse(%q) = %q, %v; want ErrInvalid", tt.in, n, err)
+			}
+			if got := Reason(err); !strings.Contains(got, tt.want) {
+				t.Errorf("Reason = %q, want it to say %q", got, tt.want)
+			}
+		})
+	}
+	// Fictional 555 numbers, which the README and the tests use, still work.
+	for _, ok := range []string{"+1 555 010 0042", "+1 555 123 0001", "+1 202 555 0100", "+44 20 7946 0000", "+800 1234 5678"} {
+		if _, err := Parse(ok, ""); err != nil {
+			t.Errorf("Parse(%q): %v", ok, err)
+		}
+	}
+}
+
+func TestRegion(t *testing.T) {
+	for n, want := range map[Number]string{
+		"+15550100042": "US", "+12025550100": "US", "+442079460000": "GB", "+4930123456": "DE",
+		"+14165550100": "CA", "600": "", "+80012345678": "", "": "",
+	} {
+		if got := Region(n); got != want {
+			t.Errorf("Region(%q) = %q, want %q", n, got, want)
+		}
+	}
+}
+
 func TestCanonical(t *testing.T) {
 	for _, ok := range []string{"+15551234567", "600", "+442079460000"} {
 		if n, err := Canonical(ok); err != nil || string(n) != ok {
