@@ -80,6 +80,7 @@ type Event struct {
 type Missed struct {
 	From string    `json:"from"`
 	At   time.Time `json:"at"`
+	Call ID        `json:"call,omitempty"` // the server's call ID: the phone may have seen it ring
 }
 
 // Service is a short code the server answers itself, such as the echo test.

@@ -47,7 +47,7 @@ func (m *Model) applyEvent(ev call.Event) tea.Cmd {
 		m.status = home.Status{Text: "reconnecting…"}
 	case call.EventMissed:
 		for _, mc := range ev.Missed {
-			m.c.Book.Add(book.Record{Number: mc.From, Direction: book.Missed, At: mc.At})
+			m.c.Book.Add(book.Record{Number: mc.From, Direction: book.Missed, At: mc.At, Call: string(mc.Call)})
 		}
 		return m.save()
 	case call.EventDialing, call.EventRinging:
@@ -128,7 +128,7 @@ func (m *Model) onFinal(ev call.Event) tea.Cmd {
 		r := m.ringing
 		m.stopRinging()
 		if ev.Kind == call.EventCancelled || ev.Kind == call.EventEnded || ev.Kind == call.EventNoAnswer {
-			m.c.Book.Add(book.Record{Number: r.peer, Direction: book.Missed, At: r.at})
+			m.c.Book.Add(book.Record{Number: r.peer, Direction: book.Missed, At: r.at, Call: string(r.id)})
 			return m.save()
 		}
 		return nil
@@ -162,7 +162,7 @@ func (m *Model) endCall(ev call.Event) tea.Cmd {
 	if at.IsZero() {
 		at = c.start
 	}
-	m.c.Book.Add(book.Record{Number: c.peer, Direction: dir, At: at, Duration: dur.Round(time.Second), Result: string(ev.Kind)})
+	m.c.Book.Add(book.Record{Number: c.peer, Direction: dir, At: at, Duration: dur.Round(time.Second), Result: string(ev.Kind), Call: string(c.id)})
 	reason := ev.Reason
 	if reason == "" {
 		reason = ev.Error
@@ -257,7 +257,7 @@ func (m *Model) accept() tea.Cmd {
 func (m *Model) refuse() tea.Cmd {
 	r := m.ringing
 	m.stopRinging()
-	m.c.Book.Add(book.Record{Number: r.peer, Direction: book.Incoming, At: r.at, Result: string(call.EventRefused)})
+	m.c.Book.Add(book.Record{Number: r.peer, Direction: book.Incoming, At: r.at, Result: string(call.EventRefused), Call: string(r.id)})
 	return tea.Batch(m.save(), m.engineCmd("refusing", r.id, func(p Phone) error { return p.Refuse(r.id) }))
 }
 

@@ -142,7 +142,7 @@ func (p *Phone) onRegistered(m *wire.Message) {
 		mi := call.Event{Kind: call.EventMissed}
 		var last int64
 		for _, x := range m.Missed {
-			mi.Missed = append(mi.Missed, call.Missed{From: x.From, At: x.At})
+			mi.Missed = append(mi.Missed, call.Missed{From: x.From, At: x.At, Call: call.ID(x.Call)})
 			last = max(last, x.ID)
 		}
 		p.emit(mi)

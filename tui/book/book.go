@@ -44,6 +44,9 @@ type Record struct {
 	Duration  time.Duration `json:"duration,omitempty"`
 	// Result is how it ended: "ended", "refused", "no-answer", ...
 	Result string `json:"result,omitempty"`
+	// Call is the server's call ID, when known: the same call reported twice
+	// (the phone saw it ring, and the server kept it as missed) is one record.
+	Call string `json:"call,omitempty"`
 }
 
 // Book is the contacts (sorted by name) and the history (newest first).
@@ -82,12 +85,20 @@ func (b *Book) Delete(i int) {
 	}
 }
 
-// Add puts r at the head of the history.
-func (b *Book) Add(r Record) {
-	b.History = slices.Insert(b.History, 0, r)
+// Add puts r into the history in time order, newest first, unless a record
+// of the same call is there already; it reports whether it added r.
+func (b *Book) Add(r Record) bool {
+	if r.Call != "" && slices.ContainsFunc(b.History, func(h Record) bool { return h.Call == r.Call }) {
+		return false
+	}
+	// Before the first record as old or older: of two at the same time, the
+	// one added later comes first.
+	i, _ := slices.BinarySearchFunc(b.History, r.At, func(h Record, at time.Time) int { return at.Compare(h.At) })
+	b.History = slices.Insert(b.History, i, r)
 	if len(b.History) > MaxHistory {
 		b.History = b.History[:MaxHistory]
 	}
+	return true
 }
 
 // Snapshot encodes the book for Save; taking it is cheap enough for Update.
@@ -109,6 +120,8 @@ func Load(path string) (*Book, error) {
 	if err := json.Unmarshal(data, &b); err != nil {
 		return nil, fmt.Errorf("reading contacts from %s: %w", path, err)
 	}
+	// Books written before records were kept in time order.
+	slices.SortStableFunc(b.History, func(x, y Record) int { return y.At.Compare(x.At) })
 	if len(b.History) > MaxHistory {
 		b.History = b.History[:MaxHistory]
 	}
