@@ -44,15 +44,31 @@ func Default(dark bool) Styles {
 		Good:     lipgloss.NewStyle().Foreground(good),
 		Warn:     lipgloss.NewStyle().Foreground(warn),
 		Bad:      lipgloss.NewStyle().Foreground(bad),
-		Number:   lipgloss.NewStyle().Bold(true).Border(lipgloss.RoundedBorder()).BorderForeground(accent).Padding(0, 1),
-		Field:    lipgloss.NewStyle().Border(lipgloss.NormalBorder()).BorderForeground(subtle).Padding(0, 1),
-		FieldOn:  lipgloss.NewStyle().Border(lipgloss.NormalBorder()).BorderForeground(accent).Padding(0, 1),
+		Number:   lipgloss.NewStyle().Bold(true).Border(border).BorderForeground(accent).Padding(0, 1),
+		Field:    lipgloss.NewStyle().Border(border).BorderForeground(subtle).Padding(0, 1),
+		FieldOn:  lipgloss.NewStyle().Border(border).BorderForeground(accent).Padding(0, 1),
 		Section:  lipgloss.NewStyle().Bold(true).Underline(true),
 		Selected: lipgloss.NewStyle().Bold(true).Foreground(accent),
-		Dialog:   lipgloss.NewStyle().Border(lipgloss.DoubleBorder()).BorderForeground(accent).Padding(1, 3).Align(lipgloss.Center),
-		Panel:    lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(subtle).Padding(0, 1),
+		Dialog:   lipgloss.NewStyle().Border(border).BorderForeground(accent).Padding(1, 3).Align(lipgloss.Center),
+		Panel:    lipgloss.NewStyle().Border(border).BorderForeground(subtle).Padding(0, 1),
 		Status:   lipgloss.NewStyle().Bold(true),
-		Help:     help.DefaultStyles(dark),
+		Help:     helpStyles(ld),
 	}
 	return s
+}
+
+// border is the one border every box uses.
+var border = lipgloss.RoundedBorder()
+
+// helpStyles are the help bar's: bubbles' defaults are greys so dark that,
+// brought down to 16 colours, they become black on a black terminal. These
+// stay grey (bright black or white) there.
+func helpStyles(ld lipgloss.LightDarkFunc) help.Styles {
+	key := lipgloss.NewStyle().Foreground(ld(lipgloss.Color("#5C5C5C"), lipgloss.Color("#A8A8A8")))
+	desc := lipgloss.NewStyle().Foreground(ld(lipgloss.Color("#6E6E6E"), lipgloss.Color("#8A8A8A")))
+	sep := lipgloss.NewStyle().Foreground(ld(lipgloss.Color("#7A7A7A"), lipgloss.Color("#6E6E6E")))
+	return help.Styles{
+		ShortKey: key, ShortDesc: desc, ShortSeparator: sep, Ellipsis: sep,
+		FullKey: key, FullDesc: desc, FullSeparator: sep,
+	}
 }
