@@ -24,23 +24,34 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // fakePhone records what the TUI asks of the engine; the test plays the
-// engine's events into it.
+// engine's events into it. The TUI calls it from commands that often send
+// no message back, so each call also wakes the driver's waitFor.
 type fakePhone struct {
 	events  chan call.Event
 	mu      sync.Mutex
 	calls   []string
 	nextID  call.ID
 	dialErr error
+	wake    chan struct{} // one pending wake-up is enough: waitFor re-checks everything
 }
 
 func newFakePhone() *fakePhone {
-	return &fakePhone{events: make(chan call.Event, 16), nextID: "c1"}
+	return &fakePhone{events: make(chan call.Event, 16), nextID: "c1", wake: make(chan struct{}, 1)}
 }
 
 func (p *fakePhone) record(s string) {
 	p.mu.Lock()
 	p.calls = append(p.calls, s)
 	p.mu.Unlock()
+	p.poke()
+}
+
+// poke wakes waitFor; tests call it from their own callbacks too.
+func (p *fakePhone) poke() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
 }
 
 func (p *fakePhone) Calls() []string {
@@ -76,10 +87,17 @@ type fakeRinger struct {
 	mu      sync.Mutex
 	ringing bool
 	starts  int
+	wake    chan struct{}
 }
 
-func (r *fakeRinger) Start() { r.mu.Lock(); r.ringing = true; r.starts++; r.mu.Unlock() }
-func (r *fakeRinger) Stop()  { r.mu.Lock(); r.ringing = false; r.mu.Unlock() }
+func (r *fakeRinger) Start() { r.mu.Lock(); r.ringing = true; r.starts++; r.mu.Unlock(); r.poke() }
+func (r *fakeRinger) Stop()  { r.mu.Lock(); r.ringing = false; r.mu.Unlock(); r.poke() }
+func (r *fakeRinger) poke() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
 func (r *fakeRinger) Ringing() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -105,7 +123,7 @@ type driver struct {
 
 func newDriver(t *testing.T, cfg Config) *driver {
 	t.Helper()
-	d := &driver{t: t, phone: newFakePhone(), ringer: &fakeRinger{}, now: t0, msgs: make(chan tea.Msg, 64)}
+	d := &driver{t: t, phone: newFakePhone(), ringer: &fakeRinger{wake: make(chan struct{}, 1)}, now: t0, msgs: make(chan tea.Msg, 64)}
 	if cfg.Connect == nil {
 		cfg.Connect = func(context.Context, string) (Phone, error) { return d.phone, nil }
 	}
@@ -234,8 +252,10 @@ func (d *driver) event(ev call.Event) {
 	d.phone.events <- ev
 }
 
-// waitFor pumps messages until cond holds; the deadline only guards
-// against a hang, it is not part of the behaviour.
+// waitFor pumps messages until cond holds, re-checking it after every
+// message and every call the TUI makes of the engine (those come from
+// commands' goroutines, often with no message after them); the deadline
+// only guards against a hang, it is not part of the behaviour.
 func (d *driver) waitFor(what string, cond func() bool) {
 	d.t.Helper()
 	deadline := time.After(5 * time.Second)
@@ -243,6 +263,8 @@ func (d *driver) waitFor(what string, cond func() bool) {
 		select {
 		case msg := <-d.msgs:
 			d.deliver(msg)
+		case <-d.phone.wake:
+		case <-d.ringer.wake:
 		case <-deadline:
 			d.t.Fatalf("timed out waiting for %s; screen %d, phone calls %v\n%s", what, d.m.screen, d.phone.Calls(), ansi.Strip(d.m.Content()))
 		}
@@ -259,6 +281,12 @@ func (d *driver) waitCall(s string) {
 		}
 		return false
 	})
+}
+
+// helpBar is the view's last line, without escapes.
+func helpBar(view string) string {
+	lines := strings.Split(ansi.Strip(view), "\n")
+	return lines[len(lines)-1]
 }
 
 // golden compares the view, without escape sequences, to testdata/name.golden.
