@@ -5,26 +5,34 @@ import (
 	tea "charm.land/bubbletea/v2"
 )
 
-// handleKey routes a key: quitting first, then the incoming dialog, then
-// the screen.
+// handleKey routes a key: the incoming dialog first, then quitting and
+// help, then the screen. The keys matched are the ones the help bar shows.
 func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := m.c.Keys
-	form := m.screen == ScreenSetup || m.screen == ScreenContact
-	if msg.String() == "ctrl+c" || (!form && key.Matches(msg, k.Quit)) {
-		return m.quit()
-	}
-	if m.ringing != nil {
+	if m.ringing != nil && m.screen != ScreenSetup {
 		switch {
+		case key.Matches(msg, k.Quit):
+			return m.quit()
 		case key.Matches(msg, k.Accept):
 			return m.accept()
 		case key.Matches(msg, k.Refuse):
 			return m.refuse()
-		case form:
-			return nil // the dialog is on top of the form
+		case key.Matches(msg, k.Help):
+			m.toggleHelp()
+		case m.screen == ScreenInCall:
+			return m.inCallKey(msg) // call waiting: the call's keys still work
 		}
+		return nil // the dialog is on top of the screen
 	}
-	if !form && key.Matches(msg, k.Help) {
-		m.c.Help.ShowAll = !m.c.Help.ShowAll
+	quit, help := k.Quit, k.Help
+	if m.screen == ScreenContact {
+		quit, help = k.FormQuit, k.ContactKeys(m.contact.OnName()).Help
+	}
+	switch {
+	case key.Matches(msg, quit):
+		return m.quit()
+	case key.Matches(msg, help):
+		m.toggleHelp()
 		return nil
 	}
 	switch m.screen {
@@ -33,9 +41,6 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	case ScreenContact:
 		return m.contact.Update(m.c, msg)
 	case ScreenHome:
-		if m.ringing != nil {
-			return nil // the dialog is on top
-		}
 		return m.home.Update(m.c, msg)
 	case ScreenOutgoing:
 		if key.Matches(msg, k.Cancel) {
@@ -50,6 +55,8 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	return nil
 }
+
+func (m *Model) toggleHelp() { m.c.Help.ShowAll = !m.c.Help.ShowAll }
 
 func (m *Model) inCallKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := m.c.Keys

@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/colorprofile"
 
 	"github.com/dialtone/dialtone/call"
+	"github.com/dialtone/dialtone/call/number"
 	"github.com/dialtone/dialtone/tui/book"
 	"github.com/dialtone/dialtone/tui/common"
 	"github.com/dialtone/dialtone/tui/components/videopane"
@@ -97,6 +98,10 @@ type Model struct {
 // New returns the root model.
 func New(cfg Config) *Model {
 	cfg.validate()
+	if cfg.Region == "" {
+		// National numbers are read as one's own country's.
+		cfg.Region = number.Region(number.Number(cfg.Number))
+	}
 	m := &Model{
 		cfg: cfg,
 		c: &common.Common{
@@ -226,6 +231,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 func (m *Model) onSetupDone(msg setup.DoneMsg) tea.Cmd {
 	m.cfg.Number = msg.Number
+	if m.c.Region == "" {
+		m.c.Region = number.Region(number.Number(msg.Number))
+	}
 	m.screen = ScreenHome
 	m.status = home.Status{Text: "connecting…"}
 	cmds := []tea.Cmd{m.connect(msg.Number)}

@@ -41,8 +41,17 @@ func TestOutgoingCall(t *testing.T) {
 
 	d.event(call.Event{Kind: call.EventAccepted, Call: "c1", LocalLease: "127.77.0.1:40000", RemoteLease: "127.77.0.2:40002", Media: "relay"})
 	d.waitFor("in call", func() bool { return d.m.Screen() == ScreenInCall })
-	if v := d.m.Content(); !strings.Contains(v, "127.77.0.1:40000 → 127.77.0.2:40002") || !strings.Contains(v, "relay") {
-		t.Errorf("status line lacks the leases and path:\n%s", ansi.Strip(v))
+	// The leases are network detail: in the stats overlay, not the status line.
+	if v := ansi.Strip(d.m.Content()); strings.Contains(v, "127.77.0.1:40000") {
+		t.Errorf("the status line shows the leases:\n%s", v)
+	}
+	d.key("s")
+	if v := ansi.Strip(d.m.Content()); !strings.Contains(v, "127.77.0.1:40000 → 127.77.0.2:40002  (relay)") {
+		t.Errorf("the stats overlay lacks the leases and path:\n%s", v)
+	}
+	d.key("s")
+	if v := helpBar(d.m.Content()); !strings.Contains(v, "m mute") || !strings.Contains(v, "v camera off") {
+		t.Errorf("help bar before muting: %q", v)
 	}
 
 	d.key("m", "v")
@@ -50,6 +59,10 @@ func TestOutgoingCall(t *testing.T) {
 	d.waitCall("camera off")
 	if v := ansi.Strip(d.m.Content()); !strings.Contains(v, "mic muted") || !strings.Contains(v, "camera off") {
 		t.Errorf("mute and camera state not shown:\n%s", v)
+	}
+	// The help says what the keys do now.
+	if v := helpBar(d.m.Content()); !strings.Contains(v, "m unmute") || !strings.Contains(v, "v camera on") {
+		t.Errorf("help bar after muting and turning the camera off: %q", v)
 	}
 
 	d.key("h")
@@ -215,11 +228,11 @@ func TestQuitFromHome(t *testing.T) {
 
 func TestFirstRun(t *testing.T) {
 	var saved atomic.Value
-	d := newDriver(t, Config{Number: "-", SaveNumber: func(n string) error { saved.Store(n); return nil }})
+	var d *driver
+	d = newDriver(t, Config{Number: "-", SaveNumber: func(n string) error { saved.Store(n); d.phone.poke(); return nil }})
 	if d.m.Screen() != ScreenSetup {
 		t.Fatalf("screen %d, want setup", d.m.Screen())
 	}
-	d.key("q") // types nothing in a number field, and does not quit a form
 	d.typeText("600")
 	d.key("enter")
 	if got := ansi.Strip(d.m.Content()); !strings.Contains(got, "write your number") {
@@ -262,8 +275,20 @@ func TestContacts(t *testing.T) {
 	if ct, _ := d.m.c.Book.Lookup("+12025550101"); ct.Name != "Alicia" {
 		t.Errorf("edit: %+v", d.m.c.Book.Contacts)
 	}
-	// Delete Bob (contacts are sorted: Alicia, Bob, Carol).
+	// Delete Bob (contacts are sorted: Alicia, Bob, Carol): d asks first,
+	// and any key but y keeps him.
 	d.key("down", "d")
+	if v := ansi.Strip(d.m.Content()); !strings.Contains(v, "delete Bob? y deletes, n keeps") {
+		t.Errorf("d did not ask:\n%s", v)
+	}
+	if v := helpBar(d.m.Content()); !strings.Contains(v, "y delete") || !strings.Contains(v, "n/esc keep") || strings.Contains(v, "enter") {
+		t.Errorf("help bar while asking: %q", v)
+	}
+	d.key("n")
+	if _, ok := d.m.c.Book.Lookup("+442079460000"); !ok || d.m.Screen() != ScreenHome {
+		t.Fatal("n did not keep the contact")
+	}
+	d.key("d", "y")
 	d.waitFor("deleted", func() bool { _, ok := d.m.c.Book.Lookup("+442079460000"); return !ok })
 	// Persisted.
 	d.waitFor("saved", func() bool {
@@ -339,9 +364,9 @@ func TestInCallVideo(t *testing.T) {
 	}
 	golden(t, "incall_100x40", v)
 	// Above the self-view the screen is exactly what the renderer draws for
-	// the frame at the video area's size (40 rows less the two status lines
+	// the frame at the video area's size (40 rows less the one status line
 	// and the help bar).
-	want := strings.Split(videopane.NewRenderer(videopane.Config{}).Render(gradient(64, 48), 100, 37, videopane.TrueColor), "\n")
+	want := strings.Split(videopane.NewRenderer(videopane.Config{}).Render(gradient(64, 48), 100, 38, videopane.TrueColor), "\n")
 	for row, line := range strings.Split(v, "\n")[:10] {
 		if line != want[row] {
 			t.Fatalf("row %d differs from the renderer's:\n got %q\nwant %q", row, line, want[row])
@@ -361,12 +386,12 @@ func TestInCallVideo(t *testing.T) {
 		t.Error("ASCII profile still draws half-blocks")
 	}
 	// Too small for video says so.
-	d.send(tea.WindowSizeMsg{Width: 40, Height: 8})
+	d.send(tea.WindowSizeMsg{Width: 40, Height: 7})
 	if v := ansi.Strip(d.m.Content()); !strings.Contains(v, "too small") {
 		t.Errorf("small terminal:\n%s", v)
 	}
-	golden(t, "incall_small_40x8", d.m.Content())
-	checkSize(t, d.m.Content(), 40, 8)
+	golden(t, "incall_small_40x7", d.m.Content())
+	checkSize(t, d.m.Content(), 40, 7)
 }
 
 func TestColorMode(t *testing.T) {

@@ -54,7 +54,8 @@ const DefaultFPS = 30
 type Config struct {
 	// Number is the user's own number; empty starts with the first-run form.
 	Number string
-	// Region is the ISO country for numbers typed without a country code.
+	// Region is the ISO country for numbers typed without a country code;
+	// default: the country of Number.
 	Region string
 	// Connect starts the engine registered as number and returns it. It is
 	// called from a command with a bounded ctx; the engine's own life is the

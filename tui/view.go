@@ -21,44 +21,63 @@ func (m *Model) View() tea.View {
 // Content is the screen's text; View wraps it, tests compare it.
 func (m *Model) Content() string {
 	c := m.c
+	help := c.HelpView(m.helpKeys())
 	if m.ringing != nil && m.screen != ScreenSetup {
 		in := incoming.Info{Label: c.Label(m.ringing.peer), Number: m.ringing.peer, Waiting: m.ringing.waiting}
 		if m.screen == ScreenInCall && m.cur != nil {
 			info := m.inCallInfo()
 			info.Overlay = incoming.Dialog(c, in)
-			return m.incall.View(c, info, c.Now(), c.HelpView(m.helpFor(c.Keys.Incoming())))
+			return m.incall.View(c, info, c.Now(), help)
 		}
-		return incoming.View(c, in, c.HelpView(m.helpFor(c.Keys.Incoming())))
+		return incoming.View(c, in, help)
 	}
 	switch m.screen {
 	case ScreenSetup:
-		return m.setup.View(c, c.HelpView(c.Keys.Form()))
+		return m.setup.View(c, help)
 	case ScreenContact:
-		return m.contact.View(c, c.HelpView(c.Keys.Form()))
+		return m.contact.View(c, help)
 	case ScreenOutgoing:
 		if cur := m.cur; cur != nil {
 			return outgoing.View(c, outgoing.Info{Label: c.Label(cur.peer), Number: cur.peer, Ringing: cur.ringing,
-				Elapsed: c.Now().Sub(cur.dialedAt)}, c.HelpView(c.Keys.Outgoing()))
+				Elapsed: c.Now().Sub(cur.dialedAt)}, help)
 		}
 	case ScreenInCall:
 		if m.cur != nil {
-			return m.incall.View(c, m.inCallInfo(), c.Now(), c.HelpView(c.Keys.InCall()))
+			return m.incall.View(c, m.inCallInfo(), c.Now(), help)
 		}
 	case ScreenSummary:
-		return summary.View(c, m.summary, c.HelpView(c.Keys.Summary()))
+		return summary.View(c, m.summary, help)
 	}
-	return m.home.View(c, m.status, c.HelpView(c.Keys.Home()))
+	return m.home.View(c, m.status, help)
 }
 
-// helpFor adds the in-call keys to the dialog's help during call waiting,
-// since they still work.
-func (m *Model) helpFor(h keymap.Help) keymap.Help {
-	if m.screen != ScreenInCall || m.cur == nil {
-		return h
-	}
+// helpKeys is the help of what is on the screen, built from the bindings
+// that screen matches keys against.
+func (m *Model) helpKeys() keymap.Help {
 	k := m.c.Keys
-	return keymap.Help{Short: append(h.Short[:len(h.Short):len(h.Short)], k.Mute, k.Camera, k.Hangup),
-		Full: append(h.Full[:len(h.Full):len(h.Full)], k.InCall().Short)}
+	if m.ringing != nil && m.screen != ScreenSetup {
+		if m.screen == ScreenInCall && m.cur != nil {
+			return k.Waiting(m.muted, m.cameraOn)
+		}
+		return k.Incoming()
+	}
+	switch m.screen {
+	case ScreenSetup:
+		return k.Setup(m.setup.Typed())
+	case ScreenContact:
+		return k.Contact(m.contact.OnName())
+	case ScreenOutgoing:
+		if m.cur != nil {
+			return k.Outgoing()
+		}
+	case ScreenInCall:
+		if m.cur != nil {
+			return k.InCall(m.muted, m.cameraOn)
+		}
+	case ScreenSummary:
+		return k.Summary()
+	}
+	return k.Home(m.home.State(m.c))
 }
 
 func (m *Model) inCallInfo() incall.Info {

@@ -4,10 +4,13 @@
 package common
 
 import (
+	"slices"
 	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/dialtone/dialtone/call"
@@ -68,21 +71,62 @@ func (c *Common) Label(n string) string {
 	return c.FormatNumber(n)
 }
 
-// HelpView renders a help bar for h at the current width, less the one
-// column of margin the pages put before it. Lines are cut as well, because
-// the help bubble keeps adding items once even its ellipsis does not fit.
-func (c *Common) HelpView(h help.KeyMap) string {
+// HelpView renders the help bar for h at the current width, each line
+// behind the one column of margin the pages keep. The short bar drops its
+// least important keys (the last of h.Short) until it fits, and always
+// keeps h.Pinned (help and quit); the full help is one aligned column of
+// keys and what they do, never taller than the screen.
+func (c *Common) HelpView(h keymap.Help) string {
 	w := max(1, c.Width-1)
-	c.Help.SetWidth(w)
-	v := c.Help.View(h)
-	if !strings.Contains(v, "\n") {
-		return ansi.Truncate(v, w, "…")
+	c.Help.SetWidth(0) // we fit it ourselves: the bubble cuts items off blindly
+	var lines []string
+	if c.Help.ShowAll {
+		// One aligned column: keys, then what they do.
+		lines = strings.Split(c.Help.FullHelpView([][]key.Binding{slices.Concat(h.Full...)}), "\n")
+		if limit := max(1, c.Height-1); len(lines) > limit {
+			lines = lines[:limit]
+		}
+	} else {
+		lines = []string{c.shortHelp(h, w)}
 	}
-	lines := strings.Split(v, "\n")
 	for i, l := range lines {
-		lines[i] = ansi.Truncate(l, w, "…")
+		lines[i] = " " + ansi.Truncate(strings.TrimRight(l, " "), w, "…")
 	}
 	return strings.Join(lines, "\n")
+}
+
+func (c *Common) shortHelp(h keymap.Help, w int) string {
+	var short []key.Binding
+	for _, b := range h.Short {
+		if b.Enabled() {
+			short = append(short, b)
+		}
+	}
+	for n := len(short); n >= 0; n-- {
+		v := c.Help.ShortHelpView(slices.Concat(short[:n], h.Pinned))
+		if lipgloss.Width(v) <= w || n == 0 {
+			return v
+		}
+	}
+	return ""
+}
+
+// Box renders lines centred in st's box, made to fit w×h: narrower than
+// its text, the box takes the width and the text wraps; taller than h, it
+// loses its blank lines.
+func Box(st lipgloss.Style, lines []string, w, h int) string {
+	render := func(lines []string) string {
+		box := st.Render(lipgloss.JoinVertical(lipgloss.Center, lines...))
+		if lipgloss.Width(box) > w {
+			box = st.Width(w).Align(lipgloss.Center).Render(strings.Join(lines, "\n"))
+		}
+		return box
+	}
+	box := render(lines)
+	if lipgloss.Height(box) > h {
+		box = render(slices.DeleteFunc(slices.Clone(lines), func(l string) bool { return l == "" }))
+	}
+	return box
 }
 
 // Duration formats a call's length as m:ss or h:mm:ss.

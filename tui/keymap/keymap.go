@@ -1,6 +1,8 @@
 // Package keymap holds every key the phone answers to, in one KeyMap, so the
-// help bar is always true: each screen's help lists exactly the bindings that
-// screen handles.
+// help bar is always true: each screen's help is built from the same
+// bindings that screen matches keys against, with the bindings that do
+// nothing in the current state disabled (help leaves them out, and
+// key.Matches ignores them).
 package keymap
 
 import (
@@ -10,8 +12,9 @@ import (
 
 // KeyMap is all of the phone's keys.
 type KeyMap struct {
-	Quit key.Binding
-	Help key.Binding
+	Quit     key.Binding
+	FormQuit key.Binding // ctrl+c alone, where q is a letter of a name
+	Help     key.Binding
 
 	// Home.
 	Dial       key.Binding
@@ -21,6 +24,8 @@ type KeyMap struct {
 	NewContact key.Binding
 	Edit       key.Binding
 	Delete     key.Binding
+	Confirm    key.Binding // yes, delete
+	Keep       key.Binding // no, keep
 
 	// Incoming dialog.
 	Accept key.Binding
@@ -44,20 +49,20 @@ type KeyMap struct {
 
 // Default returns the phone's keys.
 func Default() KeyMap {
-	b := func(help, desc string, keys ...string) key.Binding {
-		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
-	}
 	return KeyMap{
-		Quit: b("q", "quit", "q", "ctrl+c"),
-		Help: b("?", "help", "?"),
+		Quit:     b("q", "quit", "q", "ctrl+c"),
+		FormQuit: b("ctrl+c", "quit", "ctrl+c"),
+		Help:     b("?", "help", "?"),
 
 		Dial:       b("enter", "dial", "enter"),
 		Erase:      b("⌫", "erase", "backspace"),
 		Up:         b("↑", "up", "up"),
 		Down:       b("↓", "down", "down"),
 		NewContact: b("n", "new contact", "n"),
-		Edit:       b("e", "edit contact", "e"),
-		Delete:     b("d", "delete contact", "d"),
+		Edit:       b("e", "edit", "e"),
+		Delete:     b("d", "delete", "d"),
+		Confirm:    b("y", "delete", "y"),
+		Keep:       b("n/esc", "keep", "n", "esc"),
 
 		Accept: b("a/enter", "accept", "a", "enter"),
 		Refuse: b("r/esc", "refuse", "r", "esc"),
@@ -65,59 +70,237 @@ func Default() KeyMap {
 		Cancel: b("h/esc", "cancel", "h", "esc"),
 
 		Mute:   b("m", "mute", "m"),
-		Camera: b("v", "camera", "v"),
+		Camera: b("v", "camera off", "v"),
 		Hangup: b("h", "hang up", "h"),
 		Stats:  b("s", "stats", "s"),
 
 		Save:     b("enter", "save", "enter"),
 		NextFld:  b("tab", "next field", "tab", "down", "up", "shift+tab"),
 		Back:     b("esc", "back", "esc"),
-		Continue: b("enter/esc", "home", "enter", "esc", "space"),
+		Continue: b("enter", "home", "enter", "esc", "space"),
 	}
 }
 
-// Help is the help.KeyMap of one screen.
+func b(help, desc string, keys ...string) key.Binding {
+	return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
+}
+
+// info is a binding shown in the full help only, for keys a component
+// handles itself (typing into a field).
+func info(help, desc string) key.Binding { return b(help, desc, "\x00"+help) }
+
+// with is bd with other help words.
+func with(bd key.Binding, help, desc string) key.Binding {
+	bd.SetHelp(help, desc)
+	return bd
+}
+
+// on is bd enabled or not.
+func on(bd key.Binding, enabled bool) key.Binding {
+	bd.SetEnabled(enabled)
+	return bd
+}
+
+// Help is the help of one screen: the short bar, most important first,
+// the pinned bindings it always ends with (help and quit), and the full
+// help's groups.
 type Help struct {
-	Short []key.Binding
-	Full  [][]key.Binding
+	Short  []key.Binding
+	Pinned []key.Binding
+	Full   [][]key.Binding
 }
 
 var _ help.KeyMap = Help{}
 
 // ShortHelp implements help.KeyMap.
-func (h Help) ShortHelp() []key.Binding { return h.Short }
+func (h Help) ShortHelp() []key.Binding {
+	return append(h.Short[:len(h.Short):len(h.Short)], h.Pinned...)
+}
 
 // FullHelp implements help.KeyMap.
 func (h Help) FullHelp() [][]key.Binding { return h.Full }
 
-func single(bs ...key.Binding) Help {
-	full := make([][]key.Binding, 0, (len(bs)+2)/3)
-	for i := 0; i < len(bs); i += 3 {
-		full = append(full, bs[i:min(i+3, len(bs))])
+// pinned are the help and quit keys every full help ends with.
+func (k KeyMap) pinned(quit key.Binding) []key.Binding {
+	return []key.Binding{k.Help, quit}
+}
+
+// fullTail ends a full help: help and quit.
+func (k KeyMap) fullTail() []key.Binding {
+	return []key.Binding{with(k.Help, "?", "this help, on and off"), with(k.Quit, "q ctrl+c", "quit (ends any call properly)")}
+}
+
+// HomeState is what the home screen's keys depend on.
+type HomeState struct {
+	Typed   bool // a number is typed
+	Contact bool // a contact is chosen
+	Recent  bool // a recent call is chosen
+	Confirm bool // asking whether to delete the chosen contact
+}
+
+// HomeKeys are the home screen's bindings in state st; the page matches
+// keys against these, so what the bar shows is what works.
+func (k KeyMap) HomeKeys(st HomeState) KeyMap {
+	c := k
+	confirm := st.Confirm
+	c.Confirm = on(k.Confirm, confirm)
+	c.Keep = on(k.Keep, confirm)
+	c.Dial = on(k.Dial, !confirm)
+	if st.Contact || st.Recent {
+		c.Dial = with(c.Dial, "enter", "call")
 	}
-	return Help{Short: bs, Full: full}
+	c.Erase = on(k.Erase, !confirm && st.Typed)
+	c.Up = on(k.Up, !confirm)
+	c.Down = on(k.Down, !confirm)
+	c.NewContact = on(k.NewContact, !confirm)
+	c.Edit = on(k.Edit, !confirm && st.Contact)
+	c.Delete = on(k.Delete, !confirm && st.Contact)
+	return c
 }
 
-// Home is the home screen's help.
-func (k KeyMap) Home() Help {
-	return single(k.Dial, k.Erase, k.Up, k.Down, k.NewContact, k.Edit, k.Delete, k.Help, k.Quit)
+// Home is the home screen's help in state st.
+func (k KeyMap) Home(st HomeState) Help {
+	c := k.HomeKeys(st)
+	move := b("↑/↓", "choose", "up", "down")
+	move.SetEnabled(!st.Confirm)
+	return Help{
+		Short:  []key.Binding{c.Confirm, c.Keep, c.Dial, move, c.NewContact, c.Edit, c.Delete, c.Erase},
+		Pinned: k.pinned(k.Quit),
+		Full: [][]key.Binding{
+			{
+				info("0-9 +", "type a number (formatted as you type)"),
+				with(k.Erase, "⌫ ctrl+u", "erase a digit, or the whole number"),
+				with(k.Dial, "enter", "dial the number, or call the chosen entry"),
+				with(move, "↑ ↓", "choose a contact or a recent call"),
+			},
+			{
+				with(k.NewContact, "n", "new contact: the typed number or chosen call"),
+				with(k.Edit, "e", "edit the chosen contact"),
+				with(k.Delete, "d", "delete the chosen contact (asks y/n)"),
+			},
+			k.fullTail(),
+		},
+	}
 }
 
-// Incoming is the incoming-call dialog's help (also during a call).
-func (k KeyMap) Incoming() Help { return single(k.Accept, k.Refuse, k.Help, k.Quit) }
+// Incoming is the incoming-call dialog's help.
+func (k KeyMap) Incoming() Help {
+	return Help{
+		// a and r, as the dialog says; enter and esc are in the full help.
+		Short:  []key.Binding{with(k.Accept, "a", "accept"), with(k.Refuse, "r", "refuse")},
+		Pinned: k.pinned(k.Quit),
+		Full: [][]key.Binding{
+			{with(k.Accept, "a enter", "accept the call"), with(k.Refuse, "r esc", "refuse it")},
+			k.fullTail(),
+		},
+	}
+}
+
+// Waiting is the call-waiting dialog's help: the dialog's keys and the
+// call's, which still work under it.
+func (k KeyMap) Waiting(muted, cameraOn bool) Help {
+	c := k.InCallKeys(muted, cameraOn)
+	return Help{
+		Short:  []key.Binding{with(k.Accept, "a", "accept"), with(k.Refuse, "r", "refuse"), c.Hangup, c.Mute, c.Camera},
+		Pinned: k.pinned(k.Quit),
+		Full: [][]key.Binding{
+			{with(k.Accept, "a enter", "end the current call and accept"), with(k.Refuse, "r esc", "refuse the new call")},
+			{with(c.Hangup, "h", "hang up the current call"), c.Mute, c.Camera},
+			k.fullTail(),
+		},
+	}
+}
 
 // Outgoing is the ringing screen's help.
-func (k KeyMap) Outgoing() Help { return single(k.Cancel, k.Help, k.Quit) }
+func (k KeyMap) Outgoing() Help {
+	return Help{
+		Short:  []key.Binding{k.Cancel},
+		Pinned: k.pinned(k.Quit),
+		Full: [][]key.Binding{
+			{with(k.Cancel, "h esc", "cancel the call")},
+			k.fullTail(),
+		},
+	}
+}
+
+// InCallKeys are the in-call bindings, worded for the state they change.
+func (k KeyMap) InCallKeys(muted, cameraOn bool) KeyMap {
+	c := k
+	if muted {
+		c.Mute = with(k.Mute, "m", "unmute")
+	}
+	if !cameraOn {
+		c.Camera = with(k.Camera, "v", "camera on")
+	}
+	return c
+}
 
 // InCall is the in-call screen's help.
-func (k KeyMap) InCall() Help { return single(k.Mute, k.Camera, k.Hangup, k.Stats, k.Help, k.Quit) }
+func (k KeyMap) InCall(muted, cameraOn bool) Help {
+	c := k.InCallKeys(muted, cameraOn)
+	mute, camera := "mute the microphone", "turn the camera off"
+	if muted {
+		mute = "unmute the microphone"
+	}
+	if !cameraOn {
+		camera = "turn the camera on"
+	}
+	return Help{
+		Short:  []key.Binding{c.Hangup, c.Mute, c.Camera, c.Stats},
+		Pinned: k.pinned(k.Quit),
+		Full: [][]key.Binding{
+			{with(c.Hangup, "h", "hang up"), with(c.Mute, "m", mute), with(c.Camera, "v", camera),
+				with(c.Stats, "s", "statistics: video, audio, network, leases")},
+			k.fullTail(),
+		},
+	}
+}
 
 // Summary is the after-call screen's help.
-func (k KeyMap) Summary() Help { return single(k.Continue, k.Help, k.Quit) }
+func (k KeyMap) Summary() Help {
+	return Help{
+		Short:  []key.Binding{k.Continue},
+		Pinned: k.pinned(k.Quit),
+		Full: [][]key.Binding{
+			{with(k.Continue, "enter esc", "back to the home screen")},
+			k.fullTail(),
+		},
+	}
+}
 
-// Form is the help of the contact form and the first-run form; q types a
-// letter there, so only ctrl+c quits.
-func (k KeyMap) Form() Help {
-	quit := key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit"))
-	return single(k.Save, k.NextFld, k.Back, quit)
+// Setup is the first-run form's help. Its one field takes only what
+// numbers are written with, so q and ? keep their meaning there.
+func (k KeyMap) Setup(typed bool) Help {
+	return Help{
+		Short:  []key.Binding{k.Save, on(k.Erase, typed)},
+		Pinned: k.pinned(k.Quit),
+		Full: [][]key.Binding{
+			{info("0-9 +", "type your number with + and the country code"), with(k.Erase, "⌫ ctrl+u", "erase a digit, or all"),
+				with(k.Save, "enter", "register this number and remember it")},
+			k.fullTail(),
+		},
+	}
+}
+
+// ContactKeys are the contact form's bindings: a name is free text, so
+// there q and ? are letters and only ctrl+c quits; on the number field,
+// which takes only digits, ? shows the help.
+func (k KeyMap) ContactKeys(onName bool) KeyMap {
+	c := k
+	c.Help = on(k.Help, !onName)
+	return c
+}
+
+// Contact is the contact form's help.
+func (k KeyMap) Contact(onName bool) Help {
+	c := k.ContactKeys(onName)
+	return Help{
+		Short:  []key.Binding{k.Save, k.NextFld, k.Back},
+		Pinned: []key.Binding{c.Help, k.FormQuit},
+		Full: [][]key.Binding{
+			{with(k.Save, "enter", "save the contact"), with(k.NextFld, "tab ↑ ↓", "the other field"),
+				with(k.Erase, "⌫ ctrl+u", "erase a letter, or the field"), with(k.Back, "esc", "back without saving")},
+			{with(c.Help, "?", "this help (from the number field)"), with(k.FormQuit, "ctrl+c", "quit (q is a letter here)")},
+		},
+	}
 }

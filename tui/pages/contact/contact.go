@@ -47,6 +47,10 @@ func New(index int, ct book.Contact, region string) Model {
 	return m
 }
 
+// OnName reports whether the name field has the focus: there q and ? are
+// letters.
+func (m *Model) OnName() bool { return m.focus == 0 }
+
 // Update handles a key.
 func (m *Model) Update(c *common.Common, msg tea.KeyPressMsg) tea.Cmd {
 	k := c.Keys
@@ -77,7 +81,11 @@ func (m *Model) save(c *common.Common) tea.Cmd {
 	}
 	n, err := number.Parse(m.number.Value(), c.Region)
 	if err != nil {
-		m.err, m.focus = "not a number dialtone can call: write it with + and the country code", 1
+		m.err, m.focus = number.Reason(err), 1
+		return nil
+	}
+	if _, ok := c.Service(n.String()); n.IsService() && !ok {
+		m.err, m.focus = n.String()+" is no service of this server; write the number with + and the country code", 1
 		return nil
 	}
 	msg := SaveMsg{Index: m.index, Contact: book.Contact{Name: name, Number: string(n)}}
@@ -106,5 +114,5 @@ func (m *Model) View(c *common.Common, helpView string) string {
 		s.Bad.Render(m.err),
 	)
 	h := max(0, c.Height-lipgloss.Height(helpView))
-	return lipgloss.JoinVertical(lipgloss.Left, lipgloss.Place(c.Width, h, lipgloss.Center, lipgloss.Center, body), " "+helpView)
+	return lipgloss.JoinVertical(lipgloss.Left, lipgloss.Place(c.Width, h, lipgloss.Center, lipgloss.Center, body), helpView)
 }

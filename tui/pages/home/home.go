@@ -17,6 +17,7 @@ import (
 	"github.com/dialtone/dialtone/tui/book"
 	"github.com/dialtone/dialtone/tui/common"
 	"github.com/dialtone/dialtone/tui/components/field"
+	"github.com/dialtone/dialtone/tui/keymap"
 )
 
 // DialMsg asks to call a normalised number.
@@ -40,9 +41,10 @@ type Status struct {
 
 // Model is the home screen's state.
 type Model struct {
-	input  field.Field
-	cursor int // -1: the number; then contacts; then history
-	err    string
+	input   field.Field
+	cursor  int // -1: the number; then contacts; then history
+	err     string
+	confirm bool // asking whether to delete the chosen contact
 }
 
 // New returns the home screen with an empty number.
@@ -65,10 +67,32 @@ func (m *Model) items(c *common.Common) (contacts, recent int) {
 
 const recentMax = 50
 
-// Update handles a key.
-func (m *Model) Update(c *common.Common, msg tea.KeyPressMsg) tea.Cmd {
-	k := c.Keys
+// State is what the screen's keys depend on.
+func (m *Model) State(c *common.Common) keymap.HomeState {
 	nc, nr := m.items(c)
+	return keymap.HomeState{
+		Typed:   m.input.Value() != "",
+		Contact: m.cursor >= 0 && m.cursor < nc,
+		Recent:  m.cursor >= nc && m.cursor < nc+nr,
+		Confirm: m.confirm,
+	}
+}
+
+// Update handles a key, matching it against the bindings the help bar
+// shows for this state.
+func (m *Model) Update(c *common.Common, msg tea.KeyPressMsg) tea.Cmd {
+	k := c.Keys.HomeKeys(m.State(c))
+	nc, nr := m.items(c)
+	if m.confirm {
+		// Only y deletes; any other key keeps the contact.
+		m.confirm = false
+		if key.Matches(msg, k.Confirm) {
+			i := m.cursor
+			m.cursor = min(m.cursor, nc-2)
+			return emit(DeleteMsg{Index: i})
+		}
+		return nil
+	}
 	switch {
 	case key.Matches(msg, k.Up):
 		m.cursor = max(-1, m.cursor-1)
@@ -87,16 +111,9 @@ func (m *Model) Update(c *common.Common, msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return emit(EditMsg{Index: -1, Contact: ct})
 	case key.Matches(msg, k.Edit):
-		if m.cursor >= 0 && m.cursor < nc {
-			return emit(EditMsg{Index: m.cursor, Contact: c.Book.Contacts[m.cursor]})
-		}
-		return nil
+		return emit(EditMsg{Index: m.cursor, Contact: c.Book.Contacts[m.cursor]})
 	case key.Matches(msg, k.Delete):
-		if m.cursor >= 0 && m.cursor < nc {
-			i := m.cursor
-			m.cursor = min(m.cursor, nc-2)
-			return emit(DeleteMsg{Index: i})
-		}
+		m.confirm = true
 		return nil
 	}
 	if m.input.Update(msg) {
@@ -119,7 +136,11 @@ func (m *Model) dial(c *common.Common, nc int) tea.Cmd {
 	}
 	n, err := number.Parse(in, c.Region)
 	if err != nil {
-		m.err = "not a number dialtone can call: write it with + and the country code"
+		m.err = number.Reason(err)
+		return nil
+	}
+	if _, ok := c.Service(n.String()); n.IsService() && !ok && c.Services != nil {
+		m.err = n.String() + " is no service of this server; write numbers with + and the country code"
 		return nil
 	}
 	m.err = ""
@@ -163,19 +184,22 @@ func (m *Model) View(c *common.Common, st Status, helpView string) string {
 	if m.err != "" {
 		hint = s.Bad.Render(m.err)
 	}
+	if m.confirm {
+		hint = s.Warn.Render("delete " + cut(c.Book.Contacts[m.cursor].Name, 24) + "? y deletes, n keeps")
+	}
 
 	listH := max(0, c.Height-lipgloss.Height(header)-lipgloss.Height(box)-lipgloss.Height(helpView)-4)
 	contacts := m.contactsView(c, listH)
-	recent := m.recentView(c, listH)
 	var lists string
 	if w >= 72 {
+		recent := m.recentView(c, listH, w-w/2)
 		lists = lipgloss.JoinHorizontal(lipgloss.Top, lipgloss.NewStyle().Width(w/2).Render(contacts), recent)
 	} else {
-		lists = lipgloss.JoinVertical(lipgloss.Left, contacts, "", recent)
+		lists = lipgloss.JoinVertical(lipgloss.Left, contacts, "", m.recentView(c, listH, w))
 	}
 	body := lipgloss.JoinVertical(lipgloss.Left, header, "", box, hint, "", lists)
 	body = lipgloss.NewStyle().Height(max(0, c.Height-lipgloss.Height(helpView))).MaxHeight(max(0, c.Height-lipgloss.Height(helpView))).Render(s.App.Render(body))
-	return lipgloss.JoinVertical(lipgloss.Left, body, " "+helpView)
+	return lipgloss.JoinVertical(lipgloss.Left, body, helpView)
 }
 
 func (m *Model) contactsView(c *common.Common, h int) string {
@@ -194,7 +218,9 @@ func (m *Model) contactsView(c *common.Common, h int) string {
 	return strings.Join(lines, "\n")
 }
 
-func (m *Model) recentView(c *common.Common, h int) string {
+// recentView lists the history in w columns: the label takes what the
+// other fields leave, so "just now" is never cut.
+func (m *Model) recentView(c *common.Common, h, w int) string {
 	s := c.Styles
 	nc := len(c.Book.Contacts)
 	lines := []string{s.Section.Render("Recent")}
@@ -202,6 +228,8 @@ func (m *Model) recentView(c *common.Common, h int) string {
 		lines = append(lines, s.Subtle.Render("no calls yet"))
 	}
 	now := c.Now()
+	const fixed = 2 + 2 + 1 + 9 + 1 + 8 // "› ", "↗ ", label, " ", detail, " ", "just now"
+	lw := min(18, max(6, w-fixed))
 	for i, r := range c.Book.History {
 		if i >= recentMax || len(lines) >= h {
 			break
@@ -216,7 +244,7 @@ func (m *Model) recentView(c *common.Common, h int) string {
 		if r.Result != "" && r.Result != "ended" && r.Direction != book.Missed {
 			detail = r.Result
 		}
-		line := fmt.Sprintf("%s %-18s %-9s %s", arrow, cut(c.Label(r.Number), 18), detail, ago(now.Sub(r.At)))
+		line := fmt.Sprintf("%s %-*s %-9s %s", arrow, lw, cut(c.Label(r.Number), lw), cut(detail, 9), ago(now.Sub(r.At)))
 		if r.Direction == book.Missed && m.cursor != nc+i {
 			line = s.Bad.Render(line)
 		}

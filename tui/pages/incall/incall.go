@@ -96,12 +96,13 @@ func (m *Model) Layout(width, height, below int, in Info) int {
 	return vh
 }
 
-// View draws the screen at c's size.
+// View draws the screen at c's size. The help bar and the status line are
+// always there; the stats panel takes what room is left, then the video.
 func (m *Model) View(c *common.Common, in Info, now time.Time, helpView string) string {
 	status := StatusLine(c, in, now)
 	var panel string
 	if in.ShowStats {
-		panel = StatsPanel(c, in)
+		panel = StatsPanel(c, in, c.Height-lipgloss.Height(helpView)-lipgloss.Height(status))
 	}
 	below := lipgloss.Height(helpView) + lipgloss.Height(status)
 	if panel != "" {
@@ -109,19 +110,24 @@ func (m *Model) View(c *common.Common, in Info, now time.Time, helpView string) 
 	}
 	vh := m.Layout(c.Width, c.Height, below, in)
 	m.b.Reset()
-	if in.Overlay != "" {
-		m.b.WriteString(lipgloss.Place(c.Width, vh, lipgloss.Center, lipgloss.Center, in.Overlay))
-	} else {
-		m.composeVideo(c.Width, vh)
+	if vh > 0 {
+		switch {
+		case panel != "" && vh < 3:
+			// The panel leaves no room for a picture worth the name.
+			m.b.WriteString(strings.Repeat("\n", vh-1))
+		case in.Overlay != "":
+			m.b.WriteString(lipgloss.Place(c.Width, vh, lipgloss.Center, lipgloss.Center, in.Overlay))
+		default:
+			m.composeVideo(c.Width, vh)
+		}
+		m.b.WriteByte('\n')
 	}
 	if panel != "" {
-		m.b.WriteByte('\n')
 		m.b.WriteString(panel)
+		m.b.WriteByte('\n')
 	}
-	m.b.WriteByte('\n')
 	m.b.WriteString(status)
 	m.b.WriteByte('\n')
-	m.b.WriteString(" ")
 	m.b.WriteString(helpView)
 	return m.b.String()
 }
@@ -165,71 +171,69 @@ func (m *Model) composeVideo(width, vh int) {
 
 func spaces(n int) string { return strings.Repeat(" ", n) }
 
-// StatusLine is the line under the video: who, how long, the leases, the
-// media path, bitrate, RTT, loss, mic level, and mute/camera state. When
-// that does not fit the width it takes two lines, the call on the first
-// and its health on the second.
+// StatusLine is the one line under the video: the microphone and camera
+// state first, so they show at any width, then who and how long, then the
+// call's health, cut to the width. The leases and the media path are in the
+// stats panel: they are long, and the line must never wrap (the video would
+// jump a row when the first stats arrive).
 func StatusLine(c *common.Common, in Info, now time.Time) string {
 	s := c.Styles
-	call := []string{s.Status.Render("● " + in.Label)}
-	if in.Start.IsZero() {
-		call = append(call, "connecting…")
-	} else {
-		call = append(call, common.Duration(now.Sub(in.Start)))
-	}
-	if in.LocalLease != "" || in.RemoteLease != "" {
-		call = append(call, in.LocalLease+" → "+in.RemoteLease)
-	}
-	if in.Media != "" {
-		call = append(call, in.Media)
-	}
-	var health []string
-	if st := in.Stats; st != nil {
-		health = append(health,
-			fmt.Sprintf("↑%.0f ↓%.0f kbit/s", st.Send.VideoKbps+st.Send.AudioKbps, st.Video.Kbps+st.Audio.Kbps),
-			fmt.Sprintf("rtt %.0f ms", st.Network.RTTMs),
-			fmt.Sprintf("loss %.1f%%", st.Network.LossPct))
-	}
 	level := 0.0
 	if in.Stats != nil {
 		level = in.Stats.Send.MicLevel
 	}
-	mic := "mic " + meter.Bar(level, 6)
+	parts := []string{"mic " + meter.Bar(level, 6)}
 	if in.Muted {
-		mic = s.Bad.Render("mic muted")
+		parts[0] = s.Bad.Render("mic muted")
 	}
-	health = append(health, mic)
 	if in.CameraOff {
-		health = append(health, s.Warn.Render("camera off"))
+		parts = append(parts, s.Warn.Render("camera off"))
 	}
-	sep := s.Subtle.Render(" · ")
-	line := " " + strings.Join(append(call, health...), sep)
-	if ansi.StringWidth(line) <= c.Width {
-		return line
+	who := s.Status.Render("● " + in.Label)
+	if in.Start.IsZero() {
+		who += " connecting…"
+	} else {
+		who += " " + common.Duration(now.Sub(in.Start))
 	}
-	return ansi.Truncate(" "+strings.Join(call, sep), c.Width, "…") + "\n" +
-		ansi.Truncate(" "+strings.Join(health, sep), c.Width, "…")
+	parts = append(parts, who)
+	if st := in.Stats; st != nil {
+		parts = append(parts,
+			fmt.Sprintf("↑%.0f ↓%.0f kbit/s", st.Send.VideoKbps+st.Send.AudioKbps, st.Video.Kbps+st.Audio.Kbps),
+			fmt.Sprintf("rtt %.0f ms", st.Network.RTTMs),
+			fmt.Sprintf("loss %.1f%%", st.Network.LossPct))
+	}
+	return ansi.Truncate(" "+strings.Join(parts, s.Subtle.Render(" · ")), c.Width, "…")
 }
 
-// StatsPanel is the stats overlay: everything call.Stats knows.
-func StatsPanel(c *common.Common, in Info) string {
+// StatsPanel is the stats overlay: everything call.Stats knows, and the
+// call's leases and media path, in at most maxH lines ("" when not even
+// one row fits).
+func StatsPanel(c *common.Common, in Info, maxH int) string {
 	st := in.Stats
 	if st == nil {
 		st = &call.Stats{}
 	}
-	rows := []string{
+	w := max(10, c.Width-4)
+	leases := []string{fmt.Sprintf("leases     %s → %s  (%s)", in.LocalLease, in.RemoteLease, in.Media)}
+	if ansi.StringWidth(leases[0]) > w {
+		// Narrow: one lease a row, so neither is cut.
+		leases = []string{"leases     " + in.LocalLease + " →", "           " + in.RemoteLease + " (" + in.Media + ")"}
+	}
+	rows := append(leases,
 		fmt.Sprintf("video in   %d×%d  %.1f fps  %.0f kbit/s  %d frames", st.Video.Width, st.Video.Height, st.Video.FPS, st.Video.Kbps, st.Video.FramesDecoded),
 		fmt.Sprintf("video out  %d×%d  %.1f fps  %.0f kbit/s  target %.0f kbit/s", st.Send.Width, st.Send.Height, st.Send.FPS, st.Send.VideoKbps, st.Send.TargetKbps),
 		fmt.Sprintf("audio      in %.0f kbit/s  out %.0f kbit/s  concealed %d  level %s", st.Audio.Kbps, st.Send.AudioKbps, st.Audio.Concealed, meter.Bar(st.Audio.Level, 6)),
 		fmt.Sprintf("network    rtt %.0f ms  loss %.1f%%  jitter %.0f ms", st.Network.RTTMs, st.Network.LossPct, st.Network.JitterMs),
 		fmt.Sprintf("path       %s %s → %s %s", st.Path.Local, st.Path.LocalAddr, st.Path.Remote, st.Path.RemoteAddr),
-		fmt.Sprintf("leases     %s → %s  (%s)", in.LocalLease, in.RemoteLease, in.Media),
 		fmt.Sprintf("setup      %.0f ms", st.SetupMs),
-	}
+	)
 	if p := st.Video.Pattern; p != nil {
 		rows = append(rows, fmt.Sprintf("pattern    %d frames  %d missing  latency p50 %.0f ms p95 %.0f ms", p.Frames, p.Missing, p.LatencyMsP50, p.LatencyMsP95))
 	}
-	w := max(10, c.Width-4)
+	if maxH < 3 {
+		return ""
+	}
+	rows = rows[:min(len(rows), maxH-2)]
 	for i, r := range rows {
 		rows[i] = ansi.Truncate(r, w, "…")
 	}

@@ -30,11 +30,11 @@ func Dialog(c *common.Common, in Info) string {
 		accept = "a end current call and accept"
 	}
 	lines = append(lines, "", s.Good.Render(accept)+"    "+s.Bad.Render("r refuse"))
-	return s.Dialog.Render(lipgloss.JoinVertical(lipgloss.Center, lines...))
+	return common.Box(s.Dialog, lines, c.Width, max(0, c.Height-2))
 }
 
 // View draws the dialog centred on an otherwise empty screen.
 func View(c *common.Common, in Info, helpView string) string {
 	h := max(0, c.Height-lipgloss.Height(helpView))
-	return lipgloss.JoinVertical(lipgloss.Left, lipgloss.Place(c.Width, h, lipgloss.Center, lipgloss.Center, Dialog(c, in)), " "+helpView)
+	return lipgloss.JoinVertical(lipgloss.Left, lipgloss.Place(c.Width, h, lipgloss.Center, lipgloss.Center, Dialog(c, in)), helpView)
 }

@@ -30,5 +30,5 @@ func View(c *common.Common, in Info, helpView string) string {
 	lines = append(lines, "", s.Accent.Render("☎ "+state+"  "+common.Duration(in.Elapsed)))
 	body := lipgloss.JoinVertical(lipgloss.Center, lines...)
 	h := max(0, c.Height-lipgloss.Height(helpView))
-	return lipgloss.JoinVertical(lipgloss.Left, lipgloss.Place(c.Width, h, lipgloss.Center, lipgloss.Center, body), " "+helpView)
+	return lipgloss.JoinVertical(lipgloss.Left, lipgloss.Place(c.Width, h, lipgloss.Center, lipgloss.Center, body), helpView)
 }

@@ -25,12 +25,19 @@ type Model struct {
 // New returns the empty form.
 func New() Model { return Model{input: field.Field{Accept: field.Digits, Max: number.MaxInput}} }
 
+// Typed reports whether anything is typed.
+func (m *Model) Typed() bool { return m.input.Value() != "" }
+
 // Update handles a key.
 func (m *Model) Update(c *common.Common, msg tea.KeyPressMsg) tea.Cmd {
 	if key.Matches(msg, c.Keys.Save) {
 		n, err := number.Parse(m.input.Value(), c.Region)
-		if err != nil || n.IsService() {
-			m.err = "write your number with + and the country code, e.g. +1 555 010 0000"
+		switch {
+		case err != nil:
+			m.err = number.Reason(err)
+			return nil
+		case n.IsService():
+			m.err = n.String() + " is a service code; write your number with + and the country code"
 			return nil
 		}
 		return func() tea.Msg { return DoneMsg{Number: string(n)} }
@@ -41,16 +48,18 @@ func (m *Model) Update(c *common.Common, msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-// View draws the form.
+// View draws the form. The block is as wide as its fixed text, and the
+// error wraps inside it, so the form does not move when an error appears.
 func (m *Model) View(c *common.Common, helpView string) string {
 	s := c.Styles
-	body := lipgloss.JoinVertical(lipgloss.Left,
+	fixed := lipgloss.JoinVertical(lipgloss.Left,
 		s.Title.Render("Welcome to dialtone ☎"), "",
 		"What is your phone number? People will call you on it.",
 		s.Subtle.Render("It is registered with the server and remembered for next time."), "",
 		s.FieldOn.Width(36).Render(home.Formatted(m.input.Value(), c.Region)+"▏"),
-		s.Bad.Render(m.err),
 	)
+	w := min(lipgloss.Width(fixed), max(1, c.Width-2))
+	body := lipgloss.NewStyle().Width(w).Render(lipgloss.JoinVertical(lipgloss.Left, fixed, s.Bad.Render(m.err)))
 	h := max(0, c.Height-lipgloss.Height(helpView))
-	return lipgloss.JoinVertical(lipgloss.Left, lipgloss.Place(c.Width, h, lipgloss.Center, lipgloss.Center, body), " "+helpView)
+	return lipgloss.JoinVertical(lipgloss.Left, lipgloss.Place(c.Width, h, lipgloss.Center, lipgloss.Center, body), helpView)
 }

@@ -61,7 +61,7 @@ func View(c *common.Common, in Info, helpView string) string {
 			fmt.Sprintf("setup %.0f ms · video %d×%d %.0f fps · rtt %.0f ms · loss %.1f%%",
 				st.SetupMs, st.Video.Width, st.Video.Height, st.Video.FPS, st.Network.RTTMs, st.Network.LossPct))
 	}
-	body := s.Panel.Render(lipgloss.JoinVertical(lipgloss.Center, lines...))
 	h := max(0, c.Height-lipgloss.Height(helpView))
-	return lipgloss.JoinVertical(lipgloss.Left, lipgloss.Place(c.Width, h, lipgloss.Center, lipgloss.Center, body), " "+helpView)
+	body := common.Box(s.Panel, lines, c.Width, h)
+	return lipgloss.JoinVertical(lipgloss.Left, lipgloss.Place(c.Width, h, lipgloss.Center, lipgloss.Center, body), helpView)
 }

@@ -1,0 +1,64 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/dialtone/dialtone/call"
+)
+
+// TestStatusLineOneLine: at 40 columns, muted, with leases and stats, the
+// status line is one line that starts with the mute and camera state, and
+// the video keeps its rows when the first stats arrive.
+func TestStatusLineOneLine(t *testing.T) {
+	d := newDriver(t, Config{})
+	d.send(tea.WindowSizeMsg{Width: 40, Height: 12})
+	d.dial("+12025550101")
+	d.event(call.Event{Kind: call.EventAccepted, Call: "c1", LocalLease: "127.77.0.1:40000", RemoteLease: "127.77.0.2:40002", Media: "relay"})
+	d.waitFor("in call", func() bool { return d.m.Screen() == ScreenInCall })
+	d.key("m", "v")
+	d.waitCall("camera off")
+	before := d.m.incall.Layout(40, 12, 2, d.m.inCallInfo())
+	d.event(call.Event{Kind: call.EventStats, Call: "c1", Stats: &call.Stats{
+		Video: call.VideoStats{Kbps: 400}, Send: call.SendStats{VideoKbps: 380, AudioKbps: 32},
+		Network: call.NetworkStats{RTTMs: 12, LossPct: 0.4}}})
+	d.waitFor("stats", func() bool { return d.m.cur.stats != nil })
+	v := d.m.Content()
+	checkSize(t, v, 40, 12)
+	lines := strings.Split(ansi.Strip(v), "\n")
+	if status := lines[len(lines)-2]; !strings.HasPrefix(status, " mic muted · camera off · ● ") {
+		t.Errorf("status line %q does not start with the mute and camera state", status)
+	}
+	if rows := strings.Count(ansi.Strip(d.m.incall.Remote.View()), "\n") + 1; rows != before {
+		t.Errorf("the video has %d rows after the stats came, %d before", rows, before)
+	}
+	if strings.Contains(ansi.Strip(v), "127.77.0.1") {
+		t.Errorf("leases on the in-call screen without the overlay:\n%s", ansi.Strip(v))
+	}
+}
+
+// TestSetupFormStill: the first-run form does not move when its error
+// appears.
+func TestSetupFormStill(t *testing.T) {
+	d := newDriver(t, Config{Number: "-"})
+	d.typeText("+1 555")
+	col := func() int {
+		for _, l := range strings.Split(ansi.Strip(d.m.Content()), "\n") {
+			if i := strings.Index(l, "╭"); i >= 0 {
+				return ansi.StringWidth(l[:i])
+			}
+		}
+		return -1
+	}
+	before := col()
+	d.key("enter")
+	if v := ansi.Strip(d.m.Content()); !strings.Contains(v, "too short") {
+		t.Fatalf("no error:\n%s", v)
+	}
+	if after := col(); after != before {
+		t.Errorf("the field moved from column %d to %d when the error appeared", before, after)
+	}
+}
