@@ -36,11 +36,11 @@ func addPhoneFlags(cmd *cobra.Command) {
 	fl.String("config", defaultConfigPath(), "config file (flat TOML; flags win over it)")
 	fl.String("server", "", "signalling URL ws://host:port/v1 (empty: an embedded local server with the echo test on 600)")
 	fl.String("number", "", "your own number, E.164 (empty: asked on first run and remembered)")
-	fl.String("data", "", "data directory: key pair, contacts, history, log (default: dialtone/phone in the config directory)")
+	fl.String("data", "", "data directory: key pair, contacts, history, log (default: phone/ beside the config file)")
 	fl.String("camera", "auto", "camera: auto, a V4L2 device path, test (moving pattern) or none")
 	fl.String("mic", "default", "microphone: default, a PortAudio device name or index, test (a tone; or tone:HZ) or none")
 	fl.String("speaker", "default", "speaker: default, a PortAudio device name or index, or none")
-	fl.String("region", "", "your country (ISO 3166, e.g. US) for numbers without a country code")
+	fl.String("region", "", "your country (ISO 3166, e.g. US) for numbers without a country code (default: your number's)")
 	fl.Int("fps", tui.DefaultFPS, "most video frames drawn per second (1–120)")
 	fl.String("invite", "", "one-time invite code, for a server that registers new numbers by invitation")
 }
@@ -84,17 +84,33 @@ func phoneOptionsFrom(cmd *cobra.Command) (phoneOptions, error) {
 		return o, fmt.Errorf("--fps %d: want 1 to 120", o.FPS)
 	}
 	if o.Data == "" {
+		// Beside the config file (by default the same place), so that a
+		// second phone on one machine needs only its own --config.
 		o.Data = defaultDataDir("phone")
+		if path != "" {
+			o.Data = filepath.Join(filepath.Dir(path), "phone")
+		}
 	}
 	o.Data = expandHome(o.Data)
 	if o.Number != "" {
 		n, err := number.Parse(o.Number, o.Region)
 		if err != nil || n.IsService() {
-			return o, fmt.Errorf("your number %q: write it with + and the country code", o.Number)
+			return o, fmt.Errorf("your number %q: %s", o.Number, reasonOwn(err, n))
 		}
 		o.Number = string(n)
+		if o.Region == "" {
+			o.Region = number.Region(n) // national numbers are one's own country's
+		}
 	}
 	return o, nil
+}
+
+// reasonOwn says why a number cannot be one's own.
+func reasonOwn(err error, n number.Number) string {
+	if err != nil {
+		return number.Reason(err)
+	}
+	return n.String() + " is a service code; write your number with + and the country code"
 }
 
 func expandHome(p string) string {

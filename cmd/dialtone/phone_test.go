@@ -127,6 +127,41 @@ func TestPhoneFlagsWin(t *testing.T) {
 	}
 }
 
+// TestPhoneDefaults: the region defaults to one's own number's country, a
+// second phone needs only its own --config (its data goes beside it), and
+// a number outside its country's plan is refused with the reason.
+func TestPhoneDefaults(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "b", "config.toml")
+	run := func(args ...string) (phoneOptions, error) {
+		var got phoneOptions
+		cmd := &cobra.Command{RunE: func(cmd *cobra.Command, _ []string) error {
+			var err error
+			got, err = phoneOptionsFrom(cmd)
+			return err
+		}}
+		addPhoneFlags(cmd)
+		cmd.SilenceErrors, cmd.SilenceUsage = true, true
+		cmd.SetArgs(append([]string{"--config", cfg}, args...))
+		return got, cmd.Execute()
+	}
+	o, err := run("--number", "+1 202 555 0100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Region != "US" || o.Data != filepath.Join(dir, "b", "phone") {
+		t.Errorf("region %q data %q; want US and the directory beside the config", o.Region, o.Data)
+	}
+	if o, _ = run("--number", "+44 20 7946 0000", "--region", "DE"); o.Region != "DE" {
+		t.Errorf("--region did not win: %q", o.Region)
+	}
+	for in, want := range map[string]string{"+1 000 000 0000": "numbering plan", "+1 555": "too short", "600": "service code"} {
+		if _, err := run("--number", in); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("--number %q: %v, want it refused saying %q", in, err, want)
+		}
+	}
+}
+
 // The real binary under tmux.
 
 // tmuxPane is one detached tmux session, on a private server socket,
