@@ -9,6 +9,9 @@ DEBS_BUILD := gcc pkg-config libvpx-dev libopus-dev portaudio19-dev
 DEBS_TEST := dnsutils tmux pulseaudio pulseaudio-utils libasound2-plugins coturn qemu-system-x86
 DEBS_BENCH := dnsperf
 
+# Flags for the phone under make run: make run ARGS='--server ws://127.0.0.1:7700/v1'
+ARGS ?=
+
 .DEFAULT_GOAL := help
 .PHONY: help deps deps-bench build run test bench fuzz lint clean
 
@@ -24,10 +27,11 @@ deps-bench: deps
 	@./.ci/debs $(DEBS_BENCH)
 
 build: deps ## build bin/dialtone
+	@echo "building $(BIN) (the first build compiles the libvpx, libopus and PortAudio bindings: a few minutes; later builds take seconds)…"
 	$(GO) build -o $(BIN) ./cmd/dialtone
 
-run: build ## run dialtone with an embedded local server (dial 600, the echo test)
-	./$(BIN)
+run: build ## run the phone (embedded local server: dial 600, the echo test); flags in ARGS='…'
+	./$(BIN) $(ARGS)
 
 test: deps ## run the whole test suite (what CI runs)
 	$(GO) vet ./...
