@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -195,6 +196,11 @@ func (p *tmuxPane) tmux(args ...string) string {
 	return string(out)
 }
 
+// resize makes the pane w×h, as a user resizing the terminal would.
+func (p *tmuxPane) resize(w, h int) {
+	p.tmux("resize-window", "-t", p.name, "-x", strconv.Itoa(w), "-y", strconv.Itoa(h))
+}
+
 func (p *tmuxPane) keys(keys ...string) {
 	p.tmux(append([]string{"send-keys", "-t", p.name}, keys...)...)
 }
@@ -266,7 +272,7 @@ func TestPhoneEchoUnderTmux(t *testing.T) {
 	p.waitFor("online as", 20*time.Second)
 	p.waitFor("dial 600 for the echo test", time.Second)
 	p.keys("6", "0", "0", "Enter")
-	p.waitFor("· relay", 20*time.Second)
+	p.waitFor("h hang up", 20*time.Second)
 	// The echo sends our pattern back; wait until it is drawn.
 	deadline := time.Now().Add(20 * time.Second)
 	var s string
@@ -279,11 +285,21 @@ func TestPhoneEchoUnderTmux(t *testing.T) {
 	// Stats come once a second.
 	s = p.waitFor("kbit/s", 10*time.Second)
 	plain := stripSGR(s)
-	for _, want := range []string{"● echo test", "→", "kbit/s", "rtt", "loss", "mic", "h hang up"} {
+	for _, want := range []string{"● echo test", "kbit/s", "rtt", "loss", "mic", "h hang up", "? help", "q quit"} {
 		if !strings.Contains(plain, want) {
 			t.Errorf("the in-call screen lacks %q:\n%s", want, plain)
 		}
 	}
+	// The leases are in the stats overlay, not the status line; m says
+	// what it will do next.
+	if strings.Contains(plain, "→") {
+		t.Errorf("the status line shows the leases:\n%s", plain)
+	}
+	p.keys("s")
+	p.waitFor("(relay)", 5*time.Second)
+	p.keys("s", "m")
+	p.waitFor("m unmute", 5*time.Second)
+	p.waitFor("mic muted", time.Second)
 	p.keys("h")
 	p.waitFor("call ended", 10*time.Second)
 	p.keys("Enter")
@@ -293,6 +309,41 @@ func TestPhoneEchoUnderTmux(t *testing.T) {
 	p.waitFor("dialtone exited 0", 10*time.Second)
 	if log, err := os.ReadFile(filepath.Join(dir, "dialtone.log")); err != nil || len(log) == 0 {
 		t.Errorf("no log in the data directory: %v", err)
+	}
+}
+
+// TestPhoneHelpUnderTmux starts the real binary for the first time at
+// 80×24: the first-run screen's help works, a number that is too short
+// says so, and at 80×24 and 40×12 the help bar still shows ? help and
+// q quit, which quits.
+func TestPhoneHelpUnderTmux(t *testing.T) {
+	needTmux(t)
+	bin := binary(t)
+	dir := t.TempDir()
+	p := newTmuxPane(t, tmuxSocket(t), "help", bin, "--config", filepath.Join(dir, "config.toml"),
+		"--camera", "test", "--mic", "test", "--speaker", "none")
+	p.resize(80, 24)
+	p.waitFor("Welcome to dialtone", 20*time.Second)
+	p.waitFor("? help • q quit", time.Second)
+	p.keys("?")
+	p.waitFor("this help, on and off", 5*time.Second)
+	p.keys("?")
+	p.keys("+1 555", "Enter")
+	p.waitFor("too short for a +1 number", 5*time.Second)
+	p.keys("0100042", "Enter")
+	p.waitFor("online as", 20*time.Second)
+	for _, size := range [][2]int{{80, 24}, {40, 12}} {
+		p.resize(size[0], size[1])
+		s := p.waitFor("? help • q quit", 5*time.Second)
+		lines := strings.Split(strings.TrimRight(stripSGR(s), "\n"), "\n")
+		if last := lines[len(lines)-1]; !strings.Contains(last, "q quit") {
+			t.Errorf("%dx%d: the last line is %q, not the help bar", size[0], size[1], last)
+		}
+	}
+	p.keys("q")
+	p.waitFor("dialtone exited 0", 10*time.Second)
+	if data, err := os.ReadFile(filepath.Join(dir, "config.toml")); err != nil || !strings.Contains(string(data), "+15550100042") {
+		t.Errorf("the number was not remembered: %v\n%s", err, data)
 	}
 }
 
@@ -354,10 +405,10 @@ func TestPhoneToPhoneUnderTmux(t *testing.T) {
 
 	caller.keys("+12025550111", "Enter")
 	callee.waitFor("incoming call", 20*time.Second)
-	callee.waitFor("202-555-0122", time.Second)
+	callee.waitFor("(202) 555-0122", time.Second)
 	callee.keys("a")
-	callee.waitFor("· relay", 20*time.Second)
-	caller.waitFor("· relay", 20*time.Second)
+	callee.waitFor("h hang up", 20*time.Second)
+	caller.waitFor("h hang up", 20*time.Second)
 	deadline := time.Now().Add(20 * time.Second)
 	for truecolourBlocks(callee.screen(true)) < 10 {
 		if time.Now().After(deadline) {
@@ -446,10 +497,10 @@ func TestPhoneAnswerUnderTmux(t *testing.T) {
 
 	caller := startCall(t, url, "+12025550144", "--dial", "+12025550133")
 	p.waitFor("incoming call", 20*time.Second)
-	p.waitFor("202-555-0144", time.Second)
+	p.waitFor("(202) 555-0144", time.Second)
 	p.keys("a")
 	caller.waitFor(t, call.EventConnected)
-	p.waitFor("· relay", 20*time.Second)
+	p.waitFor("h hang up", 20*time.Second)
 	deadline := time.Now().Add(20 * time.Second)
 	for truecolourBlocks(p.screen(true)) < 10 {
 		if time.Now().After(deadline) {
