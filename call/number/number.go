@@ -101,7 +101,7 @@ func Parse(s, region string) (Number, error) {
 		return "", invalid("%s has the wrong number of digits for a +%d number", trimmed, cc)
 	}
 	if !fitsPlan(pn) {
-		return "", invalid("%s does not fit the +%d numbering plan (no numbers there start that way)", trimmed, cc)
+		return "", invalid("%s does not fit the +%d numbering plan", trimmed, cc)
 	}
 	e164 := phonenumbers.Format(pn, phonenumbers.E164)
 	if len(e164)-1 > MaxDigits {
@@ -250,7 +250,7 @@ func Format(n Number, region string) string {
 	if err != nil {
 		return string(n)
 	}
-	if region != "" && phonenumbers.GetRegionCodeForNumber(pn) == strings.ToUpper(region) {
+	if region != "" && Region(n) == strings.ToUpper(region) {
 		return phonenumbers.Format(pn, phonenumbers.NATIONAL)
 	}
 	return phonenumbers.Format(pn, phonenumbers.INTERNATIONAL)

@@ -139,6 +139,9 @@ func TestFormat(t *testing.T) {
 		{"+442079460000", "GB", "020 7946 0000"},
 		{"+12025550143", "GB", "+1 202-555-0143"},
 		{"600", "US", "600"},
+		// Fictional numbers are the region's too, and read as its own.
+		{"+15550100042", "US", "(555) 010-0042"},
+		{"+15550100042", "GB", "+1 555-010-0042"},
 	}
 	for _, tt := range tests {
 		if got := Format(tt.n, tt.region); got != tt.want {
