@@ -86,6 +86,15 @@ func TestRegistrationRejects(t *testing.T) {
 			t.Fatalf("got %s %s", m.Type, m.Code)
 		}
 	})
+	t.Run("number outside its country's plan", func(t *testing.T) {
+		// The server parses with call/number, as the phone does: what the
+		// phone refuses, the server refuses too.
+		c := servertest.Dial(t, srv.Addrs.URL)
+		c.Number, c.Key = "+10000000000", servertest.NewKey()
+		if m := c.Login("", ""); m.Code != wire.CodeBadNumber {
+			t.Fatalf("got %s %s", m.Type, m.Code)
+		}
+	})
 	t.Run("dial before registering", func(t *testing.T) {
 		c := servertest.Dial(t, srv.Addrs.URL)
 		seq := c.Send(&wire.Message{Type: wire.TypeDial, To: bob})
