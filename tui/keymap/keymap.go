@@ -55,7 +55,7 @@ func Default() KeyMap {
 		Help:     b("?", "help", "?"),
 
 		Dial:       b("enter", "dial", "enter"),
-		Erase:      b("⌫", "erase", "backspace"),
+		Erase:      b("⌫", "erase", "backspace", "ctrl+u"),
 		Up:         b("↑", "up", "up"),
 		Down:       b("↓", "down", "down"),
 		NewContact: b("n", "new contact", "n"),
@@ -85,9 +85,11 @@ func b(help, desc string, keys ...string) key.Binding {
 	return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
 }
 
-// info is a binding shown in the full help only, for keys a component
-// handles itself (typing into a field).
-func info(help, desc string) key.Binding { return b(help, desc, "\x00"+help) }
+// typing is the full help's line for the keys a number field takes
+// itself (the field handles them, not the KeyMap).
+func typing(desc string) key.Binding {
+	return b("0-9 +", desc, "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "+")
+}
 
 // with is bd with other help words.
 func with(bd key.Binding, help, desc string) key.Binding {
@@ -168,7 +170,7 @@ func (k KeyMap) Home(st HomeState) Help {
 		Pinned: k.pinned(k.Quit),
 		Full: [][]key.Binding{
 			{
-				info("0-9 +", "type a number (formatted as you type)"),
+				typing("type a number (formatted as you type)"),
 				with(k.Erase, "⌫ ctrl+u", "erase a digit, or the whole number"),
 				with(k.Dial, "enter", "dial the number, or call the chosen entry"),
 				with(move, "↑ ↓", "choose a contact or a recent call"),
@@ -275,7 +277,7 @@ func (k KeyMap) Setup(typed bool) Help {
 		Short:  []key.Binding{k.Save, on(k.Erase, typed)},
 		Pinned: k.pinned(k.Quit),
 		Full: [][]key.Binding{
-			{info("0-9 +", "type your number with + and the country code"), with(k.Erase, "⌫ ctrl+u", "erase a digit, or all"),
+			{typing("type your number with + and the country code"), with(k.Erase, "⌫ ctrl+u", "erase a digit, or all"),
 				with(k.Save, "enter", "register this number and remember it")},
 			k.fullTail(),
 		},
