@@ -8,6 +8,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/dialtone/dialtone/call"
+	"github.com/dialtone/dialtone/tui/book"
 )
 
 // TestStatusLineOneLine: at 40 columns, muted, with leases and stats, the
@@ -40,25 +41,41 @@ func TestStatusLineOneLine(t *testing.T) {
 	}
 }
 
-// TestSetupFormStill: the first-run form does not move when its error
-// appears.
+// TestSetupFormStill: the first-run form does not move, sideways or up,
+// when its error appears.
 func TestSetupFormStill(t *testing.T) {
-	d := newDriver(t, Config{Number: "-"})
-	d.typeText("+1 555")
-	col := func() int {
-		for _, l := range strings.Split(ansi.Strip(d.m.Content()), "\n") {
-			if i := strings.Index(l, "╭"); i >= 0 {
-				return ansi.StringWidth(l[:i])
+	for _, in := range []string{"+1 555", "600", "+1 000 000 0000 0000 0000"} {
+		d := newDriver(t, Config{Number: "-"})
+		d.typeText(in)
+		at := func() (row, col int) {
+			for row, l := range strings.Split(ansi.Strip(d.m.Content()), "\n") {
+				if i := strings.Index(l, "╭"); i >= 0 {
+					return row, ansi.StringWidth(l[:i])
+				}
 			}
+			return -1, -1
 		}
-		return -1
+		row, col := at()
+		before := ansi.Strip(d.m.Content())
+		d.key("enter")
+		after := ansi.Strip(d.m.Content())
+		if after == before {
+			t.Fatalf("%q: no error", in)
+		}
+		if r, c := at(); r != row || c != col {
+			t.Errorf("%q: the field moved from %d,%d to %d,%d when the error appeared:\n%s", in, row, col, r, c, after)
+		}
 	}
-	before := col()
-	d.key("enter")
-	if v := ansi.Strip(d.m.Content()); !strings.Contains(v, "too short") {
-		t.Fatalf("no error:\n%s", v)
+}
+
+// TestRecentFitsAt80: at 80 columns the recent list's last column is whole.
+func TestRecentFitsAt80(t *testing.T) {
+	b := sampleBook()
+	b.Add(book.Record{Number: "+12025550188", Direction: book.Missed, At: t0})
+	d := newDriver(t, Config{Book: b})
+	v := ansi.Strip(d.m.Content())
+	if !strings.Contains(v, "just now") {
+		t.Errorf("\"just now\" cut at 80 columns:\n%s", v)
 	}
-	if after := col(); after != before {
-		t.Errorf("the field moved from column %d to %d when the error appeared", before, after)
-	}
+	checkSize(t, d.m.Content(), 80, 24)
 }

@@ -235,7 +235,7 @@ func TestFirstRun(t *testing.T) {
 	}
 	d.typeText("600")
 	d.key("enter")
-	if got := ansi.Strip(d.m.Content()); !strings.Contains(got, "write your number") {
+	if got := ansi.Strip(d.m.Content()); !strings.Contains(got, "600 is a service code") {
 		t.Errorf("a service code was accepted as the user's number:\n%s", got)
 	}
 	d.key("backspace", "backspace", "backspace")

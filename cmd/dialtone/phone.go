@@ -110,7 +110,7 @@ func reasonOwn(err error, n number.Number) string {
 	if err != nil {
 		return number.Reason(err)
 	}
-	return n.String() + " is a service code; write your number with + and the country code"
+	return n.String() + " is a service code, not a number; write yours with + and the country code"
 }
 
 func expandHome(p string) string {

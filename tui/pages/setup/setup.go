@@ -3,6 +3,8 @@
 package setup
 
 import (
+	"slices"
+
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
@@ -37,7 +39,7 @@ func (m *Model) Update(c *common.Common, msg tea.KeyPressMsg) tea.Cmd {
 			m.err = number.Reason(err)
 			return nil
 		case n.IsService():
-			m.err = n.String() + " is a service code; write your number with + and the country code"
+			m.err = n.String() + " is a service code, not a number"
 			return nil
 		}
 		return func() tea.Msg { return DoneMsg{Number: string(n)} }
@@ -49,17 +51,25 @@ func (m *Model) Update(c *common.Common, msg tea.KeyPressMsg) tea.Cmd {
 }
 
 // View draws the form. The block is as wide as its fixed text, and the
-// error wraps inside it, so the form does not move when an error appears.
+// error wraps inside it in room kept for it, so the form does not move
+// when an error appears. On a short screen the blank lines go first.
 func (m *Model) View(c *common.Common, helpView string) string {
 	s := c.Styles
-	fixed := lipgloss.JoinVertical(lipgloss.Left,
+	h := max(0, c.Height-lipgloss.Height(helpView))
+	lines := []string{
 		s.Title.Render("Welcome to dialtone ☎"), "",
 		"What is your phone number? People will call you on it.",
 		s.Subtle.Render("It is registered with the server and remembered for next time."), "",
-		s.FieldOn.Width(36).Render(home.Formatted(m.input.Value(), c.Region)+"▏"),
-	)
-	w := min(lipgloss.Width(fixed), max(1, c.Width-2))
-	body := lipgloss.NewStyle().Width(w).Render(lipgloss.JoinVertical(lipgloss.Left, fixed, s.Bad.Render(m.err)))
-	h := max(0, c.Height-lipgloss.Height(helpView))
+		s.FieldOn.Width(36).Render(home.Formatted(m.input.Value(), c.Region) + "▏"),
+	}
+	w := min(lipgloss.Width(lipgloss.JoinVertical(lipgloss.Left, lines...)), max(1, c.Width-2))
+	render := func(lines []string) string {
+		return lipgloss.NewStyle().Width(w).Render(lipgloss.JoinVertical(lipgloss.Left,
+			append(lines, s.Bad.Width(w).Height(2).Render(m.err))...))
+	}
+	body := render(lines)
+	if lipgloss.Height(body) > h {
+		body = render(slices.DeleteFunc(lines, func(l string) bool { return l == "" }))
+	}
 	return lipgloss.JoinVertical(lipgloss.Left, lipgloss.Place(c.Width, h, lipgloss.Center, lipgloss.Center, body), helpView)
 }
