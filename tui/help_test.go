@@ -156,6 +156,12 @@ func TestHelpBarIsTrue(t *testing.T) {
 			t.Errorf("bar lacks e/d with a contact chosen: %q", bar)
 		}
 	})
+	t.Run("home with nothing to choose", func(t *testing.T) {
+		d := newDriver(t, Config{})
+		if bar := helpBar(d.m.Content()); strings.Contains(bar, "↑/↓") {
+			t.Errorf("bar offers ↑/↓ with no contacts and no calls: %q", bar)
+		}
+	})
 	t.Run("first run", func(t *testing.T) {
 		d := newDriver(t, Config{Number: "-"})
 		if bar := helpBar(d.m.Content()); strings.Contains(bar, "tab") || strings.Contains(bar, "esc") {

@@ -137,6 +137,7 @@ type HomeState struct {
 	Typed   bool // a number is typed
 	Contact bool // a contact is chosen
 	Recent  bool // a recent call is chosen
+	Listed  bool // there are contacts or recent calls to choose from
 	Confirm bool // asking whether to delete the chosen contact
 }
 
@@ -152,8 +153,8 @@ func (k KeyMap) HomeKeys(st HomeState) KeyMap {
 		c.Dial = with(c.Dial, "enter", "call")
 	}
 	c.Erase = on(k.Erase, !confirm && st.Typed)
-	c.Up = on(k.Up, !confirm)
-	c.Down = on(k.Down, !confirm)
+	c.Up = on(k.Up, !confirm && st.Listed)
+	c.Down = on(k.Down, !confirm && st.Listed)
 	c.NewContact = on(k.NewContact, !confirm)
 	c.Edit = on(k.Edit, !confirm && st.Contact)
 	c.Delete = on(k.Delete, !confirm && st.Contact)
@@ -164,7 +165,7 @@ func (k KeyMap) HomeKeys(st HomeState) KeyMap {
 func (k KeyMap) Home(st HomeState) Help {
 	c := k.HomeKeys(st)
 	move := b("↑/↓", "choose", "up", "down")
-	move.SetEnabled(!st.Confirm)
+	move.SetEnabled(!st.Confirm && st.Listed)
 	return Help{
 		Short:  []key.Binding{c.Confirm, c.Keep, c.Dial, move, c.NewContact, c.Edit, c.Delete, c.Erase},
 		Pinned: k.pinned(k.Quit),
@@ -173,7 +174,7 @@ func (k KeyMap) Home(st HomeState) Help {
 				typing("type a number (formatted as you type)"),
 				with(k.Erase, "⌫ ctrl+u", "erase a digit, or the whole number"),
 				with(k.Dial, "enter", "dial the number, or call the chosen entry"),
-				with(move, "↑ ↓", "choose a contact or a recent call"),
+				b("↑ ↓", "choose a contact or a recent call", "up", "down"),
 			},
 			{
 				with(k.NewContact, "n", "new contact: the typed number or chosen call"),

@@ -74,6 +74,7 @@ func (m *Model) State(c *common.Common) keymap.HomeState {
 		Typed:   m.input.Value() != "",
 		Contact: m.cursor >= 0 && m.cursor < nc,
 		Recent:  m.cursor >= nc && m.cursor < nc+nr,
+		Listed:  nc+nr > 0,
 		Confirm: m.confirm,
 	}
 }
