@@ -122,7 +122,7 @@ func (h Help) ShortHelp() []key.Binding {
 // FullHelp implements help.KeyMap.
 func (h Help) FullHelp() [][]key.Binding { return h.Full }
 
-// pinned are the help and quit keys every full help ends with.
+// pinned are the help and quit keys every short bar ends with.
 func (k KeyMap) pinned(quit key.Binding) []key.Binding {
 	return []key.Binding{k.Help, quit}
 }
@@ -164,8 +164,7 @@ func (k KeyMap) HomeKeys(st HomeState) KeyMap {
 // Home is the home screen's help in state st.
 func (k KeyMap) Home(st HomeState) Help {
 	c := k.HomeKeys(st)
-	move := b("↑/↓", "choose", "up", "down")
-	move.SetEnabled(!st.Confirm && st.Listed)
+	move := on(b("↑/↓", "choose", "up", "down"), c.Up.Enabled())
 	return Help{
 		Short:  []key.Binding{c.Confirm, c.Keep, c.Dial, move, c.NewContact, c.Edit, c.Delete, c.Erase},
 		Pinned: k.pinned(k.Quit),
