@@ -111,7 +111,9 @@ func TestRegisterAndCall(t *testing.T) {
 }
 
 func TestResumeAfterDrop(t *testing.T) {
-	srv := servertest.New(t, servertest.Options{Grace: 10 * time.Second})
+	// Media "auto": the server forwards SDP and candidates as they are,
+	// so these stand-ins can mark what was delivered.
+	srv := servertest.New(t, servertest.Options{Grace: 10 * time.Second, Media: wire.MediaAuto})
 	px := servertest.NewProxy(t, srv.Addrs.Signal)
 	a := start(t, sigclient.Config{URL: px.URL(), Number: alice})
 	a.next(t, ofType(wire.TypeRegistered))

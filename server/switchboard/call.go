@@ -228,7 +228,7 @@ func (sb *Switchboard) acceptedMsg(cl *call, peer number.Number, local, remote l
 			self = cl.caller
 		}
 		cr := sb.cfg.Relay.Credentials(string(cl.id), string(self))
-		m.Relay = &wire.Relay{URLs: cr.URLs, Username: cr.Username, Credential: cr.Password, Expires: cr.Expires}
+		m.Relay = &wire.Relay{URLs: sb.relayURLs(cr.URLs), Username: cr.Username, Credential: cr.Password, Expires: cr.Expires}
 	}
 	return m
 }
@@ -293,22 +293,6 @@ func (sb *Switchboard) ringTimeout(cl *call) {
 		}
 		sb.stats.noAnswer.Add(1)
 		sb.endCall(cl, wire.ReasonNoAnswer, nil, fx)
-	})
-}
-
-// forward passes SDP and ICE to the other party of an active call.
-func (sb *Switchboard) forward(c *Conn, m *wire.Message) {
-	sb.locked(func(fx *effects) {
-		cl := sb.partyCall(c, m)
-		if cl == nil {
-			return
-		}
-		if cl.state != stateActive {
-			c.reply(m, wire.CodeWrongState, "media is negotiated once the call is accepted")
-			return
-		}
-		out := &wire.Message{Type: m.Type, Call: cl.id, SDPType: m.SDPType, SDP: m.SDP, Candidate: m.Candidate}
-		sb.send(cl.other(c.sess), out)
 	})
 }
 

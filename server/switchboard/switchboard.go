@@ -148,7 +148,7 @@ type Switchboard struct {
 type counters struct {
 	registrations, authFailures, dials, accepted, refused, cancelled atomic.Uint64
 	noAnswer, unavailable, busy, hangups, peerLost, noCapacity       atomic.Uint64
-	resumes                                                          atomic.Uint64
+	resumes, candidatesDropped                                       atomic.Uint64
 }
 
 // New returns a switchboard that knows the subscribers already in the store.

@@ -134,6 +134,9 @@ type Stats struct {
 	Registrations, AuthFailures, Dials, Accepted, Refused, Cancelled uint64
 	NoAnswer, Unavailable, Busy, Hangups, PeerLost, NoCapacity       uint64
 	Resumes                                                          uint64
+	// CandidatesDropped counts ICE candidates the relay policy kept from
+	// the other party.
+	CandidatesDropped uint64
 }
 
 // Stats returns a snapshot of the counters.
@@ -144,6 +147,7 @@ func (sb *Switchboard) Stats() Stats {
 		Cancelled: sb.stats.cancelled.Load(), NoAnswer: sb.stats.noAnswer.Load(), Unavailable: sb.stats.unavailable.Load(),
 		Busy: sb.stats.busy.Load(), Hangups: sb.stats.hangups.Load(), PeerLost: sb.stats.peerLost.Load(),
 		NoCapacity: sb.stats.noCapacity.Load(), Resumes: sb.stats.resumes.Load(),
+		CandidatesDropped: sb.stats.candidatesDropped.Load(),
 	}
 	sb.mu.Lock()
 	defer sb.mu.Unlock()
