@@ -99,7 +99,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		"registration": st.Registrations, "auth_failure": st.AuthFailures, "dial": st.Dials, "accepted": st.Accepted,
 		"refused": st.Refused, "cancelled": st.Cancelled, "no_answer": st.NoAnswer, "unavailable": st.Unavailable,
 		"busy": st.Busy, "hangup": st.Hangups, "peer_lost": st.PeerLost, "no_capacity": st.NoCapacity, "resume": st.Resumes,
-		"candidate_dropped": st.CandidatesDropped,
+		"candidate_dropped": st.CandidatesDropped, "dial_limited": st.DialLimited,
 	} {
 		counter(descCallEvents, v, name)
 	}

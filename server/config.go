@@ -55,6 +55,10 @@ type Config struct {
 	LeaseTTL, HoldDown, RingTimeout time.Duration
 	// Grace is how long a dropped client's calls wait for it; default 10s.
 	Grace time.Duration
+	// DialLimits bound ringing calls and dials a minute per caller and
+	// source address (see switchboard.DialLimits); zero fields take its
+	// defaults, Off turns them off.
+	DialLimits switchboard.DialLimits
 	// MaxConnsPerIP and HandshakeTimeout bound the signalling transport;
 	// zero takes its defaults (64 connections, 10s).
 	MaxConnsPerIP    int

@@ -20,13 +20,19 @@ const (
 	CodeInviteRequired Code = "invite-required" // policy invite and no code given
 	CodeInviteInvalid  Code = "invite-invalid"
 	CodeRateLimited    Code = "rate-limited"
-	CodeUnknownCall    Code = "unknown-call" // no such call, or not yours
-	CodeWrongState     Code = "wrong-state"  // e.g. accept on a call that is not ringing
-	CodeSelf           Code = "self"         // dialling your own number
-	CodeNoCapacity     Code = "no-capacity"  // the address pool is exhausted
-	CodeResumeFailed   Code = "resume-failed"
-	CodeShutdown       Code = "server-shutdown"
-	CodeInternal       Code = "internal"
+	// CodeDialLimited refuses a dial that the server's dial limits do not
+	// allow: a call of yours still rings, too many calls from your address
+	// ring, or too many dials a minute from your number to that number or
+	// from your address. No call is made or recorded; the message says
+	// which limit, and a later dial may succeed.
+	CodeDialLimited  Code = "dial-limited"
+	CodeUnknownCall  Code = "unknown-call" // no such call, or not yours
+	CodeWrongState   Code = "wrong-state"  // e.g. accept on a call that is not ringing
+	CodeSelf         Code = "self"         // dialling your own number
+	CodeNoCapacity   Code = "no-capacity"  // the address pool is exhausted
+	CodeResumeFailed Code = "resume-failed"
+	CodeShutdown     Code = "server-shutdown"
+	CodeInternal     Code = "internal"
 )
 
 // ErrBadMessage is returned by Decode for every message it rejects; the

@@ -18,6 +18,7 @@ import (
 	"github.com/dialtone/dialtone/call/number"
 	"github.com/dialtone/dialtone/server"
 	"github.com/dialtone/dialtone/server/store"
+	"github.com/dialtone/dialtone/server/switchboard"
 )
 
 func init() { subcommands = append(subcommands, newServerCmd) }
@@ -32,6 +33,8 @@ type serverFlags struct {
 	leaseTTL, holdDown, ring  time.Duration
 	grace                     time.Duration
 	logLevel                  string
+	dialRate                  int
+	dialLimits                bool
 }
 
 func newServerCmd() *cobra.Command {
@@ -73,6 +76,8 @@ func newServerCmd() *cobra.Command {
 	fl.DurationVar(&f.ring, "ring-timeout", 30*time.Second, "how long a call rings before no-answer")
 	fl.DurationVar(&f.grace, "grace", 10*time.Second, "how long a dropped client's calls wait for it to reconnect")
 	fl.StringArrayVar(&f.dnsAllow, "dns-allow", []string{"127.0.0.0/8", "::1/128"}, "prefix allowed to query the DNS (repeatable)")
+	fl.IntVar(&f.dialRate, "dial-rate", 60, "dials a minute one source address may make")
+	fl.BoolVar(&f.dialLimits, "dial-limits", true, "limit ringing calls and dials per caller and address (false: for load tests)")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	cmd.AddCommand(newAdminListCmd("leases", "/api/leases"), newAdminListCmd("numbers", "/api/numbers"),
 		newAdminListCmd("calls", "/api/calls"), newInviteCmd())
@@ -82,7 +87,11 @@ func newServerCmd() *cobra.Command {
 func (f *serverFlags) config() (server.Config, error) {
 	cfg := server.Config{Listen: f.listen, TLSCert: f.tlsCert, TLSKey: f.tlsKey, DNS: f.dns, Relay: f.relay, Admin: f.admin,
 		Zone: f.zone, DataDir: f.data, Registration: f.registration, Media: f.media,
-		LeaseTTL: f.leaseTTL, HoldDown: f.holdDown, RingTimeout: f.ring, Grace: f.grace}
+		LeaseTTL: f.leaseTTL, HoldDown: f.holdDown, RingTimeout: f.ring, Grace: f.grace,
+		DialLimits: switchboard.DialLimits{Off: !f.dialLimits, SourcePerMinute: f.dialRate}}
+	if f.dialRate <= 0 {
+		return cfg, fmt.Errorf("--dial-rate %d: want at least 1 (--dial-limits=false turns the limits off)", f.dialRate)
+	}
 	var err error
 	if cfg.Pools, err = parsePrefixes("--pool", f.pools); err != nil {
 		return cfg, err

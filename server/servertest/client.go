@@ -4,6 +4,9 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
 	"sync"
 	"testing"
 	"time"
@@ -54,10 +57,42 @@ func Dial(t testing.TB, url string) *Client {
 }
 
 // DialErr connects without a test (for load tools).
-func DialErr(url string) (*Client, error) {
+func DialErr(url string) (*Client, error) { return dialFrom(url, netip.Addr{}) }
+
+// DialFrom connects from the loopback source address src (any 127/8
+// address on Linux), so that a test can have clients on different
+// addresses.
+func DialFrom(t testing.TB, url string, src netip.Addr) *Client {
+	t.Helper()
+	c, err := dialFrom(url, src)
+	if err != nil {
+		t.Fatalf("dialling %s from %s: %v", url, src, err)
+	}
+	c.t = t
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// RegisterFrom is Register from the source address src.
+func RegisterFrom(t testing.TB, url, number string, src netip.Addr) *Client {
+	t.Helper()
+	c := DialFrom(t, url, src)
+	c.Number, c.Key = number, NewKey()
+	if m := c.Login("", ""); m.Type != wire.TypeRegistered {
+		t.Fatalf("registering %s: got %s %s %s", number, m.Type, m.Code, m.Message)
+	}
+	return c
+}
+
+func dialFrom(url string, src netip.Addr) (*Client, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), Wait)
 	defer cancel()
-	ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{wire.Subprotocol}})
+	opts := &websocket.DialOptions{Subprotocols: []string{wire.Subprotocol}}
+	if src.IsValid() {
+		d := &net.Dialer{LocalAddr: net.TCPAddrFromAddrPort(netip.AddrPortFrom(src, 0))}
+		opts.HTTPClient = &http.Client{Transport: &http.Transport{DialContext: d.DialContext}}
+	}
+	ws, _, err := websocket.Dial(ctx, url, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/server"
+	"github.com/dialtone/dialtone/server/switchboard"
 )
 
 // Options adjusts the test server. Zero values get fast test defaults.
@@ -30,7 +31,10 @@ type Options struct {
 	HoldDown     time.Duration
 	DataDir      string
 	Echo         server.ServiceFactory
-	Logger       *slog.Logger
+	// DialLimits are the server's dial limits; nil turns them off, so that
+	// tests that dial often from one address test what they mean to.
+	DialLimits *switchboard.DialLimits
+	Logger     *slog.Logger
 }
 
 // Server is a running test server.
@@ -65,7 +69,10 @@ func Config(t testing.TB, o Options) server.Config {
 		Pools: []netip.Prefix{netip.MustParsePrefix(o.Pool)}, PortLo: o.PortLo, PortHi: o.PortHi,
 		DataDir: o.DataDir, Registration: o.Registration, Media: o.Media,
 		RingTimeout: o.RingTimeout, Grace: o.Grace, LeaseTTL: o.LeaseTTL, HoldDown: o.HoldDown,
-		Echo: o.Echo, Logger: o.Logger,
+		Echo: o.Echo, Logger: o.Logger, DialLimits: switchboard.DialLimits{Off: true},
+	}
+	if o.DialLimits != nil {
+		cfg.DialLimits = *o.DialLimits
 	}
 	if o.NoRelay {
 		cfg.Relay = ""

@@ -32,6 +32,8 @@ type call struct {
 	start, answer  time.Time
 	callerLease    lease.Lease
 	calleeLease    lease.Lease
+	source         string // the caller's source (see DialLimits)
+	ringCounted    bool   // counted in limits.ringing
 }
 
 func (c *call) other(s *session) *session {
@@ -69,6 +71,10 @@ func (sb *Switchboard) dial(c *Conn, m *wire.Message) {
 			c.reply(m, wire.CodeSelf, "that is your own number")
 			return
 		}
+		if why := sb.limits.admitDial(s, to, sb.cfg.Now()); why != "" {
+			sb.dialLimited(c, m, why)
+			return
+		}
 		callee := sb.sessions[to]
 		if callee == nil {
 			sb.unavailable(s, m, to, fx)
@@ -85,7 +91,11 @@ func (sb *Switchboard) dial(c *Conn, m *wire.Message) {
 			c.reply(m, wire.CodeWrongState, "you are in as many calls as you can be")
 			return
 		}
-		if !callee.service && len(callee.calls) >= sb.cfg.MaxCallsPerNumber {
+		if why := sb.limits.admitRinging(s); why != "" {
+			sb.dialLimited(c, m, why)
+			return
+		}
+		if !sb.roomFor(callee, s) {
 			sb.stats.busy.Add(1)
 			sb.send(s, &wire.Message{Type: wire.TypeBusy, Re: m.Seq, Call: id, To: string(to)})
 			cdr := store.CDR{CallID: string(id), Caller: string(s.number), Callee: string(to), Start: now}
@@ -101,6 +111,7 @@ func (sb *Switchboard) dial(c *Conn, m *wire.Message) {
 		sb.calls[id] = cl
 		s.calls[id] = cl
 		callee.calls[id] = cl
+		sb.limits.ring(cl)
 		waiting := len(callee.calls) > 1
 		cl.ring = time.AfterFunc(sb.cfg.RingTimeout, func() { sb.ringTimeout(cl) })
 		sb.send(s, &wire.Message{Type: wire.TypeRinging, Re: m.Seq, Call: id, Peer: string(to)})
@@ -204,6 +215,7 @@ func (sb *Switchboard) answer(cl *call, re uint64, fx *effects) {
 	}
 	cl.calleeLease = calleeLease
 	cl.state = stateActive
+	sb.limits.unring(cl)
 	cl.answer = sb.cfg.Now()
 	sb.stats.accepted.Add(1)
 	callerMsg := sb.acceptedMsg(cl, cl.callee, cl.callerLease, cl.calleeLease, true)
@@ -305,6 +317,7 @@ func (sb *Switchboard) endCall(cl *call, reason string, skip *session, fx *effec
 	}
 	was := cl.state
 	cl.state = stateEnded
+	sb.limits.unring(cl)
 	if cl.ring != nil {
 		cl.ring.Stop()
 	}

@@ -58,6 +58,7 @@ type session struct {
 	history []sent // the most recent messages sent, for a resume
 	grace   timer
 	service bool
+	source  string // where the connection comes from (see DialLimits)
 }
 
 type timer interface{ Stop() bool }
@@ -280,6 +281,7 @@ func (sb *Switchboard) register(c *Conn, m *wire.Message, missed []store.MissedC
 
 func (sb *Switchboard) attach(c *Conn, s *session) {
 	s.out, s.conn = c.out, c
+	s.source = sourceKey(c.remote)
 	c.sess = s
 	c.phase.Store(int32(phaseRegistered))
 	sb.sessions[s.number] = s

@@ -65,6 +65,8 @@ type Config struct {
 	// part in; the next dial to it is answered busy. Default 2 (one call and
 	// one waiting).
 	MaxCallsPerNumber int
+	// DialLimits bound ringing calls and dial rates per caller and source.
+	DialLimits DialLimits
 	// MaxPending bounds the messages a session keeps for a resume; default 256.
 	MaxPending int
 	// KeepHistory is how long a sent message is kept for a resume; it must
@@ -106,6 +108,7 @@ func (c *Config) validate() error {
 	if c.MaxCallsPerNumber <= 0 {
 		c.MaxCallsPerNumber = 2
 	}
+	c.DialLimits.validate()
 	if c.MaxPending <= 0 {
 		c.MaxPending = 256
 	}
@@ -137,6 +140,7 @@ type Switchboard struct {
 	registered map[number.Number]bool // every subscriber and service, for DNS and unavailable
 	services   map[number.Number]string
 	closed     bool
+	limits     *limits
 
 	records chan record // store writes that need not hold up a call
 	done    chan struct{}
@@ -148,7 +152,7 @@ type Switchboard struct {
 type counters struct {
 	registrations, authFailures, dials, accepted, refused, cancelled atomic.Uint64
 	noAnswer, unavailable, busy, hangups, peerLost, noCapacity       atomic.Uint64
-	resumes, candidatesDropped                                       atomic.Uint64
+	resumes, candidatesDropped, dialLimited                          atomic.Uint64
 }
 
 // New returns a switchboard that knows the subscribers already in the store.
@@ -164,6 +168,7 @@ func New(ctx context.Context, cfg Config) (*Switchboard, error) {
 		calls:      make(map[wire.CallID]*call),
 		registered: make(map[number.Number]bool),
 		services:   make(map[number.Number]string),
+		limits:     newLimits(cfg.DialLimits),
 		records:    make(chan record, 4096),
 		done:       make(chan struct{}),
 	}

@@ -137,6 +137,8 @@ type Stats struct {
 	// CandidatesDropped counts ICE candidates the relay policy kept from
 	// the other party.
 	CandidatesDropped uint64
+	// DialLimited counts dials refused by the DialLimits.
+	DialLimited uint64
 }
 
 // Stats returns a snapshot of the counters.
@@ -147,7 +149,7 @@ func (sb *Switchboard) Stats() Stats {
 		Cancelled: sb.stats.cancelled.Load(), NoAnswer: sb.stats.noAnswer.Load(), Unavailable: sb.stats.unavailable.Load(),
 		Busy: sb.stats.busy.Load(), Hangups: sb.stats.hangups.Load(), PeerLost: sb.stats.peerLost.Load(),
 		NoCapacity: sb.stats.noCapacity.Load(), Resumes: sb.stats.resumes.Load(),
-		CandidatesDropped: sb.stats.candidatesDropped.Load(),
+		CandidatesDropped: sb.stats.candidatesDropped.Load(), DialLimited: sb.stats.dialLimited.Load(),
 	}
 	sb.mu.Lock()
 	defer sb.mu.Unlock()
