@@ -153,9 +153,18 @@ type videoReceiver struct {
 	vp      codecs.VP8Packet
 	needKey bool
 	lastPLI time.Time
+	// keyRequest sends a picture loss indication; nil is the session's.
+	keyRequest func(ssrc uint32)
 }
 
 func (v *videoReceiver) push(p *rtp.Packet) {
+	if len(p.Payload) == 0 {
+		// Padding only: it must still fill its place in the sequence, or
+		// the assembler takes it for a loss, marks the next frame broken
+		// and asks for a key frame.
+		v.asm.push(vp8Part{seq: p.SequenceNumber, ts: p.Timestamp, padding: true, at: v.s.cfg.Now()})
+		return
+	}
 	data, err := v.vp.Unmarshal(p.Payload)
 	if err != nil || len(data) == 0 {
 		return
@@ -175,6 +184,10 @@ func (v *videoReceiver) askKey() {
 		return
 	}
 	v.lastPLI = now
+	if v.keyRequest != nil {
+		v.keyRequest(v.ssrc)
+		return
+	}
 	v.s.requestKeyFrame(v.ssrc)
 }
 

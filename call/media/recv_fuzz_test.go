@@ -28,6 +28,13 @@ func FuzzReceivePath(f *testing.F) {
 	f.Add(seed)
 	f.Add(pkt(65535, 1, true, []byte{0x10}))
 	f.Add([]byte{0, 3, 0x80, 0, 0})
+	// Padding-only packets around a frame.
+	pad := func(seq uint16) []byte {
+		p := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 96, SequenceNumber: seq, Padding: true}, PaddingSize: 4}
+		b, _ := p.Marshal()
+		return append(binary.BigEndian.AppendUint16(nil, uint16(len(b))), b...)
+	}
+	f.Add(append(append(pad(7), pkt(8, 0, true, []byte{0x90, 0x80, 0x01, 0x10, 0x02, 0x00})...), pad(9)...))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		dec, err := vp8.NewDecoder()
 		if err != nil {
@@ -57,12 +64,17 @@ func FuzzReceivePath(f *testing.F) {
 					break
 				}
 			}
-			payload, err := depack.Unmarshal(p.Payload)
-			if err != nil || len(payload) == 0 {
-				continue
+			if len(p.Payload) == 0 {
+				// Padding only, as videoReceiver.push keeps it.
+				asm.push(vp8Part{seq: p.SequenceNumber, ts: p.Timestamp, padding: true, at: now})
+			} else {
+				payload, err := depack.Unmarshal(p.Payload)
+				if err != nil || len(payload) == 0 {
+					continue
+				}
+				asm.push(vp8Part{seq: p.SequenceNumber, ts: p.Timestamp, marker: p.Marker,
+					start: depack.S == 1 && depack.PID == 0, data: payload, at: now})
 			}
-			asm.push(vp8Part{seq: p.SequenceNumber, ts: p.Timestamp, marker: p.Marker,
-				start: depack.S == 1 && depack.PID == 0, data: payload, at: now})
 			if got := asm.pending(); got > videoRing {
 				t.Fatalf("the assembler holds %d sequence numbers; its ring is %d", got, videoRing)
 			}

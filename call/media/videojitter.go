@@ -14,8 +14,12 @@ type vp8Part struct {
 	ts     uint32
 	marker bool // last packet of the frame
 	start  bool // first packet of the frame (S=1, partition 0)
-	data   []byte
-	at     time.Time
+	// padding is a packet with no payload: Chromium sends padding-only
+	// packets to probe bandwidth when no RTX stream is negotiated. It takes
+	// a sequence number and belongs to no frame.
+	padding bool
+	data    []byte
+	at      time.Time
 }
 
 // vp8Frame is a whole VP8 frame out of the jitter buffer.
@@ -111,6 +115,12 @@ func (a *frameAssembler) pop(now time.Time) (f vp8Frame, ok bool, wake time.Time
 			}
 			a.next += uint16(first)
 			a.broken = true
+			continue
+		}
+		if head.padding {
+			// Not a loss and not a frame: step over it.
+			*head = vp8Part{}
+			a.next++
 			continue
 		}
 		if !head.start {
