@@ -106,13 +106,14 @@ func (c EncoderConfig) validate() error {
 }
 
 // checkSize accepts 0×0 (follow the source) or an even size up to
-// MaxDecodeSize, so that whatever we send our own decoder accepts.
+// MaxDecodeSize and MaxDecodePixels, so that whatever we send our own
+// decoder accepts.
 func checkSize(w, h int) error {
 	if w == 0 && h == 0 {
 		return nil
 	}
-	if w < 2 || h < 2 || w%2 != 0 || h%2 != 0 || w > MaxDecodeSize || h > MaxDecodeSize {
-		return fmt.Errorf("vp8: picture size %d×%d is not even and within 2..%d", w, h, MaxDecodeSize)
+	if w < 2 || h < 2 || w%2 != 0 || h%2 != 0 || w > MaxDecodeSize || h > MaxDecodeSize || w*h > MaxDecodePixels {
+		return fmt.Errorf("vp8: picture size %d×%d is not even and within 2..%d and %d pixels", w, h, MaxDecodeSize, MaxDecodePixels)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@
 package vp8
 
 import (
+	"encoding/binary"
 	"errors"
 	"testing"
 )
@@ -30,6 +31,10 @@ func TestDecodeRejects(t *testing.T) {
 	clip := encodeClip(t, 64, 48, 3)
 	huge := append([]byte(nil), clip[0]...)
 	huge[6], huge[7] = 0xff, 0x3f // 16383 wide
+	// The input that stalled FuzzDecode: a real key frame claiming 2048×2048,
+	// within MaxDecodeSize each way but over MaxDecodePixels. libvpx
+	// allocated for it before it failed; it must now be refused first.
+	square := sized(clip[0], 2048, 2048)
 	cases := []struct {
 		name string
 		pkt  []byte
@@ -41,6 +46,10 @@ func TestDecodeRejects(t *testing.T) {
 		{"key frame without start code", []byte{0x50, 0x02, 0x00, 1, 2, 3, 64, 0, 48, 0}, ErrInvalidPacket},
 		{"bad version", []byte{0x0e, 0, 0, 0x9d, 1, 0x2a, 64, 0, 48, 0}, ErrInvalidPacket},
 		{"huge key frame", huge, ErrInvalidPacket},
+		{"2048x2048 key frame", square, ErrInvalidPacket},
+		{"2048x1088 key frame", sized(clip[0], 2048, 1088), ErrInvalidPacket},
+		{"1080p key frame passes the bound", sized(clip[0], 1920, 1088), ErrKeyFrameNeeded},
+		{"portrait 1080p passes the bound", sized(clip[0], 1088, 1920), ErrKeyFrameNeeded},
 		{"inter frame first", clip[1], ErrKeyFrameNeeded},
 		{"truncated key frame", clip[0][:12], ErrKeyFrameNeeded},
 		{"garbage key frame", append(append([]byte(nil), clip[0][:10]...), make([]byte, 50)...), ErrKeyFrameNeeded},
@@ -94,6 +103,14 @@ func TestDecodeReusesFrame(t *testing.T) {
 	if &a.Y[0] != &b.Y[0] {
 		t.Error("Decode allocated a new frame for a picture of the same size")
 	}
+}
+
+// sized is key frame pkt with the size in its header changed to w×h.
+func sized(pkt []byte, w, h int) []byte {
+	out := append([]byte(nil), pkt...)
+	binary.LittleEndian.PutUint16(out[6:], uint16(w))
+	binary.LittleEndian.PutUint16(out[8:], uint16(h))
+	return out
 }
 
 func TestParseHeader(t *testing.T) {

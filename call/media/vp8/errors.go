@@ -8,7 +8,7 @@ var (
 
 	// ErrInvalidPacket is returned by Decode for input that is not a VP8
 	// frame it will decode (empty, truncated header, or a key frame larger
-	// than MaxDecodeSize). The decoder's state is unchanged.
+	// than MaxDecodeSize or MaxDecodePixels). The decoder's state is unchanged.
 	ErrInvalidPacket = errors.New("vp8: invalid packet")
 
 	// ErrKeyFrameNeeded is returned by Decode when it cannot give a correct

@@ -31,7 +31,7 @@ func FuzzDecode(f *testing.F) {
 				return
 			}
 			w, h := g.Width, g.Height
-			if w <= 0 || h <= 0 || w%2 != 0 || h%2 != 0 || w > MaxDecodeSize || h > MaxDecodeSize ||
+			if w <= 0 || h <= 0 || w%2 != 0 || h%2 != 0 || w > MaxDecodeSize || h > MaxDecodeSize || w*h > MaxDecodePixels ||
 				len(g.Y) != w*h || len(g.U) != w*h/4 || len(g.V) != w*h/4 {
 				t.Fatalf("decoded a %d×%d frame with planes %d, %d, %d", w, h, len(g.Y), len(g.U), len(g.V))
 			}
@@ -65,6 +65,17 @@ func TestWriteFuzzCorpus(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
 				t.Fatal(err)
 			}
+		}
+	}
+	// Real key frames claiming sizes libvpx is slow to allocate for: the
+	// first stalled a fuzzing run (see MaxDecodePixels); the second is the
+	// largest that passes.
+	key := encodeClip(t, 64, 48, 1)[0]
+	for _, size := range [][2]int{{2048, 2048}, {1920, 1088}} {
+		name := fmt.Sprintf("%dx%d-forged-key", size[0], size[1])
+		data := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", sized(key, size[0], size[1]))
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
 }
