@@ -67,9 +67,9 @@ func TestWriteFuzzCorpus(t *testing.T) {
 			}
 		}
 	}
-	// Real key frames claiming sizes libvpx is slow to allocate for: the
-	// first stalled a fuzzing run (see MaxDecodePixels); the second is the
-	// largest that passes.
+	// Real key frames claiming sizes libvpx is slow to allocate for (see
+	// MaxDecodePixels): the first is refused now, the second is the largest
+	// that passes.
 	key := encodeClip(t, 64, 48, 1)[0]
 	for _, size := range [][2]int{{2048, 2048}, {1920, 1088}} {
 		name := fmt.Sprintf("%dx%d-forged-key", size[0], size[1])

@@ -16,10 +16,11 @@ const MaxDecodeSize = 2048
 // size it claims, not the bytes it carries: libvpx allocates and clears
 // its reference buffers for that size before it reads a macroblock, so a
 // forged 2048×2048 header in a 200-byte packet took 28 ms to refuse and 61
-// ms for FuzzDecode's three decodes (a real 64×48 frame: 0.3 ms), and the
-// fuzzer, minimising such inputs, stalled for tens of seconds. 1080p is the
-// most any camera we send from or a browser sends by default; it halves
-// that worst case.
+// ms for FuzzDecode's three decodes (a real 64×48 frame: 0.3 ms); at that
+// cost a fuzzer minimising such an input (for up to a minute) makes no
+// visible progress, and a hostile peer alternating sizes burns a core.
+// 1080p is the most any camera we send from or a browser sends by default;
+// it halves that worst case.
 const MaxDecodePixels = 1920 * 1088
 
 // frameHeader is what RFC 6386 §9.1 puts in the first bytes of a frame.
