@@ -29,6 +29,7 @@ type EventKind string
 const (
 	EventRegistered   EventKind = "registered"
 	EventDisconnected EventKind = "disconnected" // signalling lost; reconnecting
+	EventRetrying     EventKind = "retrying"     // an attempt to reach the server failed (Error); trying again
 	EventMissed       EventKind = "missed"       // calls missed while away
 	EventDialing      EventKind = "dialing"
 	EventRinging      EventKind = "ringing"

@@ -34,6 +34,8 @@ func (p *Phone) handle(ctx context.Context, m *wire.Message) {
 	switch m.Type {
 	case sigclient.TypeDisconnected:
 		p.emit(call.Event{Kind: call.EventDisconnected, Error: m.Message})
+	case sigclient.TypeRetrying:
+		p.emit(call.Event{Kind: call.EventRetrying, Error: m.Message})
 	case wire.TypeRegistered:
 		p.onRegistered(m)
 	case wire.TypePong:

@@ -27,6 +27,9 @@ const (
 	// TypeDisconnected: a registered connection dropped (Message says why);
 	// the Client is reconnecting and will resume.
 	TypeDisconnected wire.Type = "disconnected"
+	// TypeRetrying: an attempt to reach and register with the server failed
+	// (Message says why); the Client tries again after its backoff.
+	TypeRetrying wire.Type = "retrying"
 )
 
 // MaxQueued bounds the client messages waiting for a connection.
@@ -51,7 +54,7 @@ type Config struct {
 	MinBackoff, MaxBackoff time.Duration
 	// Patience is how long Run keeps trying to reach and register with the
 	// server, since it started or last registered, before it gives up and
-	// returns the last error; 0 means for ever.
+	// returns the last error; 0 means for ever, as a phone does.
 	Patience time.Duration
 	// DialTimeout bounds connecting and registering; default 10s.
 	DialTimeout time.Duration
@@ -289,6 +292,7 @@ func (c *Client) Run(ctx context.Context) error {
 			c.in.push(&wire.Message{Type: TypeDisconnected, Message: errString(err)})
 		} else {
 			c.log.Warn("reaching the server", "url", c.cfg.URL, "err", err, "retry_in", backoff)
+			c.in.push(&wire.Message{Type: TypeRetrying, Message: errString(err)})
 		}
 		if c.cfg.Patience > 0 && time.Since(lastGood) > c.cfg.Patience {
 			return fmt.Errorf("reaching the server at %s: %w", c.cfg.URL, err)

@@ -224,6 +224,10 @@ func TestPatience(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now
 	a := start(t, sigclient.Config{URL: addr, Number: alice, Patience: 200 * time.Millisecond})
+	// Each failed attempt is told, with why, before Run gives up.
+	if m := a.next(t, func(m *wire.Message) bool { return m.Type == sigclient.TypeRetrying }); m.Message == "" {
+		t.Fatalf("retrying without a reason: %+v", m)
+	}
 	if err := <-a.errc; err == nil || !strings.Contains(err.Error(), "reaching the server") {
 		t.Fatalf("Run: %v", err)
 	}

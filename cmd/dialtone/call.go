@@ -40,7 +40,13 @@ const callLong = `Place or answer calls without a terminal UI, printing one JSON
 event on stdout (each with "event" and "time"): registered, dialing, ringing,
 incoming, accepted (local_lease, remote_lease), connected, stats (each
 second), refused, unavailable, busy, no-answer, cancelled, ended (reason,
-duration_s), error. Logs go to stderr.
+duration_s), disconnected and retrying (error: why), error. Logs go to
+stderr.
+
+Like a phone, the command keeps trying to reach the server — at start and
+after the connection drops — with a wait that doubles from 100ms up to
+--retry-max, printing retrying for each failed attempt, and resumes its
+session when the server is back; --retry-for bounds how long it tries.
 
 Exactly one of --dial and --answer. With --dial, the command ends when the
 call does. With --answer, it answers (auto) or refuses (refuse) every call
@@ -56,7 +62,8 @@ and reused after: the server binds the number to it.
 
 Exit status:
   0  a call connected and ended by a hang-up (--answer: every call taken did)
-  1  error: flags, devices, server unreachable, registration or dial rejected
+  1  error: flags, devices, server unreachable for --retry-for, registration
+     or dial rejected
   3  refused
   4  unavailable (unknown number, or offline)
   5  busy
@@ -72,6 +79,7 @@ type callFlags struct {
 	maxCalls                     int
 	stats, logLevel, region      string
 	cpuProfile                   string
+	retryFor, retryMax           time.Duration
 }
 
 func newCallCmd() *cobra.Command {
@@ -99,6 +107,8 @@ func newCallCmd() *cobra.Command {
 	fl.StringVar(&f.region, "region", "", "country for numbers dialled without +CC (e.g. US)")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile (runtime/pprof) of the whole run to this file")
+	fl.DurationVar(&f.retryFor, "retry-for", 0, "give up (exit 1) after this long without reaching the server (0: never)")
+	fl.DurationVar(&f.retryMax, "retry-max", 5*time.Second, "longest wait between attempts to reach the server (the wait doubles from 100ms)")
 	return cmd
 }
 
@@ -110,8 +120,10 @@ func (f *callFlags) check() error {
 		return errors.New("give exactly one of --dial and --answer")
 	case f.answer != "" && f.answer != "auto" && f.answer != "refuse":
 		return fmt.Errorf("--answer %q: want auto or refuse", f.answer)
-	case f.maxCalls < 0 || f.duration < 0:
-		return errors.New("--max-calls and --duration must not be negative")
+	case f.maxCalls < 0 || f.duration < 0 || f.retryFor < 0:
+		return errors.New("--max-calls, --duration and --retry-for must not be negative")
+	case f.retryMax < 100*time.Millisecond:
+		return errors.New("--retry-max must be at least 100ms")
 	}
 	return nil
 }
@@ -142,7 +154,7 @@ func runCall(ctx context.Context, f *callFlags, stdout io.Writer) error {
 	defer devs.close()
 	phone, err := session.New(session.Config{
 		Sig: sigclient.Config{URL: f.server, Number: f.number, Key: key, Invite: f.invite,
-			ClientName: "dialtone-call", Patience: 15 * time.Second},
+			ClientName: "dialtone-call", Patience: f.retryFor, MaxBackoff: f.retryMax},
 		Media:  callMedia(f.camera == "test"),
 		Camera: devs.cam, Mic: devs.mic, Speaker: devs.spk,
 		Region: f.region, Logger: log,
