@@ -11,15 +11,52 @@
 // message is one UTF-8 text frame holding one JSON object, at most MaxMessage
 // bytes. Binary frames close the connection.
 //
+// Before the upgrade the server refuses, with a plain HTTP status and no
+// WebSocket at all: a page from another origin — an Origin header whose
+// host:port is not the Host the request went to — with 403 (a browser
+// reports only an error event and a close with code 1006 and no reason;
+// clients that send no Origin, i.e. not browsers, are not affected), and a
+// source address that already holds 64 connections with 429. Without the
+// subprotocol the server upgrades and closes at once with code 1008 and
+// reason "offer the subprotocol dialtone.v1".
+//
+// Every close the server makes itself is code 1000 with a reason: "timeout",
+// "binary frame", "too many bad messages", "too slow to read its messages",
+// "server shutting down", "resumed elsewhere", "replaced", "bye", or, after
+// a failed registration, the error code (e.g. "auth-failed"). A message over
+// MaxMessage bytes is closed with 1009.
+//
+// # Keepalive and timeouts
+//
+// The server closes a connection that has sent nothing for 30 seconds
+// (reason "timeout", after an error message saying so), and one that has not
+// registered within 10 seconds. Any message resets the idle clock; registered
+// tells the client, as keepalive_s (default 10), how often to send ping when
+// it has nothing else to say. The server sends no pings of its own; its pong
+// is how a client learns the connection still works (the reference client
+// replaces a connection that hears nothing for two intervals and a second).
+// A connection may send 50 messages a second with bursts of 200; beyond that
+// each is answered rate-limited. Such messages and those that do not decode
+// are strikes; the 21st strike closes the connection ("too many bad
+// messages"). Errors about what a message asks (wrong-state, unknown-call …)
+// are not strikes.
+//
 // # Messages
 //
 // Every message has "v" (protocol version, 1) and "type". A client request
 // may carry "seq", a number the client chooses; the server's reply to that
-// request carries it back as "re". Call-related messages carry "call", the
-// call ID the server assigned at dial. Messages the server sends about calls
-// carry "sn", which grows by one with each such message in the session, so
-// a client that reconnects can say what it already has. Unknown fields are
-// ignored, so later versions can add fields; an unknown type is an error.
+// request carries it back as "re". Fields that are zero, false or empty are
+// left out, so a request without seq, or with seq 0, gets a reply without
+// re: number requests from 1 to match their replies. Call-related messages
+// carry "call", the call ID the server assigned at dial. Messages the server
+// sends about calls carry "sn", which grows by one with each such message in
+// the session, so a client that reconnects can say what it already has.
+// Unknown fields are ignored, so later versions can add fields; an unknown
+// type is an error.
+//
+// Binary fields (key, nonce, sig) are base64 in the standard alphabet
+// (RFC 4648 §4, "+" and "/") with "=" padding; unpadded or URL-safe base64
+// is refused as bad-message.
 //
 // Client to server:
 //
@@ -32,6 +69,8 @@
 //	hangup     call                 (either party, once accepted)
 //	sdp        call, sdp_type ("offer"|"answer"), sdp
 //	ice        call, candidate {candidate, sdpMid, sdpMLineIndex, usernameFragment}
+//	                                (end of candidates: candidate "", or nothing;
+//	                                 "candidate": null is refused as bad-message)
 //	missed-ack id                   (missed calls up to and including id were shown)
 //	ping
 //	bye                             (leaving now: end my calls, no grace period)
@@ -45,7 +84,8 @@
 //	ringing     call, peer, re      (caller: the callee is being alerted)
 //	incoming    call, from, waiting (callee: accept or refuse; waiting = you are in another call)
 //	accepted    call, peer, local_lease, remote_lease, relay {urls, username, credential, expires},
-//	            media, offerer       (both parties; offerer says who sends the SDP offer)
+//	            media, [offerer]     (both parties; offerer true, only to the caller, says
+//	                                  who sends the SDP offer; the callee's has none)
 //	refused     call                 (both parties)
 //	unavailable call, to, reason ("unknown"|"offline")
 //	busy        call, to             (the callee has no room for another call)
@@ -59,9 +99,19 @@
 //
 // # Registration
 //
-// The client connects and sends hello with its number and public key. The
-// server answers with a challenge; the client signs ProofMessage(number,
-// nonce) with its private key and sends proof. If the number is not bound
+// The client connects and sends hello with its number and public key (the
+// 32-byte Ed25519 public key). The server answers with a challenge; the
+// client signs ProofMessage(number, nonce) with its private key and sends
+// proof. The signed bytes are, concatenated:
+//
+//	"dialtone/1 registration proof"   29 ASCII bytes
+//	0x00
+//	number                            exactly as sent in hello, e.g. "+15551230001"
+//	0x00
+//	nonce                             the challenge's 32 bytes, decoded from base64
+//
+// signed with plain Ed25519 (RFC 8032, no pre-hash, no context); sig is the
+// 64-byte signature. If the number is not bound
 // yet, the server binds it to the key (policy "open") or, under policy
 // "invite", only when hello carried a valid one-time invite code for that
 // number. A bound number answers only to its key. Then the server sends
@@ -91,6 +141,33 @@
 // the pool. If nobody answers within ring_s seconds the caller gets no-answer
 // and the callee cancelled (reason "no-answer"). If two numbers dial each
 // other at once, the second dial accepts the first call.
+//
+// The server limits dials so that one caller cannot tie up other numbers: a
+// number has at most one outgoing call ringing at a time, one source address
+// (an IPv4 address or an IPv6 /64) at most four, one number may dial one
+// number 10 times a minute, and one address may dial 60 times a minute
+// (the server's defaults; --dial-rate sets the last). A dial over a
+// limit is answered error dial-limited, with a message saying which limit;
+// nothing is recorded and a later dial may succeed. A number takes part in
+// at most two calls (one and one waiting); its incoming ringing calls use one
+// of the two per source address, so a flood from one address leaves room
+// for the next caller, and a dial to a number with no room is answered busy.
+//
+// # Media
+//
+// Under media "relay" (registered and accepted say which) the server hides
+// each party's addresses from the other: it forwards only ICE candidates of
+// type relay, over UDP, on the sender's own lease IP (local_lease), with
+// their related address rewritten to 0.0.0.0 port 0, and drops every other
+// candidate without an answer. It rewrites SDP the same way: a=candidate
+// lines filtered likewise, a=remote-candidates removed, the o= and c=
+// addresses set to "IN IP4 0.0.0.0", a=rtcp to "9 IN IP4 0.0.0.0", and every
+// m= port that is not 0 to 9; SDP that does not parse is answered
+// bad-message. Set ICE's transport policy to relay and allocate on the
+// relay's UDP URL only (accepted lists only UDP URLs under "relay"): the
+// relay binds a party's first allocation on its lease's port, and a second
+// one (a browser given several URLs allocates on each) sends from another
+// port. Under "auto" SDP and candidates pass as sent.
 //
 // # Example
 //
