@@ -176,3 +176,25 @@ func FuzzCandidate(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkSDP(b *testing.B) {
+	in, err := os.ReadFile(filepath.Join("testdata", "chrome-offer.sdp"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		if _, err := SDP(string(in), lease); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkCandidate(b *testing.B) {
+	c := "candidate:1 1 udp 41885439 127.77.0.2 40000 typ relay raddr 203.0.113.7 rport 54321 generation 0 network-id 1"
+	for b.Loop() {
+		if _, err := Candidate(c, lease); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
