@@ -88,12 +88,49 @@ func (m *Model) isCurrent(id call.ID) bool {
 	return m.cur.id == id
 }
 
+// maxQueued bounds the incoming calls waiting behind the dialog's; the
+// server lets few ring at once, so more is a misbehaving server.
+const maxQueued = 8
+
 func (m *Model) onIncoming(ev call.Event) tea.Cmd {
+	in := &incomingCall{id: ev.Call, peer: ev.Peer, waiting: ev.Waiting || m.cur != nil, at: m.c.Now()}
 	if m.ringing != nil && m.ringing.id != ev.Call {
-		// One question at a time: a third call is turned away.
-		return m.engineCmd("refusing", ev.Call, func(p Phone) error { return p.Refuse(ev.Call) })
+		// One question at a time; the others wait their turn.
+		if m.queuedAt(ev.Call) >= 0 {
+			return nil
+		}
+		if len(m.queued) >= maxQueued {
+			return m.engineCmd("refusing", ev.Call, func(p Phone) error { return p.Refuse(ev.Call) })
+		}
+		m.queued = append(m.queued, in)
+		return nil
 	}
-	m.ringing = &incomingCall{id: ev.Call, peer: ev.Peer, waiting: ev.Waiting || m.cur != nil, at: m.c.Now()}
+	m.ringing = in
+	if r := m.cfg.Ringer; r != nil {
+		r.Start()
+	}
+	return bell
+}
+
+func (m *Model) queuedAt(id call.ID) int {
+	for i, q := range m.queued {
+		if q.id == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// nextIncoming puts the oldest queued call in the dialog, if there is one
+// and the dialog is free.
+func (m *Model) nextIncoming() tea.Cmd {
+	if m.ringing != nil || len(m.queued) == 0 {
+		return nil
+	}
+	next := m.queued[0]
+	m.queued = m.queued[1:]
+	next.waiting = next.waiting || m.cur != nil
+	m.ringing = next
 	if r := m.cfg.Ringer; r != nil {
 		r.Start()
 	}
@@ -124,20 +161,30 @@ func (m *Model) enterInCall() tea.Cmd {
 
 // onFinal handles an event that ends a call: the dialog's call or ours.
 func (m *Model) onFinal(ev call.Event) tea.Cmd {
+	if i := m.queuedAt(ev.Call); i >= 0 {
+		r := m.queued[i]
+		m.queued = append(m.queued[:i], m.queued[i+1:]...)
+		return m.missed(r, ev)
+	}
 	if m.ringing != nil && ev.Call == m.ringing.id {
 		r := m.ringing
 		m.stopRinging()
-		if ev.Kind == call.EventCancelled || ev.Kind == call.EventEnded || ev.Kind == call.EventNoAnswer {
-			m.c.Book.Add(book.Record{Number: r.peer, Direction: book.Missed, At: r.at, Call: string(r.id)})
-			return m.save()
-		}
-		return nil
+		return tea.Batch(m.missed(r, ev), m.nextIncoming())
 	}
 	if m.isCurrent(ev.Call) {
 		return m.endCall(ev)
 	}
 	if ev.Kind == call.EventError && ev.Call == "" {
 		m.home.SetError(ev.Error)
+	}
+	return nil
+}
+
+// missed records an incoming call that ended before we answered it.
+func (m *Model) missed(r *incomingCall, ev call.Event) tea.Cmd {
+	if ev.Kind == call.EventCancelled || ev.Kind == call.EventEnded || ev.Kind == call.EventNoAnswer {
+		m.c.Book.Add(book.Record{Number: r.peer, Direction: book.Missed, At: r.at, Call: string(r.id)})
+		return m.save()
 	}
 	return nil
 }
@@ -251,6 +298,9 @@ func (m *Model) accept() tea.Cmd {
 	}
 	m.cur = &activeCall{id: r.id, peer: r.peer, start: m.c.Now()}
 	cmds = append(cmds, m.enterInCall(), m.engineCmd("accepting", r.id, func(p Phone) error { return p.Accept(r.id) }))
+	if next := m.nextIncoming(); next != nil {
+		cmds = append(cmds, next)
+	}
 	return tea.Sequence(cmds...)
 }
 
@@ -258,7 +308,7 @@ func (m *Model) refuse() tea.Cmd {
 	r := m.ringing
 	m.stopRinging()
 	m.c.Book.Add(book.Record{Number: r.peer, Direction: book.Incoming, At: r.at, Result: string(call.EventRefused), Call: string(r.id)})
-	return tea.Batch(m.save(), m.engineCmd("refusing", r.id, func(p Phone) error { return p.Refuse(r.id) }))
+	return tea.Batch(m.save(), m.engineCmd("refusing", r.id, func(p Phone) error { return p.Refuse(r.id) }), m.nextIncoming())
 }
 
 // engineCmd runs one engine call in a command and reports a failure.
@@ -306,6 +356,11 @@ func (m *Model) quit() tea.Cmd {
 		end = append(end, func(p Phone) error { return p.Refuse(id) })
 		m.stopRinging()
 	}
+	for _, q := range m.queued {
+		id := q.id
+		end = append(end, func(p Phone) error { return p.Refuse(id) })
+	}
+	m.queued = nil
 	if p == nil || len(end) == 0 {
 		return tea.Quit
 	}

@@ -82,8 +82,12 @@ type Model struct {
 	incall  *incall.Model
 	summary summary.Info
 
-	cur      *activeCall
-	ringing  *incomingCall
+	cur     *activeCall
+	ringing *incomingCall
+	// queued are further incoming calls, oldest first, each asked about in
+	// its turn once the dialog's call is answered, refused or gone: one
+	// caller ringing us must not keep the next from reaching us.
+	queued   []*incomingCall
 	muted    bool
 	cameraOn bool
 	stats    bool

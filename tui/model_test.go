@@ -189,6 +189,43 @@ func TestIncomingRefuseAndMissed(t *testing.T) {
 	d.waitCall("refuse in3")
 }
 
+// TestIncomingQueue: a second caller ringing while the dialog asks about
+// the first is not turned away; it is asked about next, so one caller (say,
+// someone redialling again and again) cannot keep the others out.
+func TestIncomingQueue(t *testing.T) {
+	d := newDriver(t, Config{})
+	d.event(call.Event{Kind: call.EventIncoming, Call: "in1", Peer: "+12025550101"})
+	d.waitFor("dialog", func() bool { return d.m.ringing != nil })
+	d.event(call.Event{Kind: call.EventIncoming, Call: "in2", Peer: "+12025550102"})
+	d.event(call.Event{Kind: call.EventIncoming, Call: "in3", Peer: "+12025550103"})
+	d.waitFor("queued", func() bool { return len(d.m.queued) == 2 })
+	if d.m.ringing.id != "in1" {
+		t.Errorf("the dialog asks about %s, not the first caller", d.m.ringing.id)
+	}
+	d.key("r")
+	d.waitCall("refuse in1")
+	d.waitFor("next dialog", func() bool { return d.m.ringing != nil && d.m.ringing.id == "in2" })
+	if !d.ringer.Ringing() {
+		t.Error("not ringing for the second caller")
+	}
+	// A queued caller who gives up leaves a missed call and the queue.
+	d.event(call.Event{Kind: call.EventCancelled, Call: "in3"})
+	d.waitFor("in3 gone", func() bool { return len(d.m.queued) == 0 })
+	if h := d.m.c.Book.History[0]; h.Direction != book.Missed || h.Number != "+12025550103" {
+		t.Errorf("history head %+v", h)
+	}
+	d.key("a")
+	d.waitCall("accept in2")
+	if d.m.cur == nil || d.m.cur.id != "in2" || d.m.ringing != nil {
+		t.Errorf("after accepting: cur %+v, ringing %+v", d.m.cur, d.m.ringing)
+	}
+	for _, c := range d.phone.Calls() {
+		if c == "refuse in2" || c == "refuse in3" {
+			t.Errorf("the TUI turned a caller away: %v", d.phone.Calls())
+		}
+	}
+}
+
 func TestCallWaiting(t *testing.T) {
 	d := newDriver(t, Config{})
 	d.dial("600")
