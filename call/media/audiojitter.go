@@ -15,10 +15,11 @@ const (
 )
 
 type audioPkt struct {
-	used bool
-	seq  uint16
-	data []byte
-	at   time.Time
+	used    bool
+	padding bool // no payload: it takes a sequence number and no 20 ms
+	seq     uint16
+	data    []byte
+	at      time.Time
 }
 
 // audioItem is one 20 ms frame out of the audio jitter buffer: a packet to
@@ -42,14 +43,23 @@ type audioJitter struct {
 
 func newAudioJitter(wait time.Duration) *audioJitter { return &audioJitter{wait: wait} }
 
-func (j *audioJitter) push(seq uint16, data []byte, now time.Time) {
+// pushPadding stores a padding-only packet, so that its sequence number is
+// not taken for a lost frame.
+func (j *audioJitter) pushPadding(seq uint16, now time.Time) {
+	if j.push(seq, nil, now) {
+		j.ring[seq%audioRing].padding = true
+	}
+}
+
+// push stores one packet; it reports whether it was kept.
+func (j *audioJitter) push(seq uint16, data []byte, now time.Time) bool {
 	if !j.started {
 		j.started, j.next, j.highest = true, seq, seq
 	}
 	d := int(int16(seq - j.next))
 	switch {
 	case d < 0:
-		return // late: already concealed
+		return false // late: already concealed
 	case d >= audioRing:
 		for i := range j.ring {
 			j.ring[i] = audioPkt{}
@@ -61,6 +71,7 @@ func (j *audioJitter) push(seq uint16, data []byte, now time.Time) {
 	if int16(seq-j.highest) > 0 {
 		j.highest = seq
 	}
+	return true
 }
 
 // pop returns the next frame, if its turn has come. wake is when to call
@@ -74,6 +85,15 @@ func (j *audioJitter) pop(now time.Time) (it audioItem, ok bool, wake time.Time)
 		return audioItem{}, false, time.Time{}
 	}
 	s := &j.ring[j.next%audioRing]
+	for s.used && s.seq == j.next && s.padding {
+		// Not a frame and not a loss: step over it.
+		*s = audioPkt{}
+		j.next++
+		if int16(j.highest-j.next) < 0 {
+			return audioItem{}, false, time.Time{}
+		}
+		s = &j.ring[j.next%audioRing]
+	}
 	if s.used && s.seq == j.next {
 		it.data = s.data
 		*s = audioPkt{}

@@ -137,6 +137,38 @@ func TestAudioJitter(t *testing.T) {
 	}
 }
 
+// TestAudioPaddingIsNotLoss: padding-only packets between audio packets take
+// their sequence numbers without a frame lost or concealed.
+func TestAudioPaddingIsNotLoss(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	j := newAudioJitter(40 * time.Millisecond)
+	j.pushPadding(9, t0) // before the first frame
+	j.push(10, []byte{10}, t0)
+	j.pushPadding(11, t0)
+	j.pushPadding(12, t0)
+	j.push(13, []byte{13}, t0)
+	j.pushPadding(14, t0) // the newest
+	var got []byte
+	for {
+		it, ok, _ := j.pop(t0)
+		if !ok {
+			break
+		}
+		if it.data == nil {
+			t.Fatalf("a frame was called lost after %v", got)
+		}
+		got = append(got, it.data[0])
+	}
+	if string(got) != "\x0a\x0d" {
+		t.Fatalf("played %v, want [10 13]", got)
+	}
+	// The stream goes on after the padding without a gap.
+	j.push(15, []byte{15}, t0)
+	if it, ok, _ := j.pop(t0); !ok || it.data == nil || it.data[0] != 15 {
+		t.Fatalf("after padding: %v %+v", ok, it)
+	}
+}
+
 func TestLadder(t *testing.T) {
 	t0 := time.Unix(1000, 0)
 	l := newLadder(320, 240, 300)

@@ -257,6 +257,8 @@ func (s *Session) recvAudio(in <-chan *rtp.Packet) {
 			}
 			if len(p.Payload) > 0 {
 				j.push(p.SequenceNumber, p.Payload, s.cfg.Now())
+			} else {
+				j.pushPadding(p.SequenceNumber, s.cfg.Now())
 			}
 		case <-timer.C:
 		case <-s.ctx.Done():

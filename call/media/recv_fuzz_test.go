@@ -58,7 +58,11 @@ func FuzzReceivePath(f *testing.F) {
 			if p.Unmarshal(raw) != nil {
 				continue
 			}
-			aj.push(p.SequenceNumber, p.Payload, now)
+			if len(p.Payload) > 0 {
+				aj.push(p.SequenceNumber, p.Payload, now)
+			} else {
+				aj.pushPadding(p.SequenceNumber, now)
+			}
 			for {
 				if _, ok, _ := aj.pop(now); !ok {
 					break
