@@ -4,6 +4,11 @@
 // and the addresses SDP carries outside candidates (o=, c=, a=rtcp, the m=
 // port) are replaced by neutral values.
 //
+// A candidate passes on its IP, not its port: a party in two calls at once
+// has a second relay socket on its lease IP with a kernel-chosen port. In a
+// pool that shares one public IP between leases, a candidate on another
+// lease's port therefore passes too; it names only the server's address.
+//
 // It is what the switchboard applies to sdp and ice messages before it
 // forwards them. It is not a validator of SDP for media: it parses SDP with
 // pion/sdp only to find and rewrite the lines that carry addresses, and it
