@@ -164,10 +164,11 @@
 // addresses set to "IN IP4 0.0.0.0", a=rtcp to "9 IN IP4 0.0.0.0", and every
 // m= port that is not 0 to 9; SDP that does not parse is answered
 // bad-message. Set ICE's transport policy to relay and allocate on the
-// relay's UDP URL only (accepted lists only UDP URLs under "relay"): the
-// relay binds a party's first allocation on its lease's port, and a second
-// one (a browser given several URLs allocates on each) sends from another
-// port. Under "auto" SDP and candidates pass as sent.
+// relay's UDP URL only (under "relay", accepted lists only the UDP URLs
+// when the relay has any): the relay binds a party's first allocation on
+// its lease's port, and a second one (a browser given several URLs
+// allocates on each) sends from another port. Under "auto" SDP and
+// candidates pass as sent.
 //
 // # Example
 //
