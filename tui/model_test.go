@@ -202,6 +202,10 @@ func TestIncomingQueue(t *testing.T) {
 	if d.m.ringing.id != "in1" {
 		t.Errorf("the dialog asks about %s, not the first caller", d.m.ringing.id)
 	}
+	if v := ansi.Strip(d.m.Content()); !strings.Contains(v, "+2 more calling") {
+		t.Errorf("the dialog does not say two more are calling:\n%s", v)
+	}
+	checkSize(t, d.m.Content(), 80, 24)
 	d.key("r")
 	d.waitCall("refuse in1")
 	d.waitFor("next dialog", func() bool { return d.m.ringing != nil && d.m.ringing.id == "in2" })

@@ -23,7 +23,7 @@ func (m *Model) Content() string {
 	c := m.c
 	help := c.HelpView(m.helpKeys())
 	if m.ringing != nil && m.screen != ScreenSetup {
-		in := incoming.Info{Label: c.Label(m.ringing.peer), Number: m.ringing.peer, Waiting: m.ringing.waiting}
+		in := incoming.Info{Label: c.Label(m.ringing.peer), Number: m.ringing.peer, Waiting: m.ringing.waiting, More: len(m.queued)}
 		if m.screen == ScreenInCall && m.cur != nil {
 			info := m.inCallInfo()
 			info.Overlay = incoming.Dialog(c, in)

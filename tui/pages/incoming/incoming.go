@@ -3,6 +3,8 @@
 package incoming
 
 import (
+	"fmt"
+
 	"charm.land/lipgloss/v2"
 
 	"github.com/dialtone/dialtone/tui/common"
@@ -12,6 +14,7 @@ import (
 type Info struct {
 	Label, Number string
 	Waiting       bool // arrives during another call
+	More          int  // further calls waiting to be asked about
 }
 
 // Dialog draws the dialog box alone, for the root to place.
@@ -28,6 +31,10 @@ func Dialog(c *common.Common, in Info) string {
 	accept := "a accept"
 	if in.Waiting {
 		accept = "a end current call and accept"
+	}
+	if in.More > 0 {
+		// One caller ringing again and again must not hide the others.
+		lines = append(lines, "", s.Accent.Render(fmt.Sprintf("+%d more calling", in.More)))
 	}
 	lines = append(lines, "", s.Good.Render(accept)+"    "+s.Bad.Render("r refuse"))
 	return common.Box(s.Dialog, lines, c.Width, max(0, c.Height-2))
