@@ -18,6 +18,10 @@ type allocator struct {
 	busy  ring[*ipState]      // IPs some number holds, with a free port, round robin
 	held  ring[heldAddr]      // addresses in hold-down, in release order
 	inUse int
+
+	// claimed are IPs at or past next that Restore put into use out of
+	// order; the cursor steps over them.
+	claimed map[uint64]bool
 }
 
 // ipState is what the allocator knows about one used IP.
@@ -46,7 +50,7 @@ type heldAddr struct {
 }
 
 func newAllocator(sp *space, holdDown time.Duration) *allocator {
-	return &allocator{sp: sp, holdDown: holdDown, ips: make(map[uint64]*ipState)}
+	return &allocator{sp: sp, holdDown: holdDown, ips: make(map[uint64]*ipState), claimed: make(map[uint64]bool)}
 }
 
 // occupied counts the addresses that cannot be leased now (after expire).
@@ -63,6 +67,10 @@ func (a *allocator) take(now time.Time) (idx uint64, slot uint16, ok bool) {
 	// holder's name time to lapse.
 	if h, ok := a.idle.peek(); ok && !now.Before(h.since.Add(a.holdDown)) {
 		return a.takeIdle()
+	}
+	for a.next < a.sp.ips && a.claimed[a.next] {
+		delete(a.claimed, a.next)
+		a.next++
 	}
 	if a.next < a.sp.ips {
 		s := &ipState{idx: a.next}

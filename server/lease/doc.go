@@ -39,6 +39,7 @@
 // and the host's configuration do), it does not know what a number means
 // (numbers are opaque, non-empty strings; validating them is the caller's
 // job), it does not persist leases (a restarted server starts with an empty
-// pool, and a hold-down of the old process's addresses is the caller's
-// concern), and it does not run timers (the caller calls Sweep).
+// pool; the caller, which recorded the old process's leases, hands them to
+// Restore before the first Acquire so they wait out a hold-down), and it does
+// not run timers (the caller calls Sweep).
 package lease
