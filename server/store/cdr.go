@@ -21,7 +21,11 @@ type CDR struct {
 	Start  time.Time // dial; zero means the store's clock
 	Answer time.Time // zero if never answered
 	End    time.Time // zero while the call is open
-	Reason string    // why it ended: "hangup", "refused", "no-answer", ...
+	// Alive is the last time the server knew the call was live (its start,
+	// answer, or a TouchOpenCalls since); a call cut by a crash is ended
+	// at it.
+	Alive  time.Time
+	Reason string // why it ended: "hangup", "refused", "no-answer", ...
 	// CallerLease and CalleeLease are the leased addresses, as the lease
 	// package prints them; empty if the call was never answered.
 	CallerLease string
@@ -48,10 +52,10 @@ func (s *Store) StartCall(ctx context.Context, c CDR) error {
 	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx,
-			`INSERT INTO calls (call_id, caller, callee, start_at, answer_at, end_at, reason, caller_lease, callee_lease)
-			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			`INSERT INTO calls (call_id, caller, callee, start_at, answer_at, end_at, reason, caller_lease, callee_lease, alive_at)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.CallID, c.Caller, c.Callee, toDB(c.Start), nullTime(c.Answer), nullTime(c.End),
-			c.Reason, c.CallerLease, c.CalleeLease)
+			c.Reason, c.CallerLease, c.CalleeLease, toDB(c.Start))
 		return err
 	})
 	if isUniqueViolation(err) {
@@ -72,9 +76,9 @@ func (s *Store) AnswerCall(ctx context.Context, callID string, at time.Time, cal
 		at = s.now()
 	}
 	err := s.update(ctx, callID,
-		`UPDATE calls SET answer_at = ?, caller_lease = ?, callee_lease = ?
+		`UPDATE calls SET answer_at = ?, caller_lease = ?, callee_lease = ?, alive_at = max(coalesce(alive_at, 0), ?)
 		 WHERE call_id = ? AND answer_at IS NULL AND end_at IS NULL`,
-		toDB(at), callerLease, calleeLease, callID)
+		toDB(at), callerLease, calleeLease, toDB(at), callID)
 	if err != nil {
 		return fmt.Errorf("answering call %s: %w", callID, err)
 	}
@@ -142,7 +146,55 @@ func (s *Store) OpenCalls(ctx context.Context) ([]CDR, error) {
 	return cs, nil
 }
 
-const cdrColumns = `call_id, caller, callee, start_at, answer_at, end_at, reason, caller_lease, callee_lease`
+// TouchOpenCalls records that every call still open is alive at at. The
+// server runs it on a timer (in the same ordered batches as the other
+// writes, so a call ended before it is not touched): after a crash, the
+// calls it cut end at their last touch, not at the next start.
+func (s *Store) TouchOpenCalls(ctx context.Context, at time.Time) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE calls SET alive_at = ? WHERE end_at IS NULL`, toDB(at))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("touching open calls: %w", err)
+	}
+	return nil
+}
+
+// CallsEndedSince returns the answered calls that ended at or after since,
+// oldest end first: their leases may still be in hold-down.
+func (s *Store) CallsEndedSince(ctx context.Context, since time.Time) ([]CDR, error) {
+	cs, err := s.queryCalls(ctx,
+		`SELECT `+cdrColumns+` FROM calls WHERE end_at >= ? AND answer_at IS NOT NULL ORDER BY end_at, call_id`, toDB(since))
+	if err != nil {
+		return nil, fmt.Errorf("listing calls ended since %v: %w", since, err)
+	}
+	return cs, nil
+}
+
+// DeleteCallsBefore deletes at most limit ended calls that started before
+// before, oldest first, and returns how many it deleted. Its work is bounded
+// by limit; run it again while it returns limit.
+func (s *Store) DeleteCallsBefore(ctx context.Context, before time.Time, limit int) (int, error) {
+	var n int64
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx,
+			`DELETE FROM calls WHERE call_id IN (
+				SELECT call_id FROM calls WHERE start_at < ? AND end_at IS NOT NULL ORDER BY start_at LIMIT ?)`,
+			toDB(before), limit)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("deleting calls before %v: %w", before, err)
+	}
+	return int(n), nil
+}
+
+const cdrColumns = `call_id, caller, callee, start_at, answer_at, end_at, reason, caller_lease, callee_lease, alive_at`
 
 func (s *Store) queryCalls(ctx context.Context, query string, args ...any) ([]CDR, error) {
 	rows, err := s.r.QueryContext(ctx, query, args...)
@@ -156,13 +208,17 @@ func (s *Store) queryCalls(ctx context.Context, query string, args ...any) ([]CD
 			c           CDR
 			start       int64
 			answer, end sql.NullInt64
+			alive       sql.NullInt64
 		)
 		err := rows.Scan(&c.CallID, &c.Caller, &c.Callee, &start, &answer, &end,
-			&c.Reason, &c.CallerLease, &c.CalleeLease)
+			&c.Reason, &c.CallerLease, &c.CalleeLease, &alive)
 		if err != nil {
 			return nil, err
 		}
-		c.Start, c.Answer, c.End = fromDB(start), fromNull(answer), fromNull(end)
+		c.Start, c.Answer, c.End, c.Alive = fromDB(start), fromNull(answer), fromNull(end), fromNull(alive)
+		if c.Alive.IsZero() {
+			c.Alive = c.Start // a row from before alive_at existed
+		}
 		cs = append(cs, c)
 	}
 	return cs, rows.Err()

@@ -49,6 +49,13 @@ CREATE TABLE calls (
 CREATE INDEX calls_start ON calls(start_at);
 CREATE INDEX calls_open ON calls(start_at) WHERE end_at IS NULL;
 `,
+	// 2: when each call was last known alive, so a call cut by a crash ends
+	// then rather than at the next start; and the end time indexed, so a
+	// restart finds the addresses still in hold-down.
+	`
+ALTER TABLE calls ADD COLUMN alive_at INTEGER;
+CREATE INDEX calls_end ON calls(end_at) WHERE end_at IS NOT NULL;
+`,
 }
 
 // migrate brings the schema up to date. It runs in one immediate transaction,
