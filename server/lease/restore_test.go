@@ -14,7 +14,7 @@ func TestRestoreHoldsDown(t *testing.T) {
 	p, clk := newTestPool(t, 40000, 40001, "10.0.0.0/29") // 6 IPs × 2 ports
 	dead := []netip.AddrPort{netip.MustParseAddrPort("10.0.0.1:40000"), netip.MustParseAddrPort("10.0.0.2:40000")}
 	n, err := p.Restore([]Held{{Addr: dead[0], Since: clk.Now()}, {Addr: dead[1], Since: clk.Now()},
-		{Addr: netip.MustParseAddrPort("192.0.2.1:40000"), Since: clk.Now()},            // not ours
+		{Addr: netip.MustParseAddrPort("192.0.2.1:40000"), Since: clk.Now()},                 // not ours
 		{Addr: netip.MustParseAddrPort("10.0.0.3:40000"), Since: clk.Now().Add(-time.Hour)}}) // over
 	if err != nil || n != 2 {
 		t.Fatalf("Restore = %d, %v; want 2 held", n, err)
