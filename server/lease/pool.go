@@ -205,6 +205,9 @@ func (p *Pool) List() []Lease {
 	return out
 }
 
+// HoldDown is how long a released address waits before it is leased again.
+func (p *Pool) HoldDown() time.Duration { return p.alloc.holdDown }
+
 // Stats returns a snapshot of the pool's counters.
 func (p *Pool) Stats() Stats {
 	p.mu.Lock()

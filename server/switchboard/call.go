@@ -342,7 +342,8 @@ func (sb *Switchboard) endCall(cl *call, reason string, skip *session, fx *effec
 	}
 	id, now, caller, callee := string(cl.id), sb.cfg.Now(), string(cl.caller), string(cl.callee)
 	missed := was == stateRinging && !cl.callee.IsService() &&
-		(reason == wire.ReasonCancelled || reason == wire.ReasonNoAnswer || reason == wire.ReasonPeerLost)
+		(reason == wire.ReasonCancelled || reason == wire.ReasonNoAnswer || reason == wire.ReasonPeerLost ||
+			reason == wire.ReasonShutdown)
 	fx.record(sb, func(ctx context.Context) error {
 		if err := sb.cfg.Store.EndCall(ctx, id, now, reason); err != nil {
 			return err

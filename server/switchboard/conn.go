@@ -49,25 +49,24 @@ type Conn struct {
 // session is a registered number's presence: it outlives a dropped
 // connection for the grace period, so calls survive a reconnect.
 type session struct {
-	number  number.Number
-	token   string
-	out     Outbox // nil while dropped
-	conn    *Conn
-	calls   map[wire.CallID]*call
-	sn      uint64 // the last sequence number sent
-	history []sent // the most recent messages sent, for a resume
-	grace   timer
-	service bool
-	source  string // where the connection comes from (see DialLimits)
+	number    number.Number
+	token     string
+	out       Outbox // nil while dropped
+	conn      *Conn
+	calls     map[wire.CallID]*call
+	sn        uint64   // the last sequence number sent
+	outq      []queued // sent, waiting for their records to be committed
+	history   []sent   // the most recent messages delivered, for a resume
+	histBytes int      // what history holds, as counted by size
+	lostSN    uint64   // the newest message a bound dropped from history
+	grace     timer
+	service   bool
+	source    string // where the connection comes from (see DialLimits)
+
+	inSection bool // in the running section's touched list
 }
 
 type timer interface{ Stop() bool }
-
-// sent is a message kept for a resume, and when it went.
-type sent struct {
-	m  *wire.Message
-	at time.Time
-}
 
 func (s *session) sortedCalls() []*call {
 	cs := make([]*call, 0, len(s.calls))
@@ -76,22 +75,6 @@ func (s *session) sortedCalls() []*call {
 	}
 	sort.Slice(cs, func(i, j int) bool { return cs[i].id < cs[j].id })
 	return cs
-}
-
-// send numbers m in the session, keeps it for a resume, and delivers it now
-// if the client is connected. A message handed to a connection that is
-// failing is not lost: the client's resume names the last one it got.
-func (sb *Switchboard) send(s *session, m *wire.Message) {
-	if s == nil {
-		return
-	}
-	s.sn++
-	m.SN = s.sn
-	now := sb.cfg.Now()
-	s.history = append(trimHistory(s.history, now.Add(-sb.cfg.KeepHistory), sb.cfg.MaxPending-1), sent{m, now})
-	if s.out != nil {
-		s.out.Send(m)
-	}
 }
 
 // Connect registers a new connection. remote names the peer for logs.
@@ -265,8 +248,15 @@ func (sb *Switchboard) register(c *Conn, m *wire.Message, missed []store.MissedC
 		}
 		old := sb.sessions[n]
 		if old != nil && c.hello.Resume != "" && old.token == c.hello.Resume {
-			sb.resume(c, old, reply)
-			return
+			if c.hello.Last >= old.lostSN {
+				sb.resume(c, old, reply)
+				return
+			}
+			// Something after the client's last was dropped by a bound:
+			// a resume would hide it. Register afresh instead.
+			sb.stats.resumesRefused.Add(1)
+			sb.log.Info("resume refused: the history no longer covers it", keyNumber, n,
+				"last", c.hello.Last, "lost", old.lostSN)
 		}
 		if old != nil {
 			sb.replace(old, fx)
@@ -307,7 +297,7 @@ func (sb *Switchboard) resume(c *Conn, s *session, reply *wire.Message) {
 	}
 	c.out.Send(reply)
 	for _, q := range s.history {
-		if q.m.SN > c.hello.Last {
+		if q.m != nil && q.sn > c.hello.Last {
 			c.out.Send(q.m)
 		}
 	}
@@ -336,6 +326,7 @@ func (sb *Switchboard) dropSession(s *session) {
 		delete(sb.sessions, s.number)
 	}
 	delete(sb.tokens, s.token)
+	sb.forget(s)
 }
 
 // Disconnect tells the switchboard the connection is gone. A registered
@@ -406,17 +397,3 @@ func seconds(d time.Duration) int { return int((d + time.Second - 1) / time.Seco
 
 // Registered reports whether the connection has completed registration.
 func (c *Conn) Registered() bool { return phase(c.phase.Load()) == phaseRegistered }
-
-// trimHistory drops what a resume can no longer need: messages sent before
-// cutoff (a client that had not noticed its connection failing by then has
-// been dropped and its grace is over) and all but the newest keep, so an
-// idle client's session does not hold its old calls' SDP for ever.
-func trimHistory(h []sent, cutoff time.Time, keep int) []sent {
-	drop := 0
-	for drop < len(h) && h[drop].at.Before(cutoff) {
-		drop++
-	}
-	drop = max(drop, len(h)-keep)
-	clear(h[:drop]) // let the dropped messages go; append reallocates when full
-	return h[drop:]
-}

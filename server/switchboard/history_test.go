@@ -1,37 +1,167 @@
 package switchboard
 
 import (
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/dialtone/dialtone/call/wire"
 )
 
-func TestTrimHistory(t *testing.T) {
-	t0 := time.Unix(1000, 0)
-	var h []sent
-	for i := range 10 {
-		h = append(h, sent{&wire.Message{SN: uint64(i + 1)}, t0.Add(time.Duration(i) * time.Second)})
+func heapInUse() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
+}
+
+// The probe, scaled down: pairs of numbers, each caller sending its idle
+// callee SDP offers of 31 KB. Before the history was bounded in bytes and SDP
+// replaced, the callees' histories held every offer (pairs × offers × 31 KB).
+func TestHistoryProbeMemory(t *testing.T) {
+	const pairs, offers = 8, 200
+	b := newBoard(t, Config{})
+	sdp := "v=0\r\n" + strings.Repeat("a=x-pad:0123456789abcdef0123456789abcdef\r\n", 31<<10/42)
+	var parties []*party
+	var ids []wire.CallID
+	for i := range pairs {
+		a := b.register(t, fmt.Sprintf("+1555100%04d", i))
+		c := b.register(t, fmt.Sprintf("+1555200%04d", i))
+		c.out.discard = true
+		ids = append(ids, setUp(t, a, c))
+		parties = append(parties, a, c)
 	}
-	sns := func(h []sent) []uint64 {
-		var out []uint64
-		for _, s := range h {
-			out = append(out, s.m.SN)
+	before := heapInUse()
+	for i := range pairs {
+		a := parties[2*i]
+		for j := range offers {
+			// Each its own allocation, as decoding from the wire makes it.
+			a.send(&wire.Message{Type: wire.TypeSDP, Call: ids[i], SDPType: wire.SDPOffer, SDP: sdp + fmt.Sprint(j)})
 		}
-		return out
 	}
-	// Older than the cutoff goes.
-	got := trimHistory(append([]sent(nil), h...), t0.Add(7*time.Second), 100)
-	if s := sns(got); len(s) != 3 || s[0] != 8 {
-		t.Fatalf("by age: %v", s)
+	grew := int64(heapInUse()) - int64(before)
+	st := b.Stats()
+	t.Logf("%d pairs × %d offers of %d KB: heap grew %.1f MiB; histories hold %.1f KiB",
+		pairs, offers, len(sdp)>>10, float64(grew)/(1<<20), float64(st.HistoryBytes)/(1<<10))
+	for i := range pairs {
+		if got := parties[2*i+1].out.sdps; got != offers {
+			t.Fatalf("callee %d got %d offers, want %d", i, got, offers)
+		}
 	}
-	// More than keep: the newest keep stay.
-	got = trimHistory(append([]sent(nil), h...), t0, 4)
-	if s := sns(got); len(s) != 4 || s[0] != 7 || s[3] != 10 {
-		t.Fatalf("by count: %v", s)
+	// One offer per callee is what a resume needs; allow it and a little.
+	if limit := pairs * (len(sdp) + 4<<10); st.HistoryBytes > limit {
+		t.Errorf("histories hold %d bytes, want at most %d", st.HistoryBytes, limit)
 	}
-	// Nothing to drop: unchanged.
-	if got := trimHistory(h, t0, 100); len(got) != 10 {
-		t.Fatalf("kept %d of 10", len(got))
+	if grew > 8<<20 {
+		t.Errorf("heap grew %d MiB under the probe; the histories pin what they should not", grew>>20)
+	}
+	runtime.KeepAlive(parties)
+}
+
+// fakeNow is a settable clock for the switchboard.
+type fakeNow struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeNow) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *fakeNow) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func TestHistoryBounds(t *testing.T) {
+	big := strings.Repeat("x", 8<<10)
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		// feed sends the callee's history its messages
+		feed func(t *testing.T, b *board, clk *fakeNow, a *party, id wire.CallID)
+		// kept is how many SDP and ICE messages stay; lost, whether a
+		// resume from before them fails
+		kept int
+		lost bool
+	}{
+		{"newer SDP replaces older", Config{}, func(t *testing.T, b *board, _ *fakeNow, a *party, id wire.CallID) {
+			for range 10 {
+				a.send(&wire.Message{Type: wire.TypeSDP, Call: id, SDPType: wire.SDPOffer, SDP: big})
+			}
+		}, 1, false},
+		{"ICE stays", Config{}, func(t *testing.T, b *board, _ *fakeNow, a *party, id wire.CallID) {
+			for i := range 10 {
+				a.send(&wire.Message{Type: wire.TypeICE, Call: id, Candidate: &wire.Candidate{Candidate: fmt.Sprint("candidate:", i)}})
+			}
+		}, 10, false},
+		{"bytes per session", Config{MaxHistoryBytes: 6 * (historyOverhead + 1024)}, func(t *testing.T, b *board, _ *fakeNow, a *party, id wire.CallID) {
+			for range 10 {
+				a.send(&wire.Message{Type: wire.TypeICE, Call: id, Candidate: &wire.Candidate{Candidate: strings.Repeat("c", 1000)}})
+			}
+		}, 3, true},
+		{"bytes in total", Config{MaxHistoryTotal: 8 << 10}, func(t *testing.T, b *board, _ *fakeNow, a *party, id wire.CallID) {
+			a.send(&wire.Message{Type: wire.TypeSDP, Call: id, SDPType: wire.SDPOffer, SDP: big})
+		}, 0, true},
+		{"age, on the timer", Config{KeepHistory: time.Minute}, func(t *testing.T, b *board, clk *fakeNow, a *party, id wire.CallID) {
+			a.send(&wire.Message{Type: wire.TypeSDP, Call: id, SDPType: wire.SDPOffer, SDP: big})
+			clk.add(2 * time.Minute)
+			b.trimHistories()
+		}, 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clk := &fakeNow{t: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
+			tc.cfg.Now = clk.Now
+			b := newBoard(t, tc.cfg)
+			a, c := b.register(t, "+15551230001"), b.register(t, "+15551230002")
+			id := setUp(t, a, c)
+			b.mu.Lock()
+			lastSN := c.conn.sess.sn // the client has everything so far
+			b.mu.Unlock()
+			tc.feed(t, b, clk, a, id)
+			c.conn.Disconnect()
+			reg := c.login(t, b, c.reg.Session, lastSN)
+			if reg.Resumed == tc.lost {
+				t.Fatalf("resumed %v, want %v", reg.Resumed, !tc.lost)
+			}
+			if tc.lost {
+				// The old session's call is over for both.
+				if m := a.out.expect(t, wire.TypeEnded); m.Reason != wire.ReasonPeerLost {
+					t.Fatalf("caller heard %s %s", m.Type, m.Reason)
+				}
+				return
+			}
+			// Mark the end of the replay with a message sent after it.
+			a.send(&wire.Message{Type: wire.TypeHangup, Call: id})
+			c.out.expect(t, wire.TypeEnded)
+			media := 0
+			for _, m := range c.out.msgs {
+				if m.Type == wire.TypeSDP || m.Type == wire.TypeICE {
+					media++
+				}
+			}
+			if media != tc.kept {
+				t.Fatalf("replayed %d media messages, want %d", media, tc.kept)
+			}
+		})
+	}
+}
+
+// When a call ends, its SDP and ICE leave the history: a resume has no use
+// for them, and they were the bulk of it.
+func TestHistoryForgetsEndedCallsMedia(t *testing.T) {
+	b := newBoard(t, Config{})
+	a, c := b.register(t, "+15551230001"), b.register(t, "+15551230002")
+	id := setUp(t, a, c)
+	a.send(&wire.Message{Type: wire.TypeSDP, Call: id, SDPType: wire.SDPOffer, SDP: strings.Repeat("x", 30<<10)})
+	if st := b.Stats(); st.HistoryBytes < 30<<10 {
+		t.Fatalf("the offer is not kept: %d bytes", st.HistoryBytes)
+	}
+	a.send(&wire.Message{Type: wire.TypeHangup, Call: id})
+	c.out.expect(t, wire.TypeEnded)
+	if st := b.Stats(); st.HistoryBytes > 8<<10 {
+		t.Fatalf("after the call ended the histories still hold %d bytes", st.HistoryBytes)
 	}
 }

@@ -69,9 +69,22 @@ type Config struct {
 	DialLimits DialLimits
 	// MaxPending bounds the messages a session keeps for a resume; default 256.
 	MaxPending int
+	// MaxHistoryBytes bounds the bytes of messages one session keeps for a
+	// resume; default 256 KiB. MaxHistoryTotal bounds them across the
+	// server; default 64 MiB. See history.go for what a resume then gets.
+	MaxHistoryBytes, MaxHistoryTotal int
 	// KeepHistory is how long a sent message is kept for a resume; it must
 	// cover the transport's idle timeout plus Grace. Default 2 minutes.
+	// Histories are trimmed to it on a timer, not only when the next
+	// message comes.
 	KeepHistory time.Duration
+	// Heartbeat is how often the store is told that the open calls are
+	// still alive; a call cut by a crash is recorded as ending at its last
+	// heartbeat. Default 2s.
+	Heartbeat time.Duration
+	// RecordsKeep is how long call records are kept; older ended calls are
+	// deleted in bounded passes once a minute. Zero keeps them for ever.
+	RecordsKeep time.Duration
 	// RenewEvery is how often live calls renew their leases and expired
 	// leases are swept; default a third of the lease TTL.
 	RenewEvery time.Duration
@@ -113,6 +126,16 @@ func (c *Config) validate() error {
 		c.MaxPending = 256
 	}
 	setDefault(&c.KeepHistory, 2*time.Minute)
+	setDefault(&c.Heartbeat, 2*time.Second)
+	if c.MaxHistoryBytes <= 0 {
+		c.MaxHistoryBytes = 256 << 10
+	}
+	if c.MaxHistoryTotal <= 0 {
+		c.MaxHistoryTotal = 64 << 20
+	}
+	if c.RecordsKeep < 0 {
+		return fmt.Errorf("records-keep %v is negative", c.RecordsKeep)
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -142,9 +165,11 @@ type Switchboard struct {
 	closed     bool
 	limits     *limits
 
-	records chan record // store writes that need not hold up a call
-	done    chan struct{}
-	wg      sync.WaitGroup
+	recs recordQueue // store writes, committed in order before what they acknowledge is sent
+	hist historyTotal
+	sec  *effects // the locked section now running
+	done chan struct{}
+	wg   sync.WaitGroup
 
 	stats counters
 }
@@ -152,7 +177,7 @@ type Switchboard struct {
 type counters struct {
 	registrations, authFailures, dials, accepted, refused, cancelled atomic.Uint64
 	noAnswer, unavailable, busy, hangups, peerLost, noCapacity       atomic.Uint64
-	resumes, candidatesDropped, dialLimited                          atomic.Uint64
+	resumes, resumesRefused, candidatesDropped, dialLimited          atomic.Uint64
 }
 
 // New returns a switchboard that knows the subscribers already in the store.
@@ -169,9 +194,9 @@ func New(ctx context.Context, cfg Config) (*Switchboard, error) {
 		registered: make(map[number.Number]bool),
 		services:   make(map[number.Number]string),
 		limits:     newLimits(cfg.DialLimits),
-		records:    make(chan record, 4096),
 		done:       make(chan struct{}),
 	}
+	sb.recs.init()
 	subs, err := cfg.Store.Subscribers(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("loading subscribers: %w", err)
@@ -179,15 +204,8 @@ func New(ctx context.Context, cfg Config) (*Switchboard, error) {
 	for _, s := range subs {
 		sb.registered[number.Number(s.Number)] = true
 	}
-	open, err := cfg.Store.OpenCalls(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("loading open calls: %w", err)
-	}
-	for _, c := range open {
-		// The server stopped without ending these; they cannot be live now.
-		if err := cfg.Store.EndCall(ctx, c.CallID, cfg.Now(), "server-restart"); err != nil {
-			return nil, fmt.Errorf("closing call %s left open: %w", c.CallID, err)
-		}
+	if err := sb.recover(ctx); err != nil {
+		return nil, err
 	}
 	sb.wg.Add(2)
 	go sb.writeRecords()
@@ -195,16 +213,27 @@ func New(ctx context.Context, cfg Config) (*Switchboard, error) {
 	return sb, nil
 }
 
-// Close ends every call (parties are told), stops the timers, and writes out
-// the records still queued.
+// Close ends every call (parties are told once the ends are recorded),
+// stops the timers, and writes out the records still queued.
 func (sb *Switchboard) Close() {
+	first := false
 	sb.locked(func(fx *effects) {
 		if sb.closed {
 			return
 		}
-		sb.closed = true
+		sb.closed, first = true, true
 		for _, c := range sb.sortedCalls() {
 			sb.endCall(c, wire.ReasonShutdown, nil, fx)
+		}
+	})
+	if first {
+		// The ends are recorded and their messages delivered before the
+		// connections close.
+		_ = sb.flushRecords(context.Background())
+	}
+	sb.locked(func(fx *effects) {
+		if !first {
+			return
 		}
 		for _, s := range sb.sessions {
 			if s.out != nil {
@@ -230,120 +259,31 @@ func (sb *Switchboard) sortedCalls() []*call {
 	return cs
 }
 
-// effects collects work to run once the lock is released.
-type effects struct{ fns []func() }
-
-func (fx *effects) add(f func()) { fx.fns = append(fx.fns, f) }
-
-// record is one queued store write, or (with barrier set) a marker that
-// closes once every write queued before it is committed.
-type record struct {
-	write   func(context.Context) error
-	what    string
-	barrier chan struct{}
-}
-
-// record queues a store write for the record writer.
-func (fx *effects) record(sb *Switchboard, f func(context.Context) error, what string) {
-	fx.add(func() { sb.records <- record{write: f, what: what} })
-}
-
-func (sb *Switchboard) locked(fn func(fx *effects)) {
-	var fx effects
-	sb.mu.Lock()
-	fn(&fx)
-	sb.mu.Unlock()
-	for _, f := range fx.fns {
-		f()
-	}
-}
-
-// maxBatch bounds how many queued writes share one transaction.
-const maxBatch = 256
-
-// writeRecords applies queued store writes in order, as many as are waiting
-// in one transaction; on Close it drains them.
-func (sb *Switchboard) writeRecords() {
-	defer sb.wg.Done()
-	batch := make([]record, 0, maxBatch)
-	for {
-		select {
-		case r := <-sb.records:
-			batch = append(batch[:0], r)
-		case <-sb.done:
-			for {
-				select {
-				case r := <-sb.records:
-					sb.commit([]record{r})
-				default:
-					return
-				}
-			}
-		}
-	more:
-		for len(batch) < maxBatch {
-			select {
-			case r := <-sb.records:
-				batch = append(batch, r)
-			default:
-				break more
-			}
-		}
-		sb.commit(batch)
-	}
-}
-
-// commit writes a batch in one transaction, then releases its barriers.
-func (sb *Switchboard) commit(batch []record) {
-	ctx := context.Background()
-	err := sb.cfg.Store.Batch(ctx, func(ctx context.Context) error {
-		for _, r := range batch {
-			if r.write == nil {
-				continue
-			}
-			if err := r.write(ctx); err != nil {
-				sb.log.Error("writing record", "what", r.what, "err", err)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		sb.log.Error("committing records", "records", len(batch), "err", err)
-	}
-	for _, r := range batch {
-		if r.barrier != nil {
-			close(r.barrier)
-		}
-	}
-}
-
-// flushRecords waits until every store write queued before it is committed.
-func (sb *Switchboard) flushRecords(ctx context.Context) error {
-	done := make(chan struct{})
-	select {
-	case sb.records <- record{barrier: done}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// maintain renews the leases of live calls and reclaims expired ones.
+// maintain renews the leases of live calls and reclaims expired ones, trims
+// the resume histories, beats the open calls' heartbeat and expires old
+// records.
 func (sb *Switchboard) maintain() {
 	defer sb.wg.Done()
 	t := time.NewTicker(sb.cfg.RenewEvery)
 	defer t.Stop()
+	trim := time.NewTicker(sb.cfg.KeepHistory / 4)
+	defer trim.Stop()
+	beat := time.NewTicker(sb.cfg.Heartbeat)
+	defer beat.Stop()
+	keep := time.NewTicker(time.Minute)
+	defer keep.Stop()
 	for {
 		select {
 		case <-sb.done:
 			return
 		case <-t.C:
 			sb.renewAndSweep()
+		case <-trim.C:
+			sb.trimHistories()
+		case <-beat.C:
+			sb.heartbeat()
+		case <-keep.C:
+			sb.expireRecords()
 		}
 	}
 }
@@ -400,3 +340,5 @@ func addrString(a netip.AddrPort) string {
 	}
 	return a.String()
 }
+
+var errClosed = errors.New("the switchboard is closed")

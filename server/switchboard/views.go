@@ -133,12 +133,15 @@ type Stats struct {
 	Registered, Online, Dropped, Ringing, Active                     int
 	Registrations, AuthFailures, Dials, Accepted, Refused, Cancelled uint64
 	NoAnswer, Unavailable, Busy, Hangups, PeerLost, NoCapacity       uint64
-	Resumes                                                          uint64
+	Resumes, ResumesRefused                                          uint64
 	// CandidatesDropped counts ICE candidates the relay policy kept from
 	// the other party.
 	CandidatesDropped uint64
 	// DialLimited counts dials refused by the DialLimits.
 	DialLimited uint64
+	// HistoryBytes is what the resume histories hold, as their bounds
+	// count it.
+	HistoryBytes int
 }
 
 // Stats returns a snapshot of the counters.
@@ -150,9 +153,11 @@ func (sb *Switchboard) Stats() Stats {
 		Busy: sb.stats.busy.Load(), Hangups: sb.stats.hangups.Load(), PeerLost: sb.stats.peerLost.Load(),
 		NoCapacity: sb.stats.noCapacity.Load(), Resumes: sb.stats.resumes.Load(),
 		CandidatesDropped: sb.stats.candidatesDropped.Load(), DialLimited: sb.stats.dialLimited.Load(),
+		ResumesRefused: sb.stats.resumesRefused.Load(),
 	}
 	sb.mu.Lock()
 	defer sb.mu.Unlock()
+	st.HistoryBytes = sb.hist.bytes
 	st.Registered = len(sb.registered)
 	for _, s := range sb.sessions {
 		if s.service {
