@@ -77,6 +77,7 @@ var (
 	descRelayPkts   = prometheus.NewDesc("dialtone_relay_packets_total", "Packets relayed, by direction.", []string{"dir"}, nil)
 	descRefusals    = prometheus.NewDesc("dialtone_relay_refusals_total", "Relay requests refused, by reason.", []string{"reason"}, nil)
 	descLeaseBytes  = prometheus.NewDesc("dialtone_relay_lease_bytes_total", "Bytes relayed per lease, by direction.", []string{"lease", "dir"}, nil)
+	descHistory     = prometheus.NewDesc("dialtone_resume_history_bytes", "Bytes the sessions keep for resumes, as their bounds count them.", nil, nil)
 )
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) { prometheus.DescribeByCollect(c, ch) }
@@ -93,6 +94,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descRegistered, float64(st.Registered))
 	gauge(descOnline, float64(st.Online))
 	gauge(descDropped, float64(st.Dropped))
+	gauge(descHistory, float64(st.HistoryBytes))
 	gauge(descCalls, float64(st.Ringing), "ringing")
 	gauge(descCalls, float64(st.Active), "active")
 	for name, v := range map[string]uint64{
@@ -100,6 +102,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		"refused": st.Refused, "cancelled": st.Cancelled, "no_answer": st.NoAnswer, "unavailable": st.Unavailable,
 		"busy": st.Busy, "hangup": st.Hangups, "peer_lost": st.PeerLost, "no_capacity": st.NoCapacity, "resume": st.Resumes,
 		"candidate_dropped": st.CandidatesDropped, "dial_limited": st.DialLimited,
+		"resume_refused": st.ResumesRefused,
 	} {
 		counter(descCallEvents, v, name)
 	}

@@ -59,6 +59,13 @@ type Config struct {
 	// source address (see switchboard.DialLimits); zero fields take its
 	// defaults, Off turns them off.
 	DialLimits switchboard.DialLimits
+	// RecordsKeep is how long call records are kept; zero keeps them for
+	// ever (the command line's default is 90 days).
+	RecordsKeep time.Duration
+	// Heartbeat is how often the open calls are recorded as alive, which
+	// bounds how much a crash can shorten a call's recorded length;
+	// default 2s.
+	Heartbeat time.Duration
 	// MaxConnsPerIP and HandshakeTimeout bound the signalling transport;
 	// zero takes its defaults (64 connections, 10s).
 	MaxConnsPerIP    int
@@ -100,6 +107,9 @@ func (c *Config) validate() error {
 	}
 	if c.Media == wire.MediaRelay && c.Relay == "" {
 		return errors.New("media policy relay needs a relay address (--relay), or choose --media auto")
+	}
+	if c.RecordsKeep < 0 {
+		return fmt.Errorf("--records-keep %v is negative", c.RecordsKeep)
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -82,7 +82,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	s.sb, err = switchboard.New(ctx, switchboard.Config{
 		Store: s.store, Leases: s.pool, Relay: sbRelay, Registration: cfg.Registration, Media: media,
 		RingTimeout: cfg.RingTimeout, Grace: cfg.Grace, Logger: s.log.With("part", "switchboard"),
-		RenewEvery: renewEvery(cfg.LeaseTTL), DialLimits: cfg.DialLimits,
+		RenewEvery: renewEvery(cfg.LeaseTTL), DialLimits: cfg.DialLimits, RecordsKeep: cfg.RecordsKeep, Heartbeat: cfg.Heartbeat,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("starting the switchboard: %w", err)

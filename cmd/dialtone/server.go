@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -32,6 +33,7 @@ type serverFlags struct {
 	registration, media       string
 	leaseTTL, holdDown, ring  time.Duration
 	grace                     time.Duration
+	recordsKeep               string
 	logLevel                  string
 	dialRate                  int
 	dialLimits                bool
@@ -75,6 +77,7 @@ func newServerCmd() *cobra.Command {
 	fl.DurationVar(&f.holdDown, "hold-down", 10*time.Second, "how long a released address rests before reuse")
 	fl.DurationVar(&f.ring, "ring-timeout", 30*time.Second, "how long a call rings before no-answer")
 	fl.DurationVar(&f.grace, "grace", 10*time.Second, "how long a dropped client's calls wait for it to reconnect")
+	fl.StringVar(&f.recordsKeep, "records-keep", "90d", "how long call records are kept, e.g. 90d or 720h (0: for ever)")
 	fl.StringArrayVar(&f.dnsAllow, "dns-allow", []string{"127.0.0.0/8", "::1/128"}, "prefix allowed to query the DNS (repeatable)")
 	fl.IntVar(&f.dialRate, "dial-rate", 60, "dials a minute one source address may make")
 	fl.BoolVar(&f.dialLimits, "dial-limits", true, "limit ringing calls and dials per caller and address (false: for load tests)")
@@ -102,6 +105,9 @@ func (f *serverFlags) config() (server.Config, error) {
 	if cfg.PortLo, cfg.PortHi, err = parsePorts(f.ports); err != nil {
 		return cfg, err
 	}
+	if cfg.RecordsKeep, err = parseDays(f.recordsKeep); err != nil {
+		return cfg, fmt.Errorf("--records-keep %q: %w", f.recordsKeep, err)
+	}
 	if f.relayPublicIP != "" {
 		if cfg.RelayPublicIP, err = netip.ParseAddr(f.relayPublicIP); err != nil {
 			return cfg, fmt.Errorf("--relay-public-ip %q: %w", f.relayPublicIP, err)
@@ -120,6 +126,23 @@ func parsePrefixes(flag string, ss []string) ([]netip.Prefix, error) {
 		out = append(out, p)
 	}
 	return out, nil
+}
+
+// parseDays reads a duration that may be given in days ("90d"), as
+// retention periods are, or in anything time.ParseDuration takes.
+func parseDays(s string) (time.Duration, error) {
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.ParseUint(d, 10, 16)
+		if err != nil {
+			return 0, errors.New("want a whole number of days, such as 90d")
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil || v < 0 {
+		return 0, errors.New("want a duration such as 90d or 720h, or 0 for ever")
+	}
+	return v, nil
 }
 
 func parsePorts(s string) (lo, hi uint16, err error) {

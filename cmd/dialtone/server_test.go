@@ -168,12 +168,34 @@ func TestServerFlagErrors(t *testing.T) {
 	for _, args := range [][]string{
 		{"server", "--ports", "9-1"},
 		{"server", "--pool", "not-a-prefix"},
+		{"server", "--records-keep", "ninety days"},
+		{"server", "--records-keep", "-1h"},
 		{"server", "--registration", "maybe", "--listen", "127.0.0.1:0", "--data", t.TempDir()},
 		{"server", "--media", "relay", "--relay", "", "--listen", "127.0.0.1:0", "--data", t.TempDir()},
 	} {
 		out, err := exec.Command(binary(t), args...).CombinedOutput()
 		if err == nil || !strings.Contains(string(out), "dialtone:") {
 			t.Errorf("%v: err %v, output %s", args, err, out)
+		}
+	}
+}
+
+func TestParseDays(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"90d", 90 * 24 * time.Hour, true},
+		{"0", 0, true},
+		{"720h", 720 * time.Hour, true},
+		{"1.5d", 0, false},
+		{"-1h", 0, false},
+		{"d", 0, false},
+	} {
+		got, err := parseDays(tc.in)
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("parseDays(%q) = %v, %v; want %v ok %v", tc.in, got, err, tc.want, tc.ok)
 		}
 	}
 }
