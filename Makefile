@@ -13,7 +13,7 @@ DEBS_BENCH := dnsperf
 ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help deps deps-bench build run test bench fuzz lint clean
+.PHONY: help deps deps-bench build run test bench soak fuzz lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ bench: deps-bench build ## run the benchmarks and the server load test; figures 
 	$(GO) test -count=1 -run TestDNSPerf -v ./server/dnsserver -args -dnsperf=10s
 	./.ci/bench-load
 	./.ci/bench-call
+
+soak: deps ## kill -9 the server mid-burst, at full size, several rounds; count what survived
+	$(GO) test -count=1 -timeout 30m -run 'TestFault' -v ./server -args -soak
 
 fuzz: deps ## run each fuzz target for FUZZTIME (default 20s)
 	@./.ci/fuzz $${FUZZTIME:-20s}
