@@ -32,6 +32,16 @@ type CDR struct {
 	CalleeLease string
 }
 
+// The call writes, prepared once (see Store.exec).
+const (
+	qStartCall = `INSERT INTO calls (call_id, caller, callee, start_at, answer_at, end_at, reason, caller_lease, callee_lease, alive_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qAnswerCall = `UPDATE calls SET answer_at = ?, caller_lease = ?, callee_lease = ?, alive_at = max(coalesce(alive_at, 0), ?)
+		WHERE call_id = ? AND answer_at IS NULL AND end_at IS NULL`
+	qEndCall   = `UPDATE calls SET end_at = ?, reason = ? WHERE call_id = ? AND end_at IS NULL`
+	qTouchOpen = `UPDATE calls SET alive_at = ? WHERE end_at IS NULL`
+)
+
 // Duration is the talk time: from answer to end, or 0 if the call was not
 // answered or has not ended.
 func (c CDR) Duration() time.Duration {
@@ -51,9 +61,7 @@ func (s *Store) StartCall(ctx context.Context, c CDR) error {
 		c.Start = s.now()
 	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx,
-			`INSERT INTO calls (call_id, caller, callee, start_at, answer_at, end_at, reason, caller_lease, callee_lease, alive_at)
-			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err := s.exec(ctx, tx, qStartCall,
 			c.CallID, c.Caller, c.Callee, toDB(c.Start), nullTime(c.Answer), nullTime(c.End),
 			c.Reason, c.CallerLease, c.CalleeLease, toDB(c.Start))
 		return err
@@ -75,9 +83,7 @@ func (s *Store) AnswerCall(ctx context.Context, callID string, at time.Time, cal
 	if at.IsZero() {
 		at = s.now()
 	}
-	err := s.update(ctx, callID,
-		`UPDATE calls SET answer_at = ?, caller_lease = ?, callee_lease = ?, alive_at = max(coalesce(alive_at, 0), ?)
-		 WHERE call_id = ? AND answer_at IS NULL AND end_at IS NULL`,
+	err := s.update(ctx, callID, qAnswerCall,
 		toDB(at), callerLease, calleeLease, toDB(at), callID)
 	if err != nil {
 		return fmt.Errorf("answering call %s: %w", callID, err)
@@ -92,8 +98,7 @@ func (s *Store) EndCall(ctx context.Context, callID string, at time.Time, reason
 	if at.IsZero() {
 		at = s.now()
 	}
-	err := s.update(ctx, callID,
-		`UPDATE calls SET end_at = ?, reason = ? WHERE call_id = ? AND end_at IS NULL`,
+	err := s.update(ctx, callID, qEndCall,
 		toDB(at), reason, callID)
 	if err != nil {
 		return fmt.Errorf("ending call %s: %w", callID, err)
@@ -105,7 +110,7 @@ func (s *Store) EndCall(ctx context.Context, callID string, at time.Time, reason
 // a call that does not exist (ErrNotFound) from one whose guard failed (nil).
 func (s *Store) update(ctx context.Context, callID, query string, args ...any) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, query, args...)
+		res, err := s.exec(ctx, tx, query, args...)
 		if err != nil {
 			return err
 		}
@@ -152,7 +157,7 @@ func (s *Store) OpenCalls(ctx context.Context) ([]CDR, error) {
 // calls it cut end at their last touch, not at the next start.
 func (s *Store) TouchOpenCalls(ctx context.Context, at time.Time) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE calls SET alive_at = ? WHERE end_at IS NULL`, toDB(at))
+		_, err := s.exec(ctx, tx, qTouchOpen, toDB(at))
 		return err
 	})
 	if err != nil {
@@ -178,7 +183,7 @@ func (s *Store) CallsEndedSince(ctx context.Context, since time.Time) ([]CDR, er
 func (s *Store) DeleteCallsBefore(ctx context.Context, before time.Time, limit int) (int, error) {
 	var n int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx,
+		res, err := s.exec(ctx, tx,
 			`DELETE FROM calls WHERE call_id IN (
 				SELECT call_id FROM calls WHERE start_at < ? AND end_at IS NOT NULL ORDER BY start_at LIMIT ?)`,
 			toDB(before), limit)

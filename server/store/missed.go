@@ -24,6 +24,13 @@ type MissedCall struct {
 	CallID string
 }
 
+// The missed-call writes, prepared once (see Store.exec).
+const (
+	qAddMissed  = `INSERT INTO missed_calls (to_number, from_number, at, call_id) VALUES (?, ?, ?, ?)`
+	qTrimMissed = `DELETE FROM missed_calls WHERE to_number = ? AND id <= (
+		SELECT id FROM missed_calls WHERE to_number = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`
+)
+
 // AddMissed records a missed call for m.To and returns its ID. It returns
 // ErrNotFound if m.To is not a subscriber: nobody could collect it.
 func (s *Store) AddMissed(ctx context.Context, m MissedCall) (int64, error) {
@@ -35,8 +42,7 @@ func (s *Store) AddMissed(ctx context.Context, m MissedCall) (int64, error) {
 	}
 	var id int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx,
-			`INSERT INTO missed_calls (to_number, from_number, at, call_id) VALUES (?, ?, ?, ?)`,
+		res, err := s.exec(ctx, tx, qAddMissed,
 			m.To, m.From, toDB(m.At), m.CallID)
 		if isForeignKeyViolation(err) {
 			return ErrNotFound
@@ -47,10 +53,7 @@ func (s *Store) AddMissed(ctx context.Context, m MissedCall) (int64, error) {
 		if id, err = res.LastInsertId(); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx,
-			`DELETE FROM missed_calls WHERE to_number = ? AND id <= (
-				SELECT id FROM missed_calls WHERE to_number = ?
-				ORDER BY id DESC LIMIT 1 OFFSET ?)`,
+		_, err = s.exec(ctx, tx, qTrimMissed,
 			m.To, m.To, MaxMissed)
 		return err
 	})

@@ -30,7 +30,14 @@ type Store struct {
 
 	now  func() time.Time
 	rand io.Reader
+
+	// stmts are the writer's hot statements, prepared once at Open:
+	// SQLite spends more on parsing a short statement than on running it.
+	stmts map[string]*sql.Stmt
 }
+
+// prepared are the statements Open prepares on the writer.
+var prepared = []string{qStartCall, qAnswerCall, qEndCall, qTouchOpen, qAddMissed, qTrimMissed}
 
 // Option changes a default of Open.
 type Option func(*config)
@@ -111,7 +118,16 @@ func Open(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("opening %s for reading: %w", path, err)
 	}
-	return &Store{w: w, r: r, now: c.now, rand: c.rand}, nil
+	s := &Store{w: w, r: r, now: c.now, rand: c.rand, stmts: make(map[string]*sql.Stmt)}
+	for _, q := range prepared {
+		st, err := w.PrepareContext(ctx, q)
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("preparing statements on %s: %w", path, err)
+		}
+		s.stmts[q] = st
+	}
+	return s, nil
 }
 
 // dsn builds the connection string. The path goes in a file: URI so that any
@@ -155,7 +171,22 @@ func openDB(ctx context.Context, dsn string, conns int) (*sql.DB, error) {
 
 // Close closes the database. It waits for queries in progress.
 func (s *Store) Close() error {
+	for _, st := range s.stmts {
+		st.Close()
+	}
 	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+// exec runs query in tx, as the statement Open prepared when there is one.
+// (The writer has one connection, so the statement is prepared on the
+// transaction's; database/sql prepares it again if that connection was
+// replaced.)
+func (s *Store) exec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+	st := s.stmts[query]
+	if st == nil {
+		return tx.ExecContext(ctx, query, args...)
+	}
+	return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 }
 
 // txKey marks a context whose writes join a Batch's transaction.
