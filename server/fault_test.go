@@ -136,7 +136,9 @@ func openStore(t *testing.T, dir string) *store.Store {
 	return st
 }
 
-func faultPool() string { return fmt.Sprintf("127.%d.%d.0/24", 100+time.Now().Nanosecond()%100, os.Getpid()%256) }
+func faultPool() string {
+	return fmt.Sprintf("127.%d.%d.0/24", 100+time.Now().Nanosecond()%100, os.Getpid()%256)
+}
 
 // acks counts acknowledgements as they arrive, so the test can kill the
 // server mid-burst: once the first of each kind has come and the rest are in

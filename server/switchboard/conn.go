@@ -59,6 +59,7 @@ type session struct {
 	history   []sent   // the most recent messages delivered, for a resume
 	histBytes int      // what history holds, as counted by size
 	lostSN    uint64   // the newest message a bound dropped from history
+	media     int      // SDP and ICE messages in history
 	grace     timer
 	service   bool
 	source    string // where the connection comes from (see DialLimits)

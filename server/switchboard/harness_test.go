@@ -172,3 +172,10 @@ func setUp(t testing.TB, a, b *party) wire.CallID {
 	b.out.expect(t, wire.TypeAccepted)
 	return id
 }
+
+// reset forgets the messages not yet consumed.
+func (o *outbox) reset() {
+	o.mu.Lock()
+	o.msgs = nil
+	o.mu.Unlock()
+}

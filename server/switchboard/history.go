@@ -58,6 +58,9 @@ func (sb *Switchboard) keep(s *session, m *wire.Message, now time.Time) {
 	}
 	switch m.Type {
 	case wire.TypeSDP:
+		if s.media == 0 {
+			break
+		}
 		for i := len(s.history) - 1; i >= 0; i-- {
 			if o := s.history[i].m; o != nil && o.Type == wire.TypeSDP && o.Call == m.Call && o.SDPType == m.SDPType {
 				sb.drop(s, i)
@@ -65,7 +68,7 @@ func (sb *Switchboard) keep(s *session, m *wire.Message, now time.Time) {
 			}
 		}
 	case wire.TypeEnded, wire.TypeHangupAck:
-		for i := range s.history {
+		for i := 0; s.media > 0 && i < len(s.history); i++ {
 			if o := s.history[i].m; o != nil && o.Call == m.Call && (o.Type == wire.TypeSDP || o.Type == wire.TypeICE) {
 				sb.drop(s, i)
 			}
@@ -80,12 +83,22 @@ func (sb *Switchboard) keep(s *session, m *wire.Message, now time.Time) {
 	}
 	s.history = append(s.history, sent{sn: m.SN, m: m, at: now, size: n})
 	s.histBytes += n
+	if isMedia(m) {
+		s.media++
+	}
 	sb.hist.bytes += n
+}
+
+func isMedia(m *wire.Message) bool {
+	return m != nil && (m.Type == wire.TypeSDP || m.Type == wire.TypeICE)
 }
 
 // drop lets the message at i go without counting it lost.
 func (sb *Switchboard) drop(s *session, i int) {
 	e := &s.history[i]
+	if isMedia(e.m) {
+		s.media--
+	}
 	s.histBytes -= e.size
 	sb.hist.bytes -= e.size
 	e.m, e.size = nil, 0
@@ -117,7 +130,7 @@ func (sb *Switchboard) trim(s *session, cutoff time.Time, keep, keepBytes int) {
 // forget releases a session's history when the session goes.
 func (sb *Switchboard) forget(s *session) {
 	sb.hist.bytes -= s.histBytes
-	s.histBytes = 0
+	s.histBytes, s.media = 0, 0
 	s.history = nil
 }
 
