@@ -122,10 +122,40 @@
 // seconds the client may connect again and send hello with resume set to the
 // session token and last set to the highest sn it received; after the proof
 // the server answers registered with resumed true and the calls it still
-// holds, then sends again every message after last (it keeps the most recent
-// ones), so nothing sent while the connection was failing is lost.
+// holds, then sends again the messages after last that it kept, so nothing
+// sent while the connection was failing is lost.
 // After the grace period the calls end and the other parties get ended with
 // reason "peer-lost". A client that is quitting sends bye first.
+//
+// What the server keeps for a resume is bounded: messages of the last two
+// minutes, at most 256 and 256 KiB per session, and 64 MiB across the
+// server. SDP is kept only while it can matter: of each call's sdp messages
+// a session received, only the newest offer and the newest answer are
+// replayed (a newer description replaces the older), and once the call has
+// ended (ended or hangup-ack) none of its sdp or ice is. So a replay may skip
+// sn values; those gaps are not losses. If a bound has dropped anything else
+// after last, the session cannot be resumed faithfully and is not: the
+// server answers registered without resumed, with a new session token, as it
+// does when the session has expired, and ends the old session's calls (their
+// other parties get ended "peer-lost"). A client treats that as a fresh
+// registration: its calls are gone, and sn numbering starts again at 1.
+//
+// # Durability
+//
+// The server stores a call's record (start, answer with the two leases,
+// end and reason) and every missed call before it sends the message that
+// acknowledges it: when a client has ringing, accepted, busy, unavailable
+// (a missed call for an "offline" callee), hangup-ack, ended, cancelled,
+// refused or no-answer, what it reports is on disk, and survives a crash of
+// the server (the store commits in groups, then tells each group's parties).
+// A session's messages are never reordered by this; a message that records
+// nothing waits behind an earlier one that does. A call the server was
+// holding when it crashed is recorded as ended with reason "server-restart"
+// at the last time it was known alive (the server notes that every 2 s);
+// one that was still ringing becomes a missed call for its callee, and so
+// does one cut while ringing by a server shutdown. After a restart the
+// addresses of the calls it was holding, and of those that ended within a
+// hold-down before it stopped, are held down before being leased again.
 //
 // # Calls
 //
