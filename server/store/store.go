@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -34,7 +35,21 @@ type Store struct {
 	// stmts are the writer's hot statements, prepared once at Open:
 	// SQLite spends more on parsing a short statement than on running it.
 	stmts map[string]*sql.Stmt
+
+	// ckpt holds the connection that checkpoints the WAL into the database
+	// file. The writer never does (its automatic checkpoint is off): a
+	// checkpoint syncs the disk, and the writer's commits are what the
+	// server's acknowledgements wait for.
+	ckpt      *sql.DB
+	closing   chan struct{}
+	closeOnce sync.Once
+	closeErr  error
+	wg        sync.WaitGroup
 }
+
+// checkpointEvery is how often the WAL is checkpointed. A passive
+// checkpoint waits for nobody, and the writer goes on meanwhile.
+const checkpointEvery = time.Second
 
 // prepared are the statements Open prepares on the writer.
 var prepared = []string{qStartCall, qAnswerCall, qEndCall, qTouchOpen, qAddMissed, qTrimMissed}
@@ -118,7 +133,15 @@ func Open(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("opening %s for reading: %w", path, err)
 	}
-	s := &Store{w: w, r: r, now: c.now, rand: c.rand, stmts: make(map[string]*sql.Stmt)}
+	ckpt, err := openDB(ctx, dsn(path, c.busyTimeout, false), 1)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("opening %s for checkpoints: %w", path, err)
+	}
+	s := &Store{w: w, r: r, now: c.now, rand: c.rand, stmts: make(map[string]*sql.Stmt), ckpt: ckpt, closing: make(chan struct{})}
+	s.wg.Add(1)
+	go s.checkpoints()
 	for _, q := range prepared {
 		st, err := w.PrepareContext(ctx, q)
 		if err != nil {
@@ -146,6 +169,8 @@ func dsn(path string, busy time.Duration, readOnly bool) string {
 		q.Set("_query_only", "1")
 	} else {
 		q.Set("_journal_mode", "WAL")
+		// Checkpoints run on their own connection (see Store.ckpt).
+		q.Add("_pragma", "wal_autocheckpoint(0)")
 		// Take the write lock at BEGIN: a deferred transaction that reads
 		// and then writes can fail with SQLITE_BUSY without waiting when
 		// another process committed in between.
@@ -169,12 +194,36 @@ func openDB(ctx context.Context, dsn string, conns int) (*sql.DB, error) {
 	return db, nil
 }
 
-// Close closes the database. It waits for queries in progress.
+// Close closes the database. It waits for queries in progress. Later calls
+// do nothing.
 func (s *Store) Close() error {
-	for _, st := range s.stmts {
-		st.Close()
+	s.closeOnce.Do(func() {
+		close(s.closing)
+		s.wg.Wait()
+		for _, st := range s.stmts {
+			st.Close()
+		}
+		s.closeErr = errors.Join(s.ckpt.Close(), s.r.Close(), s.w.Close())
+	})
+	return s.closeErr
+}
+
+// checkpoints copies the WAL into the database file once a second, off the
+// writer's path.
+func (s *Store) checkpoints() {
+	defer s.wg.Done()
+	t := time.NewTicker(checkpointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.closing:
+			return
+		case <-t.C:
+			// A busy answer means another checkpoint runs (another
+			// process's); the next tick tries again.
+			_, _ = s.ckpt.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+		}
 	}
-	return errors.Join(s.r.Close(), s.w.Close())
 }
 
 // exec runs query in tx, as the statement Open prepared when there is one.

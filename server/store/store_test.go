@@ -317,3 +317,21 @@ func TestCanceledContext(t *testing.T) {
 		t.Errorf("CountSubscribers = %d, %v; want 0", n, err)
 	}
 }
+
+// The writer leaves checkpoints to their own connection, and they happen:
+// the WAL is copied back while the writer goes on.
+func TestCheckpointsOffTheWriter(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	var auto int
+	if err := s.w.QueryRowContext(ctx, "PRAGMA wal_autocheckpoint").Scan(&auto); err != nil || auto != 0 {
+		t.Fatalf("writer's wal_autocheckpoint = %d, %v; want 0", auto, err)
+	}
+	if err := s.StartCall(ctx, CDR{CallID: "c", Caller: "+15550001", Callee: "+15550002", Start: t0}); err != nil {
+		t.Fatal(err)
+	}
+	var busy, frames, done int
+	if err := s.ckpt.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &done); err != nil || frames == 0 || done != frames {
+		t.Fatalf("checkpoint: busy %d, %d frames, %d copied, %v", busy, frames, done, err)
+	}
+}
