@@ -266,7 +266,7 @@ func (sb *Switchboard) maintain() {
 	defer sb.wg.Done()
 	t := time.NewTicker(sb.cfg.RenewEvery)
 	defer t.Stop()
-	trim := time.NewTicker(sb.cfg.KeepHistory / 4)
+	trim := time.NewTicker(max(sb.cfg.KeepHistory/4, 10*time.Millisecond))
 	defer trim.Stop()
 	beat := time.NewTicker(sb.cfg.Heartbeat)
 	defer beat.Stop()
