@@ -54,8 +54,9 @@ func TestMessagesKeepTheirOrder(t *testing.T) {
 	}
 	a.send(&wire.Message{Type: wire.TypeHangup, Call: id})
 	a.out.expect(t, wire.TypeHangupAck)
+	ended := c.out.expect(t, wire.TypeEnded)
 	var last uint64
-	for _, m := range c.out.msgs {
+	for _, m := range append(c.out.snapshot(), ended) {
 		if m.SN <= last {
 			t.Fatalf("sn %d after %d", m.SN, last)
 		}

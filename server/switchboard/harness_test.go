@@ -179,3 +179,10 @@ func (o *outbox) reset() {
 	o.msgs = nil
 	o.mu.Unlock()
 }
+
+// snapshot returns the messages not yet consumed.
+func (o *outbox) snapshot() []*wire.Message {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]*wire.Message(nil), o.msgs...)
+}

@@ -137,7 +137,7 @@ func TestHistoryBounds(t *testing.T) {
 			a.send(&wire.Message{Type: wire.TypeHangup, Call: id})
 			c.out.expect(t, wire.TypeEnded)
 			media := 0
-			for _, m := range c.out.msgs {
+			for _, m := range c.out.snapshot() {
 				if m.Type == wire.TypeSDP || m.Type == wire.TypeICE {
 					media++
 				}
