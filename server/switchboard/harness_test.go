@@ -107,6 +107,15 @@ func openBoard(t testing.TB, dir string, cfg Config) *board {
 		t.Fatal(err)
 	}
 	cfg.Store, cfg.Leases = st, pool
+	// These tests are about records and histories, not about the relay
+	// policy's scrubbing or the dial limits (limits_test.go, forward's
+	// tests): their SDP is not a browser's, and they dial in loops.
+	if cfg.Media == "" {
+		cfg.Media = wire.MediaAuto
+	}
+	if cfg.DialLimits == (DialLimits{}) {
+		cfg.DialLimits.Off = true
+	}
 	sb, err := New(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
