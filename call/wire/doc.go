@@ -128,7 +128,7 @@
 // reason "peer-lost". A client that is quitting sends bye first.
 //
 // What the server keeps for a resume is bounded: messages of the last two
-// minutes, at most 256 and 256 KiB per session, and 64 MiB across the
+// minutes, at most 256 messages and 256 KiB per session, and 64 MiB across the
 // server. SDP is kept only while it can matter: of each call's sdp messages
 // a session received, only the newest offer and the newest answer are
 // replayed (a newer description replaces the older), and once the call has
