@@ -165,3 +165,22 @@ func TestHistoryForgetsEndedCallsMedia(t *testing.T) {
 		t.Fatalf("after the call ended the histories still hold %d bytes", st.HistoryBytes)
 	}
 }
+
+// An idle session's history goes on the timer, not only when the next
+// message comes.
+func TestHistoryTrimmedOnTimer(t *testing.T) {
+	b := newBoard(t, Config{KeepHistory: 100 * time.Millisecond})
+	a, c := b.register(t, "+15551230001"), b.register(t, "+15551230002")
+	id := setUp(t, a, c)
+	a.send(&wire.Message{Type: wire.TypeSDP, Call: id, SDPType: wire.SDPOffer, SDP: strings.Repeat("x", 30<<10)})
+	if st := b.Stats(); st.HistoryBytes < 30<<10 {
+		t.Fatalf("the offer is not kept: %d bytes", st.HistoryBytes)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for b.Stats().HistoryBytes != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("histories still hold %d bytes 10s after they expired", b.Stats().HistoryBytes)
+		}
+		time.Sleep(10 * time.Millisecond) // polling for the trim timer's work
+	}
+}
