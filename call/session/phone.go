@@ -229,18 +229,31 @@ func codeOf(err error) string {
 	return ""
 }
 
-// pump moves events to the channel. Once stopped it still delivers what is
-// queued, for a second, so a consumer sees the last ended events.
+// pump moves events to the channel. It never blocks on a consumer that has
+// gone: once stopped it still delivers what is queued, for at most
+// pumpGrace, so a consumer still reading sees the last ended events, and
+// then closes the channel whether or not they were read.
 func (p *Phone) pump(stop, done chan struct{}) {
 	defer close(done)
 	defer close(p.events)
 	var grace <-chan time.Time
+	stopped := stop
+	startGrace := func() {
+		stopped = nil
+		t := time.NewTimer(pumpGrace)
+		grace = t.C
+	}
 	for {
 		for _, e := range p.evq.take() {
-			select {
-			case p.events <- e:
-			case <-grace:
-				return
+			for sent := false; !sent; {
+				select {
+				case p.events <- e:
+					sent = true
+				case <-stopped:
+					startGrace()
+				case <-grace:
+					return
+				}
 			}
 		}
 		if grace != nil {
@@ -248,13 +261,15 @@ func (p *Phone) pump(stop, done chan struct{}) {
 		}
 		select {
 		case <-p.evq.ready():
-		case <-stop:
-			t := time.NewTimer(time.Second)
-			defer t.Stop()
-			grace = t.C
+		case <-stopped:
+			startGrace()
 		}
 	}
 }
+
+// pumpGrace bounds how long a stopped phone waits for its consumer to read
+// the last events.
+const pumpGrace = 500 * time.Millisecond
 
 func (p *Phone) emit(e call.Event) {
 	if e.Time.IsZero() {

@@ -14,6 +14,9 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first signal stops the program in order; a second one, should
+	// that ever hang, kills it the default way.
+	go func() { <-ctx.Done(); stop() }()
 	err := newRootCmd().ExecuteContext(ctx)
 	stop()
 	if err != nil {

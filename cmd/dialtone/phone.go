@@ -181,6 +181,17 @@ func runPhone(cmd *cobra.Command, _ []string) error {
 		return err
 	}
 
+	// The devices the engines opened close last, once the engines have
+	// stopped using them.
+	var closers []func()
+	var mu sync.Mutex
+	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range closers {
+			c()
+		}
+	}()
 	ctx, cancel := context.WithCancel(cmd.Context())
 	defer cancel()
 	var wg sync.WaitGroup
@@ -205,15 +216,6 @@ func runPhone(cmd *cobra.Command, _ []string) error {
 	remote, local := &tui.Mailbox{}, &tui.Mailbox{}
 	ringer := newRingerProxy()
 	wg.Go(func() { ringer.run(ctx) })
-	var closers []func()
-	var mu sync.Mutex
-	defer func() {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range closers {
-			c()
-		}
-	}()
 	connect := func(cctx context.Context, n string) (tui.Phone, error) {
 		if newEngine == nil {
 			return nil, errNoEngine
@@ -233,6 +235,13 @@ func runPhone(cmd *cobra.Command, _ []string) error {
 		wg.Go(func() {
 			if err := e.run(ctx); err != nil && ctx.Err() == nil {
 				logger.Error("call engine stopped", "err", err)
+			}
+		})
+		// Once the TUI has gone nobody reads the engine's last events;
+		// they are read here, so the engine's stop never waits on them.
+		wg.Go(func() {
+			<-ctx.Done()
+			for range e.phone.Events() {
 			}
 		})
 		return e.phone, nil

@@ -1,0 +1,72 @@
+package session_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/dialtone/dialtone/call"
+	"github.com/dialtone/dialtone/call/session"
+	"github.com/dialtone/dialtone/call/sigclient"
+	"github.com/dialtone/dialtone/server/servertest"
+)
+
+// TestStopWithGoneConsumer: a consumer that stops reading events (the TUI
+// after q) must not hold the phone up. Bob's consumer reads up to the
+// incoming call and then goes; Run must still return within a second of
+// ctx ending, and Events be closed. Before the fix the event pump blocked
+// for ever sending the refusal's events.
+func TestStopWithGoneConsumer(t *testing.T) {
+	srv := servertest.New(t, servertest.Options{})
+	a := newPhone(t, alice, opts{url: srv.Addrs.URL})
+	p, err := session.New(session.Config{
+		Sig:    sigclient.Config{URL: srv.Addrs.URL, Number: bob, Key: servertest.NewKey()},
+		Media:  func(session.MediaConfig, session.Signal) (session.Media, error) { return nil, errInjected },
+		Logger: testLogger(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { errc <- p.Run(ctx) }()
+	gone, registered := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(gone)
+		for e := range p.Events() {
+			if e.Kind == call.EventRegistered {
+				close(registered)
+			}
+			if e.Kind == call.EventIncoming {
+				return // the consumer goes, as the TUI does on q
+			}
+		}
+	}()
+	<-registered
+	id, err := a.Dial(ctx, bob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-gone
+	// Events the consumer will never read: stats ticks, and the refusal.
+	a.wait(t, call.EventRinging, id)
+	start := time.Now()
+	cancel()
+	select {
+	case err := <-errc:
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+	case <-time.After(servertest.Wait):
+		t.Fatal("Run did not return: it waits on a consumer that has gone")
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("Run took %v to return, want under a second", d)
+	}
+	for range p.Events() { // closed, so this ends
+	}
+	if e := a.wait(t, call.EventEnded, id); e.Reason != session.ReasonRefused {
+		t.Errorf("alice: %+v", e)
+	}
+}
