@@ -29,7 +29,7 @@ type EventKind string
 const (
 	EventRegistered   EventKind = "registered"
 	EventDisconnected EventKind = "disconnected" // signalling lost; reconnecting
-	EventRetrying     EventKind = "retrying"     // an attempt to reach the server failed (Error); trying again
+	EventRetrying     EventKind = "retrying"     // an attempt to reach the server failed (Error why, Retry when next)
 	EventMissed       EventKind = "missed"       // calls missed while away
 	EventDialing      EventKind = "dialing"
 	EventRinging      EventKind = "ringing"
@@ -71,7 +71,12 @@ type Event struct {
 	Missed []Missed `json:"missed,omitempty"`
 	// Services lists the short codes the server answers (registered).
 	Services []Service `json:"services,omitempty"`
-	// Error is a human-readable error (error, ended).
+	// Local marks an end we caused: we hung up, cancelled or refused
+	// (ended, cancelled, refused).
+	Local bool `json:"local,omitempty"`
+	// Retry is when the engine next tries to reach the server (unreachable).
+	Retry time.Time `json:"retry,omitzero"`
+	// Error is a human-readable error (error, ended, unreachable).
 	Error string `json:"error,omitempty"`
 	// Code is the server's error code, when it gave one.
 	Code string `json:"code,omitempty"`
@@ -92,9 +97,12 @@ type Service struct {
 
 // Stats describe one call; `dialtone call --stats FILE` writes them.
 type Stats struct {
-	// SetupMs is from dial sent to the first decoded remote video frame
-	// (or audio frame, in an audio-only call).
-	SetupMs float64      `json:"setup_ms"`
+	// SetupMs is from the answer (the callee's accept) to the first decoded
+	// remote video frame (or audio frame, in an audio-only call).
+	SetupMs float64 `json:"setup_ms"`
+	// RingMs is how long the call rang: from dial sent (caller) or the
+	// incoming call (callee) to the answer.
+	RingMs  float64      `json:"ring_ms"`
 	Video   VideoStats   `json:"video"`
 	Audio   AudioStats   `json:"audio"`
 	Send    SendStats    `json:"send"`

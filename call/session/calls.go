@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"sort"
+	"time"
 
 	"github.com/dialtone/dialtone/call"
 	"github.com/dialtone/dialtone/call/sigclient"
@@ -11,14 +12,17 @@ import (
 
 // Reasons the phone gives on its own (the server's are in call/wire).
 const (
-	ReasonMediaFailed     = "media-failed"
-	ReasonSignallingLost  = "signalling-lost"
-	ReasonRefused         = "refused"
-	ReasonUnavailable     = "unavailable"
-	ReasonBusy            = "busy"
-	ReasonNoAnswer        = "no-answer"
-	ReasonCancelled       = "cancelled"
-	ReasonHangup          = wire.ReasonHangup
+	ReasonMediaFailed    = "media-failed"
+	ReasonSignallingLost = "signalling-lost"
+	ReasonRefused        = "refused"
+	ReasonUnavailable    = "unavailable"
+	ReasonBusy           = "busy"
+	ReasonNoAnswer       = "no-answer"
+	ReasonCancelled      = "cancelled"
+	ReasonHangup         = wire.ReasonHangup
+	// ReasonServerLost: the call's media failed while the server could not
+	// be reached (its relay carries the media, so it went with it).
+	ReasonServerLost      = "server-lost"
 	reasonResumeLostTrack = "lost-while-away"
 )
 
@@ -33,9 +37,11 @@ func (p *Phone) handle(ctx context.Context, m *wire.Message) {
 	rec := p.calls[id]
 	switch m.Type {
 	case sigclient.TypeDisconnected:
+		p.registered = false
 		p.emit(call.Event{Kind: call.EventDisconnected, Error: m.Message})
 	case sigclient.TypeRetrying:
-		p.emit(call.Event{Kind: call.EventRetrying, Error: m.Message})
+		p.registered, p.unreachable = false, m.Message
+		p.emit(call.Event{Kind: call.EventRetrying, Error: m.Message, Retry: p.sig.NextAttempt()})
 	case wire.TypeRegistered:
 		p.onRegistered(m)
 	case wire.TypePong:
@@ -47,7 +53,8 @@ func (p *Phone) handle(ctx context.Context, m *wire.Message) {
 			return
 		}
 		waiting := m.Waiting || p.active() != nil
-		p.calls[id] = &callRec{id: id, peer: m.From, state: call.StateIncoming, waiting: waiting, since: p.now()}
+		now := p.now()
+		p.calls[id] = &callRec{id: id, peer: m.From, state: call.StateIncoming, waiting: waiting, since: now, ringFrom: now}
 		p.emit(call.Event{Kind: call.EventIncoming, Call: id, Peer: m.From, Waiting: waiting})
 	case wire.TypeAccepted:
 		if rec != nil && rec.state != call.StateActive {
@@ -87,7 +94,7 @@ func (p *Phone) dialAnswered(ctx context.Context, d *dialReq, m *wire.Message) {
 	id := call.ID(m.Call)
 	switch m.Type {
 	case wire.TypeRinging:
-		p.calls[id] = &callRec{id: id, peer: d.to, state: call.StateRinging, outgoing: true, since: p.now(), setupFrom: d.sent}
+		p.calls[id] = &callRec{id: id, peer: d.to, state: call.StateRinging, outgoing: true, since: p.now(), ringFrom: d.sent}
 		p.emit(call.Event{Kind: call.EventRinging, Call: id, Peer: d.to})
 		d.res <- dialResult{id: id}
 	case wire.TypeAccepted:
@@ -98,7 +105,7 @@ func (p *Phone) dialAnswered(ctx context.Context, d *dialReq, m *wire.Message) {
 			rec = &callRec{id: id, peer: d.to, since: p.now()}
 			p.calls[id] = rec
 		}
-		rec.setupFrom = d.sent
+		rec.ringFrom = d.sent
 		p.onAccepted(ctx, rec, m)
 		d.res <- dialResult{id: id}
 	case wire.TypeUnavailable:
@@ -134,7 +141,7 @@ func (p *Phone) onRegistered(m *wire.Message) {
 		// A new session: whatever calls we held are gone on the server.
 		p.endAll(ReasonSignallingLost, "the server did not keep the session")
 	}
-	p.registered = true
+	p.registered, p.unreachable = true, ""
 	ev := call.Event{Kind: call.EventRegistered, Number: m.Number, Media: m.Media}
 	for _, s := range m.Services {
 		ev.Services = append(ev.Services, call.Service{Code: s.Code, Name: s.Name})
@@ -178,12 +185,13 @@ func (p *Phone) outcome(rec *callRec, kind call.EventKind, reason, detail string
 	if rec == nil {
 		return
 	}
-	p.emit(call.Event{Kind: kind, Call: rec.id, Peer: rec.peer, Reason: detail})
+	p.emit(call.Event{Kind: kind, Call: rec.id, Peer: rec.peer, Reason: detail, Local: rec.local})
 	p.end(rec, reason, "")
 }
 
 // hangup is the local party ending rec, in whatever way its state calls for.
 func (p *Phone) hangup(rec *callRec) {
+	rec.local = true
 	switch rec.state {
 	case call.StateIncoming:
 		p.sig.Send(&wire.Message{Type: wire.TypeRefuse, Call: wire.CallID(rec.id)})
@@ -202,7 +210,7 @@ func (p *Phone) end(rec *callRec, reason, errText string) {
 	if rec.state == call.StateEnded {
 		return
 	}
-	ev := call.Event{Kind: call.EventEnded, Call: rec.id, Peer: rec.peer, Reason: reason, Error: errText}
+	ev := call.Event{Kind: call.EventEnded, Call: rec.id, Peer: rec.peer, Reason: reason, Error: errText, Local: rec.local}
 	if !rec.connected.IsZero() {
 		ev.DurationS = p.now().Sub(rec.connected).Seconds()
 	}
@@ -233,9 +241,13 @@ func (p *Phone) onMedia(n mediaNote) {
 		return
 	}
 	if n.err != nil {
-		p.log.Warn("media failed; hanging up", keyCall, rec.id, "err", n.err)
+		p.log.Warn("media failed; hanging up", keyCall, rec.id, "err", n.err, "registered", p.registered)
 		p.sig.Send(&wire.Message{Type: wire.TypeHangup, Call: wire.CallID(rec.id)})
-		p.end(rec, ReasonMediaFailed, n.err.Error())
+		reason := ReasonMediaFailed
+		if !p.registered {
+			reason = ReasonServerLost
+		}
+		p.end(rec, reason, n.err.Error())
 		return
 	}
 	if n.connected && rec.connected.IsZero() {
@@ -247,13 +259,18 @@ func (p *Phone) onMedia(n mediaNote) {
 func (p *Phone) callStats(rec *callRec) call.Stats {
 	st, _ := rec.media.stats()
 	if t, ok := rec.media.firstMedia(); ok && !rec.setupFrom.IsZero() {
-		st.SetupMs = float64(t.Sub(rec.setupFrom).Microseconds()) / 1000
+		st.SetupMs = ms(t.Sub(rec.setupFrom))
+	}
+	if !rec.ringFrom.IsZero() && !rec.setupFrom.IsZero() {
+		st.RingMs = ms(rec.setupFrom.Sub(rec.ringFrom))
 	}
 	st.Leases = call.LeaseStats{Local: rec.localLease, Remote: rec.remoteLease}
 	st.Send.Muted = p.muted
 	st.Send.CameraOn = p.cameraOn && p.cfg.Camera != nil
 	return st
 }
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 func (p *Phone) emitStats() {
 	for _, rec := range p.sortedCalls() {

@@ -12,5 +12,9 @@ var (
 // a state the action applies to.
 var ErrNoCall = errors.New("no such call")
 
+// ErrOffline is returned by Dial while the server cannot be reached; the
+// error says why.
+var ErrOffline = errors.New("the server cannot be reached")
+
 // ErrStopped is returned when the phone is not running.
 var ErrStopped = errors.New("phone stopped")

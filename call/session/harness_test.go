@@ -145,6 +145,7 @@ func newPhone(t testing.TB, number string, o opts) *phone {
 		Sig:           sigclient.Config{URL: o.url, Number: number, Key: servertest.NewKey(), MinBackoff: 10 * time.Millisecond, MaxBackoff: 100 * time.Millisecond},
 		Media:         factory,
 		StatsInterval: 50 * time.Millisecond,
+		FailGrace:     200 * time.Millisecond,
 		Logger:        testLogger(),
 	}
 	if o.prep != nil {

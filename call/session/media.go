@@ -192,7 +192,20 @@ func (w *mediaWorker) run(ctx context.Context, p *Phone, cfg MediaConfig, muted,
 			if err == nil {
 				err = fmt.Errorf("media failed")
 			}
-			note(mediaNote{err: err})
+			// The peer's hang-up closes the media too, a moment before the
+			// server's ended arrives: that, if it comes, is the reason
+			// (and ends the call, stopping this worker).
+			grace := time.NewTimer(p.cfg.FailGrace)
+			select {
+			case <-grace.C:
+				note(mediaNote{err: err})
+			case <-w.stop:
+				grace.Stop()
+				return
+			case <-ctx.Done():
+				grace.Stop()
+				return
+			}
 		case <-w.stop:
 			return
 		case <-ctx.Done():

@@ -40,6 +40,10 @@ type Config struct {
 	Region string
 	// StatsInterval is how often an active call emits stats; default 1s.
 	StatsInterval time.Duration
+	// FailGrace is how long a call whose media failed waits for the
+	// server's word on it (the peer's hang-up also closes the media), so
+	// that a hang-up is not reported as a failure; default 2s.
+	FailGrace time.Duration
 	// MediaTimeout ends an accepted call whose media has not connected
 	// (first remote frame, or ICE and DTLS for a call with nothing to
 	// receive) by then, as a media failure; default 20s.
@@ -64,6 +68,9 @@ func (c *Config) validate() error {
 	}
 	if c.StatsInterval <= 0 {
 		c.StatsInterval = time.Second
+	}
+	if c.FailGrace <= 0 {
+		c.FailGrace = 2 * time.Second
 	}
 	if c.MediaTimeout <= 0 {
 		c.MediaTimeout = 20 * time.Second
@@ -100,6 +107,7 @@ type Phone struct {
 	calls       map[call.ID]*callRec
 	dials       map[uint64]*dialReq
 	registered  bool
+	unreachable string // why the server cannot be reached, while it cannot
 	muted       bool
 	cameraOn    bool
 	reconcileRe uint64
@@ -113,7 +121,9 @@ type callRec struct {
 	state                   call.State
 	outgoing, waiting       bool
 	since                   time.Time
-	setupFrom               time.Time // dial sent (caller) or accept sent (callee)
+	ringFrom                time.Time // dial sent (caller) or incoming (callee)
+	setupFrom               time.Time // accepted (caller) or accept sent (callee)
+	local                   bool      // we are ending it
 	connected               time.Time
 	localLease, remoteLease string
 	media                   *mediaWorker
@@ -302,6 +312,11 @@ func (p *Phone) Dial(ctx context.Context, to string) (call.ID, error) {
 	}
 	res := make(chan dialResult, 1)
 	err = p.do(ctx, func(context.Context) error {
+		if !p.registered && p.unreachable != "" {
+			// Nothing would carry the dial: say why now rather than after
+			// the caller's timeout.
+			return fmt.Errorf("dialling %s: %w: %s", n, ErrOffline, p.unreachable)
+		}
 		now := p.now()
 		seq, err := p.sig.Send(&wire.Message{Type: wire.TypeDial, To: string(n)})
 		if err != nil {

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,8 +26,9 @@ const (
 	// TypeDisconnected: a registered connection dropped (Message says why);
 	// the Client is reconnecting and will resume.
 	TypeDisconnected wire.Type = "disconnected"
-	// TypeRetrying: an attempt to reach and register with the server failed
-	// (Message says why); the Client tries again after its backoff.
+	// TypeRetrying: an attempt to reach and register with the server
+	// failed; Message says why in words (see Reason) and NextAttempt when
+	// the Client tries again, after its backoff.
 	TypeRetrying wire.Type = "retrying"
 )
 
@@ -37,8 +37,9 @@ const MaxQueued = 1024
 
 // Config describes a Client. Zero values take the documented defaults.
 type Config struct {
-	// URL is the server's signalling endpoint, ws://host:port/v1 or wss://….
-	// A URL without a path gets wire.Path. Required.
+	// URL is the server's signalling endpoint, ws://host:port/v1 or wss://…,
+	// or host:port; see ParseURL. A URL without a path gets wire.Path.
+	// Required.
 	URL string
 	// Number is the E.164 number to register. Required.
 	Number string
@@ -78,12 +79,11 @@ func (c *Config) validate() error {
 	case len(c.Key) != ed25519.PrivateKeySize:
 		return errors.New("sigclient: Key must be an Ed25519 private key")
 	}
-	if !strings.Contains(c.URL, "://") {
-		c.URL = "ws://" + c.URL
+	u, err := ParseURL(c.URL)
+	if err != nil {
+		return fmt.Errorf("sigclient: %w", err)
 	}
-	if rest := c.URL[strings.Index(c.URL, "://")+3:]; !strings.Contains(rest, "/") {
-		c.URL += wire.Path
-	}
+	c.URL = u
 	if c.ClientName == "" {
 		c.ClientName = "dialtone"
 	}
@@ -122,6 +122,7 @@ type Client struct {
 	started   bool
 	cancelRun context.CancelFunc
 	done      chan struct{}
+	retryAt   time.Time // the next attempt, while the server cannot be reached
 
 	// Owned by Run (and, in turn, the reader it starts).
 	token     string
@@ -146,6 +147,14 @@ func New(cfg Config) (*Client, error) {
 // each once, and the local notices TypeConnected and TypeDisconnected. It is
 // closed when Run returns.
 func (c *Client) Messages() <-chan *wire.Message { return c.msgs }
+
+// NextAttempt is when the Client next tries to reach the server, after a
+// failed attempt (TypeRetrying); zero before any failure.
+func (c *Client) NextAttempt() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.retryAt
+}
 
 // Done is closed when Run has returned.
 func (c *Client) Done() <-chan struct{} { return c.done }
@@ -290,14 +299,19 @@ func (c *Client) Run(ctx context.Context) error {
 			backoff, lastGood = c.cfg.MinBackoff, time.Now()
 			c.log.Warn("signalling connection lost; reconnecting", "err", err)
 			c.in.push(&wire.Message{Type: TypeDisconnected, Message: errString(err)})
-		} else {
-			c.log.Warn("reaching the server", "url", c.cfg.URL, "err", err, "retry_in", backoff)
-			c.in.push(&wire.Message{Type: TypeRetrying, Message: errString(err)})
 		}
 		if c.cfg.Patience > 0 && time.Since(lastGood) > c.cfg.Patience {
 			return fmt.Errorf("reaching the server at %s: %w", c.cfg.URL, err)
 		}
-		wait := time.NewTimer(jitter(backoff))
+		delay := jitter(backoff)
+		if !registered {
+			c.log.Warn("reaching the server", "url", c.cfg.URL, "err", err, "retry_in", delay)
+			c.mu.Lock()
+			c.retryAt = time.Now().Add(delay)
+			c.mu.Unlock()
+			c.in.push(&wire.Message{Type: TypeRetrying, Message: Reason(err)})
+		}
+		wait := time.NewTimer(delay)
 		select {
 		case <-wait.C:
 		case <-c.bye:

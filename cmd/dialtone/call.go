@@ -40,7 +40,8 @@ const callLong = `Place or answer calls without a terminal UI, printing one JSON
 event on stdout (each with "event" and "time"): registered, dialing, ringing,
 incoming, accepted (local_lease, remote_lease), connected, stats (each
 second), refused, unavailable, busy, no-answer, cancelled, ended (reason,
-duration_s), disconnected and retrying (error: why), error. Logs go to
+duration_s, local when this side ended it), disconnected and retrying
+(error: why, in words; retry: when the next attempt is), error. Logs go to
 stderr.
 
 Like a phone, the command keeps trying to reach the server — at start and

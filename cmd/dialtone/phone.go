@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dialtone/dialtone/call/number"
+	"github.com/dialtone/dialtone/call/sigclient"
 	"github.com/dialtone/dialtone/device"
 	"github.com/dialtone/dialtone/server"
 	"github.com/dialtone/dialtone/tui"
@@ -34,7 +35,7 @@ func init() {
 func addPhoneFlags(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.String("config", defaultConfigPath(), "config file (flat TOML; flags win over it)")
-	fl.String("server", "", "signalling URL ws://host:port/v1 (empty: an embedded local server with the echo test on 600)")
+	fl.String("server", "", "signalling URL ws://host:port/v1, wss://host/v1, or host:port (empty: an embedded local server with the echo test on 600)")
 	fl.String("number", "", "your own number, E.164 (empty: asked on first run and remembered)")
 	fl.String("data", "", "data directory: key pair, contacts, history, log (default: phone/ beside the config file)")
 	fl.String("camera", "auto", "camera: auto, a V4L2 device path, test (moving pattern) or none")
@@ -82,6 +83,15 @@ func phoneOptionsFrom(cmd *cobra.Command) (phoneOptions, error) {
 	}
 	if o.FPS < 1 || o.FPS > 120 {
 		return o, fmt.Errorf("--fps %d: want 1 to 120", o.FPS)
+	}
+	if o.Server != "" {
+		// host:port is taken, as ws://host:port/v1; a bare word is refused
+		// rather than dialled as ws://word/v1.
+		u, err := sigclient.ParseURL(o.Server)
+		if err != nil {
+			return o, fmt.Errorf("--server: %w", err)
+		}
+		o.Server = u
 	}
 	if o.Data == "" {
 		// Beside the config file (by default the same place), so that a

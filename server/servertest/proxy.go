@@ -65,5 +65,12 @@ func (p *Proxy) Drop() {
 	p.conns = nil
 }
 
+// Kill stops accepting and cuts every connection, as a server process that
+// dies does: clients trying to reconnect are refused.
+func (p *Proxy) Kill() {
+	p.ln.Close()
+	p.Drop()
+}
+
 // URL is the signalling URL through the proxy.
 func (p *Proxy) URL() string { return "ws://" + p.ln.Addr().String() + wire.Path }
