@@ -210,10 +210,7 @@ func (m *Model) endCall(ev call.Event) tea.Cmd {
 		at = c.start
 	}
 	m.c.Book.Add(book.Record{Number: c.peer, Direction: dir, At: at, Duration: dur.Round(time.Second), Result: string(ev.Kind), Call: string(c.id)})
-	reason := ev.Reason
-	if reason == "" {
-		reason = ev.Error
-	}
+	reason := endWords(ev, m.c.Label(c.peer), now.Sub(c.dialedAt), c.connected)
 	stats := c.stats
 	if ev.Stats != nil {
 		stats = ev.Stats

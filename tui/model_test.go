@@ -95,21 +95,38 @@ func TestCancelWhileRinging(t *testing.T) {
 }
 
 // TestFinalEvents checks every way a dialled call can fail ends on the
-// summary with the right words.
+// summary with the right words: a headline, and what happened said for a
+// person rather than as the protocol's code.
 func TestFinalEvents(t *testing.T) {
-	for kind, words := range map[call.EventKind]string{
-		call.EventRefused: "call refused", call.EventUnavailable: "not reachable", call.EventBusy: "busy",
-		call.EventNoAnswer: "no answer", call.EventError: "call failed",
+	for _, tt := range []struct {
+		ev             call.Event
+		headline, says string
+	}{
+		{call.Event{Kind: call.EventRefused, Reason: "refused"}, "call refused", "echo test declined the call"},
+		{call.Event{Kind: call.EventUnavailable, Reason: "offline"}, "not reachable", "echo test is not online"},
+		{call.Event{Kind: call.EventUnavailable, Reason: "unknown"}, "not reachable", "no such number"},
+		{call.Event{Kind: call.EventUnavailable, Reason: "because"}, "not reachable", "because"},
+		{call.Event{Kind: call.EventBusy}, "busy", "echo test is busy"},
+		{call.Event{Kind: call.EventNoAnswer}, "no answer", "no answer after 30 s"},
+		{call.Event{Kind: call.EventError, Error: "context deadline exceeded"}, "call failed", "the server did not answer in time"},
+		{call.Event{Kind: call.EventEnded, Reason: "media-failed", Error: "ice failed"}, "call ended", "the call's media could not connect"},
+		{call.Event{Kind: call.EventEnded, Reason: "server-shutdown"}, "call ended", "the server shut down or restarted"},
+		{call.Event{Kind: call.EventEnded, Reason: "hangup"}, "call ended", "echo test hung up"},
+		{call.Event{Kind: call.EventEnded, Reason: "hangup", Local: true}, "call ended", "you hung up"},
+		{call.Event{Kind: call.EventCancelled, Reason: "cancelled", Local: true}, "call cancelled", "you hung up before it was answered"},
 	} {
-		t.Run(string(kind), func(t *testing.T) {
+		t.Run(string(tt.ev.Kind)+" "+tt.ev.Reason, func(t *testing.T) {
 			d := newDriver(t, Config{})
 			d.phone.nextID = "c9"
 			d.dial("600")
 			d.event(call.Event{Kind: call.EventDialing, Call: "c9", Peer: "600"})
-			d.event(call.Event{Kind: kind, Call: "c9", Reason: "because"})
+			d.now = d.now.Add(30 * time.Second)
+			ev := tt.ev
+			ev.Call = "c9"
+			d.event(ev)
 			d.waitFor("summary", func() bool { return d.m.Screen() == ScreenSummary })
-			if got := ansi.Strip(d.m.Content()); !strings.Contains(got, words) || !strings.Contains(got, "because") {
-				t.Errorf("summary:\n%s", got)
+			if got := ansi.Strip(d.m.Content()); !strings.Contains(got, tt.headline) || !strings.Contains(got, tt.says) {
+				t.Errorf("summary lacks %q and %q:\n%s", tt.headline, tt.says, got)
 			}
 		})
 	}
@@ -452,8 +469,8 @@ func TestSummaryGolden(t *testing.T) {
 	d.event(call.Event{Kind: call.EventAccepted, Call: "c1"})
 	d.waitFor("in call", func() bool { return d.m.Screen() == ScreenInCall })
 	d.now = d.now.Add(65 * time.Second)
-	d.event(call.Event{Kind: call.EventEnded, Call: "c1", Reason: "the other side hung up",
-		Stats: &call.Stats{SetupMs: 52, Video: call.VideoStats{Width: 640, Height: 480, FPS: 29.5}, Network: call.NetworkStats{RTTMs: 9, LossPct: 0.1}}})
+	d.event(call.Event{Kind: call.EventEnded, Call: "c1", Reason: "hangup",
+		Stats: &call.Stats{SetupMs: 52, RingMs: 13780, Video: call.VideoStats{Width: 640, Height: 480, FPS: 29.5}, Network: call.NetworkStats{RTTMs: 9, LossPct: 0.1}}})
 	d.waitFor("summary", func() bool { return d.m.Screen() == ScreenSummary })
 	golden(t, "summary_80x24", d.m.Content())
 }

@@ -57,9 +57,14 @@ func View(c *common.Common, in Info, helpView string) string {
 		lines = append(lines, s.Subtle.Render(in.Reason))
 	}
 	if st := in.Stats; st != nil && in.Answered {
+		// Set-up counts from the answer; the ringing before it is its own.
+		rang := ""
+		if st.RingMs > 0 {
+			rang = fmt.Sprintf("rang %.1f s · ", st.RingMs/1000)
+		}
 		lines = append(lines,
-			fmt.Sprintf("setup %.0f ms · video %d×%d %.0f fps · rtt %.0f ms · loss %.1f%%",
-				st.SetupMs, st.Video.Width, st.Video.Height, st.Video.FPS, st.Network.RTTMs, st.Network.LossPct))
+			fmt.Sprintf("%ssetup %.0f ms · video %d×%d %.0f fps · rtt %.0f ms · loss %.1f%%",
+				rang, st.SetupMs, st.Video.Width, st.Video.Height, st.Video.FPS, st.Network.RTTMs, st.Network.LossPct))
 	}
 	h := max(0, c.Height-lipgloss.Height(helpView))
 	body := common.Box(s.Panel, lines, c.Width, h)
