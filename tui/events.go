@@ -18,7 +18,9 @@ var bell = tea.Raw("\a")
 // onEvent applies one engine event and re-arms the wait for the next.
 func (m *Model) onEvent(msg eventMsg) tea.Cmd {
 	if !msg.ok {
-		m.status = home.Status{Text: "call engine stopped", Err: true}
+		if !m.notices.rejected && !m.status.Err {
+			m.status = home.Status{Text: "call engine stopped", Err: true}
+		}
 		if m.cur != nil {
 			m.endCall(call.Event{Kind: call.EventError, Call: m.cur.id, Error: "the call engine stopped"})
 		}
@@ -43,8 +45,17 @@ func (m *Model) applyEvent(ev call.Event) tea.Cmd {
 		if m.c.Services == nil {
 			m.c.Services = []call.Service{} // registered: the server answers none
 		}
+		return m.onRegisteredNotice()
 	case call.EventDisconnected:
-		m.status = home.Status{Text: "reconnecting…"}
+		m.onDisconnected(ev)
+	case call.EventUnreachable:
+		m.onUnreachable(ev)
+	case call.EventError:
+		if ev.Call == "" && rejectedCodes[ev.Code] {
+			m.onRejected(ev)
+			return nil
+		}
+		return m.onFinal(ev)
 	case call.EventMissed:
 		for _, mc := range ev.Missed {
 			m.c.Book.Add(book.Record{Number: mc.From, Direction: book.Missed, At: mc.At, Call: string(mc.Call)})
@@ -70,7 +81,7 @@ func (m *Model) applyEvent(ev call.Event) tea.Cmd {
 			m.cur.stats = ev.Stats
 		}
 	case call.EventRefused, call.EventUnavailable, call.EventBusy, call.EventNoAnswer,
-		call.EventCancelled, call.EventEnded, call.EventError:
+		call.EventCancelled, call.EventEnded:
 		return m.onFinal(ev)
 	}
 	return nil
@@ -237,6 +248,10 @@ func (m *Model) dial(number string) tea.Cmd {
 	}
 	if m.phone == nil {
 		m.home.SetError("not connected to the server yet")
+		return nil
+	}
+	if why := m.notices.offline; why != "" {
+		m.home.SetError("can't call now: the server cannot be reached (" + why + ")")
 		return nil
 	}
 	m.cur = &activeCall{peer: number, outgoing: true, dialedAt: m.c.Now()}

@@ -97,6 +97,7 @@ type Model struct {
 	mode                videopane.ColorMode
 	saveSeq             uint64
 	quitting            bool
+	notices             serverNotices
 }
 
 // New returns the root model.
@@ -240,16 +241,10 @@ func (m *Model) onSetupDone(msg setup.DoneMsg) tea.Cmd {
 	}
 	m.screen = ScreenHome
 	m.status = home.Status{Text: "connecting…"}
-	cmds := []tea.Cmd{m.connect(msg.Number)}
-	if save := m.cfg.SaveNumber; save != nil {
-		cmds = append(cmds, func() tea.Msg {
-			if err := save(msg.Number); err != nil {
-				return engineErrMsg{op: "remembering your number", err: err}
-			}
-			return nil
-		})
-	}
-	return tea.Batch(cmds...)
+	// The number is remembered once the server accepts it, not before: a
+	// number it refuses must not be written to the config.
+	m.notices.saveNumber, m.notices.rejected = msg.Number, false
+	return m.connect(msg.Number)
 }
 
 func (m *Model) onConnected(msg connectedMsg) tea.Cmd {

@@ -305,7 +305,43 @@ func TestFirstRun(t *testing.T) {
 	if d.m.Screen() != ScreenHome || d.m.cfg.Number != "+442079460000" {
 		t.Errorf("screen %d number %q", d.m.Screen(), d.m.cfg.Number)
 	}
+	if saved.Load() != nil {
+		t.Errorf("saved %v before the server accepted it", saved.Load())
+	}
+	d.event(call.Event{Kind: call.EventRegistered, Number: "+442079460000"})
 	d.waitFor("saved", func() bool { return saved.Load() == "+442079460000" })
+}
+
+// TestFirstRunNumberRejected: a number the server will not register (it
+// belongs to another key) sends the user back to the form, saying why, and
+// is never saved; the next number, once accepted, is.
+func TestFirstRunNumberRejected(t *testing.T) {
+	var saved atomic.Value
+	d := newDriver(t, Config{Number: "-", SaveNumber: func(n string) error { saved.Store(n); return nil }})
+	d.typeText("+1 202 555 0100")
+	d.key("enter")
+	d.waitFor("connected", func() bool { return d.m.phone != nil })
+	d.event(call.Event{Kind: call.EventError, Code: "auth-failed", Error: "this number is bound to another key"})
+	d.waitFor("the form again", func() bool { return d.m.Screen() == ScreenSetup })
+	if got := ansi.Strip(d.m.Content()); !strings.Contains(got, "+1 202-555-0100 belongs to another key") ||
+		!strings.Contains(got, "Choose another number") {
+		t.Errorf("the form does not say why:\n%s", got)
+	}
+	close(d.phone.events) // the engine stops, as a rejected one does
+	d.waitFor("engine gone", func() bool { return d.m.phone == nil })
+	if saved.Load() != nil {
+		t.Fatalf("the rejected number was saved: %v", saved.Load())
+	}
+	d.phone = newFakePhone()
+	d.key("backspace", "backspace")
+	d.typeText("77")
+	d.key("enter")
+	d.waitFor("connected again", func() bool { return d.m.phone != nil })
+	d.event(call.Event{Kind: call.EventRegistered, Number: "+12025550177"})
+	d.waitFor("saved", func() bool { return saved.Load() == "+12025550177" })
+	if d.m.Screen() != ScreenHome || !d.m.status.OK {
+		t.Errorf("screen %d status %+v", d.m.Screen(), d.m.status)
+	}
 }
 
 func TestContacts(t *testing.T) {

@@ -61,8 +61,11 @@ type Config struct {
 	// called from a command with a bounded ctx; the engine's own life is the
 	// caller's business (cmd/dialtone runs and stops it). Required.
 	Connect func(ctx context.Context, number string) (Phone, error)
-	// SaveNumber remembers the number the first-run form asked for; nil
-	// forgets it.
+	// Server is the signalling URL, named when it cannot be reached; empty
+	// says "the server".
+	Server string
+	// SaveNumber remembers the number the first-run form asked for, once
+	// the server has accepted it; nil forgets it.
 	SaveNumber func(number string) error
 	// Ringer plays the ringtone; nil is silent (the terminal bell still rings).
 	Ringer Ringer

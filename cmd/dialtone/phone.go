@@ -258,7 +258,7 @@ func runPhone(cmd *cobra.Command, _ []string) error {
 	}
 	cfgPath := o.configPath
 	model := tui.New(tui.Config{
-		Number: o.Number, Region: o.Region, Connect: connect,
+		Number: o.Number, Region: o.Region, Connect: connect, Server: o.Server,
 		SaveNumber: func(n string) error { return saveNumber(cfgPath, n) },
 		Ringer:     ringer, Remote: remote, Local: local, FPS: o.FPS,
 		Book: bk, BookPath: bookPath, Logger: logger.With("part", "tui"),

@@ -12,6 +12,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/dialtone/dialtone/call/number"
 	"github.com/dialtone/dialtone/tui/book"
@@ -37,6 +38,9 @@ type Status struct {
 	Text string
 	OK   bool // connected; otherwise connecting or trouble
 	Err  bool
+	// Detail, when set, is a line under the header saying why (and when
+	// the next try is).
+	Detail string
 }
 
 // Model is the home screen's state.
@@ -172,6 +176,9 @@ func (m *Model) View(c *common.Common, st Status, helpView string) string {
 	title := s.Title.Render("☎ dialtone")
 	gap := max(1, w-lipgloss.Width(title)-lipgloss.Width(status))
 	header := title + strings.Repeat(" ", gap) + status
+	for line := range strings.Lines(st.Detail) {
+		header += "\n" + s.Warn.Render(ansi.Truncate(strings.TrimSuffix(line, "\n"), w, "…"))
+	}
 
 	num := Formatted(m.input.Value(), c.Region)
 	if m.cursor == -1 {

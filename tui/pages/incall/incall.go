@@ -36,6 +36,9 @@ type Info struct {
 	// Overlay, when set, is drawn centred in place of the video (the call
 	// waiting dialog).
 	Overlay string
+	// Notice, when set, is a line over the status line: the connection to
+	// the server was lost, or is back.
+	Notice string
 }
 
 // Model holds the two video panes.
@@ -100,6 +103,9 @@ func (m *Model) Layout(width, height, below int, in Info) int {
 // always there; the stats panel takes what room is left, then the video.
 func (m *Model) View(c *common.Common, in Info, now time.Time, helpView string) string {
 	status := StatusLine(c, in, now)
+	if in.Notice != "" {
+		status = c.Styles.Warn.Render(ansi.Truncate(" "+in.Notice, c.Width, "…")) + "\n" + status
+	}
 	var panel string
 	if in.ShowStats {
 		panel = StatsPanel(c, in, c.Height-lipgloss.Height(helpView)-lipgloss.Height(status))

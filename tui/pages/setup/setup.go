@@ -73,3 +73,7 @@ func (m *Model) View(c *common.Common, helpView string) string {
 	}
 	return lipgloss.JoinVertical(lipgloss.Left, lipgloss.Place(c.Width, h, lipgloss.Center, lipgloss.Center, body), helpView)
 }
+
+// SetError shows why the number was not taken (the server refused it) until
+// the next key.
+func (m *Model) SetError(err string) { m.err = err }

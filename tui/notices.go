@@ -1,0 +1,126 @@
+package tui
+
+import (
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/dialtone/dialtone/call"
+	"github.com/dialtone/dialtone/tui/pages/home"
+)
+
+// How long a passing notice ("connection to the server is back") stays.
+const noticeFor = 5 * time.Second
+
+// serverNotices is what the phone tells the user about its link to the
+// server: why it cannot reach it and when it tries again, and, in a call,
+// that signalling was lost and came back. The engine's events set it.
+type serverNotices struct {
+	// offline is why the server cannot be reached, while it cannot; a dial
+	// is refused at once with it.
+	offline string
+	// lost: the link dropped during this run and has not come back.
+	lost bool
+	// notice is the in-call banner; until, if set, is when it goes.
+	notice string
+	until  time.Time
+	// registered: the server accepted the number at least once this run.
+	registered bool
+	// rejected: the server refused the number; the first-run form asks
+	// for another.
+	rejected bool
+	// saveNumber is the number the first-run form asked for, remembered
+	// once the server accepts it.
+	saveNumber string
+}
+
+// inCallNotice is the banner to show now, if any.
+func (m *Model) inCallNotice() string {
+	n := &m.notices
+	if n.notice == "" || !n.until.IsZero() && m.c.Now().After(n.until) {
+		return ""
+	}
+	return n.notice
+}
+
+// onRegistered notes that the server accepted the number, says so in a
+// call that lost it, and remembers a number the first-run form asked for.
+func (m *Model) onRegisteredNotice() tea.Cmd {
+	n := &m.notices
+	n.registered, n.rejected, n.offline = true, false, ""
+	if n.lost {
+		n.lost = false
+		n.notice = "connection to the server is back (" + m.c.Now().Format("15:04:05") + ")"
+		n.until = m.c.Now().Add(noticeFor)
+	}
+	num := n.saveNumber
+	n.saveNumber = ""
+	if save := m.cfg.SaveNumber; save != nil && num != "" {
+		return func() tea.Msg {
+			if err := save(num); err != nil {
+				return engineErrMsg{op: "remembering your number", err: err}
+			}
+			return savedMsg{}
+		}
+	}
+	return nil
+}
+
+func (m *Model) onDisconnected(ev call.Event) {
+	m.notices.lost = true
+	m.notices.notice, m.notices.until = "connection to the server lost — reconnecting…", time.Time{}
+	m.status = home.Status{Text: "reconnecting…", Detail: ev.Error}
+}
+
+func (m *Model) onUnreachable(ev call.Event) {
+	n := &m.notices
+	n.offline = ev.Error
+	next := ""
+	if !ev.Retry.IsZero() {
+		next = "next try " + ev.Retry.Format("15:04:05")
+	}
+	where := "the server"
+	if m.cfg.Server != "" {
+		where = m.cfg.Server
+	}
+	m.status = home.Status{Text: "can't reach the server", Err: true, Detail: where + ": " + ev.Error + "\nretrying · " + next}
+	if n.lost || m.cur != nil {
+		n.lost = true
+		n.notice, n.until = "connection to the server lost — reconnecting, "+next, time.Time{}
+	}
+}
+
+// onRejected handles the server refusing the number for good. Before it
+// ever accepted it, the first-run form asks for another number, saying
+// why; after (the number registered from elsewhere) the phone says so.
+func (m *Model) onRejected(ev call.Event) {
+	n := &m.notices
+	if n.registered {
+		m.status = home.Status{Text: "stopped: " + rejectedWords(ev, m.c.FormatNumber(m.cfg.Number)), Err: true}
+		return
+	}
+	n.rejected, n.saveNumber = true, ""
+	m.status = home.Status{Text: "not registered"}
+	m.setup.SetError(rejectedWords(ev, m.c.FormatNumber(m.cfg.Number)) + "\nChoose another number.")
+	m.screen = ScreenSetup
+}
+
+// rejectedCodes are the server's codes for a registration it will not take.
+var rejectedCodes = map[string]bool{"auth-failed": true, "invite-required": true, "invite-invalid": true, "bad-number": true}
+
+func rejectedWords(ev call.Event, num string) string {
+	switch ev.Code {
+	case "auth-failed":
+		if ev.Error == "this number registered on another connection" {
+			return num + " was registered from another phone."
+		}
+		return num + " belongs to another key on this server."
+	case "invite-required":
+		return "This server registers new numbers by invitation (start with --invite CODE)."
+	case "invite-invalid":
+		return "The invite code is not valid for " + num + "."
+	case "bad-number":
+		return "The server will not register " + num + "."
+	}
+	return ev.Error
+}
