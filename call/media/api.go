@@ -42,9 +42,9 @@ const (
 )
 
 // newAPI builds the pion API for one session: codecs, interceptors and
-// settings. estimator receives the congestion controller's bandwidth
+// settings. est receives the congestion controller's bandwidth
 // estimator when the PeerConnection is made.
-func (s *Session) newAPI(estimator *cc.BandwidthEstimator) (*webrtc.API, error) {
+func (s *Session) newAPI(est **estimator) (*webrtc.API, error) {
 	me := &webrtc.MediaEngine{}
 	videoFB := []webrtc.RTCPFeedback{{Type: "ccm", Parameter: "fir"}}
 	if err := me.RegisterCodec(webrtc.RTPCodecParameters{
@@ -69,9 +69,9 @@ func (s *Session) newAPI(estimator *cc.BandwidthEstimator) (*webrtc.API, error) 
 	// nearest the network: the congestion controller goes first so that
 	// it sees every packet sent, retransmissions included (and can
 	// account for them), after the TWCC header extension is stamped.
-	ccf, err := cc.NewInterceptor(func() (cc.BandwidthEstimator, error) {
+	newGCC := func(initialBps int) (cc.BandwidthEstimator, error) {
 		return gcc.NewSendSideBWE(
-			gcc.SendSideBWEInitialBitrate(s.totalFor(s.cfg.StartKbps)),
+			gcc.SendSideBWEInitialBitrate(initialBps),
 			gcc.SendSideBWEMinBitrate(minEstimateBps),
 			gcc.SendSideBWEMaxBitrate(s.totalFor(s.cfg.MaxKbps)),
 			// Frames go out as they are encoded; the encoder already
@@ -81,11 +81,14 @@ func (s *Session) newAPI(estimator *cc.BandwidthEstimator) (*webrtc.API, error) 
 			gcc.SendSideBWEPacer(gcc.NewNoOpPacer()),
 			gcc.WithLoggerFactory(pionLogs{s.log}),
 		)
+	}
+	ccf, err := cc.NewInterceptor(func() (cc.BandwidthEstimator, error) {
+		return newEstimator(newGCC, s.totalFor(s.cfg.StartKbps))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("congestion controller: %w", err)
 	}
-	ccf.OnNewPeerConnection(func(_ string, e cc.BandwidthEstimator) { *estimator = e })
+	ccf.OnNewPeerConnection(func(_ string, e cc.BandwidthEstimator) { *est, _ = e.(*estimator) })
 	ir.Add(ccf)
 	if err := webrtc.ConfigureTWCCHeaderExtensionSender(me, ir); err != nil {
 		return nil, fmt.Errorf("TWCC header extension: %w", err)

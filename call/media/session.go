@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
@@ -33,7 +32,7 @@ type Session struct {
 	sig Signal
 	log *slog.Logger
 	pc  *webrtc.PeerConnection
-	bwe cc.BandwidthEstimator
+	bwe *estimator
 
 	videoTrack, audioTrack   *webrtc.TrackLocalStaticRTP
 	videoSender, audioSender *webrtc.RTPSender
@@ -434,10 +433,17 @@ func (s *Session) SetMuted(m bool) { s.muted.Store(m) }
 // first frame is a key frame.
 func (s *Session) SetCamera(on bool) {
 	if on && !s.cameraOn.Swap(true) {
+		if s.bwe != nil {
+			if err := s.bwe.resume(); err != nil {
+				s.log.Warn("restarting the congestion controller", "err", err)
+			}
+		}
 		s.forceKey.Store(true)
 		return
 	}
-	s.cameraOn.Store(on)
+	if !on && s.cameraOn.Swap(false) && s.bwe != nil {
+		s.bwe.hold()
+	}
 }
 
 // Close ends the session: it closes the PeerConnection and waits for every
