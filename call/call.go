@@ -35,8 +35,9 @@ const (
 	EventRinging      EventKind = "ringing"
 	EventIncoming     EventKind = "incoming"
 	EventAccepted     EventKind = "accepted"
-	EventConnected    EventKind = "connected" // media flows
-	EventStats        EventKind = "stats"     // once a second while active
+	EventConnected    EventKind = "connected"   // media flows
+	EventStats        EventKind = "stats"       // once a second while active
+	EventPeerCamera   EventKind = "peer-camera" // the other party's camera went on or off (Camera)
 	EventRefused      EventKind = "refused"
 	EventUnavailable  EventKind = "unavailable"
 	EventBusy         EventKind = "busy"
@@ -60,6 +61,8 @@ type Event struct {
 	// LocalLease and RemoteLease are ip:port (accepted).
 	LocalLease  string `json:"local_lease,omitempty"`
 	RemoteLease string `json:"remote_lease,omitempty"`
+	// Camera is the other party's camera, "on" or "off" (peer-camera).
+	Camera string `json:"camera,omitempty"`
 	// Media is the path policy the server chose ("relay" or "auto").
 	Media string `json:"media,omitempty"`
 	// Reason says why a call ended or was unavailable.

@@ -165,6 +165,11 @@ func TestCallAcceptHangup(t *testing.T) {
 	if m := a.Expect(wire.TypeICE, id); m.Candidate == nil || m.Candidate.Candidate != relayCand {
 		t.Fatalf("caller got ice %+v", m)
 	}
+	// So does whether a camera is on.
+	b.Send(&wire.Message{Type: wire.TypeMediaState, Call: id, Camera: wire.CameraOff})
+	if m := a.Expect(wire.TypeMediaState, id); m.Camera != wire.CameraOff {
+		t.Fatalf("caller got media-state %+v", m)
+	}
 	seq := b.Send(&wire.Message{Type: wire.TypeHangup, Call: id})
 	if m := b.ExpectReply(seq); m.Type != wire.TypeHangupAck {
 		t.Fatalf("hangup answered %s", m.Type)
@@ -356,6 +361,7 @@ func TestForwardOnlyBetweenParties(t *testing.T) {
 	for _, m := range []*wire.Message{
 		{Type: wire.TypeSDP, Call: id, SDPType: wire.SDPOffer, SDP: "v=0 evil"},
 		{Type: wire.TypeICE, Call: id, Candidate: &wire.Candidate{Candidate: "candidate:evil"}},
+		{Type: wire.TypeMediaState, Call: id, Camera: wire.CameraOff},
 		{Type: wire.TypeHangup, Call: id},
 		{Type: wire.TypeAccept, Call: id},
 	} {

@@ -76,6 +76,10 @@ func (m *Model) applyEvent(ev call.Event) tea.Cmd {
 		if m.isCurrent(ev.Call) {
 			m.cur.connected = true
 		}
+	case call.EventPeerCamera:
+		if m.isCurrent(ev.Call) {
+			m.cur.peerCameraOff = ev.Camera == "off"
+		}
 	case call.EventStats:
 		if m.isCurrent(ev.Call) && ev.Stats != nil {
 			m.cur.stats = ev.Stats

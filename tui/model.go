@@ -57,6 +57,10 @@ type activeCall struct {
 	media     string
 	stats     *call.Stats
 	hangingUp bool
+	// peerCameraOff: the other side says its camera sends nothing.
+	peerCameraOff bool
+	// lastFrame is when the last remote picture arrived.
+	lastFrame time.Time
 }
 
 // incomingCall is the call the dialog asks about.
@@ -121,6 +125,7 @@ func New(cfg Config) *Model {
 		status:   home.Status{Text: "connecting…"},
 	}
 	m.c.Help.Styles = m.c.Styles.Help
+	m.home.SetDevices(devicesLines(cfg.Devices))
 	if cfg.BookPath != "" {
 		m.saver = &book.Saver{Path: cfg.BookPath}
 	}

@@ -323,7 +323,7 @@ func TestFirstRunNumberRejected(t *testing.T) {
 	d.waitFor("connected", func() bool { return d.m.phone != nil })
 	d.event(call.Event{Kind: call.EventError, Code: "auth-failed", Error: "this number is bound to another key"})
 	d.waitFor("the form again", func() bool { return d.m.Screen() == ScreenSetup })
-	if got := ansi.Strip(d.m.Content()); !strings.Contains(got, "+1 202-555-0100 belongs to another key") ||
+	if got := ansi.Strip(d.m.Content()); !strings.Contains(got, "(202) 555-0100 belongs to another key") ||
 		!strings.Contains(got, "Choose another number") {
 		t.Errorf("the form does not say why:\n%s", got)
 	}
@@ -435,10 +435,10 @@ func TestInCallVideo(t *testing.T) {
 	if v := d.m.Content(); !strings.Contains(v, "no video") {
 		t.Errorf("no frame yet, but no placeholder:\n%s", ansi.Strip(v))
 	}
+	d.now = d.now.Add(83 * time.Second) // the frame is fresh, not 83 s old (stalled)
 	remote.WriteFrame(gradient(64, 48))
 	local.WriteFrame(gradient(32, 24))
 	d.waitFor("frame", func() bool { return d.m.remoteSeq != 0 && d.m.localSeq != 0 })
-	d.now = d.now.Add(83 * time.Second)
 	d.event(call.Event{Kind: call.EventStats, Call: "c1", Stats: &call.Stats{
 		SetupMs: 48, Video: call.VideoStats{Width: 64, Height: 48, FPS: 30, Kbps: 400, FramesDecoded: 900},
 		Send:  call.SendStats{VideoKbps: 380, AudioKbps: 32, MicLevel: 0.5, Width: 32, Height: 24, FPS: 30, TargetKbps: 800, CameraOn: true},

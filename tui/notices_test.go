@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/dialtone/dialtone/call"
@@ -33,17 +34,70 @@ func TestServerNotices(t *testing.T) {
 	}
 	d.key("backspace", "backspace", "backspace")
 
-	d.event(call.Event{Kind: call.EventRegistered, Number: "+12025550100"})
+	d.event(call.Event{Kind: call.EventRegistered, Number: "+12025550100", Services: []call.Service{{Code: "600", Name: "echo test"}}})
 	d.waitFor("online", func() bool { return d.m.status.OK })
 	d.dial("600")
 	d.event(call.Event{Kind: call.EventAccepted, Call: "c1"})
 	d.waitFor("in call", func() bool { return d.m.Screen() == ScreenInCall })
 	d.event(call.Event{Kind: call.EventDisconnected, Error: "reading: EOF"})
 	d.waitFor("lost", func() bool { return strings.Contains(d.m.Content(), "connection to the server lost — reconnecting") })
-	d.event(call.Event{Kind: call.EventRegistered, Number: "+12025550100"})
+	d.event(call.Event{Kind: call.EventRegistered, Number: "+12025550100", Services: []call.Service{{Code: "600", Name: "echo test"}}})
 	d.waitFor("back", func() bool { return strings.Contains(d.m.Content(), "connection to the server is back") })
 	d.now = d.now.Add(noticeFor + time.Second)
 	if strings.Contains(d.m.Content(), "connection to the server") {
 		t.Errorf("the notice outstays its time:\n%s", ansi.Strip(d.m.Content()))
 	}
+}
+
+// TestDevicesShown: the home screen names the devices in use and those
+// missing, with the flags to try the phone without them.
+func TestDevicesShown(t *testing.T) {
+	d := newDriver(t, Config{Devices: []Device{
+		{Kind: "camera", Missing: "none found"}, {Kind: "mic", Name: "default", Missing: "no default input device"},
+		{Kind: "speaker", Name: "default"}}})
+	golden(t, "home_devices_80x24", d.m.Content())
+	got := ansi.Strip(d.m.Content())
+	for _, want := range []string{"no camera (none found) · no mic (no default input device) · speaker default",
+		"--camera test --mic tone"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("home lacks %q:\n%s", want, got)
+		}
+	}
+	d = newDriver(t, Config{Devices: []Device{{Kind: "camera", Name: "test pattern"}, {Kind: "mic", Name: "test tone"}, {Kind: "speaker", Off: true}}})
+	if got := ansi.Strip(d.m.Content()); !strings.Contains(got, "camera test pattern · mic test tone · speaker off") ||
+		strings.Contains(got, "--camera test") {
+		t.Errorf("home with every device:\n%s", got)
+	}
+}
+
+// TestPeerCameraAndStall: the other side's camera going off replaces its
+// last picture with "their camera is off"; pictures that stop although it is on
+// show as stalled; a new picture clears either.
+func TestPeerCameraAndStall(t *testing.T) {
+	remote := &Mailbox{}
+	d := newDriver(t, Config{Remote: remote, FPS: 120})
+	d.send(tea.WindowSizeMsg{Width: 100, Height: 40})
+	d.dial("600")
+	d.event(call.Event{Kind: call.EventAccepted, Call: "c1"})
+	d.waitFor("in call", func() bool { return d.m.Screen() == ScreenInCall })
+	d.event(call.Event{Kind: call.EventConnected, Call: "c1"})
+	remote.WriteFrame(gradient(64, 48))
+	d.waitFor("frame", func() bool { return d.m.remoteSeq != 0 })
+	d.event(call.Event{Kind: call.EventPeerCamera, Call: "c1", Camera: "off"})
+	d.waitFor("camera off", func() bool { return strings.Contains(ansi.Strip(d.m.Content()), "their camera is off") })
+	d.now = d.now.Add(10 * time.Second)
+	if got := ansi.Strip(d.m.Content()); strings.Contains(got, "stalled") {
+		t.Errorf("a camera that is off shows as stalled:\n%s", got)
+	}
+	d.event(call.Event{Kind: call.EventPeerCamera, Call: "c1", Camera: "on"})
+	remote.WriteFrame(gradient(64, 48))
+	seq := d.m.remoteSeq
+	d.waitFor("the picture back", func() bool { return d.m.remoteSeq != seq && !strings.Contains(ansi.Strip(d.m.Content()), "their camera is off") })
+	d.now = d.now.Add(stallAfter + time.Second)
+	if got := ansi.Strip(d.m.Content()); !strings.Contains(got, "video stalled — no picture for 3 s") {
+		t.Errorf("a stalled picture is left up as if live:\n%s", got)
+	}
+	remote.WriteFrame(gradient(64, 48))
+	seq = d.m.remoteSeq
+	d.waitFor("fresh picture", func() bool { return d.m.remoteSeq != seq && !strings.Contains(ansi.Strip(d.m.Content()), "stalled") })
 }

@@ -40,6 +40,16 @@ type Phone interface {
 	SetCamera(on bool)
 }
 
+// Device is one of the phone's devices as the home screen names it.
+type Device struct {
+	Kind string // "camera", "mic" or "speaker"
+	Name string // what is in use: a path, a name, "default", "test pattern"
+	// Off: the user chose none. Missing says why a default was not found
+	// or would not open.
+	Off     bool
+	Missing string
+}
+
 // Ringer plays the ringtone while a call comes in. Both methods return at
 // once; Stop on a silent ringer does nothing.
 type Ringer interface {
@@ -67,6 +77,9 @@ type Config struct {
 	// SaveNumber remembers the number the first-run form asked for, once
 	// the server has accepted it; nil forgets it.
 	SaveNumber func(number string) error
+	// Devices are the camera, microphone and speaker the phone found, for
+	// the home screen to name; empty says nothing.
+	Devices []Device
 	// Ringer plays the ringtone; nil is silent (the terminal bell still rings).
 	Ringer Ringer
 	// Remote and Local are the mailboxes the engine writes the remote video

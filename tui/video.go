@@ -45,5 +45,28 @@ func (m *Model) pullFrames() {
 	m.localSeq = m.cfg.Local.Read(m.localSeq, m.setLocal)
 }
 
-func (m *Model) setRemote(f device.Frame) { m.incall.Remote.SetFrame(f) }
+func (m *Model) setRemote(f device.Frame) {
+	m.incall.Remote.SetFrame(f)
+	if m.cur != nil {
+		m.cur.lastFrame = m.c.Now()
+	}
+}
+
+// stallAfter is how long without a new remote picture, while the other
+// side says its camera is on, before the picture is shown as stalled
+// rather than left up as if live.
+const stallAfter = 2 * time.Second
+
+// stalled is how long the remote picture has been stalled; 0 when it is
+// not.
+func (m *Model) stalled() time.Duration {
+	c := m.cur
+	if c == nil || c.peerCameraOff || c.lastFrame.IsZero() {
+		return 0
+	}
+	if d := m.c.Now().Sub(c.lastFrame); d >= stallAfter {
+		return d
+	}
+	return 0
+}
 func (m *Model) setLocal(f device.Frame)  { m.incall.Self.SetFrame(f) }

@@ -86,6 +86,6 @@ func (m *Model) inCallInfo() incall.Info {
 		Label: m.c.Label(cur.peer), Number: cur.peer, Start: cur.start,
 		LocalLease: cur.local, RemoteLease: cur.remote, Media: cur.media, Connected: cur.connected,
 		Stats: cur.stats, Muted: m.muted, CameraOff: !m.cameraOn, ShowStats: m.stats,
-		Notice: m.inCallNotice(),
+		Notice: m.inCallNotice(), PeerCameraOff: cur.peerCameraOff, Stalled: m.stalled(),
 	}
 }

@@ -70,6 +70,10 @@ func (p *Phone) handle(ctx context.Context, m *wire.Message) {
 		if rec != nil {
 			p.end(rec, m.Reason, "")
 		}
+	case wire.TypeMediaState:
+		if rec != nil && rec.state == call.StateActive {
+			p.emit(call.Event{Kind: call.EventPeerCamera, Call: id, Peer: rec.peer, Camera: m.Camera})
+		}
 	case wire.TypeSDP:
 		if rec != nil && rec.media != nil {
 			t, sdp := m.SDPType, m.SDP
@@ -81,6 +85,13 @@ func (p *Phone) handle(ctx context.Context, m *wire.Message) {
 			rec.media.do(func(md Media) error { return md.HandleICE(c) })
 		}
 	case wire.TypeError:
+		if p.quiet[m.Re] {
+			// A media-state the server would not pass on (the call just
+			// ended, say): nothing the user needs to hear.
+			delete(p.quiet, m.Re)
+			p.log.Debug("media-state not passed on", keyCall, id, "code", m.Code)
+			return
+		}
 		p.emit(call.Event{Kind: call.EventError, Call: id, Code: string(m.Code), Error: m.Message})
 		if rec != nil && m.Code == wire.CodeUnknownCall {
 			// The server no longer knows the call: it is over.
@@ -134,6 +145,23 @@ func (p *Phone) onAccepted(ctx context.Context, rec *callRec, m *wire.Message) {
 	p.emit(call.Event{Kind: call.EventAccepted, Call: rec.id, Peer: rec.peer, LocalLease: m.LocalLease,
 		RemoteLease: m.RemoteLease, Media: m.Media})
 	p.startMedia(ctx, rec, m)
+	p.sendCamera(rec)
+}
+
+// sendCamera tells the other party whether our camera sends pictures, so
+// that it can say "camera off" rather than leave our last picture up.
+func (p *Phone) sendCamera(rec *callRec) {
+	state := wire.CameraOff
+	if p.cameraOn && p.cfg.Camera != nil {
+		state = wire.CameraOn
+	}
+	seq, err := p.sig.Send(&wire.Message{Type: wire.TypeMediaState, Call: wire.CallID(rec.id), Camera: state})
+	if err == nil {
+		if len(p.quiet) > 64 {
+			clear(p.quiet) // replies that never came; forget them
+		}
+		p.quiet[seq] = true
+	}
 }
 
 func (p *Phone) onRegistered(m *wire.Message) {

@@ -12,6 +12,7 @@ import (
 	"github.com/dialtone/dialtone/call/session"
 	"github.com/dialtone/dialtone/call/sigclient"
 	"github.com/dialtone/dialtone/call/wire"
+	"github.com/dialtone/dialtone/device/synthetic"
 	"github.com/dialtone/dialtone/server/servertest"
 )
 
@@ -131,5 +132,34 @@ func TestRingAndSetupTimes(t *testing.T) {
 		if st.RingMs < float64(ring.Milliseconds()) || st.SetupMs <= 0 || st.SetupMs >= float64(ring.Milliseconds()) {
 			t.Errorf("%s: ring %.1f ms, setup %.1f ms; want ring ≥ %v and setup from the answer", ph.number, st.RingMs, st.SetupMs, ring)
 		}
+	}
+}
+
+// TestPeerCamera: each side hears whether the other's camera sends
+// pictures: at the answer, and at each change; a phone without a camera
+// says off.
+func TestPeerCamera(t *testing.T) {
+	srv := servertest.New(t, servertest.Options{})
+	pat, err := synthetic.NewPattern(synthetic.PatternConfig{Width: 64, Height: 48, FPS: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pat.Close()
+	a := newPhone(t, alice, opts{url: srv.Addrs.URL, prep: func(c *session.Config) { c.Camera = pat }})
+	b := newPhone(t, bob, opts{url: srv.Addrs.URL})
+	id := connect(t, a, b)
+	if e := b.wait(t, call.EventPeerCamera, id); e.Camera != wire.CameraOn || e.Peer != alice {
+		t.Fatalf("bob heard %+v, want alice's camera on", e)
+	}
+	if e := a.wait(t, call.EventPeerCamera, id); e.Camera != wire.CameraOff {
+		t.Fatalf("alice heard %+v, want bob's (missing) camera off", e)
+	}
+	a.SetCamera(false)
+	if e := b.wait(t, call.EventPeerCamera, id); e.Camera != wire.CameraOff {
+		t.Fatalf("bob heard %+v after alice's camera went off", e)
+	}
+	a.SetCamera(true)
+	if e := b.wait(t, call.EventPeerCamera, id); e.Camera != wire.CameraOn {
+		t.Fatalf("bob heard %+v after alice's camera came back", e)
 	}
 }

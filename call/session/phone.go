@@ -112,6 +112,7 @@ type Phone struct {
 	cameraOn    bool
 	reconcileRe uint64
 	serverCalls map[call.ID]bool
+	quiet       map[uint64]bool // media-state seqs whose error replies are not news
 }
 
 // callRec is one call's state.
@@ -153,7 +154,7 @@ func New(cfg Config) (*Phone, error) {
 		cfg: cfg, log: cfg.Logger, sig: sig,
 		events: make(chan call.Event), evq: newQueue[call.Event](),
 		cmds: make(chan func(context.Context)), notes: make(chan mediaNote, 16), done: make(chan struct{}),
-		calls: map[call.ID]*callRec{}, dials: map[uint64]*dialReq{}, cameraOn: true,
+		calls: map[call.ID]*callRec{}, dials: map[uint64]*dialReq{}, cameraOn: true, quiet: map[uint64]bool{},
 	}, nil
 }
 
@@ -397,6 +398,11 @@ func (p *Phone) SetCamera(on bool) {
 	_ = p.do(context.Background(), func(context.Context) error {
 		p.cameraOn = on
 		p.eachMedia(func(m Media) error { m.SetCamera(on); return nil })
+		for _, rec := range p.calls {
+			if rec.state == call.StateActive {
+				p.sendCamera(rec)
+			}
+		}
 		return nil
 	})
 }

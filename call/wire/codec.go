@@ -141,6 +141,12 @@ var required = map[Type]func(*Message) error{
 		}
 		return need(m.Candidate != nil, "ice needs candidate")
 	},
+	TypeMediaState: func(m *Message) error {
+		if err := needCall(m); err != nil {
+			return err
+		}
+		return need(m.Camera == CameraOn || m.Camera == CameraOff, `media-state needs camera "on" or "off"`)
+	},
 	TypeMissedAck: func(m *Message) error { return need(m.ID > 0, "missed-ack needs id") },
 	TypePing:      nil,
 	TypeBye:       nil,
@@ -163,7 +169,7 @@ var required = map[Type]func(*Message) error{
 // ClientTypes are the types a client may send; the server rejects the rest.
 var ClientTypes = map[Type]bool{
 	TypeHello: true, TypeProof: true, TypeDial: true, TypeAccept: true, TypeRefuse: true,
-	TypeCancel: true, TypeHangup: true, TypeSDP: true, TypeICE: true, TypeMissedAck: true,
+	TypeCancel: true, TypeHangup: true, TypeSDP: true, TypeICE: true, TypeMediaState: true, TypeMissedAck: true,
 	TypePing: true, TypeBye: true,
 }
 

@@ -27,6 +27,7 @@ func TestRoundTrip(t *testing.T) {
 			Media: MediaRelay, Offerer: true},
 		{Type: TypeSDP, Call: "c1", SDPType: SDPOffer, SDP: "v=0\r\n"},
 		{Type: TypeICE, Call: "c1", Candidate: &Candidate{Candidate: "candidate:1 1 udp 1 127.0.0.1 5000 typ relay", SDPMid: &mid, SDPMLineIndex: &idx}},
+		{Type: TypeMediaState, Seq: 8, Call: "c1", Camera: CameraOff},
 		{Type: TypeHangup, Seq: 9, Call: "c1"},
 		{Type: TypeHangupAck, Re: 9, Call: "c1"},
 		{Type: TypeEnded, Call: "c1", Reason: ReasonHangup},
@@ -82,6 +83,9 @@ func TestDecodeRejects(t *testing.T) {
 		{"ice without candidate", `{"v":1,"type":"ice","call":"c"}`, CodeBadMessage},
 		{"long call id", `{"v":1,"type":"hangup","call":"` + strings.Repeat("c", MaxToken+1) + `"}`, CodeTooLarge},
 		{"too large", `{"v":1,"type":"ping","client":"` + strings.Repeat("x", MaxMessage) + `"}`, CodeTooLarge},
+		{"media-state without camera", `{"v":1,"type":"media-state","call":"c"}`, CodeBadMessage},
+		{"media-state odd camera", `{"v":1,"type":"media-state","call":"c","camera":"dim"}`, CodeBadMessage},
+		{"media-state without call", `{"v":1,"type":"media-state","camera":"off"}`, CodeBadMessage},
 		{"missed-ack zero", `{"v":1,"type":"missed-ack","id":0}`, CodeBadMessage},
 	}
 	for _, tt := range tests {

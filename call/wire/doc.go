@@ -71,6 +71,8 @@
 //	ice        call, candidate {candidate, sdpMid, sdpMLineIndex, usernameFragment}
 //	                                (end of candidates: candidate "", or nothing;
 //	                                 "candidate": null is refused as bad-message)
+//	media-state call, camera ("on"|"off")  (once accepted, and at each change: whether
+//	           the sender's camera sends pictures; "off" also for a phone with none)
 //	missed-ack id                   (missed calls up to and including id were shown)
 //	ping
 //	bye                             (leaving now: end my calls, no grace period)
@@ -93,7 +95,8 @@
 //	cancelled   call, reason         (callee: the caller gave up or the ring timed out; caller: ack of cancel)
 //	hangup-ack  call                 (to the party that hung up)
 //	ended       call, reason         (the other party hung up, vanished, or the server ended the call)
-//	sdp, ice    as above, from the other party of a live call
+//	sdp, ice,   as above, from the other party of a live call (the server passes
+//	media-state them on only between the call's two parties, once it is accepted)
 //	pong        re
 //	error       code, message, [re], [call]
 //

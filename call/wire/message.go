@@ -36,8 +36,11 @@ const (
 	TypeSDP       Type = "sdp"
 	TypeICE       Type = "ice"
 	TypeMissedAck Type = "missed-ack"
-	TypePing      Type = "ping"
-	TypeBye       Type = "bye"
+	// TypeMediaState says whether the sender's camera is on; the server
+	// passes it to the other party of a live call (both directions).
+	TypeMediaState Type = "media-state"
+	TypePing       Type = "ping"
+	TypeBye        Type = "bye"
 )
 
 // Server to client.
@@ -79,6 +82,12 @@ const (
 	ReasonLeaseLost  = "lease-lost"
 	ReasonUnknown    = "unknown" // unavailable: no such number
 	ReasonOffline    = "offline" // unavailable: registered, not connected
+)
+
+// Camera states carried by media-state.
+const (
+	CameraOn  = "on"
+	CameraOff = "off" // turned off, or the sender has none
 )
 
 // SDP types.
@@ -133,6 +142,7 @@ type Message struct {
 	Offerer     bool   `json:"offerer,omitempty"`
 
 	// Media negotiation.
+	Camera    string     `json:"camera,omitempty"` // media-state: CameraOn or CameraOff
 	SDPType   string     `json:"sdp_type,omitempty"`
 	SDP       string     `json:"sdp,omitempty"`
 	Candidate *Candidate `json:"candidate,omitempty"`

@@ -137,8 +137,11 @@ type engineConfig struct {
 	URL, Number, Region string
 	Invite              string
 	Key                 ed25519.PrivateKey
-	Camera, Mic         string
-	Speaker             string
+	// The devices the phone opened (nil: missing or none); the engine
+	// never closes them.
+	Camera  device.VideoSource
+	Mic     device.AudioSource
+	Speaker device.AudioSink
 	// RemoteVideo and LocalVideo are the TUI's mailboxes.
 	RemoteVideo, LocalVideo device.VideoSink
 	Logger                  *slog.Logger
@@ -191,8 +194,15 @@ func runPhone(cmd *cobra.Command, _ []string) error {
 		return err
 	}
 
-	// The devices the engines opened close last, once the engines have
-	// stopped using them.
+	// A device named on the command line that is not there stops the
+	// phone here, before the TUI, with the list of what there is.
+	devs, err := openPhoneDevices(o.Camera, o.Mic, o.Speaker, logger.With("part", "devices"))
+	if err != nil {
+		return err
+	}
+	defer devs.Close()
+	// The ringers the engines made close before the devices, once the
+	// engines have stopped using them.
 	var closers []func()
 	var mu sync.Mutex
 	defer func() {
@@ -231,7 +241,7 @@ func runPhone(cmd *cobra.Command, _ []string) error {
 			return nil, errNoEngine
 		}
 		e, err := newEngine(cctx, engineConfig{URL: url, Number: n, Region: o.Region, Key: key, Invite: o.invite,
-			Camera: o.Camera, Mic: o.Mic, Speaker: o.Speaker, RemoteVideo: remote, LocalVideo: local,
+			Camera: devs.cam, Mic: devs.mic, Speaker: devs.spk, RemoteVideo: remote, LocalVideo: local,
 			Logger: logger.With("part", "engine")})
 		if err != nil {
 			return nil, err
@@ -260,7 +270,7 @@ func runPhone(cmd *cobra.Command, _ []string) error {
 	model := tui.New(tui.Config{
 		Number: o.Number, Region: o.Region, Connect: connect, Server: o.Server,
 		SaveNumber: func(n string) error { return saveNumber(cfgPath, n) },
-		Ringer:     ringer, Remote: remote, Local: local, FPS: o.FPS,
+		Ringer:     ringer, Remote: remote, Local: local, FPS: o.FPS, Devices: devs.shown,
 		Book: bk, BookPath: bookPath, Logger: logger.With("part", "tui"),
 	})
 	// The renderer runs a little above the video's rate, so a frame never

@@ -119,7 +119,7 @@ func (c *Conn) Handle(ctx context.Context, m *wire.Message) {
 		sb.cancel(c, m)
 	case wire.TypeHangup:
 		sb.hangup(c, m)
-	case wire.TypeSDP, wire.TypeICE:
+	case wire.TypeSDP, wire.TypeICE, wire.TypeMediaState:
 		sb.forward(c, m)
 	case wire.TypeMissedAck:
 		sb.ackMissed(ctx, c, m)

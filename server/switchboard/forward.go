@@ -8,7 +8,8 @@ import (
 	"github.com/dialtone/dialtone/server/scrub"
 )
 
-// forward passes SDP and ICE to the other party of an active call. Under
+// forward passes SDP, ICE and media-state to the other party of an active
+// call, and to no one else. Under
 // the relay policy it first scrubs them (server/scrub): only relay
 // candidates on the sender's own lease go on, and SDP loses every other
 // address, so that parties never learn where the other is. A candidate that
@@ -38,8 +39,8 @@ func (sb *Switchboard) forward(c *Conn, m *wire.Message) {
 	if cl == nil {
 		return
 	}
-	out := &wire.Message{Type: m.Type, Call: cl.id, SDPType: m.SDPType, SDP: m.SDP, Candidate: m.Candidate}
-	if sb.cfg.Media == wire.MediaRelay && !sb.scrub(c, m, out, from) {
+	out := &wire.Message{Type: m.Type, Call: cl.id, SDPType: m.SDPType, SDP: m.SDP, Candidate: m.Candidate, Camera: m.Camera}
+	if sb.cfg.Media == wire.MediaRelay && m.Type != wire.TypeMediaState && !sb.scrub(c, m, out, from) {
 		return
 	}
 	// The scrubbing ran outside the lock; the call may have ended meanwhile.

@@ -49,7 +49,13 @@ type Model struct {
 	cursor  int // -1: the number; then contacts; then history
 	err     string
 	confirm bool // asking whether to delete the chosen contact
+	// devices and devicesHint say which devices are in use or missing.
+	devices, devicesHint string
 }
+
+// SetDevices sets the line naming the devices, and the hint shown when one
+// is missing.
+func (m *Model) SetDevices(line, hint string) { m.devices, m.devicesHint = line, hint }
 
 // New returns the home screen with an empty number.
 func New() Model {
@@ -196,7 +202,13 @@ func (m *Model) View(c *common.Common, st Status, helpView string) string {
 		hint = s.Warn.Render("delete " + cut(c.Book.Contacts[m.cursor].Name, 24) + "? y deletes, n keeps")
 	}
 
-	listH := max(0, c.Height-lipgloss.Height(header)-lipgloss.Height(box)-lipgloss.Height(helpView)-4)
+	if m.devices != "" {
+		hint += "\n" + s.Subtle.Render(ansi.Truncate(m.devices, w, "…"))
+		if m.devicesHint != "" {
+			hint += "\n" + s.Warn.Render(ansi.Truncate(m.devicesHint, w, "…"))
+		}
+	}
+	listH := max(0, c.Height-lipgloss.Height(header)-lipgloss.Height(box)-lipgloss.Height(hint)-lipgloss.Height(helpView)-3)
 	contacts := m.contactsView(c, listH)
 	var lists string
 	if w >= 72 {

@@ -39,6 +39,10 @@ type Info struct {
 	// Notice, when set, is a line over the status line: the connection to
 	// the server was lost, or is back.
 	Notice string
+	// PeerCameraOff: the other side says its camera is off (or it has
+	// none). Stalled is how long no picture has come although it is on.
+	PeerCameraOff bool
+	Stalled       time.Duration
 }
 
 // Model holds the two video panes.
@@ -90,6 +94,11 @@ func (m *Model) Layout(width, height, below int, in Info) int {
 	switch {
 	case in.Start.IsZero():
 		m.Remote.SetStatus("connecting…")
+	case in.PeerCameraOff:
+		m.Remote.SetStatus("their camera is off")
+	case in.Stalled > 0:
+		// The last picture is not left up as if live.
+		m.Remote.SetStatus(fmt.Sprintf("video stalled — no picture for %d s", int(in.Stalled/time.Second)))
 	case in.Connected && in.Stats != nil && in.Stats.Video.FramesDecoded == 0:
 		// Media flows but no picture: the other side sends none.
 		m.Remote.SetStatus("no video from the other side")
