@@ -69,4 +69,4 @@ func (m *Model) stalled() time.Duration {
 	}
 	return 0
 }
-func (m *Model) setLocal(f device.Frame)  { m.incall.Self.SetFrame(f) }
+func (m *Model) setLocal(f device.Frame) { m.incall.Self.SetFrame(f) }

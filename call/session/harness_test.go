@@ -213,13 +213,14 @@ func (ph *phone) wait(t testing.TB, kind call.EventKind, id call.ID) call.Event 
 	}
 }
 
-// kinds lists the events about id (all, if empty), without stats.
+// kinds lists the events about id (all, if empty), without stats and
+// peer-camera (which come when they come; TestPeerCamera checks them).
 func (ph *phone) kinds(id call.ID) string {
 	ph.mu.Lock()
 	defer ph.mu.Unlock()
 	var out []string
 	for _, e := range ph.events {
-		if e.Kind == call.EventStats || id != "" && e.Call != id {
+		if e.Kind == call.EventStats || e.Kind == call.EventPeerCamera || id != "" && e.Call != id {
 			continue
 		}
 		s := string(e.Kind)

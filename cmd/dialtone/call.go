@@ -38,11 +38,11 @@ const (
 
 const callLong = `Place or answer calls without a terminal UI, printing one JSON object per
 event on stdout (each with "event" and "time"): registered, dialing, ringing,
-incoming, accepted (local_lease, remote_lease), connected, stats (each
-second), refused, unavailable, busy, no-answer, cancelled, ended (reason,
-duration_s, local when this side ended it), disconnected and retrying
-(error: why, in words; retry: when the next attempt is), error. Logs go to
-stderr.
+incoming, accepted (local_lease, remote_lease), connected, peer-camera
+(camera "on"/"off"), stats (each second), refused, unavailable, busy,
+no-answer, cancelled, ended (reason, duration_s, local when this side ended
+it), disconnected and retrying (error: why, in words; retry: when the next
+attempt is), error. Logs go to stderr.
 
 Like a phone, the command keeps trying to reach the server — at start and
 after the connection drops — with a wait that doubles from 100ms up to
