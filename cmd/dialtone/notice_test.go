@@ -167,3 +167,51 @@ func TestPhoneNoDevicesUnderTmux(t *testing.T) {
 	p.waitFor("--camera test --mic tone", time.Second)
 	p.quitPromptly("the home screen")
 }
+
+// TestPhoneCameraOffUnderTmux: when one phone turns its camera off (v), the
+// other shows "camera off" in place of the last picture, and the picture
+// again when it comes back on.
+func TestPhoneCameraOffUnderTmux(t *testing.T) {
+	needTmux(t)
+	bin := binary(t)
+	url := startPhoneServer(t, bin)
+	socket := tmuxSocket(t)
+	phone := func(name, num string) *tmuxPane {
+		dir := t.TempDir()
+		p := newTmuxPane(t, socket, name, bin, "--config", filepath.Join(dir, "config.toml"), "--data", dir,
+			"--server", url, "--number", num, "--camera", "test", "--mic", "test", "--speaker", "none")
+		p.waitFor("online as", 20*time.Second)
+		return p
+	}
+	callee, caller := phone("callee", "+12025550701"), phone("caller", "+12025550702")
+	caller.keys("+12025550701", "Enter")
+	callee.waitFor("incoming call", 20*time.Second)
+	callee.keys("a")
+	callee.waitFor("· relay", 20*time.Second)
+	waitBlocks := func() {
+		deadline := time.Now().Add(20 * time.Second)
+		for truecolourBlocks(callee.screen(true)) < 10 {
+			if time.Now().After(deadline) {
+				t.Fatalf("the callee shows no video:\n%s", callee.screen(false))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitBlocks()
+	caller.keys("v")
+	start := time.Now()
+	callee.waitFor("camera off", 5*time.Second)
+	t.Logf("camera off on the other screen %v after v", time.Since(start).Round(time.Millisecond))
+	caller.keys("v")
+	deadline := time.Now().Add(5 * time.Second)
+	for strings.Contains(callee.screen(false), "camera off") {
+		if time.Now().After(deadline) {
+			t.Fatalf("still camera off after the camera came back:\n%s", callee.screen(false))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	waitBlocks()
+	caller.quitPromptly("a call")
+	callee.waitFor("hung up", 10*time.Second)
+	callee.quitPromptly("the call-ended card")
+}
