@@ -59,6 +59,9 @@ func Reason(err error) string {
 	if m := handshakeStatus.FindStringSubmatch(err.Error()); m != nil {
 		return "the server answered HTTP " + m[1] + ": not a dialtone signalling endpoint (wrong path?)"
 	}
+	if strings.Contains(err.Error(), "server gave HTTP response to HTTPS client") {
+		return "TLS error: the server does not speak TLS (try ws:// instead of wss://)"
+	}
 	if strings.Contains(err.Error(), "tls:") {
 		return "TLS error"
 	}
