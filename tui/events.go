@@ -272,6 +272,12 @@ func (m *Model) dial(number string) tea.Cmd {
 
 func (m *Model) onDialed(msg dialedMsg) tea.Cmd {
 	if m.cur == nil || !m.cur.outgoing || m.cur.peer != msg.number {
+		if msg.err == nil && msg.id != "" {
+			// The dial went through after the user was told it failed:
+			// nobody is on this end of it.
+			id := msg.id
+			return m.engineCmd("hanging up", id, func(p Phone) error { return p.Hangup(id) })
+		}
 		return nil
 	}
 	if msg.err != nil {

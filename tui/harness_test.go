@@ -33,6 +33,8 @@ type fakePhone struct {
 	nextID  call.ID
 	dialErr error
 	wake    chan struct{} // one pending wake-up is enough: waitFor re-checks everything
+	// dialBlock, if set, holds Dial until it is closed.
+	dialBlock chan struct{}
 }
 
 func newFakePhone() *fakePhone {
@@ -63,6 +65,9 @@ func (p *fakePhone) Calls() []string {
 func (p *fakePhone) Events() <-chan call.Event { return p.events }
 func (p *fakePhone) Dial(_ context.Context, n string) (call.ID, error) {
 	p.record("dial " + n)
+	if p.dialBlock != nil {
+		<-p.dialBlock
+	}
 	return p.nextID, p.dialErr
 }
 func (p *fakePhone) Accept(id call.ID) error { p.record("accept " + string(id)); return nil }

@@ -84,6 +84,12 @@ func (m *Model) onUnreachable(ev call.Event) {
 		where = m.cfg.Server
 	}
 	m.status = home.Status{Text: "can't reach the server", Err: true, Detail: where + ": " + ev.Error + "\nretrying · " + next}
+	if c := m.cur; c != nil && c.outgoing && c.id == "" {
+		// A dial made before the first failed attempt: say why now, not
+		// after the dial's timeout.
+		m.endCall(call.Event{Kind: call.EventError, Error: "the server cannot be reached (" + ev.Error + ")"})
+		return
+	}
 	if n.lost || m.cur != nil {
 		n.lost = true
 		n.notice, n.until = "connection to the server lost — reconnecting, "+next, time.Time{}

@@ -92,7 +92,9 @@ func TestPeerCameraAndStall(t *testing.T) {
 	d.event(call.Event{Kind: call.EventPeerCamera, Call: "c1", Camera: "on"})
 	remote.WriteFrame(gradient(64, 48))
 	seq := d.m.remoteSeq
-	d.waitFor("the picture back", func() bool { return d.m.remoteSeq != seq && !strings.Contains(ansi.Strip(d.m.Content()), "their camera is off") })
+	d.waitFor("the picture back", func() bool {
+		return d.m.remoteSeq != seq && !strings.Contains(ansi.Strip(d.m.Content()), "their camera is off")
+	})
 	d.now = d.now.Add(stallAfter + time.Second)
 	if got := ansi.Strip(d.m.Content()); !strings.Contains(got, "video stalled — no picture for 3 s") {
 		t.Errorf("a stalled picture is left up as if live:\n%s", got)
@@ -100,4 +102,24 @@ func TestPeerCameraAndStall(t *testing.T) {
 	remote.WriteFrame(gradient(64, 48))
 	seq = d.m.remoteSeq
 	d.waitFor("fresh picture", func() bool { return d.m.remoteSeq != seq && !strings.Contains(ansi.Strip(d.m.Content()), "stalled") })
+}
+
+// TestDialBeforeUnreachable: a dial made before the engine knew the server
+// was unreachable ends at the first failed attempt, saying why; if the dial
+// goes through later after all, it is hung up, not left ringing with
+// nobody on this end.
+func TestDialBeforeUnreachable(t *testing.T) {
+	d := newDriver(t, Config{})
+	block := make(chan struct{})
+	d.phone.dialBlock = block
+	d.typeText("+12025550188")
+	d.key("enter")
+	d.waitCall("dial +12025550188")
+	d.event(call.Event{Kind: call.EventUnreachable, Error: "connection refused"})
+	d.waitFor("summary", func() bool { return d.m.Screen() == ScreenSummary })
+	if got := ansi.Strip(d.m.Content()); !strings.Contains(got, "the server cannot be reached (connection refused)") {
+		t.Errorf("summary:\n%s", got)
+	}
+	close(block) // the dial returns c1 after all
+	d.waitCall("hangup c1")
 }
