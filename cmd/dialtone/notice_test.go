@@ -139,7 +139,7 @@ func TestPhoneServerDiesUnderTmux(t *testing.T) {
 	p.waitFor("incoming call", 20*time.Second)
 	p.keys("a")
 	c.waitFor(t, call.EventConnected)
-	p.waitFor("· relay", 10*time.Second)
+	p.waitFor("kbit/s", 10*time.Second) // stats: media flows
 	rs.cmd.Process.Kill()
 	start := time.Now()
 	p.waitFor("connection to the server lost", 2*time.Second)
@@ -169,7 +169,7 @@ func TestPhoneNoDevicesUnderTmux(t *testing.T) {
 }
 
 // TestPhoneCameraOffUnderTmux: when one phone turns its camera off (v), the
-// other shows "camera off" in place of the last picture, and the picture
+// other shows "their camera is off" in place of the last picture, and the picture
 // again when it comes back on.
 func TestPhoneCameraOffUnderTmux(t *testing.T) {
 	needTmux(t)
@@ -187,7 +187,7 @@ func TestPhoneCameraOffUnderTmux(t *testing.T) {
 	caller.keys("+12025550701", "Enter")
 	callee.waitFor("incoming call", 20*time.Second)
 	callee.keys("a")
-	callee.waitFor("· relay", 20*time.Second)
+	callee.waitFor("kbit/s", 20*time.Second) // stats: media flows
 	waitBlocks := func() {
 		deadline := time.Now().Add(20 * time.Second)
 		for truecolourBlocks(callee.screen(true)) < 10 {
@@ -200,11 +200,11 @@ func TestPhoneCameraOffUnderTmux(t *testing.T) {
 	waitBlocks()
 	caller.keys("v")
 	start := time.Now()
-	callee.waitFor("camera off", 5*time.Second)
+	callee.waitFor("their camera is off", 5*time.Second)
 	t.Logf("camera off on the other screen %v after v", time.Since(start).Round(time.Millisecond))
 	caller.keys("v")
 	deadline := time.Now().Add(5 * time.Second)
-	for strings.Contains(callee.screen(false), "camera off") {
+	for strings.Contains(callee.screen(false), "their camera is off") {
 		if time.Now().After(deadline) {
 			t.Fatalf("still camera off after the camera came back:\n%s", callee.screen(false))
 		}

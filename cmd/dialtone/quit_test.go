@@ -79,7 +79,7 @@ func TestPhoneQuitsInEveryStateUnderTmux(t *testing.T) {
 		p.waitFor("incoming call", 20*time.Second)
 		p.keys("a")
 		c.waitFor(t, call.EventConnected)
-		p.waitFor("· relay", 10*time.Second)
+		p.waitFor("kbit/s", 10*time.Second) // stats: media flows
 		p.quitPromptly("a call")
 		if e := c.waitFor(t, call.EventEnded); e.Reason != "hangup" {
 			t.Errorf("the caller saw the call end with %q, want hangup", e.Reason)
