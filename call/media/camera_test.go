@@ -17,7 +17,10 @@ func TestCameraBackAtFullQuality(t *testing.T) {
 	a := newPeer(t, "a", peerOpts{camera: true, toneHz: 440, mutate: func(c *Config) { c.Net = na }})
 	b := newPeer(t, "b", peerOpts{camera: true, toneHz: 660, mutate: func(c *Config) { c.Net = nb }})
 	dial(t, a, b)
-	full := func() bool { st := a.s.Stats().Send; return st.Width == 320 && st.Height == 240 && st.FPS >= 20 }
+	// Full size, with frames flowing (the size stays at the last frame's
+	// while the camera is off); the frame rate asked for is modest, as it
+	// also depends on the CPU this machine has to spare.
+	full := func() bool { st := a.s.Stats().Send; return st.Width == 320 && st.Height == 240 && st.FPS >= 10 }
 	waitFor(t, "full size before", 20*time.Second, full)
 	before := a.s.Stats().Send.TargetKbps
 	a.s.SetCamera(false)
@@ -38,10 +41,17 @@ func TestCameraBackAtFullQuality(t *testing.T) {
 	t.Logf("target %.0f kbit/s with video, %.0f after the camera was off", before, off)
 	a.s.SetCamera(true)
 	start := time.Now()
-	waitFor(t, "full size after", 30*time.Second, full)
+	for !full() {
+		if time.Since(start) > 30*time.Second {
+			t.Fatalf("not at full size 30 s after the camera came back; sending %+v", a.s.Stats().Send)
+		}
+		time.Sleep(50 * time.Millisecond) // stats have no event to wait on
+	}
 	back := time.Since(start)
 	t.Logf("full size %v after the camera came back (target %.0f kbit/s)", back.Round(time.Millisecond), a.s.Stats().Send.TargetKbps)
-	if back > 4*time.Second {
+	// Typically under a second; 3.6 s has been seen with the machine loaded
+	// by other work. Before the restart it took over half a minute.
+	if back > 6*time.Second {
 		t.Errorf("full size took %v to come back, want a few seconds", back)
 	}
 }
