@@ -240,7 +240,7 @@ func StatsPanel(c *common.Common, in Info, maxH int) string {
 		fmt.Sprintf("audio      in %.0f kbit/s  out %.0f kbit/s  concealed %d  level %s", st.Audio.Kbps, st.Send.AudioKbps, st.Audio.Concealed, meter.Bar(st.Audio.Level, 6)),
 		fmt.Sprintf("network    rtt %.0f ms  loss %.1f%%  jitter %.0f ms", st.Network.RTTMs, st.Network.LossPct, st.Network.JitterMs),
 		fmt.Sprintf("path       %s %s → %s %s", st.Path.Local, st.Path.LocalAddr, st.Path.Remote, st.Path.RemoteAddr),
-		fmt.Sprintf("setup      %.0f ms", st.SetupMs),
+		setupRow(st),
 	)
 	if p := st.Video.Pattern; p != nil {
 		rows = append(rows, fmt.Sprintf("pattern    %d frames  %d missing  latency p50 %.0f ms p95 %.0f ms", p.Frames, p.Missing, p.LatencyMsP50, p.LatencyMsP95))
@@ -253,4 +253,13 @@ func StatsPanel(c *common.Common, in Info, maxH int) string {
 		rows[i] = ansi.Truncate(r, w, "…")
 	}
 	return c.Styles.Panel.Width(min(c.Width, lipgloss.Width(strings.Join(rows, "\n"))+4)).Render(strings.Join(rows, "\n"))
+}
+
+// setupRow counts set-up from the answer; the ringing before it is its own.
+func setupRow(st *call.Stats) string {
+	row := fmt.Sprintf("setup      %.0f ms from the answer", st.SetupMs)
+	if st.RingMs > 0 {
+		row += fmt.Sprintf("  (rang %.1f s)", st.RingMs/1000)
+	}
+	return row
 }
