@@ -1,7 +1,11 @@
 package main
 
 import (
+	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -49,6 +53,26 @@ func TestPhoneQuitsInEveryStateUnderTmux(t *testing.T) {
 		startCall(t, url, "+12025550202", "--dial", "+12025550201")
 		p.waitFor("incoming call", 20*time.Second)
 		p.quitPromptly("the incoming dialog")
+	})
+	t.Run("SIGTERM while ringing", func(t *testing.T) {
+		p := phone("sigterm", "+12025550251")
+		p.t = t
+		startCall(t, url, "+12025550252", "--dial", "+12025550251")
+		p.waitFor("incoming call", 20*time.Second)
+		shell := strings.TrimSpace(p.tmux("display-message", "-p", "-t", p.name, "#{pane_pid}"))
+		out, err := exec.Command("pgrep", "-P", shell).Output()
+		pid, perr := strconv.Atoi(strings.TrimSpace(string(out)))
+		if err != nil || perr != nil {
+			t.Fatalf("finding the phone's process under the shell %s: %v %v %q", shell, err, perr, out)
+		}
+		start := time.Now()
+		if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		p.waitFor("dialtone exited", 10*time.Second)
+		if d := time.Since(start); d > quitWithin {
+			t.Errorf("SIGTERM on the incoming dialog took %v to exit, want under %v", d, quitWithin)
+		}
 	})
 	t.Run("ringing out", func(t *testing.T) {
 		callee := phone("callee", "+12025550211")
