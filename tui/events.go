@@ -48,7 +48,7 @@ func (m *Model) applyEvent(ev call.Event) tea.Cmd {
 		return m.onRegisteredNotice()
 	case call.EventDisconnected:
 		m.onDisconnected(ev)
-	case call.EventUnreachable:
+	case call.EventRetrying:
 		m.onUnreachable(ev)
 	case call.EventError:
 		if ev.Call == "" && rejectedCodes[ev.Code] {

@@ -16,7 +16,7 @@ import (
 // the server says so at once, and its return is said too.
 func TestServerNotices(t *testing.T) {
 	d := newDriver(t, Config{Server: "ws://127.0.0.1:1/v1"})
-	d.event(call.Event{Kind: call.EventUnreachable, Error: "connection refused (is the server running?)",
+	d.event(call.Event{Kind: call.EventRetrying, Error: "connection refused (is the server running?)",
 		Retry: d.now.Add(3 * time.Second)})
 	d.waitFor("offline", func() bool { return d.m.notices.offline != "" })
 	golden(t, "home_unreachable_80x24", d.m.Content())
@@ -115,7 +115,7 @@ func TestDialBeforeUnreachable(t *testing.T) {
 	d.typeText("+12025550188")
 	d.key("enter")
 	d.waitCall("dial +12025550188")
-	d.event(call.Event{Kind: call.EventUnreachable, Error: "connection refused"})
+	d.event(call.Event{Kind: call.EventRetrying, Error: "connection refused"})
 	d.waitFor("summary", func() bool { return d.m.Screen() == ScreenSummary })
 	if got := ansi.Strip(d.m.Content()); !strings.Contains(got, "the server cannot be reached (connection refused)") {
 		t.Errorf("summary:\n%s", got)
