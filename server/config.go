@@ -36,6 +36,9 @@ type Config struct {
 	RelayPublicIP netip.Addr
 	// Admin serves /metrics and the JSON admin API; keep it on loopback.
 	Admin string
+	// Web serves the browser phone at / on the signalling listener (same
+	// origin as /v1); off unless set.
+	Web bool
 
 	// Pools are the prefixes leases come from; default 127.77.0.0/16.
 	Pools []netip.Prefix

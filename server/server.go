@@ -9,9 +9,11 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/dialtone/dialtone/assets"
 	"github.com/dialtone/dialtone/call/wire"
 	"github.com/dialtone/dialtone/server/dnsserver"
 	"github.com/dialtone/dialtone/server/lease"
@@ -19,6 +21,7 @@ import (
 	"github.com/dialtone/dialtone/server/signaling"
 	"github.com/dialtone/dialtone/server/store"
 	"github.com/dialtone/dialtone/server/switchboard"
+	"github.com/dialtone/dialtone/server/web"
 )
 
 // Server is a running dialtone server.
@@ -43,6 +46,9 @@ type Addrs struct {
 	Signal, DNS, Relay, Admin string
 	// URL is what clients dial: ws://host:port/v1 or wss://….
 	URL string
+	// Web is the browser phone's address, http://host:port/ or https://…;
+	// empty when the server does not serve it.
+	Web string
 }
 
 // New opens the store, builds every part, and binds every listener, so that
@@ -167,6 +173,9 @@ func listenBoth(addr string) (net.PacketConn, net.Listener, error) {
 // Addrs returns the bound addresses.
 func (s *Server) Addrs() Addrs {
 	a := Addrs{Signal: s.sigLn.Addr().String(), URL: s.sigURL}
+	if s.cfg.Web {
+		a.Web = webURL(s.sigURL)
+	}
 	if s.dnsPC != nil {
 		a.DNS = s.dnsPC.LocalAddr().String()
 	}
@@ -216,6 +225,13 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle(wire.Path, s.sig)
+	if s.cfg.Web {
+		page, err := web.New(web.Config{Files: map[string][]byte{"ringtone.wav": assets.RingtoneWAV()}})
+		if err != nil {
+			return fmt.Errorf("building the browser phone: %w", err)
+		}
+		mux.Handle("/", page)
+	}
 	sigHTTP := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	run("signalling", func() error {
 		if s.cfg.TLSCert != "" {
@@ -322,4 +338,14 @@ func (r resolver) Resolve(n string) dnsserver.Entry {
 		e.Addrs = []netip.Addr{res.Addr}
 	}
 	return e
+}
+
+// webURL is the page's address beside the signalling URL: same host and
+// port, http for ws and https for wss.
+func webURL(sig string) string {
+	u := strings.TrimSuffix(sig, wire.Path) + "/"
+	if rest, ok := strings.CutPrefix(u, "wss://"); ok {
+		return "https://" + rest
+	}
+	return "http://" + strings.TrimPrefix(u, "ws://")
 }

@@ -41,6 +41,9 @@ func (m *Model) applyEvent(ev call.Event) tea.Cmd {
 			n = m.cfg.Number
 		}
 		m.status = home.Status{Text: "online as " + m.c.FormatNumber(n), OK: true}
+		if m.cfg.WebURL != "" {
+			m.status.Text += " · browser phone " + m.cfg.WebURL
+		}
 		m.c.Services = ev.Services
 		if m.c.Services == nil {
 			m.c.Services = []call.Service{} // registered: the server answers none

@@ -91,6 +91,9 @@ type Config struct {
 	Book *book.Book
 	// BookPath is where the book is saved; empty keeps it in memory.
 	BookPath string
+	// WebURL is the browser phone's address on the embedded server, shown
+	// on the status line once registered; empty shows none.
+	WebURL string
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// Logger receives the TUI's log; default discards. Never the terminal.

@@ -218,19 +218,19 @@ func runPhone(cmd *cobra.Command, _ []string) error {
 	defer wg.Wait() // runs after cancel: defers run last-in first-out
 	defer cancel()
 
-	url := o.Server
+	url, webURL := o.Server, ""
 	if url == "" {
 		srv, err := startEmbeddedServer(ctx, o.Data, logger.With("part", "server"))
 		if err != nil {
 			return err
 		}
-		url = srv.Addrs().URL
+		url, webURL = srv.Addrs().URL, srv.Addrs().Web
 		wg.Go(func() {
 			if err := srv.Run(ctx); err != nil {
 				logger.Error("embedded server", "err", err)
 			}
 		})
-		logger.Info("embedded server", "url", url)
+		logger.Info("embedded server", "url", url, "web", webURL)
 	}
 
 	remote, local := &tui.Mailbox{}, &tui.Mailbox{}
@@ -271,7 +271,7 @@ func runPhone(cmd *cobra.Command, _ []string) error {
 		Number: o.Number, Region: o.Region, Connect: connect, Server: o.Server,
 		SaveNumber: func(n string) error { return saveNumber(cfgPath, n) },
 		Ringer:     ringer, Remote: remote, Local: local, FPS: o.FPS, Devices: devs.shown,
-		Book: bk, BookPath: bookPath, Logger: logger.With("part", "tui"),
+		Book: bk, BookPath: bookPath, WebURL: webURL, Logger: logger.With("part", "tui"),
 	})
 	// The renderer runs a little above the video's rate, so a frame never
 	// waits for a whole extra render tick.
@@ -287,7 +287,8 @@ func runPhone(cmd *cobra.Command, _ []string) error {
 // without --server: signalling and relay on free ports, open registration,
 // the echo test on 600, its store in the data directory. Its lease pool is
 // a random /24 of 127.77.0.0/16, so two phones on one machine rarely lease
-// the same addresses.
+// the same addresses. It serves the browser phone too, whose address the
+// status line shows.
 func startEmbeddedServer(ctx context.Context, data string, logger *slog.Logger) (*server.Server, error) {
 	x, err := rand.Int(rand.Reader, big.NewInt(256))
 	if err != nil {
@@ -296,7 +297,7 @@ func startEmbeddedServer(ctx context.Context, data string, logger *slog.Logger) 
 	pool := netip.PrefixFrom(netip.AddrFrom4([4]byte{127, 77, byte(x.Int64()), 0}), 24)
 	srv, err := server.New(ctx, server.Config{
 		Listen: "127.0.0.1:0", Relay: "127.0.0.1:0", DataDir: filepath.Join(data, "server"),
-		Pools: []netip.Prefix{pool}, Registration: "open", Echo: echoFactory, Logger: logger,
+		Pools: []netip.Prefix{pool}, Registration: "open", Echo: echoFactory, Web: true, Logger: logger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("starting the embedded server: %w", err)

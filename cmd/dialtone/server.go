@@ -37,6 +37,7 @@ type serverFlags struct {
 	logLevel                  string
 	dialRate                  int
 	dialLimits                bool
+	web                       bool
 }
 
 func newServerCmd() *cobra.Command {
@@ -82,6 +83,7 @@ func newServerCmd() *cobra.Command {
 	fl.IntVar(&f.dialRate, "dial-rate", 60, "dials a minute one source address may make")
 	fl.BoolVar(&f.dialLimits, "dial-limits", true, "limit ringing calls and dials per caller and address (false: for load tests)")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fl.BoolVar(&f.web, "web", true, "serve the browser phone at / on the signalling address (--web=false: off)")
 	cmd.AddCommand(newAdminListCmd("leases", "/api/leases"), newAdminListCmd("numbers", "/api/numbers"),
 		newAdminListCmd("calls", "/api/calls"), newInviteCmd())
 	return cmd
@@ -90,7 +92,7 @@ func newServerCmd() *cobra.Command {
 func (f *serverFlags) config() (server.Config, error) {
 	cfg := server.Config{Listen: f.listen, TLSCert: f.tlsCert, TLSKey: f.tlsKey, DNS: f.dns, Relay: f.relay, Admin: f.admin,
 		Zone: f.zone, DataDir: f.data, Registration: f.registration, Media: f.media,
-		LeaseTTL: f.leaseTTL, HoldDown: f.holdDown, RingTimeout: f.ring, Grace: f.grace,
+		LeaseTTL: f.leaseTTL, HoldDown: f.holdDown, RingTimeout: f.ring, Grace: f.grace, Web: f.web,
 		DialLimits: switchboard.DialLimits{Off: !f.dialLimits, SourcePerMinute: f.dialRate}}
 	if f.dialRate <= 0 {
 		return cfg, fmt.Errorf("--dial-rate %d: want at least 1 (--dial-limits=false turns the limits off)", f.dialRate)
@@ -167,6 +169,9 @@ func runServer(cmd *cobra.Command, cfg server.Config) error {
 	a := srv.Addrs()
 	out := cmd.OutOrStdout()
 	fmt.Fprintf(out, "signalling %s\n", a.URL)
+	if a.Web != "" {
+		fmt.Fprintf(out, "browser phone %s\n", a.Web)
+	}
 	if a.DNS != "" {
 		fmt.Fprintf(out, "dns udp+tcp %s\n", a.DNS)
 	}

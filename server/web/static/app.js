@@ -1,0 +1,455 @@
+// The browser phone: screens, keys, and the call flow. Every string shown
+// is set with textContent; nothing from the network or storage is parsed
+// as HTML.
+import { format, normalize, digits } from "./format.js";
+import { Signal } from "./proto.js";
+import { CallMedia, localMedia } from "./media.js";
+import * as store from "./store.js";
+
+const $ = id => document.getElementById(id);
+const Screens = ["setup", "home", "outgoing", "incall", "ended"];
+
+// dialtone is the page's state, exposed for tests (window.dialtone).
+const st = {
+  me: "", signal: null, services: [],
+  calls: new Map(),   // call ID → {id, peer, dir, state, media, accepted}
+  current: null,      // the call on the outgoing or in-call screen
+  incoming: null,     // the call in the incoming dialog
+  dialSeq: 0, dialTo: "",
+  stream: null, muted: false, cameraOff: false, showStats: false,
+  lastStats: null, ended: [],
+};
+window.dialtone = st;
+
+function show(name) {
+  document.body.dataset.screen = name;
+  for (const s of Screens) $(s).hidden = s !== name;
+  const first = { setup: "setup-number", home: "dial-number", outgoing: "cancel", incall: "hangup", ended: "ended-ok" }[name];
+  if (first) $(first).focus();
+}
+
+function status(text) { $("status").textContent = text; }
+
+function peerLabel(n) {
+  const name = store.contacts.name(n);
+  return name ? `${name} (${format(n)})` : format(n);
+}
+
+// ---- registration
+
+async function register(number, invite, keys) {
+  const sig = new Signal({
+    number, keys, invite,
+    onMessage: m => handle(m),
+    onState: (text, ok) => { status(ok ? `${format(number)} · registered` : text); document.body.dataset.registered = ok ? "1" : ""; },
+    onFatal: m => { status("refused: " + (m.message || m.code)); show("setup"); },
+  });
+  const reg = await sig.start();
+  st.signal = sig;
+  st.me = reg.number || number;
+  st.services = reg.services || [];
+  missed(reg.missed || []);
+  return reg;
+}
+
+function missed(list) {
+  let last = 0;
+  for (const m of list) {
+    if (typeof m.from !== "string") continue;
+    store.recents.add({ number: m.from, kind: "missed", at: m.at, call: m.call });
+    last = Math.max(last, m.id || 0);
+  }
+  if (last) st.signal.send({ type: "missed-ack", id: last });
+  renderLists();
+}
+
+async function setup(ev) {
+  ev.preventDefault();
+  const number = normalize($("setup-number").value, "");
+  const invite = $("setup-invite").value.trim();
+  $("setup-error").textContent = "";
+  if (!number.startsWith("+")) { $("setup-error").textContent = "Write the number with + and the country code."; return; }
+  $("setup-register").disabled = true;
+  try {
+    const keys = await store.newKeys();
+    await register(number, invite, keys);
+    await store.saveIdentity({ number: st.me, keys });
+    home();
+  } catch (e) {
+    $("setup-error").textContent = e && e.code ? `${e.message || e.code} (${e.code})` : String(e && e.message || e);
+  } finally {
+    $("setup-register").disabled = false;
+  }
+}
+
+// ---- home
+
+function home() {
+  $("me").textContent = format(st.me);
+  renderLists();
+  show("home");
+}
+
+function renderLists() {
+  const cl = $("contacts");
+  cl.replaceChildren();
+  for (const c of store.contacts.list()) {
+    const li = document.createElement("li");
+    const b = document.createElement("button");
+    b.type = "button"; b.className = "who";
+    b.textContent = `${c.name} · ${format(c.number)}`;
+    b.setAttribute("aria-label", `Call ${c.name}, ${format(c.number)}`);
+    b.addEventListener("click", () => dial(c.number));
+    const d = document.createElement("button");
+    d.type = "button"; d.textContent = "Delete";
+    d.setAttribute("aria-label", `Delete contact ${c.name}`);
+    d.addEventListener("click", () => { if (confirm(`Delete ${c.name}?`)) { store.contacts.remove(c.number); renderLists(); } });
+    li.append(b, d);
+    cl.append(li);
+  }
+  if (!cl.children.length) { const li = document.createElement("li"); li.textContent = "none yet"; cl.append(li); }
+  const rl = $("recents");
+  rl.replaceChildren();
+  for (const r of store.recents.list().slice(0, 20)) {
+    const li = document.createElement("li");
+    li.className = r.kind;
+    const b = document.createElement("button");
+    b.type = "button"; b.className = "who";
+    const label = { out: "called", in: "answered", missed: "missed" }[r.kind] || r.kind;
+    b.textContent = `${peerLabel(r.number)} · ${label}`;
+    b.setAttribute("aria-label", `Call back ${peerLabel(r.number)} (${label})`);
+    b.addEventListener("click", () => dial(r.number));
+    const w = document.createElement("span");
+    w.className = "when";
+    const at = new Date(r.at);
+    w.textContent = isNaN(at) ? "" : at.toLocaleString();
+    li.append(b, w);
+    rl.append(li);
+  }
+  if (!rl.children.length) { const li = document.createElement("li"); li.textContent = "none yet"; rl.append(li); }
+}
+
+function typed(ev) {
+  const el = ev.target;
+  const f = format(el.value);
+  if (f !== el.value) el.value = f;
+}
+
+// ---- calls
+
+async function ensureStream() {
+  if (!st.stream) st.stream = await localMedia();
+  for (const t of st.stream.getAudioTracks()) t.enabled = !st.muted;
+  for (const t of st.stream.getVideoTracks()) t.enabled = !st.cameraOff;
+  return st.stream;
+}
+
+async function dial(to) {
+  to = normalize(to, st.me);
+  $("dial-error").textContent = "";
+  if (!to) { $("dial-error").textContent = "Type a number first."; return; }
+  if (st.current) return;
+  st.current = { id: "", peer: to, dir: "out", state: "dialling" };
+  st.dialAt = performance.now();
+  $("outgoing-peer").textContent = peerLabel(to);
+  $("outgoing-state").textContent = "dialling…";
+  show("outgoing");
+  try { await ensureStream(); } catch (e) { end(st.current, "no camera or microphone: " + e.message); return; }
+  if (!st.current || st.current.id) return;
+  st.dialSeq = st.signal.send({ type: "dial", to });
+}
+
+function callOf(m) {
+  if (m.call && st.calls.has(m.call)) return st.calls.get(m.call);
+  if (st.current && !st.current.id && m.re && m.re === st.dialSeq) return st.current;
+  return null;
+}
+
+function handle(m) {
+  const c = callOf(m);
+  switch (m.type) {
+  case "registered":
+    if (m.resumed) resumed(m.calls || []);
+    missed(m.missed || []);
+    return;
+  case "ringing":
+    if (!c) return;
+    c.id = m.call; c.state = "ringing";
+    st.calls.set(c.id, c);
+    $("outgoing-state").textContent = "ringing…";
+    return;
+  case "incoming": return incoming(m);
+  case "accepted": return accepted(c, m);
+  case "sdp": if (c && c.media) c.media.onSDP(m).catch(e => console.warn("sdp", e)); return;
+  case "ice": if (c && c.media) c.media.onICE(m).catch(e => console.warn("ice", e)); return;
+  case "refused": return end(c, "refused");
+  case "busy": return end(c, "busy");
+  case "no-answer": return end(c, "no answer");
+  case "unavailable": return end(c, m.reason === "offline" ? "not connected" : "no such number");
+  case "cancelled": return end(c, c && c.dir === "in" ? "missed" : "cancelled");
+  case "hangup-ack": return end(c, "hung up");
+  case "ended": return end(c, { hangup: "the other party hung up", "peer-lost": "the other party was lost" }[m.reason] || "ended: " + (m.reason || ""));
+  case "error":
+    if (c) return end(c, m.message || m.code);
+    if (m.re && m.re === st.dialSeq && st.current) return end(st.current, m.message || m.code);
+    status("error: " + (m.message || m.code || ""));
+  }
+}
+
+function resumed(list) {
+  const held = new Set(list.map(x => x.call));
+  for (const [id, c] of st.calls) if (!held.has(id)) end(c, "lost while reconnecting");
+}
+
+function incoming(m) {
+  if (typeof m.from !== "string" || !m.call) return;
+  const c = { id: m.call, peer: m.from, dir: "in", state: "incoming" };
+  st.calls.set(c.id, c);
+  if (st.incoming) { st.signal.send({ type: "refuse", call: c.id }); return; }
+  st.incoming = c;
+  $("incoming-from").textContent = peerLabel(m.from);
+  $("incoming-waiting").hidden = !st.current;
+  const d = $("incoming");
+  if (!d.open) d.showModal();
+  $("accept").focus();
+  $("ringtone").play().catch(() => {}); // autoplay may be refused before any click
+}
+
+function closeIncoming() {
+  st.incoming = null;
+  $("ringtone").pause();
+  $("ringtone").currentTime = 0;
+  if ($("incoming").open) $("incoming").close();
+}
+
+async function accept() {
+  const c = st.incoming;
+  if (!c) return;
+  closeIncoming();
+  if (st.current) hangup();
+  st.current = c;
+  c.state = "accepting";
+  st.dialAt = performance.now();
+  $("incall-peer").textContent = peerLabel(c.peer);
+  $("incall-peer-sr").textContent = peerLabel(c.peer);
+  show("incall");
+  try { await ensureStream(); } catch (e) { st.signal.send({ type: "refuse", call: c.id }); end(c, "no camera or microphone: " + e.message); return; }
+  st.signal.send({ type: "accept", call: c.id });
+}
+
+function refuse() {
+  const c = st.incoming;
+  if (!c) return;
+  closeIncoming();
+  st.signal.send({ type: "refuse", call: c.id });
+  st.calls.delete(c.id);
+  store.recents.add({ number: c.peer, kind: "missed", call: c.id });
+  renderLists();
+}
+
+function accepted(c, m) {
+  if (!c || c.media) return;
+  c.state = "active";
+  c.accepted = m;
+  st.current = c;
+  $("incall-peer").textContent = peerLabel(c.peer);
+  $("incall-peer-sr").textContent = peerLabel(c.peer);
+  if (document.body.dataset.screen !== "incall") show("incall");
+  $("self").srcObject = st.stream;
+  c.media = new CallMedia({
+    call: c.id, accepted: m, stream: st.stream, signal: st.signal,
+    onTrack: s => { if ($("remote").srcObject !== s) $("remote").srcObject = s; },
+    onState: s => { document.body.dataset.media = s; },
+  });
+  c.media.start().catch(e => console.warn("offer", e));
+  watchFirstFrame(c);
+  clearInterval(st.statsTimer);
+  st.statsTimer = setInterval(() => refreshStats(c), 1000);
+}
+
+// watchFirstFrame records how long the call took from dial (or accept) to
+// the first decoded remote frame.
+function watchFirstFrame(c) {
+  const v = $("remote");
+  const tick = () => {
+    if (st.current !== c) return;
+    if (v.videoWidth > 0) { c.firstFrameMs = performance.now() - st.dialAt; return; }
+    (v.requestVideoFrameCallback ? v.requestVideoFrameCallback.bind(v) : requestAnimationFrame)(tick);
+  };
+  tick();
+}
+
+async function refreshStats(c) {
+  if (!c.media || st.current !== c) return;
+  const s = await c.media.stats();
+  st.lastStats = s;
+  if (!st.showStats) return;
+  const a = c.accepted;
+  const rows = [
+    ["leases", `${a.local_lease || "?"} ↔ ${a.remote_lease || "?"}`],
+    ["media", a.media || ""],
+    ["path", s.pair.local ? `${s.pair.local} ${s.pair.localAddr} → ${s.pair.remote} ${s.pair.remoteAddr} (${s.pair.protocol})` : "connecting"],
+    ["rtt", s.pair.rtt != null ? `${Math.round(s.pair.rtt * 1000)} ms` : "–"],
+    ["video in", `${s.video.kbpsIn ?? "–"} kbit/s ${s.video.frameWidth || 0}×${s.video.frameHeight || 0}, ${s.video.framesDecoded || 0} frames, loss ${s.video.lossPct}%`],
+    ["video out", `${s.video.kbpsOut ?? "–"} kbit/s`],
+    ["audio in", `${s.audio.kbpsIn ?? "–"} kbit/s, loss ${s.audio.lossPct}%`],
+    ["audio out", `${s.audio.kbpsOut ?? "–"} kbit/s`],
+  ];
+  const dl = $("stats");
+  dl.replaceChildren();
+  for (const [k, v] of rows) {
+    const dt = document.createElement("dt"); dt.textContent = k;
+    const dd = document.createElement("dd"); dd.textContent = v;
+    dl.append(dt, dd);
+  }
+}
+
+function hangup() {
+  const c = st.current;
+  if (!c) return;
+  if (c.state === "dialling") { end(c, "cancelled"); return; }
+  if (c.state === "ringing") { st.signal.send({ type: "cancel", call: c.id }); return; }
+  st.signal.send({ type: "hangup", call: c.id });
+}
+
+function end(c, why) {
+  if (!c) return;
+  if (c.id) st.calls.delete(c.id);
+  if (st.incoming === c) {
+    closeIncoming();
+    store.recents.add({ number: c.peer, kind: "missed", call: c.id });
+    renderLists();
+    return;
+  }
+  if (c.media) c.media.close();
+  st.ended.push({ call: c.id, peer: c.peer, why, firstFrameMs: c.firstFrameMs });
+  if (st.current !== c) return;
+  st.current = null;
+  clearInterval(st.statsTimer);
+  $("remote").srcObject = null;
+  store.recents.add({ number: c.peer, kind: c.dir === "out" ? "out" : (c.media ? "in" : "missed"), call: c.id });
+  if (st.stream && !st.incoming) { for (const t of st.stream.getTracks()) t.stop(); st.stream = null; }
+  $("ended-reason").textContent = `${peerLabel(c.peer)}: ${why}`;
+  show("ended");
+}
+
+function toggleMute() {
+  st.muted = !st.muted;
+  if (st.current && st.current.media) st.current.media.setMuted(st.muted);
+  $("mute").setAttribute("aria-pressed", String(st.muted));
+  $("mute").firstChild.textContent = st.muted ? "Unmute " : "Mute ";
+}
+
+function toggleCamera() {
+  st.cameraOff = !st.cameraOff;
+  if (st.current && st.current.media) st.current.media.setCamera(!st.cameraOff);
+  $("camera").setAttribute("aria-pressed", String(st.cameraOff));
+  $("camera").firstChild.textContent = st.cameraOff ? "Camera on " : "Camera off ";
+}
+
+function toggleStats() {
+  st.showStats = !st.showStats;
+  $("stats").hidden = !st.showStats;
+  $("stats-toggle").setAttribute("aria-pressed", String(st.showStats));
+  if (st.current) refreshStats(st.current);
+}
+
+// ---- contacts
+
+function newContact(number) {
+  $("contact-name").value = "";
+  $("contact-number").value = format(number || "");
+  $("contact-error").textContent = "";
+  $("contact-dialog").showModal();
+  $("contact-name").focus();
+}
+
+function saveContact(ev) {
+  ev.preventDefault();
+  const name = $("contact-name").value.trim();
+  const number = normalize($("contact-number").value, st.me);
+  if (!name) { $("contact-error").textContent = "A contact needs a name."; return; }
+  if (!digits(number)) { $("contact-error").textContent = "A contact needs a number."; return; }
+  store.contacts.put({ name, number });
+  $("contact-dialog").close();
+  renderLists();
+}
+
+// ---- keys: the TUI's, where they make sense in a page
+
+function onKey(ev) {
+  if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+  const k = ev.key;
+  const inField = ev.target instanceof HTMLInputElement;
+  if ($("contact-dialog").open) return; // the form's own keys; esc closes it
+  if (st.incoming) {
+    if (k === "a" || k === "Enter") { ev.preventDefault(); accept(); }
+    else if (k === "r" || k === "Escape") { ev.preventDefault(); refuse(); }
+    return;
+  }
+  if (k === "?" && !(inField && ev.target.id !== "dial-number")) { ev.preventDefault(); $("help").hidden = !$("help").hidden; return; }
+  const screen = document.body.dataset.screen;
+  if (screen === "home") {
+    if (!inField && /^[0-9+]$/.test(k)) { ev.preventDefault(); $("dial-number").focus(); $("dial-number").value = format($("dial-number").value + k); }
+    else if (!inField && k === "Backspace") { ev.preventDefault(); erase(); }
+    else if (k === "n" && (!inField || ev.target.id === "dial-number")) { ev.preventDefault(); newContact($("dial-number").value); }
+    return;
+  }
+  if (screen === "outgoing" && (k === "h" || k === "Escape")) { ev.preventDefault(); hangup(); return; }
+  if (screen === "incall") {
+    const f = { h: hangup, m: toggleMute, v: toggleCamera, s: toggleStats }[k];
+    if (f) { ev.preventDefault(); f(); }
+    return;
+  }
+  if (screen === "ended" && (k === "Enter" || k === "Escape" || k === " ")) { ev.preventDefault(); home(); }
+}
+
+function erase() {
+  const d = digits($("dial-number").value);
+  $("dial-number").value = format(d.slice(0, -1));
+}
+
+// ---- start
+
+async function main() {
+  $("setup-form").addEventListener("submit", setup);
+  $("setup-number").addEventListener("input", typed);
+  $("dial-number").addEventListener("input", typed);
+  $("contact-number").addEventListener("input", typed);
+  $("dial-form").addEventListener("submit", ev => { ev.preventDefault(); dial($("dial-number").value); });
+  $("pad").addEventListener("click", ev => {
+    const d = ev.target.closest("button");
+    if (!d) return;
+    if (d.id === "erase") erase(); else $("dial-number").value = format($("dial-number").value + d.dataset.digit);
+  });
+  $("echo").addEventListener("click", () => dial("600"));
+  $("add-contact").addEventListener("click", () => newContact($("dial-number").value));
+  $("contact-form").addEventListener("submit", saveContact);
+  $("contact-back").addEventListener("click", () => $("contact-dialog").close());
+  $("cancel").addEventListener("click", hangup);
+  $("hangup").addEventListener("click", hangup);
+  $("mute").addEventListener("click", toggleMute);
+  $("camera").addEventListener("click", toggleCamera);
+  $("stats-toggle").addEventListener("click", toggleStats);
+  $("accept").addEventListener("click", accept);
+  $("refuse").addEventListener("click", refuse);
+  $("incoming").addEventListener("cancel", ev => { ev.preventDefault(); refuse(); });
+  $("ended-ok").addEventListener("click", home);
+  document.addEventListener("keydown", onKey);
+  window.addEventListener("pagehide", () => { if (st.signal) st.signal.close(); });
+
+  if (!window.crypto || !crypto.subtle) { status("this page needs a secure origin (https, or localhost)"); show("setup"); return; }
+  const id = await store.loadIdentity().catch(() => undefined);
+  if (!id) { status("not registered"); show("setup"); document.body.dataset.ready = "1"; return; }
+  try {
+    await register(id.number, "", id.keys);
+    home();
+  } catch (e) {
+    $("setup-number").value = format(id.number);
+    $("setup-error").textContent = e && e.code ? `${e.message || e.code} (${e.code})` : String(e);
+    show("setup");
+  }
+  document.body.dataset.ready = "1";
+}
+
+main();
