@@ -53,8 +53,14 @@ type runningServer struct {
 
 func startServer(t *testing.T, args ...string) *runningServer {
 	t.Helper()
-	all := append([]string{"server", "--listen", "127.0.0.1:0", "--dns", "127.0.0.1:0", "--relay", "127.0.0.1:0",
-		"--admin", "127.0.0.1:0", "--pool", "127.77.4.0/24"}, args...)
+	all := []string{"server", "--listen", "127.0.0.1:0", "--dns", "127.0.0.1:0", "--admin", "127.0.0.1:0"}
+	if !containsFlag(args, "--relay") {
+		all = append(all, "--relay", "127.0.0.1:0")
+	}
+	if !containsFlag(args, "--pool") {
+		all = append(all, "--pool", "127.77.4.0/24")
+	}
+	all = append(all, args...)
 	if !containsFlag(args, "--data") {
 		all = append(all, "--data", t.TempDir())
 	}
@@ -69,11 +75,12 @@ func startServer(t *testing.T, args ...string) *runningServer {
 	}
 	rs := &runningServer{cmd: cmd, addrs: map[string]string{}, done: make(chan struct{})}
 	sc := bufio.NewScanner(out)
-	for len(rs.addrs) < 4 && sc.Scan() {
+	// The admin address is printed last.
+	for rs.addrs["admin"] == "" && sc.Scan() {
 		f := strings.Fields(sc.Text())
 		rs.addrs[f[0]] = f[len(f)-1]
 	}
-	if len(rs.addrs) < 4 {
+	if rs.addrs["admin"] == "" {
 		cmd.Process.Kill()
 		t.Fatalf("the server printed %v", rs.addrs)
 	}
@@ -101,7 +108,7 @@ func containsFlag(args []string, f string) bool {
 
 func TestServerBinary(t *testing.T) {
 	rs := startServer(t)
-	for _, k := range []string{"signalling", "dns", "relay", "admin"} {
+	for _, k := range []string{"signalling", "browser", "dns", "relay", "admin"} {
 		if strings.HasSuffix(rs.addrs[k], ":0") || rs.addrs[k] == "" {
 			t.Fatalf("%s printed %q, not the bound address", k, rs.addrs[k])
 		}

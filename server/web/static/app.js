@@ -281,9 +281,13 @@ function watchFirstFrame(c) {
 
 async function refreshStats(c) {
   if (!c.media || st.current !== c) return;
-  const s = await c.media.stats();
-  st.lastStats = s;
-  if (!st.showStats) return;
+  st.lastStats = await c.media.stats();
+  renderStats(c);
+}
+
+function renderStats(c) {
+  const s = st.lastStats;
+  if (!st.showStats || !c || !c.accepted || !s) return;
   const a = c.accepted;
   const rows = [
     ["leases", `${a.local_lease || "?"} ↔ ${a.remote_lease || "?"}`],
@@ -351,7 +355,7 @@ function toggleStats() {
   st.showStats = !st.showStats;
   $("stats").hidden = !st.showStats;
   $("stats-toggle").setAttribute("aria-pressed", String(st.showStats));
-  if (st.current) refreshStats(st.current);
+  renderStats(st.current);
 }
 
 // ---- contacts

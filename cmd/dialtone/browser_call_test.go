@@ -1,0 +1,79 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/dialtone/dialtone/call"
+)
+
+func readStats(t *testing.T, path string) call.Stats {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st call.Stats
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// checkPageMedia: the page decoded the other side's video and received its
+// audio, in VP8 and Opus, over a relay candidate pair.
+func checkPageMedia(t *testing.T, s pageStats) {
+	t.Helper()
+	if s.Video.Codec != "video/VP8" || s.Audio.Codec != "audio/opus" {
+		t.Errorf("codecs %q and %q, want video/VP8 and audio/opus", s.Video.Codec, s.Audio.Codec)
+	}
+	if s.Pair.Local != "relay" {
+		t.Errorf("candidate pair %s → %s (%s → %s), want the relay", s.Pair.Local, s.Pair.Remote, s.Pair.LocalAddr, s.Pair.RemoteAddr)
+	}
+}
+
+// checkDialtoneMedia: the dialtone phone decoded the browser's fake camera
+// and heard its fake microphone (Chromium's beep).
+func checkDialtoneMedia(t *testing.T, st call.Stats) {
+	t.Helper()
+	if st.Video.FramesDecoded < 30 || st.Video.Width == 0 {
+		t.Errorf("dialtone decoded %d frames (%dx%d) of the browser's camera", st.Video.FramesDecoded, st.Video.Width, st.Video.Height)
+	}
+	if st.Audio.FramesDecoded < 50 || st.Audio.Level <= 0 {
+		t.Errorf("dialtone audio: %+v; want the browser's beep", st.Audio)
+	}
+	if st.Path.Local != "relay" {
+		t.Errorf("dialtone path %+v, want the relay", st.Path)
+	}
+}
+
+// TestBrowserCallsDialtone: the page dials a headless dialtone phone that
+// answers; media flows both ways through the relay; the page hangs up and
+// the leases go back to the pool.
+func TestBrowserCallsDialtone(t *testing.T) {
+	srv := startWebServer(t)
+	statsFile := filepath.Join(t.TempDir(), "stats.json")
+	callee := startCall(t, srv.url, "+15550100012", "--answer", "auto", "--max-calls", "1", "--mic", "tone:660", "--stats", statsFile)
+	callee.waitFor(t, call.EventRegistered)
+
+	b := newBrowser(t)
+	b.registered(srv.page, "+15550100011")
+	b.dial("+1 555 010 0012")
+	b.wait("the in-call screen", `document.body.dataset.screen === "incall"`)
+	checkPageMedia(t, b.waitMedia())
+	b.wait("remote video playing", `document.getElementById("remote").videoWidth > 0`)
+	b.key("s")
+	b.wait("the stats panel", `document.getElementById("stats").textContent.includes("relay")`)
+	b.screenshot("incall.png")
+	callee.waitFor(t, call.EventConnected)
+
+	b.key("h")
+	b.wait("the ended screen", `document.body.dataset.screen === "ended"`)
+	if code := callee.exit(t); code != 0 {
+		t.Fatalf("callee exited %d; events %s\n%s", code, callee.kinds(), callee.stderr.String())
+	}
+	checkDialtoneMedia(t, readStats(t, statsFile))
+	srv.waitLeasesFree(t)
+}
