@@ -2,9 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/dialtone/dialtone/call"
 )
@@ -29,6 +33,9 @@ func checkPageMedia(t *testing.T, s pageStats) {
 	if s.Video.Codec != "video/VP8" || s.Audio.Codec != "audio/opus" {
 		t.Errorf("codecs %q and %q, want video/VP8 and audio/opus", s.Video.Codec, s.Audio.Codec)
 	}
+	if s.Audio.TotalAudioEnergy <= 0 {
+		t.Errorf("the page's received audio has no energy: %+v", s.Audio)
+	}
 	if s.Pair.Local != "relay" {
 		t.Errorf("candidate pair %s → %s (%s → %s), want the relay", s.Pair.Local, s.Pair.Remote, s.Pair.LocalAddr, s.Pair.RemoteAddr)
 	}
@@ -41,8 +48,9 @@ func checkDialtoneMedia(t *testing.T, st call.Stats) {
 	if st.Video.FramesDecoded < 30 || st.Video.Width == 0 {
 		t.Errorf("dialtone decoded %d frames (%dx%d) of the browser's camera", st.Video.FramesDecoded, st.Video.Width, st.Video.Height)
 	}
-	if st.Audio.FramesDecoded < 50 || st.Audio.Level <= 0 {
-		t.Errorf("dialtone audio: %+v; want the browser's beep", st.Audio)
+	// Chromium's fake microphone beeps at 400 Hz.
+	if st.Audio.FramesDecoded < 50 || st.Audio.Level <= 0 || math.Abs(st.Audio.ToneHz-400) > 10 {
+		t.Errorf("dialtone audio: %+v; want the browser's 400 Hz beep", st.Audio)
 	}
 	if st.Path.Local != "relay" {
 		t.Errorf("dialtone path %+v, want the relay", st.Path)
@@ -75,5 +83,49 @@ func TestBrowserCallsDialtone(t *testing.T) {
 		t.Fatalf("callee exited %d; events %s\n%s", code, callee.kinds(), callee.stderr.String())
 	}
 	checkDialtoneMedia(t, readStats(t, statsFile))
+	srv.waitLeasesFree(t)
+}
+
+// TestDialtoneCallsBrowser: a headless dialtone phone dials the page, the
+// page accepts (its a key), media flows both ways, and the dialtone side
+// hangs up.
+func TestDialtoneCallsBrowser(t *testing.T) {
+	srv := startWebServer(t)
+	b := newBrowser(t)
+	b.registered(srv.page, "+15550100021")
+
+	statsFile := filepath.Join(t.TempDir(), "stats.json")
+	caller := startCall(t, srv.url, "+15550100022", "--dial", "+15550100021", "--duration", "4s", "--mic", "tone:660", "--stats", statsFile)
+	b.wait("the incoming dialog", `document.getElementById("incoming").open`)
+	if got := b.text("incoming-from"); got != "+1 555 010 0022" {
+		t.Errorf("incoming from %q", got)
+	}
+	b.key("a")
+	b.wait("the in-call screen", `document.body.dataset.screen === "incall"`)
+	s := b.waitMedia()
+	checkPageMedia(t, s)
+	b.wait("the dialtone side's hang-up", `document.body.dataset.screen === "ended"`)
+	if got := b.text("ended-reason"); !strings.Contains(got, "hung up") {
+		t.Errorf("ended screen says %q", got)
+	}
+	if code := caller.exit(t); code != 0 {
+		t.Fatalf("caller exited %d; events %s\n%s", code, caller.kinds(), caller.stderr.String())
+	}
+	st := readStats(t, statsFile)
+	t.Logf("dialtone heard the browser: %+v, saw %+v", st.Audio, st.Video)
+	checkDialtoneMedia(t, st)
+	srv.waitLeasesFree(t)
+}
+
+// TestBrowserEcho: the page dials 600 and gets its own camera back.
+func TestBrowserEcho(t *testing.T) {
+	srv := startWebServer(t)
+	b := newBrowser(t)
+	b.registered(srv.page, "+15550100031")
+	b.run(chromedp.Click("#echo"))
+	b.wait("the in-call screen", `document.body.dataset.screen === "incall"`)
+	checkPageMedia(t, b.waitMedia())
+	b.run(chromedp.Click("#hangup"))
+	b.wait("the ended screen", `document.body.dataset.screen === "ended"`)
 	srv.waitLeasesFree(t)
 }

@@ -149,6 +149,7 @@ async function dial(to) {
   $("dial-error").textContent = "";
   if (!to) { $("dial-error").textContent = "Type a number first."; return; }
   if (st.current) return;
+  $("dial-number").value = ""; // dialled: the next call starts afresh, as in the TUI
   st.current = { id: "", peer: to, dir: "out", state: "dialling" };
   st.dialAt = performance.now();
   $("outgoing-peer").textContent = peerLabel(to);

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/dialtone/dialtone/call/wire"
+	"github.com/dialtone/dialtone/server/servertest"
+)
+
+// TestBrowserCallOutcomes: refuse and cancel from each side, between the
+// page and dialtone phones, on one page that stays registered throughout.
+func TestBrowserCallOutcomes(t *testing.T) {
+	srv := startWebServer(t)
+	b := newBrowser(t)
+	const page = "+15550100041"
+	b.registered(srv.page, page)
+	home := func(t *testing.T) {
+		t.Helper()
+		b.t = t // the subtest fails, not its parent
+		if b.screen() == "ended" {
+			b.key("\r")
+		}
+		b.wait("the home screen", `document.body.dataset.screen === "home" && !document.getElementById("incoming").open`)
+		srv.waitLeasesFree(t)
+	}
+
+	t.Run("page refuses", func(t *testing.T) {
+		b.t = t
+		caller := startCall(t, srv.url, "+15550100042", "--dial", page)
+		b.wait("the incoming dialog", `document.getElementById("incoming").open`)
+		b.key("r")
+		if code := caller.exit(t); code != 3 {
+			t.Errorf("caller exited %d, want 3 (refused); events %s", code, caller.kinds())
+		}
+		home(t)
+		if got := b.text("recents"); !strings.Contains(got, "+1 555 010 0042 · missed") {
+			t.Errorf("recents %q lack the refused call as missed", got)
+		}
+	})
+	t.Run("dialtone refuses", func(t *testing.T) {
+		b.t = t
+		callee := startCall(t, srv.url, "+15550100043", "--answer", "refuse", "--max-calls", "1")
+		callee.waitFor(t, "registered")
+		b.dial("+15550100043")
+		b.wait("the ended screen", `document.body.dataset.screen === "ended"`)
+		if got := b.text("ended-reason"); !strings.HasSuffix(got, "refused") {
+			t.Errorf("ended screen says %q", got)
+		}
+		home(t)
+	})
+	t.Run("page cancels", func(t *testing.T) {
+		b.t = t
+		callee := servertest.Register(t, srv.url, "+15550100044")
+		b.dial("+15550100044")
+		m := callee.Expect(wire.TypeIncoming, "")
+		b.wait("ringing", `document.getElementById("outgoing-state").textContent === "ringing…"`)
+		b.key("h")
+		callee.Expect(wire.TypeCancelled, m.Call)
+		b.wait("the ended screen", `document.body.dataset.screen === "ended"`)
+		home(t)
+	})
+	t.Run("caller cancels", func(t *testing.T) {
+		b.t = t
+		caller := servertest.Register(t, srv.url, "+15550100045")
+		seq := caller.Send(&wire.Message{Type: wire.TypeDial, To: page})
+		id := caller.ExpectReply(seq).Call
+		b.wait("the incoming dialog", `document.getElementById("incoming").open`)
+		caller.Send(&wire.Message{Type: wire.TypeCancel, Call: id})
+		b.wait("the dialog gone", `!document.getElementById("incoming").open`)
+		home(t)
+		if got := b.text("recents"); !strings.Contains(got, "+1 555 010 0045 · missed") {
+			t.Errorf("recents %q lack the cancelled call as missed", got)
+		}
+	})
+	t.Run("unknown number", func(t *testing.T) {
+		b.t = t
+		b.dial("+15550100049")
+		b.wait("the ended screen", `document.body.dataset.screen === "ended"`)
+		if got := b.text("ended-reason"); !strings.HasSuffix(got, "no such number") {
+			t.Errorf("ended screen says %q", got)
+		}
+		home(t)
+	})
+}
+
+// TestBrowserInvite: under invite registration the page needs the
+// operator's code; with it the number is the page's, and a second browser
+// (another key) claiming the number is refused.
+func TestBrowserInvite(t *testing.T) {
+	data := t.TempDir()
+	const number = "+15550100051"
+	code := invite(t, data, number)
+	srv := startWebServer(t, "--registration", "invite", "--data", data)
+
+	b := newBrowser(t)
+	b.open(srv.page)
+	b.register(number, "")
+	b.wait("the refusal", `document.getElementById("setup-error").textContent.includes("invite-required")`)
+	b.run(chromedp.SendKeys("#setup-invite", code+"\r"))
+	b.wait("registration", `document.body.dataset.screen === "home" && document.body.dataset.registered === "1"`)
+	if got := b.text("me"); got != "+1 555 010 0051" {
+		t.Errorf("the page says it is %q", got)
+	}
+
+	// The key stays in the browser: a reload registers again without a code.
+	b.open(srv.page)
+	b.wait("registration after reload", `document.body.dataset.screen === "home" && document.body.dataset.registered === "1"`)
+
+	other := newBrowser(t)
+	other.open(srv.page)
+	other.register(number, code)
+	other.wait("the refusal", `/auth-failed|invite-invalid/.test(document.getElementById("setup-error").textContent)`)
+	if other.screen() != "setup" {
+		t.Errorf("the second browser is on %q", other.screen())
+	}
+}
+
+// TestBrowserEscapes: names and numbers from storage and the network are
+// shown as text, never parsed as HTML.
+func TestBrowserEscapes(t *testing.T) {
+	srv := startWebServer(t)
+	b := newBrowser(t)
+	b.registered(srv.page, "+15550100061")
+	const evil = `<img src=x id=pwn onerror="window.pwned=1">`
+	b.run(chromedp.Evaluate[chromedp.Void](`localStorage.setItem("dialtone.contacts", JSON.stringify([{name: ` + jsString(evil) + `, number: "+15550100062"}]))`))
+	caller := servertest.Register(t, srv.url, "+15550100062")
+	b.open(srv.page)
+	b.wait("registration", `document.body.dataset.registered === "1"`)
+	seq := caller.Send(&wire.Message{Type: wire.TypeDial, To: "+15550100061"})
+	caller.ExpectReply(seq)
+	b.wait("the incoming dialog", `document.getElementById("incoming").open`)
+	if got := b.text("incoming-from"); !strings.Contains(got, evil) {
+		t.Errorf("incoming shows %q, want the name as text", got)
+	}
+	if got := b.text("contacts"); !strings.Contains(got, evil) {
+		t.Errorf("contacts show %q", got)
+	}
+	if evalJS[bool](b, `document.getElementById("pwn") !== null || window.pwned === 1`) {
+		t.Error("a contact's name became markup")
+	}
+}
+
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// invite makes a one-time code for number in the server's data directory.
+func invite(t *testing.T, data, number string) string {
+	t.Helper()
+	out, err := exec.Command(binary(t), "server", "invite", number, "--data", data).Output()
+	if err != nil {
+		t.Fatalf("invite: %v", err)
+	}
+	return strings.TrimSpace(string(out))
+}
