@@ -203,6 +203,33 @@
 // allocates on each) sends from another port. Under "auto" SDP and
 // candidates pass as sent.
 //
+// # Browser clients
+//
+// A browser is a client like any other; the server serves one, the browser
+// phone, at / on the signalling listener, so its WebSocket has the server's
+// own origin. Beyond the above, a WebRTC page needs only this, which
+// dialtone phones already meet:
+//
+//   - Media. One audio (Opus, 48 kHz, 2 channels) and one video (VP8)
+//     m-line, BUNDLE and rtcp-mux; a browser keeps to these codecs with
+//     setCodecPreferences. The answerer answers the offer's m-lines (a
+//     browser puts its tracks on the transceivers setRemoteDescription
+//     made) rather than adding its own. The offer's DTLS setup is actpass
+//     and the answer's active, the browsers' and pion's default; nothing
+//     else about DTLS roles is assumed.
+//   - ICE. relay.urls, username and credential go into RTCIceServer as they
+//     are. Candidates are RTCIceCandidate.toJSON() as the browser makes
+//     them ("candidate:… udp … typ relay raddr … rport …"); they may arrive
+//     before the remote description and are kept until it is set. The
+//     browser's own end of candidates (a null candidate) is not sent.
+//   - Keys. WebCrypto's Ed25519 gives exactly the bytes registration needs:
+//     exportKey("raw") of the public key is key, sign() is sig; the private
+//     key can stay non-extractable.
+//   - Chromium gathers no candidates on loopback interfaces: it reaches the
+//     relay from an ordinary interface address, so a relay for browsers
+//     must be on an address they can route to (on one machine loopback
+//     works as long as the machine has another interface).
+//
 // # Example
 //
 //	C→S {"v":1,"type":"hello","seq":1,"number":"+15551230001","key":"mC4w…"}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -76,6 +77,16 @@ func TestBrowserCallsDialtone(t *testing.T) {
 	b.wait("the stats panel", `document.getElementById("stats").textContent.includes("relay")`)
 	b.screenshot("incall.png")
 	callee.waitFor(t, call.EventConnected)
+
+	// A dropped WebSocket: the page connects again and resumes the session;
+	// the call goes on, and its hang-up still reaches the other side.
+	b.run(chromedp.Evaluate[chromedp.Void](`window.dialtone.signal.drop()`))
+	b.wait("the session resumed", `window.dialtone.signal.registrations === 2 && window.dialtone.signal.resumed`)
+	frames := b.stats().Video.FramesDecoded
+	b.wait("video after the resume", fmt.Sprintf(`window.dialtone.lastStats.video.framesDecoded > %d + 30`, frames))
+	if got := b.screen(); got != "incall" {
+		t.Fatalf("after the resume the page is on %q", got)
+	}
 
 	b.key("h")
 	b.wait("the ended screen", `document.body.dataset.screen === "ended"`)

@@ -15,7 +15,7 @@ import (
 // TestBrowserCallOutcomes: refuse and cancel from each side, between the
 // page and dialtone phones, on one page that stays registered throughout.
 func TestBrowserCallOutcomes(t *testing.T) {
-	srv := startWebServer(t)
+	srv := startWebServer(t, "--ring-timeout", "3s")
 	b := newBrowser(t)
 	const page = "+15550100041"
 	b.registered(srv.page, page)
@@ -76,6 +76,20 @@ func TestBrowserCallOutcomes(t *testing.T) {
 		if got := b.text("recents"); !strings.Contains(got, "+1 555 010 0045 · missed") {
 			t.Errorf("recents %q lack the cancelled call as missed", got)
 		}
+	})
+	t.Run("no answer", func(t *testing.T) {
+		b.t = t
+		callee := servertest.Register(t, srv.url, "+15550100046")
+		b.dial("+15550100046")
+		m := callee.Expect(wire.TypeIncoming, "")
+		if c := callee.Expect(wire.TypeCancelled, m.Call); c.Reason != wire.ReasonNoAnswer {
+			t.Errorf("callee cancelled with %q", c.Reason)
+		}
+		b.wait("the ended screen", `document.body.dataset.screen === "ended"`)
+		if got := b.text("ended-reason"); !strings.HasSuffix(got, "no answer") {
+			t.Errorf("ended screen says %q", got)
+		}
+		home(t)
 	})
 	t.Run("unknown number", func(t *testing.T) {
 		b.t = t

@@ -86,6 +86,8 @@ export class Signal {
     }
     case "registered":
       this.registered = true;
+      this.registrations = (this.registrations || 0) + 1;
+      this.resumed = !!m.resumed;
       this.retry = 0;
       this.session = m.session || "";
       this.keepalive(m.keepalive_s || 15);
