@@ -36,7 +36,9 @@ run: build ## run the phone (embedded local server: dial 600, the echo test); fl
 test: deps ## run the whole test suite (what CI runs)
 	$(GO) vet ./...
 	CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/dialtone
-	$(GO) test -count=1 -timeout 15m $$($(GO) list ./... | grep -v '/call/media$$')
+	@# Test artifacts (the browser phone's in-call screenshot) are kept in bin/test-artifacts.
+	@mkdir -p bin/test-artifacts
+	$(GO) test -count=1 -timeout 15m -artifacts -outputdir $(CURDIR)/bin/test-artifacts $$($(GO) list ./... | grep -v '/call/media$$')
 	@# call/media measures real-time media over constrained links (64 kbit/s must still
 	@# carry video); it runs alone so that it measures the link, not the other packages.
 	$(GO) test -count=1 -timeout 10m ./call/media
@@ -45,6 +47,7 @@ test: deps ## run the whole test suite (what CI runs)
 bench: deps-bench build ## run the benchmarks and the server load test; figures for the README table
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 30m ./...
 	$(GO) test -count=1 -run TestDNSPerf -v ./server/dnsserver -args -dnsperf=10s
+	$(GO) test -count=1 -run TestBrowserSetup -v ./cmd/dialtone -args -browser-calls=20
 	./.ci/bench-load
 	./.ci/bench-call
 
