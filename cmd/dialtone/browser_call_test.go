@@ -90,6 +90,9 @@ func TestBrowserCallsDialtone(t *testing.T) {
 
 	b.key("h")
 	b.wait("the ended screen", `document.body.dataset.screen === "ended"`)
+	if v := evalJS[[]string](b, `window.dialtone.cspViolations`); len(v) > 0 {
+		t.Errorf("the page broke its own Content-Security-Policy: %v", v)
+	}
 	if code := callee.exit(t); code != 0 {
 		t.Fatalf("callee exited %d; events %s\n%s", code, callee.kinds(), callee.stderr.String())
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
@@ -172,4 +173,34 @@ func invite(t *testing.T, data, number string) string {
 		t.Fatalf("invite: %v", err)
 	}
 	return strings.TrimSpace(string(out))
+}
+
+// TestBrowserFormat: the page's as-you-type formatter groups digits; what
+// is valid stays the server's call.
+func TestBrowserFormat(t *testing.T) {
+	srv := startWebServer(t)
+	b := newBrowser(t)
+	b.open(srv.page)
+	for _, tc := range []struct{ in, want, norm string }{
+		{"+15550100001", "+1 555 010 0001", "+15550100001"},
+		{"+1555", "+1 555", "+1555"},
+		{"+1 (555) 010-0001", "+1 555 010 0001", "+15550100001"},
+		{"+442071234567", "+44 207 123 4567", "+442071234567"},
+		{"+4930123456", "+49 301 234 56", "+4930123456"},
+		{"+35312345678", "+353 123 456 78", "+35312345678"},
+		{"600", "600", "600"},
+		{"5550100002", "5550100002", "+15550100002"}, // national: the caller's country (+1)
+		{"+", "+", "+"},
+		{"abc", "", ""},
+	} {
+		got := evalJS[[]string](b, fmt.Sprintf(`import("./format.js").then(m => [m.format(%s), m.normalize(%[1]s, "+15550100001")])`, jsString(tc.in)))
+		if got[0] != tc.want || got[1] != tc.norm {
+			t.Errorf("format(%q) = %q, normalize = %q; want %q, %q", tc.in, got[0], got[1], tc.want, tc.norm)
+		}
+	}
+	// Typing in the first-run field formats as you go.
+	b.run(chromedp.SendKeys("#setup-number", "+15550100001"))
+	if got := evalJS[string](b, `document.getElementById("setup-number").value`); got != "+1 555 010 0001" {
+		t.Errorf("the number field shows %q", got)
+	}
 }

@@ -18,7 +18,9 @@ const st = {
   dialSeq: 0, dialTo: "",
   stream: null, muted: false, cameraOff: false, showStats: false,
   lastStats: null, ended: [],
+  cspViolations: [], // what the Content-Security-Policy refused (tests expect none)
 };
+document.addEventListener("securitypolicyviolation", e => st.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
 window.dialtone = st;
 
 function show(name) {
