@@ -3,8 +3,11 @@ package main
 import (
 	"flag"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,6 +58,19 @@ func TestBrowserSetup(t *testing.T) {
 		b.key("\r")
 		b.wait("the home screen", `document.body.dataset.screen === "home"`)
 	}
+	// The page's CPU during a 10 s call, over every chromium process of
+	// this browser (its profile directory names them).
+	caller := startCall(t, srv.url, "+15550100073", "--dial", "+15550100071", "--duration", "10s", "--data", data)
+	b.wait("the incoming dialog", `document.getElementById("incoming").open`)
+	b.key("a")
+	b.waitMedia()
+	cpu0, wall0 := b.cpu(), time.Now()
+	b.wait("the ended screen", `document.body.dataset.screen === "ended"`)
+	cpu, wall := b.cpu()-cpu0, time.Since(wall0)
+	caller.exit(t)
+	fmt.Printf("browser page in a call (640x480 fake camera, VP8 + Opus, relay): %.0f %% of one core over %v\n",
+		100*cpu.Seconds()/wall.Seconds(), wall.Round(100*time.Millisecond))
+
 	report := func(name string, ms []float64) {
 		slices.Sort(ms)
 		p := func(q float64) time.Duration {
@@ -64,4 +80,29 @@ func TestBrowserSetup(t *testing.T) {
 	}
 	report("browser → dialtone", out)
 	report("dialtone → browser", in)
+}
+
+// cpu is the CPU time used so far by every process of this browser.
+func (b *browser) cpu() time.Duration {
+	b.t.Helper()
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	var ticks int64
+	for _, p := range procs {
+		cmd, err := os.ReadFile(p)
+		if err != nil || !strings.Contains(string(cmd), "--user-data-dir="+b.profile) {
+			continue
+		}
+		st, err := os.ReadFile(filepath.Join(filepath.Dir(p), "stat"))
+		if err != nil {
+			continue
+		}
+		// Fields after the command name: utime and stime are the 12th and 13th.
+		f := strings.Fields(string(st[strings.LastIndexByte(string(st), ')')+1:]))
+		if len(f) > 12 {
+			u, _ := strconv.ParseInt(f[11], 10, 64)
+			s, _ := strconv.ParseInt(f[12], 10, 64)
+			ticks += u + s
+		}
+	}
+	return time.Duration(ticks) * time.Second / 100 // USER_HZ
 }

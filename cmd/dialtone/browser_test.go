@@ -118,15 +118,18 @@ type browser struct {
 	t      *testing.T
 	ctx    context.Context
 	cancel func()
-	mu     sync.Mutex
-	logs   strings.Builder // the page's console
+	// profile is the fresh --user-data-dir, which also names its processes.
+	profile string
+	mu      sync.Mutex
+	logs    strings.Builder // the page's console
 }
 
 func newBrowser(t *testing.T) *browser {
 	t.Helper()
+	profile := t.TempDir()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromiumPath(t)),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
 		chromedp.Flag("use-fake-device-for-media-stream", true),
 		chromedp.Flag("use-fake-ui-for-media-stream", true),
@@ -141,7 +144,7 @@ func newBrowser(t *testing.T) *browser {
 		chromedp.WindowSize(420, 860), // a phone-sized screen
 	}
 	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	b := &browser{t: t}
+	b := &browser{t: t, profile: profile}
 	ctx, cancel := chromedp.NewContext(actx, chromedp.WithBrowserOption(chromedp.WithConsolef(b.logf)))
 	if err := chromedp.Do(ctx); err != nil { // starts the browser; no timeout on this first run
 		cancel()
