@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -203,4 +205,39 @@ func TestBrowserFormat(t *testing.T) {
 	if got := evalJS[string](b, `document.getElementById("setup-number").value`); got != "+1 555 010 0001" {
 		t.Errorf("the number field shows %q", got)
 	}
+}
+
+// TestBrowserAndTUIUnderTmux: the page calls the terminal phone under tmux;
+// the TUI accepts and draws the browser's camera as half-blocks, the page
+// decodes the TUI's, and the TUI hangs up.
+func TestBrowserAndTUIUnderTmux(t *testing.T) {
+	needTmux(t)
+	srv := startWebServer(t)
+	bin := binary(t)
+	dir := t.TempDir()
+	tui := newTmuxPane(t, tmuxSocket(t), "tui", bin, "--config", filepath.Join(dir, "config.toml"), "--data", dir,
+		"--server", srv.url, "--number", "+12025550131", "--camera", "test", "--mic", "test", "--speaker", "none")
+	tui.waitFor("online as", 20*time.Second)
+
+	b := newBrowser(t)
+	b.registered(srv.page, "+12025550132")
+	b.dial("+12025550131")
+	tui.waitFor("incoming call", 20*time.Second)
+	tui.keys("a")
+	tui.waitFor("h hang up", 20*time.Second)
+	checkPageMedia(t, b.waitMedia())
+	deadline := time.Now().Add(20 * time.Second)
+	for truecolourBlocks(tui.screen(true)) < 10 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the TUI shows no video from the browser:\n%s", tui.screen(false))
+		}
+		time.Sleep(50 * time.Millisecond) // a terminal is watched by polling
+	}
+	tui.keys("h")
+	tui.waitFor("call ended", 10*time.Second)
+	b.wait("the ended screen", `document.body.dataset.screen === "ended"`)
+	tui.keys("Enter")
+	tui.keys("q")
+	tui.waitFor("dialtone exited 0", 10*time.Second)
+	srv.waitLeasesFree(t)
 }
