@@ -65,6 +65,15 @@ type Config struct {
 	SocketBuffer int
 	// Now is the clock for credential expiry. Default time.Now.
 	Now func() time.Time
+
+	// TURN over TCP: a connection must complete its first message within
+	// TCPMessageTimeout of connecting, and any message within
+	// TCPMessageTimeout of its first byte (default 5s); without an
+	// allocation it must complete a message every TCPIdleTimeout (default
+	// 30s); a write to it may take TCPWriteTimeout (default 10s). Otherwise
+	// it is closed. Per-source and total caps on the connections are the
+	// listener's (the server wraps it with connlimit).
+	TCPMessageTimeout, TCPIdleTimeout, TCPWriteTimeout time.Duration
 }
 
 func (c *Config) validate() error {
@@ -91,6 +100,14 @@ func (c *Config) validate() error {
 	}
 	if c.SocketBuffer == 0 {
 		c.SocketBuffer = 2 << 20
+	}
+	for _, d := range []struct {
+		p *time.Duration
+		v time.Duration
+	}{{&c.TCPMessageTimeout, 5 * time.Second}, {&c.TCPIdleTimeout, 30 * time.Second}, {&c.TCPWriteTimeout, 10 * time.Second}} {
+		if *d.p <= 0 {
+			*d.p = d.v
+		}
 	}
 	return nil
 }
@@ -123,6 +140,7 @@ type Relay struct {
 	conns    map[*leaseConn]struct{}
 	byBound  map[netip.AddrPort]*leaseConn // relay address → allocation socket
 	byClient map[string]*leaseConn         // client address → allocation socket
+	streams  map[string]*streamConn        // client address → TURN-over-TCP connection
 }
 
 // New returns a Relay for cfg.
@@ -138,6 +156,7 @@ func New(cfg Config) (*Relay, error) {
 		conns:    map[*leaseConn]struct{}{},
 		byBound:  map[netip.AddrPort]*leaseConn{},
 		byClient: map[string]*leaseConn{},
+		streams:  map[string]*streamConn{},
 	}
 	urls := append([]string(nil), cfg.URLs...)
 	r.urls.Store(&urls)
@@ -183,7 +202,7 @@ func (r *Relay) Serve(ctx context.Context, pc net.PacketConn, lns ...net.Listene
 	}
 	for _, ln := range lns {
 		sc.ListenerConfigs = append(sc.ListenerConfigs, turn.ListenerConfig{
-			Listener: ln, RelayAddressGenerator: gen, PermissionHandler: r.permit,
+			Listener: streamListener{ln, r}, RelayAddressGenerator: gen, PermissionHandler: r.permit,
 		})
 	}
 	srv, err := turn.NewServer(sc)
@@ -341,6 +360,7 @@ func (r *Relay) onAllocationCreated(src, _ net.Addr, _, _, _ string, relayAddr n
 		r.byClient[key] = c
 	}
 	r.mu.Unlock()
+	r.streamAllocated(key, +1)
 	if c != nil {
 		r.log.Info("relay allocation", keyNumber, c.number, keyCallID, c.callID,
 			keyLease, c.lease.String(), keyRelay, c.bound.String(), keyClient, src.String())
@@ -355,4 +375,5 @@ func (r *Relay) onAllocationDeleted(src, _ net.Addr, _, _, _ string) {
 		c.client = ""
 	}
 	r.mu.Unlock()
+	r.streamAllocated(key, -1)
 }

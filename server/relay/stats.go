@@ -48,6 +48,17 @@ type Stats struct {
 	// Total is the traffic relayed on all leases, released ones included.
 	Total    LeaseStats
 	Refusals map[Reason]uint64
+	// TCP is TURN over TCP.
+	TCP TCPStats
+}
+
+// TCPStats count TURN-over-TCP connections.
+type TCPStats struct {
+	// Open is the connections open now.
+	Open int
+	// Closed counts connections the relay closed, by reason
+	// (TCPClosedFirstMessage, ...). Those the client closed are not counted.
+	Closed map[string]uint64
 }
 
 // LeaseStats is the traffic relayed on one lease. "In" is from the peer to
@@ -64,16 +75,24 @@ type leaseCounters struct {
 
 type stats struct {
 	allocsTotal, secondary atomic.Uint64
+	tcpOpen                atomic.Int64
 
 	mu       sync.Mutex
 	refusals map[Reason]uint64
 	leases   map[netip.AddrPort]*leaseCounters
 	retired  LeaseStats   // traffic of forgotten leases
 	onRefuse func(Reason) // test hook
+	tcp      map[string]uint64
 }
 
 func newStats() *stats {
-	return &stats{refusals: map[Reason]uint64{}, leases: map[netip.AddrPort]*leaseCounters{}}
+	return &stats{refusals: map[Reason]uint64{}, leases: map[netip.AddrPort]*leaseCounters{}, tcp: map[string]uint64{}}
+}
+
+func (s *stats) tcpClosed(why string) {
+	s.mu.Lock()
+	s.tcp[why]++
+	s.mu.Unlock()
 }
 
 func (s *stats) refuse(why Reason) {
@@ -114,9 +133,13 @@ func (r *Relay) Stats() Stats {
 		SecondaryAllocations: r.stats.secondary.Load(),
 		Leases:               map[netip.AddrPort]LeaseStats{},
 		Refusals:             map[Reason]uint64{},
+		TCP:                  TCPStats{Open: int(r.stats.tcpOpen.Load()), Closed: map[string]uint64{}},
 	}
 	r.stats.mu.Lock()
 	defer r.stats.mu.Unlock()
+	for why, n := range r.stats.tcp {
+		st.TCP.Closed[why] = n
+	}
 	for why, n := range r.stats.refusals {
 		st.Refusals[why] = n
 	}
