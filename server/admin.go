@@ -78,6 +78,11 @@ var (
 	descRefusals    = prometheus.NewDesc("dialtone_relay_refusals_total", "Relay requests refused, by reason.", []string{"reason"}, nil)
 	descLeaseBytes  = prometheus.NewDesc("dialtone_relay_lease_bytes_total", "Bytes relayed per lease, by direction.", []string{"lease", "dir"}, nil)
 	descHistory     = prometheus.NewDesc("dialtone_resume_history_bytes", "Bytes the sessions keep for resumes, as their bounds count them.", nil, nil)
+	descRelayTCP    = prometheus.NewDesc("dialtone_relay_tcp_closed_total", "TURN-over-TCP connections the relay closed, by reason.", []string{"reason"}, nil)
+	descTCPConns    = prometheus.NewDesc("dialtone_tcp_connections", "Open TCP connections, by listener.", []string{"listener"}, nil)
+	descTCPRefused  = prometheus.NewDesc("dialtone_tcp_refused_total", "TCP connections closed at accept, by listener and reason (per_source, share, budget).", []string{"listener", "reason"}, nil)
+	descTCPRetries  = prometheus.NewDesc("dialtone_tcp_accept_retries_total", "Accept errors retried (out of descriptors, aborted), by listener.", []string{"listener"}, nil)
+	descTCPBudget   = prometheus.NewDesc("dialtone_tcp_budget", "TCP connections all listeners may hold together (0: unlimited).", nil, nil)
 )
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) { prometheus.DescribeByCollect(c, ch) }
@@ -129,6 +134,17 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		gauge(descAllocs, float64(rs.Allocations))
 		counter(descAllocsTotal, rs.AllocationsTotal)
 		c.relayTraffic(ch, rs)
+		for why, v := range rs.TCP.Closed {
+			counter(descRelayTCP, v, why)
+		}
+	}
+	gauge(descTCPBudget, float64(s.budget.Total()))
+	for _, ls := range s.ConnStats() {
+		gauge(descTCPConns, float64(ls.Open), ls.Name)
+		counter(descTCPRetries, ls.AcceptRetries, ls.Name)
+		for why, v := range ls.Refused {
+			counter(descTCPRefused, v, ls.Name, why)
+		}
 	}
 }
 

@@ -73,6 +73,23 @@ type Config struct {
 	// zero takes its defaults (64 connections, 10s).
 	MaxConnsPerIP    int
 	HandshakeTimeout time.Duration
+
+	// ConnBudget is how many TCP connections the listeners (signalling,
+	// DNS, relay, admin) may hold together. Default: three quarters of
+	// RLIMIT_NOFILE (connlimit.BudgetFor); negative: unlimited. Each
+	// listener's share and reserve of it are in limits.go.
+	ConnBudget int
+	// RelayTCPPerIP, DNSTCPPerIP and AdminPerIP cap concurrent TCP
+	// connections from one source (IPv4 address, IPv6 /64) on those
+	// listeners; defaults 64, 16, 16.
+	RelayTCPPerIP, DNSTCPPerIP, AdminPerIP int
+	// HTTPTimeout is how long an HTTP client (signalling before the
+	// WebSocket upgrade, admin) may take to send a request's headers, and
+	// how long an idle keep-alive connection stays open; default 10s.
+	HTTPTimeout time.Duration
+	// RelayTCPMessageTimeout and RelayTCPIdleTimeout are the relay's
+	// deadlines on TURN over TCP; defaults 5s and 30s (relay.Config).
+	RelayTCPMessageTimeout, RelayTCPIdleTimeout time.Duration
 	// Echo answers service code 600 with the echo test when a factory is
 	// given (the echo needs the media stack, which the server does not
 	// import; cmd/ provides it).
@@ -116,6 +133,17 @@ func (c *Config) validate() error {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	for _, d := range []struct {
+		p *int
+		v int
+	}{{&c.MaxConnsPerIP, 64}, {&c.RelayTCPPerIP, defaultRelayTCPPerIP}, {&c.DNSTCPPerIP, defaultDNSTCPPerIP}, {&c.AdminPerIP, defaultAdminPerIP}} {
+		if *d.p <= 0 {
+			*d.p = d.v
+		}
+	}
+	if c.HTTPTimeout <= 0 {
+		c.HTTPTimeout = 10 * time.Second
 	}
 	return nil
 }

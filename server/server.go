@@ -15,6 +15,7 @@ import (
 
 	"github.com/dialtone/dialtone/assets"
 	"github.com/dialtone/dialtone/call/wire"
+	"github.com/dialtone/dialtone/server/connlimit"
 	"github.com/dialtone/dialtone/server/dnsserver"
 	"github.com/dialtone/dialtone/server/lease"
 	"github.com/dialtone/dialtone/server/relay"
@@ -39,6 +40,9 @@ type Server struct {
 	sigLn, dnsLn, relayLn, adminLn net.Listener
 	dnsPC, relayPC                 net.PacketConn
 	sigURL                         string
+
+	budget  *connlimit.Budget
+	limited []*connlimit.Listener
 }
 
 // Addrs are the addresses the server actually bound.
@@ -73,10 +77,14 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := s.bind(); err != nil {
 		return nil, err
 	}
+	if err := s.limitListeners(); err != nil {
+		return nil, err
+	}
 	calls := &callsProxy{}
 	var sbRelay switchboard.Relay
 	if s.relayPC != nil {
-		if s.relay, err = relay.New(relay.Config{Calls: calls, PublicIP: cfg.RelayPublicIP, Logger: s.log.With("part", "relay")}); err != nil {
+		if s.relay, err = relay.New(relay.Config{Calls: calls, PublicIP: cfg.RelayPublicIP, Logger: s.log.With("part", "relay"),
+			TCPMessageTimeout: cfg.RelayTCPMessageTimeout, TCPIdleTimeout: cfg.RelayTCPIdleTimeout}); err != nil {
 			return nil, fmt.Errorf("building the relay: %w", err)
 		}
 		sbRelay = s.relay
@@ -232,7 +240,9 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 		mux.Handle("/", page)
 	}
-	sigHTTP := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	// Timeouts for HTTP before the upgrade: a WebSocket, once hijacked, has
+	// the signalling transport's own.
+	sigHTTP := &http.Server{Handler: mux, ReadHeaderTimeout: s.cfg.HTTPTimeout, IdleTimeout: s.cfg.HTTPTimeout}
 	run("signalling", func() error {
 		if s.cfg.TLSCert != "" {
 			cert, err := tls.LoadX509KeyPair(s.cfg.TLSCert, s.cfg.TLSKey)
@@ -249,7 +259,9 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	var adminHTTP *http.Server
 	if s.adminLn != nil {
-		adminHTTP = &http.Server{Handler: s.adminHandler(), ReadHeaderTimeout: 10 * time.Second}
+		// No write timeout: a CPU profile takes its 30 s to write.
+		adminHTTP = &http.Server{Handler: s.adminHandler(), ReadHeaderTimeout: s.cfg.HTTPTimeout,
+			ReadTimeout: s.cfg.HTTPTimeout, IdleTimeout: s.cfg.HTTPTimeout}
 		run("admin", func() error { return adminHTTP.Serve(s.adminLn) })
 	}
 	<-ctx.Done()

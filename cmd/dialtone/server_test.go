@@ -53,6 +53,12 @@ type runningServer struct {
 
 func startServer(t *testing.T, args ...string) *runningServer {
 	t.Helper()
+	return startServerUnder(t, nil, args...)
+}
+
+// startServerUnder runs the server under a wrapper command (e.g. prlimit).
+func startServerUnder(t *testing.T, wrap []string, args ...string) *runningServer {
+	t.Helper()
 	all := []string{"server", "--listen", "127.0.0.1:0", "--dns", "127.0.0.1:0", "--admin", "127.0.0.1:0"}
 	if !containsFlag(args, "--relay") {
 		all = append(all, "--relay", "127.0.0.1:0")
@@ -64,7 +70,8 @@ func startServer(t *testing.T, args ...string) *runningServer {
 	if !containsFlag(args, "--data") {
 		all = append(all, "--data", t.TempDir())
 	}
-	cmd := exec.Command(binary(t), all...)
+	argv := append(append(append([]string(nil), wrap...), binary(t)), all...)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -35,7 +35,8 @@ type Listener struct {
 
 // Stats are one listener's counters.
 type Stats struct {
-	Name string
+	Name   string
+	Limits Limits
 	// Open is the connections open now; Accepted counts those ever handed on.
 	Open     int
 	Accepted uint64
@@ -52,7 +53,7 @@ func (l *Listener) Stats() Stats {
 	open := l.open
 	l.b.mu.Unlock()
 	return Stats{
-		Name: l.lim.Name, Open: open, Accepted: l.accepted.Load(), AcceptRetries: l.retries.Load(),
+		Name: l.lim.Name, Limits: l.lim, Open: open, Accepted: l.accepted.Load(), AcceptRetries: l.retries.Load(),
 		Refused: map[string]uint64{
 			RefusedPerSource: l.perSourceRefused.Load(),
 			RefusedShare:     l.shareRefused.Load(),

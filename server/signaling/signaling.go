@@ -8,8 +8,8 @@ package signaling
 import (
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,6 +18,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/dialtone/dialtone/call/wire"
+	"github.com/dialtone/dialtone/server/connlimit"
 	"github.com/dialtone/dialtone/server/switchboard"
 )
 
@@ -189,10 +190,12 @@ func (s *Server) CloseAll() {
 	}
 }
 
+// sourceIP is the key connections per source are counted under: the IPv4
+// address or the IPv6 /64, as on the listener (connlimit.Source).
 func sourceIP(remote string) string {
-	host, _, err := net.SplitHostPort(remote)
+	ap, err := netip.ParseAddrPort(remote)
 	if err != nil {
 		return remote
 	}
-	return host
+	return connlimit.SourceOf(ap.Addr()).String()
 }
