@@ -1,9 +1,12 @@
 package server
 
 import (
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/json"
 	"net/http"
 	"net/http/pprof"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -44,7 +47,44 @@ func (s *Server) adminHandler() http.Handler {
 	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
-	return mux
+	if s.cfg.AdminToken == "" {
+		return mux
+	}
+	return requireToken(s.cfg.AdminToken, mux)
+}
+
+// requireToken lets through only requests that carry token as a bearer
+// token. The comparison is of SHA-256 digests in constant time, so that
+// neither the token's bytes nor its length show in the timing.
+func requireToken(token string, next http.Handler) http.Handler {
+	want := sha256.Sum256([]byte(token))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		sum := sha256.Sum256([]byte(got))
+		if !ok || subtle.ConstantTimeCompare(sum[:], want[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="dialtone admin"`)
+			http.Error(w, "an admin token is required", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// logAdmin says what was decided about the admin listener.
+func (s *Server) logAdmin() {
+	if s.adminLn == nil {
+		s.log.Info("admin API off")
+		return
+	}
+	addr := s.adminLn.Addr().String()
+	switch {
+	case s.cfg.AdminToken != "" && !isLoopback(addr):
+		s.log.Warn("admin API reachable beyond loopback; every request needs the admin token", "addr", addr)
+	case s.cfg.AdminToken != "":
+		s.log.Info("admin API on loopback; every request needs the admin token", "addr", addr)
+	default:
+		s.log.Info("admin API on loopback without a token: anyone on this host can read it", "addr", addr)
+	}
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

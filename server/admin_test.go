@@ -1,8 +1,10 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -58,6 +60,50 @@ func TestAdminAPI(t *testing.T) {
 	} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("metrics lack %q", want)
+		}
+	}
+}
+
+// TestAdminExposure: an admin address beyond loopback is refused without a
+// token; with one, every endpoint answers 401 without it (or with another)
+// and 200 with it.
+func TestAdminExposure(t *testing.T) {
+	for _, addr := range []string{"0.0.0.0:0", ":0", "[::]:0", "example.com:0"} {
+		cfg := servertest.Config(t, servertest.Options{})
+		cfg.Admin = addr
+		if _, err := server.New(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "not loopback") {
+			t.Errorf("admin on %s without a token: %v, want a refusal", addr, err)
+		}
+	}
+	cfg := servertest.Config(t, servertest.Options{})
+	cfg.Admin, cfg.AdminToken = "0.0.0.0:0", "s3cret-token"
+	srv := servertest.Start(t, cfg)
+	_, port, _ := net.SplitHostPort(srv.Addrs.Admin)
+	base := "http://127.0.0.1:" + port
+	for _, path := range []string{"/metrics", "/api/leases", "/api/numbers", "/api/calls", "/api/pool", "/debug/pprof/", "/healthz"} {
+		for _, tc := range []struct {
+			auth string
+			want int
+		}{
+			{"", http.StatusUnauthorized},
+			{"Bearer wrong", http.StatusUnauthorized},
+			{"Bearer s3cret-token-and-more", http.StatusUnauthorized},
+			{"s3cret-token", http.StatusUnauthorized},
+			{"Bearer s3cret-token", http.StatusOK},
+		} {
+			req, _ := http.NewRequest("GET", base+path, nil)
+			if tc.auth != "" {
+				req.Header.Set("Authorization", tc.auth)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tc.want {
+				t.Errorf("GET %s with %q: %s, want %d", path, tc.auth, resp.Status, tc.want)
+			}
 		}
 	}
 }

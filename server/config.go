@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/dialtone/dialtone/call/wire"
@@ -34,11 +36,15 @@ type Config struct {
 	// RelayPublicIP is the address the relay advertises in TURN URLs when it
 	// listens on an unspecified address (0.0.0.0 or ::).
 	RelayPublicIP netip.Addr
-	// Admin serves /metrics and the JSON admin API; keep it on loopback.
+	// Admin serves /metrics, the JSON admin API and pprof. An address that
+	// is not loopback is refused unless AdminToken is set.
 	Admin string
 	// Web serves the browser phone at / on the signalling listener (same
 	// origin as /v1); off unless set.
 	Web bool
+	// AdminToken, when set, is the bearer token every admin request must
+	// carry (Authorization: Bearer TOKEN).
+	AdminToken string
 
 	// Pools are the prefixes leases come from; default 127.77.0.0/16.
 	Pools []netip.Prefix
@@ -131,6 +137,10 @@ func (c *Config) validate() error {
 	if c.RecordsKeep < 0 {
 		return fmt.Errorf("--records-keep %v is negative", c.RecordsKeep)
 	}
+	if c.Admin != "" && c.AdminToken == "" && !isLoopback(c.Admin) {
+		return fmt.Errorf("admin address %s is not loopback: it would show every number, live call IDs and pprof "+
+			"to anyone who reaches it; set an admin token (--admin-token-file) or keep --admin on 127.0.0.1", c.Admin)
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -146,4 +156,19 @@ func (c *Config) validate() error {
 		c.HTTPTimeout = 10 * time.Second
 	}
 	return nil
+}
+
+// isLoopback reports whether a host:port names only loopback: an IP
+// address on loopback, or "localhost". An empty host (every interface) or
+// another name is not.
+func isLoopback(hostport string) bool {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
 }

@@ -80,6 +80,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := s.limitListeners(); err != nil {
 		return nil, err
 	}
+	s.logAdmin()
 	calls := &callsProxy{}
 	var sbRelay switchboard.Relay
 	if s.relayPC != nil {
