@@ -5,7 +5,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -98,5 +100,41 @@ func TestServerAtDescriptorLimit(t *testing.T) {
 		if !m.want(v) {
 			t.Errorf("%s: %v", m.re, v)
 		}
+	}
+}
+
+// TestServerAdminToken: the binary refuses an admin address beyond
+// loopback without a token; with one, `dialtone server numbers` is refused
+// without it and answers with it, from the environment or a file.
+func TestServerAdminToken(t *testing.T) {
+	out, err := exec.Command(binary(t), "server", "--listen", "127.0.0.1:0", "--dns", "", "--relay", "", "--media", "auto",
+		"--admin", "0.0.0.0:0", "--data", t.TempDir()).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "not loopback") {
+		t.Fatalf("admin on 0.0.0.0 without a token: %v\n%s", err, out)
+	}
+	file := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(file, []byte("tok-123\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rs := startServer(t, "--admin", "0.0.0.0:0", "--admin-token-file", file)
+	_, port, _ := net.SplitHostPort(strings.TrimSuffix(strings.TrimPrefix(rs.addrs["admin"], "http://"), "/metrics"))
+	admin := "127.0.0.1:" + port
+	numbers := func(env []string, args ...string) (string, error) {
+		cmd := exec.Command(binary(t), append([]string{"server", "numbers", "--admin", admin}, args...)...)
+		cmd.Env = append(os.Environ(), env...)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := numbers(nil); err == nil || !strings.Contains(out, "401") {
+		t.Errorf("without the token: %v\n%s", err, out)
+	}
+	if out, err := numbers([]string{adminTokenEnv + "=wrong"}); err == nil || !strings.Contains(out, "401") {
+		t.Errorf("with a wrong token: %v\n%s", err, out)
+	}
+	if out, err := numbers([]string{adminTokenEnv + "=tok-123"}); err != nil || !strings.Contains(out, "600") {
+		t.Errorf("with the token from the environment: %v\n%s", err, out)
+	}
+	if out, err := numbers(nil, "--admin-token-file", file); err != nil || !strings.Contains(out, "600") {
+		t.Errorf("with the token from a file: %v\n%s", err, out)
 	}
 }

@@ -38,6 +38,43 @@ type serverFlags struct {
 	dialRate                  int
 	dialLimits                bool
 	web                       bool
+	adminToken                tokenFlags
+}
+
+// tokenFlags are the ways to give the admin token: a flag, a file, or the
+// environment (DIALTONE_ADMIN_TOKEN).
+type tokenFlags struct{ token, file string }
+
+// adminTokenEnv names the environment variable the admin token may come in.
+const adminTokenEnv = "DIALTONE_ADMIN_TOKEN"
+
+func (f *tokenFlags) add(fl interface {
+	StringVar(p *string, name, value, usage string)
+}) {
+	fl.StringVar(&f.token, "admin-token", "", "admin bearer token (visible to ps; prefer --admin-token-file or $"+adminTokenEnv+")")
+	fl.StringVar(&f.file, "admin-token-file", "", "file holding the admin bearer token")
+}
+
+// get returns the token from the flag, the file or the environment, in
+// that order of precedence; the flag and the file together are an error.
+func (f *tokenFlags) get() (string, error) {
+	switch {
+	case f.token != "" && f.file != "":
+		return "", fmt.Errorf("--admin-token and --admin-token-file: give one")
+	case f.token != "":
+		return f.token, nil
+	case f.file != "":
+		b, err := os.ReadFile(f.file)
+		if err != nil {
+			return "", fmt.Errorf("reading the admin token: %w", err)
+		}
+		tok := strings.TrimSpace(string(b))
+		if tok == "" {
+			return "", fmt.Errorf("the admin token file %s is empty", f.file)
+		}
+		return tok, nil
+	}
+	return strings.TrimSpace(os.Getenv(adminTokenEnv)), nil
 }
 
 func newServerCmd() *cobra.Command {
@@ -67,7 +104,8 @@ func newServerCmd() *cobra.Command {
 	fl.StringVar(&f.dns, "dns", server.DefaultDNS, "number DNS address, UDP and TCP (empty: off)")
 	fl.StringVar(&f.relay, "relay", server.DefaultRelay, "media relay (TURN) address (empty: off, needs --media auto)")
 	fl.StringVar(&f.relayPublicIP, "relay-public-ip", "", "address the relay advertises when it listens on 0.0.0.0 or ::")
-	fl.StringVar(&f.admin, "admin", server.DefaultAdmin, "admin HTTP address: /metrics and /api (keep it on loopback; empty: off)")
+	fl.StringVar(&f.admin, "admin", server.DefaultAdmin, "admin HTTP address: /metrics, /api, pprof (beyond loopback only with a token; empty: off)")
+	f.adminToken.add(fl)
 	fl.StringArrayVar(&f.pools, "pool", []string{server.DefaultPool}, "prefix leases come from (repeatable, IPv4 or IPv6)")
 	fl.StringVar(&f.ports, "ports", "40000-49999", "leased port range LO-HI")
 	fl.StringVar(&f.zone, "zone", "dialtone.internal.", "DNS zone numbers are answered under")
@@ -98,6 +136,9 @@ func (f *serverFlags) config() (server.Config, error) {
 		return cfg, fmt.Errorf("--dial-rate %d: want at least 1 (--dial-limits=false turns the limits off)", f.dialRate)
 	}
 	var err error
+	if cfg.AdminToken, err = f.adminToken.get(); err != nil {
+		return cfg, err
+	}
 	if cfg.Pools, err = parsePrefixes("--pool", f.pools); err != nil {
 		return cfg, err
 	}
@@ -204,17 +245,32 @@ func defaultDataDir(role string) string {
 func newAdminListCmd(name, path string) *cobra.Command {
 	var admin string
 	var asJSON bool
+	var tf tokenFlags
 	cmd := &cobra.Command{
 		Use:   name,
 		Short: "Print the running server's " + name,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			token, err := tf.get()
+			if err != nil {
+				return err
+			}
+			req, err := http.NewRequestWithContext(cmd.Context(), http.MethodGet, "http://"+admin+path, nil)
+			if err != nil {
+				return fmt.Errorf("asking the server at %s: %w", admin, err)
+			}
+			if token != "" {
+				req.Header.Set("Authorization", "Bearer "+token)
+			}
 			client := &http.Client{Timeout: 5 * time.Second}
-			resp, err := client.Get("http://" + admin + path)
+			resp, err := client.Do(req)
 			if err != nil {
 				return fmt.Errorf("asking the server at %s: %w", admin, err)
 			}
 			defer resp.Body.Close()
+			if resp.StatusCode == http.StatusUnauthorized {
+				return fmt.Errorf("asking the server at %s: %s (give the admin token: --admin-token-file or $%s)", admin, resp.Status, adminTokenEnv)
+			}
 			if resp.StatusCode != http.StatusOK {
 				return fmt.Errorf("asking the server at %s: %s", admin, resp.Status)
 			}
@@ -231,6 +287,7 @@ func newAdminListCmd(name, path string) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&admin, "admin", server.DefaultAdmin, "the server's admin address")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of a table")
+	tf.add(cmd.Flags())
 	return cmd
 }
 
