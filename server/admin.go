@@ -118,6 +118,7 @@ var (
 	descRefusals    = prometheus.NewDesc("dialtone_relay_refusals_total", "Relay requests refused, by reason.", []string{"reason"}, nil)
 	descLeaseBytes  = prometheus.NewDesc("dialtone_relay_lease_bytes_total", "Bytes relayed per lease, by direction.", []string{"lease", "dir"}, nil)
 	descHistory     = prometheus.NewDesc("dialtone_resume_history_bytes", "Bytes the sessions keep for resumes, as their bounds count them.", nil, nil)
+	descDNSLimited  = prometheus.NewDesc("dialtone_dns_rate_limited_total", "UDP DNS responses over the per-source rate, by what was sent instead (dropped: nothing; slipped: empty and truncated).", []string{"action"}, nil)
 	descRelayTCP    = prometheus.NewDesc("dialtone_relay_tcp_closed_total", "TURN-over-TCP connections the relay closed, by reason.", []string{"reason"}, nil)
 	descTCPConns    = prometheus.NewDesc("dialtone_tcp_connections", "Open TCP connections, by listener.", []string{"listener"}, nil)
 	descTCPRefused  = prometheus.NewDesc("dialtone_tcp_refused_total", "TCP connections closed at accept, by listener and reason (per_source, share, budget).", []string{"listener", "reason"}, nil)
@@ -168,6 +169,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			counter(descDNSReplies, v, rcode)
 		}
 		counter(descDNSNoData, ds.NoData)
+		counter(descDNSLimited, ds.RateLimited, "dropped")
+		counter(descDNSLimited, ds.Slipped, "slipped")
 	}
 	if s.relay != nil {
 		rs := s.relay.Stats()

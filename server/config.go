@@ -54,6 +54,12 @@ type Config struct {
 	Zone string
 	// DNSAllow lists who may query the DNS; default loopback.
 	DNSAllow []netip.Prefix
+	// DNSRate limits UDP DNS responses per source prefix (IPv4 /24, IPv6
+	// /56) per second, DNSSlip how often one over the limit goes out
+	// truncated instead of dropped (dnsserver.Config Rate and Slip: zero
+	// takes the defaults 200 and 2, negative turns limiting off / drops all).
+	DNSRate float64
+	DNSSlip int
 	// DataDir holds the SQLite store. Required.
 	DataDir string
 	// Registration is "open" (default) or "invite".

@@ -108,7 +108,8 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, err
 	}
 	if s.dnsPC != nil {
-		s.dns, err = dnsserver.New(dnsserver.Config{Zone: cfg.Zone, Allow: cfg.DNSAllow, Resolver: resolver{s.sb, s.sigURL}, Logger: s.log.With("part", "dns")})
+		s.dns, err = dnsserver.New(dnsserver.Config{Zone: cfg.Zone, Allow: cfg.DNSAllow, Resolver: resolver{s.sb, s.sigURL}, Logger: s.log.With("part", "dns"),
+			Rate: cfg.DNSRate, Slip: cfg.DNSSlip})
 		if err != nil {
 			return nil, fmt.Errorf("building the DNS server: %w", err)
 		}

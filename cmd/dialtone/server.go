@@ -18,6 +18,7 @@ import (
 
 	"github.com/dialtone/dialtone/call/number"
 	"github.com/dialtone/dialtone/server"
+	"github.com/dialtone/dialtone/server/dnsserver"
 	"github.com/dialtone/dialtone/server/store"
 	"github.com/dialtone/dialtone/server/switchboard"
 )
@@ -39,6 +40,8 @@ type serverFlags struct {
 	dialLimits                bool
 	web                       bool
 	adminToken                tokenFlags
+	dnsRate                   float64
+	dnsSlip                   int
 }
 
 // tokenFlags are the ways to give the admin token: a flag, a file, or the
@@ -120,6 +123,8 @@ func newServerCmd() *cobra.Command {
 	fl.StringArrayVar(&f.dnsAllow, "dns-allow", []string{"127.0.0.0/8", "::1/128"}, "prefix allowed to query the DNS (repeatable)")
 	fl.IntVar(&f.dialRate, "dial-rate", 60, "dials a minute one source address may make")
 	fl.BoolVar(&f.dialLimits, "dial-limits", true, "limit ringing calls and dials per caller and address (false: for load tests)")
+	fl.Float64Var(&f.dnsRate, "dns-rate", dnsserver.DefaultRate, "UDP DNS responses per second per source /24 (IPv6 /56), burst as many; 0: no limit")
+	fl.IntVar(&f.dnsSlip, "dns-slip", dnsserver.DefaultSlip, "over --dns-rate, every Nth response is sent truncated (the client retries over TCP), the rest dropped; 0: drop all")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fl.BoolVar(&f.web, "web", true, "serve the browser phone at / on the signalling address (--web=false: off)")
 	cmd.AddCommand(newAdminListCmd("leases", "/api/leases"), newAdminListCmd("numbers", "/api/numbers"),
@@ -131,9 +136,17 @@ func (f *serverFlags) config() (server.Config, error) {
 	cfg := server.Config{Listen: f.listen, TLSCert: f.tlsCert, TLSKey: f.tlsKey, DNS: f.dns, Relay: f.relay, Admin: f.admin,
 		Zone: f.zone, DataDir: f.data, Registration: f.registration, Media: f.media,
 		LeaseTTL: f.leaseTTL, HoldDown: f.holdDown, RingTimeout: f.ring, Grace: f.grace, Web: f.web,
-		DialLimits: switchboard.DialLimits{Off: !f.dialLimits, SourcePerMinute: f.dialRate}}
+		DialLimits: switchboard.DialLimits{Off: !f.dialLimits, SourcePerMinute: f.dialRate},
+		DNSRate:    f.dnsRate, DNSSlip: f.dnsSlip}
 	if f.dialRate <= 0 {
 		return cfg, fmt.Errorf("--dial-rate %d: want at least 1 (--dial-limits=false turns the limits off)", f.dialRate)
+	}
+	// On the command line 0 means off; in Config, 0 means the default.
+	if f.dnsRate <= 0 {
+		cfg.DNSRate = -1
+	}
+	if f.dnsSlip <= 0 {
+		cfg.DNSSlip = -1
 	}
 	var err error
 	if cfg.AdminToken, err = f.adminToken.get(); err != nil {

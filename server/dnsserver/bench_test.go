@@ -22,8 +22,14 @@ func (w *packWriter) WriteMsg(m *dns.Msg) error {
 	return err
 }
 
+// BenchmarkServeDNS is the handler's cost per query with the response-rate
+// limit on, every query within it (the normal path); OverLimit is a source
+// over it (slip and drop).
 func BenchmarkServeDNS(b *testing.B) {
-	s := newTestServer(b, standardResolver())
+	s, err := New(Config{Resolver: standardResolver(), Rate: 1e12})
+	if err != nil {
+		b.Fatal(err)
+	}
 	for _, bc := range []struct {
 		name  string
 		qname string
@@ -45,6 +51,18 @@ func BenchmarkServeDNS(b *testing.B) {
 			}
 		})
 	}
+	b.Run("OverLimit", func(b *testing.B) {
+		s, err := New(Config{Resolver: standardResolver(), Rate: 1, Burst: 1, Now: func() time.Time { return time.Unix(0, 0) }})
+		if err != nil {
+			b.Fatal(err)
+		}
+		req := query("15551234567.dialtone.internal.", dns.TypeA)
+		w := &packWriter{recorder: *newRecorder("127.0.0.1:5353", false), buf: make([]byte, 0, 512)}
+		b.ReportAllocs()
+		for b.Loop() {
+			s.ServeDNS(w, req)
+		}
+	})
 }
 
 // BenchmarkServeUDP is queries per second through real loopback sockets and

@@ -48,6 +48,26 @@ type Config struct {
 	// NS records point at, and sent as glue with them. Default none: the
 	// name then exists without addresses (NODATA).
 	NSAddrs []netip.Addr
+
+	// Rate limits UDP responses per source prefix (IPv4 /24, IPv6 /56),
+	// in responses per second, with Burst as the bucket. Over the limit,
+	// every Slip-th response is sent empty with TC set, so that a real
+	// resolver retries over TCP (which is not limited: a TCP client cannot
+	// spoof its address), and the rest are dropped. Defaults: DefaultRate,
+	// Burst = Rate, DefaultSlip. A negative Rate turns limiting off; a
+	// negative Slip drops every response over the limit; Slip 1 truncates
+	// them all.
+	Rate  float64
+	Burst int
+	Slip  int
+	// Now is the clock for the rate limit. Default time.Now.
+	Now func() time.Time
+
+	// ReadTimeout is how long a TCP client has to send its first query,
+	// IdleTimeout how long it may wait before each next one; defaults 2s
+	// and 8s (miekg/dns's). Per-source caps on TCP connections are the
+	// listener's (the server wraps it with connlimit).
+	ReadTimeout, IdleTimeout time.Duration
 }
 
 // validate checks c and returns it with defaults filled in and the zone in
@@ -85,6 +105,27 @@ func (c Config) validate() (Config, error) {
 	}
 	if c.MaxTTL < time.Second {
 		return c, fmt.Errorf("max TTL %v: shorter than 1s", c.MaxTTL)
+	}
+	if c.Rate == 0 {
+		c.Rate = DefaultRate
+	}
+	if c.Burst <= 0 {
+		c.Burst = max(int(c.Rate), 1)
+	}
+	switch {
+	case c.Slip == 0:
+		c.Slip = DefaultSlip
+	case c.Slip < 0:
+		c.Slip = 0
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.ReadTimeout <= 0 {
+		c.ReadTimeout = 2 * time.Second
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = 8 * time.Second
 	}
 	for i, a := range c.NSAddrs {
 		if !a.IsValid() {

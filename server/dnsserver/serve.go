@@ -47,7 +47,8 @@ func (s *Server) Serve(ctx context.Context, pc net.PacketConn, ln net.Listener) 
 	}
 	if ln != nil {
 		wg.Add(1)
-		go run(s.dnsServer(&dns.Server{Listener: ln}), "TCP")
+		idle := s.idleTO
+		go run(s.dnsServer(&dns.Server{Listener: ln, ReadTimeout: s.readTO, IdleTimeout: func() time.Duration { return idle }}), "TCP")
 	}
 	wg.Wait()
 	return firstErr

@@ -226,3 +226,49 @@ func TestServeCancelledAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestServeTCPSilentClosed: a TCP client that does not finish its first
+// query within ReadTimeout, or sends no next one within IdleTimeout, is
+// closed (per-source caps on TCP connections are the listener's).
+func TestServeTCPSilentClosed(t *testing.T) {
+	const read, idle = 200 * time.Millisecond, 400 * time.Millisecond
+	s, err := New(Config{Resolver: standardResolver(), ReadTimeout: read, IdleTimeout: idle})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := serve(t, s)
+	half, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer half.Close()
+	halfAt := time.Now()
+	half.Write([]byte{0}) // half a length prefix
+	c, err := dns.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.WriteMsg(query("15551234567.dialtone.internal.", dns.TypeA)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ReadMsg(); err != nil {
+		t.Fatal(err)
+	}
+	idleAt := time.Now()
+	for _, tc := range []struct {
+		name  string
+		conn  net.Conn
+		since time.Time
+		after time.Duration
+	}{{"half a query", half, halfAt, read}, {"idle after a query", c.Conn, idleAt, idle}} {
+		tc.conn.SetReadDeadline(tc.since.Add(10 * idle))
+		_, err := tc.conn.Read(make([]byte, 1))
+		if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			t.Fatalf("%s: still open after %v", tc.name, 10*idle)
+		}
+		if d := time.Since(tc.since); d < tc.after {
+			t.Fatalf("%s: closed after %v, before %v", tc.name, d, tc.after)
+		}
+	}
+}

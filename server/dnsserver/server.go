@@ -41,6 +41,9 @@ type Server struct {
 	log        *slog.Logger
 	maxTTL     uint32 // seconds
 	nsAddrs    []netip.Addr
+	rrl        *limiter // nil: no rate limit
+	readTO     time.Duration
+	idleTO     time.Duration
 
 	stats counters
 }
@@ -51,7 +54,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("configuring number DNS: %w", err)
 	}
-	return &Server{
+	s := &Server{
 		zone:       cfg.Zone,
 		dotZone:    "." + cfg.Zone,
 		nsName:     nsLabel + "." + cfg.Zone,
@@ -61,7 +64,13 @@ func New(cfg Config) (*Server, error) {
 		log:        cfg.Logger,
 		maxTTL:     uint32(cfg.MaxTTL / time.Second),
 		nsAddrs:    cfg.NSAddrs,
-	}, nil
+		readTO:     cfg.ReadTimeout,
+		idleTO:     cfg.IdleTimeout,
+	}
+	if cfg.Rate > 0 {
+		s.rrl = newLimiter(cfg.Rate, cfg.Burst, cfg.Slip, cfg.Now)
+	}
+	return s, nil
 }
 
 // Zone returns the zone the server answers numbers under, e.g.
@@ -72,9 +81,13 @@ func (s *Server) Zone() string { return s.zone }
 // question count, EDNS version, class) and hands the question to the
 // answer for its kind of name.
 func (s *Server) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
+	ip, ok := netipAddr(w.RemoteAddr())
+	if s.rrl != nil && ok && isUDP(w) && !s.withinRate(w, r, ip) {
+		return
+	}
 	m := new(dns.Msg)
 	switch {
-	case !s.allowed(w.RemoteAddr()):
+	case !ok || !s.allowedIP(ip):
 		m.SetRcode(r, dns.RcodeRefused)
 	case r.Opcode != dns.OpcodeQuery:
 		m.SetRcode(r, dns.RcodeNotImplemented)
@@ -148,12 +161,29 @@ func (s *Server) logReply(w dns.ResponseWriter, r, m *dns.Msg) {
 	s.log.Debug("DNS query", attrs...)
 }
 
-// allowed reports whether a client at addr may have answers.
-func (s *Server) allowed(addr net.Addr) bool {
-	ip, ok := netipAddr(addr)
-	if !ok {
-		return false
+// withinRate takes a token for a UDP response to ip. Over the limit it
+// sends the truncated slip reply or nothing, and reports false.
+func (s *Server) withinRate(w dns.ResponseWriter, r *dns.Msg, ip netip.Addr) bool {
+	switch s.rrl.take(ip) {
+	case rrlSend:
+		return true
+	case rrlSlip:
+		m := new(dns.Msg) // the question and TC, nothing else: "ask over TCP"
+		m.SetReply(r)
+		m.Truncated = true
+		if err := w.WriteMsg(m); err != nil {
+			s.stats.writeErrors.Add(1)
+		} else {
+			s.stats.slipped.Add(1)
+		}
+	default:
+		s.stats.rateLimited.Add(1)
 	}
+	return false
+}
+
+// allowedIP reports whether a client at ip may have answers.
+func (s *Server) allowedIP(ip netip.Addr) bool {
 	for _, p := range s.allow {
 		if p.Contains(ip) {
 			return true

@@ -25,6 +25,10 @@ type Stats struct {
 	Dropped uint64
 	// WriteErrors counts replies that could not be sent.
 	WriteErrors uint64
+	// RateLimited counts UDP responses dropped over the per-source rate,
+	// Slipped those sent instead as empty truncated replies (not counted in
+	// Replies or Truncated).
+	RateLimited, Slipped uint64
 }
 
 // counters are the live Stats.
@@ -36,6 +40,8 @@ type counters struct {
 	malformed   atomic.Uint64
 	dropped     atomic.Uint64
 	writeErrors atomic.Uint64
+	rateLimited atomic.Uint64
+	slipped     atomic.Uint64
 }
 
 func (c *counters) count(m *dns.Msg) {
@@ -62,6 +68,8 @@ func (s *Server) Stats() Stats {
 		Malformed:   c.malformed.Load(),
 		Dropped:     c.dropped.Load(),
 		WriteErrors: c.writeErrors.Load(),
+		RateLimited: c.rateLimited.Load(),
+		Slipped:     c.slipped.Load(),
 	}
 	for rc := range c.rcodes {
 		if n := c.rcodes[rc].Load(); n > 0 {
