@@ -104,3 +104,29 @@ func BenchmarkServeUDP(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "queries/s")
 }
+
+// BenchmarkLimiterTake is the rate limit's own cost per UDP response,
+// within the limit, one source and many.
+func BenchmarkLimiterTake(b *testing.B) {
+	l := newLimiter(1e12, 1e9, 2, time.Now)
+	one := netip.MustParseAddr("192.0.2.1")
+	b.Run("OneSource", func(b *testing.B) {
+		for b.Loop() {
+			l.take(one)
+		}
+	})
+	b.Run("ManySources", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			i++
+			l.take(netip.AddrFrom4([4]byte{10, byte(i >> 8 & 0xf), byte(i), 1})) // 4096 /24s
+		}
+	})
+	b.Run("Parallel", func(b *testing.B) {
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				l.take(one)
+			}
+		})
+	})
+}
