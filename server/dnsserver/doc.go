@@ -70,6 +70,25 @@
 //     never above 1232) and sent with TC set when records had to be dropped;
 //     TCP answers are limited only by the 64 KiB message size.
 //
+// # Limits
+//
+// UDP responses are rate-limited per source prefix (an IPv4 /24, an IPv6
+// /56), RRL-style: a token bucket of Config.Burst responses refilled at
+// Config.Rate per second (defaults 200 and 200). Over the limit every
+// Config.Slip-th response (default 2nd) is sent as the question alone with
+// TC set, so that a real resolver asks again over TCP, and the rest are
+// dropped; a spoofed flood thus reflects at most Rate small replies per
+// second at its victim. TCP is not limited: its client cannot spoof its
+// address. The bucket table is bounded (65,536 prefixes); sources that do
+// not fit share one overflow bucket. Stats.RateLimited and Stats.Slipped
+// count them. The check costs a map lookup under one of 16 locks and no
+// clock read while a source is within its limit.
+//
+// Over TCP a client has Config.ReadTimeout (2 s) to send its first query
+// and Config.IdleTimeout (8 s) between queries, at most 128 queries per
+// connection (miekg/dns's). How many TCP connections a source may hold is
+// the listener's business (the server wraps it with connlimit).
+//
 // Malformed packets are answered FORMERR by the underlying miekg/dns server
 // before the allow list is consulted; such a reply is never larger than the
 // packet that caused it, so it amplifies nothing.

@@ -35,6 +35,21 @@
 // net.ipv4.ip_local_port_range. Config.MaxAllocations bounds them per call
 // and number. EVEN-PORT is not honoured: the lease fixes the port.
 //
+// # TURN over TCP
+//
+// pion/turn reads a TCP connection until it fails and puts no deadline on
+// it, so the relay wraps every accepted connection (stream.go): it follows
+// the STUN/ChannelData framing (without buffering) and closes a connection
+// that does not finish its first message within Config.TCPMessageTimeout
+// (5 s) of connecting, or any message within that of its first byte; that
+// completes no message for Config.TCPIdleTimeout (30 s) while it holds no
+// allocation (with one, the allocation's lifetime, which the client must
+// refresh, bounds it); or that takes nothing it is sent for
+// Config.TCPWriteTimeout (10 s). Closures are counted in Stats.TCP by
+// reason. Caps on how many connections one source and the relay as a
+// whole may hold belong to the listener Serve is given (the server wraps
+// it with connlimit); the relay holds no count of its own.
+//
 // # Clients
 //
 // A pion/webrtc client uses Credentials as one ICE server
