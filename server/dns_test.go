@@ -96,3 +96,33 @@ func TestDNSWithDig(t *testing.T) {
 		t.Fatalf("dig for an unknown number:\n%s", out)
 	}
 }
+
+// TestDNSRateLimitMetric: the server's --dns-rate and --dns-slip reach the
+// DNS, and what they hold back shows in the metrics.
+func TestDNSRateLimitMetric(t *testing.T) {
+	cfg := servertest.Config(t, servertest.Options{})
+	cfg.DNSRate, cfg.DNSSlip = 2, 1 // a burst of 2, then every reply truncated
+	srv := servertest.Start(t, cfg)
+	name := "15550109999." + zone
+	for i := range 5 {
+		if r := query(t, srv.Addrs.DNS, name, dns.TypeA, "udp"); r.Truncated != (i >= 2) {
+			t.Fatalf("query %d: TC %v", i+1, r.Truncated)
+		}
+	}
+	if r := query(t, srv.Addrs.DNS, name, dns.TypeA, "tcp"); r.Truncated || r.Rcode != dns.RcodeNameError {
+		t.Fatalf("over TCP: %v", r)
+	}
+	if m := string(get(t, "http://"+srv.Addrs.Admin+"/metrics")); !strings.Contains(m, `dialtone_dns_rate_limited_total{action="slipped"} 3`) {
+		t.Fatalf("metrics lack 3 slipped replies:\n%s", grepLines(m, "dialtone_dns_rate_limited"))
+	}
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}

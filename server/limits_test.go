@@ -145,6 +145,18 @@ func TestListenersUnderSlowloris(t *testing.T) {
 			}
 		}
 	}
+	m := string(get(t, "http://"+srv.Addrs.Admin+"/metrics"))
+	for _, want := range []string{
+		`dialtone_tcp_refused_total{listener="signalling",reason="per_source"} 3`,
+		`dialtone_tcp_refused_total{listener="dns",reason="per_source"} 3`,
+		`dialtone_tcp_refused_total{listener="relay",reason="per_source"} 3`,
+		`dialtone_tcp_refused_total{listener="admin",reason="per_source"} 3`,
+		`dialtone_relay_tcp_closed_total{reason="first_message"} 4`,
+	} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %s:\n%s", want, grepLines(m, "dialtone_tcp_refused_total")+"\n"+grepLines(m, "dialtone_relay_tcp"))
+		}
+	}
 }
 
 // allocateOverTCP makes a TURN allocation over TCP with a call's relay
