@@ -31,51 +31,52 @@ func (l streamListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &streamConn{Conn: c, r: l.r, key: clientKey(c.RemoteAddr()), start: time.Now()}
+	s := &streamConn{Conn: c, r: l.r, key: clientKey(c.RemoteAddr())}
 	l.r.trackStream(s, true)
 	return s, nil
 }
 
 // streamConn is one TURN-over-TCP connection. Before each read it sets the
-// deadline its state calls for:
+// deadline its state calls for, counting only the time spent waiting on
+// the client (a busy relay that has bytes queued and not yet read must not
+// blame the client for them):
 //
-//   - in the middle of a message: TCPMessageTimeout after the message began;
-//   - before the first message: TCPMessageTimeout after the connection;
-//   - between messages, without an allocation: TCPIdleTimeout after the
-//     last message;
+//   - until the first message is complete, and in the middle of any later
+//     one: TCPMessageTimeout;
+//   - between messages, without an allocation: TCPIdleTimeout;
 //   - between messages, with an allocation: none (the allocation's lifetime,
 //     which the client must refresh, bounds it; when it ends the idle
 //     deadline applies).
 type streamConn struct {
 	net.Conn
-	r     *Relay
-	key   string
-	start time.Time
+	r   *Relay
+	key string
 
 	mu        sync.Mutex
 	f         framer
-	begun     time.Time // when the current message's first byte came
-	last      time.Time // when the last message ended
-	allocs    int       // live allocations on this connection
+	waited    time.Duration // spent waiting on the client in the current phase
+	reading   time.Time     // when the read in progress began to wait; zero when none
+	allocs    int           // live allocations on this connection
 	closeOnce sync.Once
 }
 
 func (c *streamConn) Read(p []byte) (int, error) {
 	c.mu.Lock()
-	c.armLocked()
+	c.reading = time.Now()
+	c.armLocked(c.reading)
 	c.mu.Unlock()
 	n, err := c.Conn.Read(p)
 	now := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.waited += now.Sub(c.reading)
+	c.reading = time.Time{}
 	if n > 0 {
 		wasIn, frames := c.f.inMessage(), c.f.frames
 		c.f.feed(p[:n])
-		if c.f.frames != frames {
-			c.last = now
-		}
-		if c.f.inMessage() && (!wasIn || c.f.frames != frames) {
-			c.begun = now
+		// A message completed, or a later one began: a new phase.
+		if c.f.frames != frames || !wasIn && c.f.inMessage() && frames > 0 {
+			c.waited = 0
 		}
 		if c.f.bad {
 			c.r.stats.tcpClosed(TCPClosedFraming)
@@ -101,18 +102,16 @@ func (c *streamConn) phaseLocked() string {
 	}
 }
 
-// armLocked sets the read deadline for the connection's state.
-func (c *streamConn) armLocked() {
+// armLocked sets the read deadline for the connection's state, now.
+func (c *streamConn) armLocked(now time.Time) {
 	var dl time.Time
 	switch {
 	case c.f.bad:
-		dl = time.Now() // pion/turn is about to close it anyway
-	case c.f.inMessage():
-		dl = c.begun.Add(c.r.cfg.TCPMessageTimeout)
-	case c.f.frames == 0:
-		dl = c.start.Add(c.r.cfg.TCPMessageTimeout)
+		dl = now // pion/turn is about to close it anyway
+	case c.f.frames == 0, c.f.inMessage():
+		dl = now.Add(c.r.cfg.TCPMessageTimeout - c.waited)
 	case c.allocs == 0:
-		dl = c.last.Add(c.r.cfg.TCPIdleTimeout)
+		dl = now.Add(c.r.cfg.TCPIdleTimeout - c.waited)
 	}
 	_ = c.Conn.SetReadDeadline(dl)
 }
@@ -144,11 +143,11 @@ func (c *streamConn) allocated(delta int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.allocs = max(c.allocs+delta, 0)
-	if c.allocs == 0 {
-		if c.last.Before(c.start) {
-			c.last = c.start
-		}
-		c.armLocked()
+	if c.allocs == 0 && !c.reading.IsZero() {
+		// A read waiting without a deadline: the idle time starts now.
+		c.waited = 0
+		c.reading = time.Now()
+		c.armLocked(c.reading)
 	}
 }
 

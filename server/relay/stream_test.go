@@ -16,11 +16,17 @@ import (
 // numB are in call c1.
 func tcpRelay(t *testing.T, msg, idle time.Duration) (*Relay, string) {
 	t.Helper()
+	return tcpRelayConfig(t, Config{TCPMessageTimeout: msg, TCPIdleTimeout: idle})
+}
+
+func tcpRelayConfig(t *testing.T, cfg Config) (*Relay, string) {
+	t.Helper()
 	calls := newFakeCalls()
 	calls.setLease(numA, freeLease(t, "127.77.0.1").String())
 	calls.setLease(numB, freeLease(t, "127.77.0.2").String())
 	calls.start("c1", numA, numB)
-	r, err := New(Config{Calls: calls, TCPMessageTimeout: msg, TCPIdleTimeout: idle})
+	cfg.Calls = calls
+	r, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,5 +167,33 @@ func TestTCPSilentConnectionsClosed(t *testing.T) {
 	}
 	if got, _ := readFrom(t, b); got != "still here" {
 		t.Fatalf("peer got %q", got)
+	}
+}
+
+// TestTCPClientThatDoesNotRead: a client that sends requests and never
+// reads the answers blocks the relay's writes; after TCPWriteTimeout it is
+// closed rather than holding pion/turn's read loop for ever.
+func TestTCPClientThatDoesNotRead(t *testing.T) {
+	const writeTO = 300 * time.Millisecond
+	r, addr := tcpRelayConfig(t, Config{TCPWriteTimeout: writeTO})
+	c, err := net.Dial("tcp4", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	burst := make([]byte, 0, 64*20)
+	for range 64 {
+		burst = append(burst, stunMsg(0)...)
+	}
+	// Write until the relay closes the connection: its answers fill the
+	// buffers, its write times out, and the writes here then fail.
+	c.SetWriteDeadline(time.Now().Add(30 * time.Second))
+	for {
+		if _, err := c.Write(burst); err != nil {
+			break
+		}
+	}
+	if got := r.Stats().TCP.Closed[TCPClosedWrite]; got != 1 {
+		t.Fatalf("closed for writes: %d, want 1 (%v)", got, r.Stats().TCP.Closed)
 	}
 }
