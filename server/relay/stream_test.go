@@ -102,13 +102,16 @@ func TestTCPSilentConnectionsClosed(t *testing.T) {
 	r, addr := tcpRelay(t, msg, idle)
 	good := tcpAllocate(t, r, addr, numA)
 
+	// Each time is taken before the event the relay's deadline follows, so
+	// that it bounds the closing time from below.
 	dial := func() (net.Conn, time.Time) {
+		at := time.Now()
 		c, err := net.Dial("tcp4", addr)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { c.Close() })
-		return c, time.Now()
+		return c, at
 	}
 	binding := stunMsg(0)
 	// Connects and says nothing.
@@ -118,13 +121,12 @@ func TestTCPSilentConnectionsClosed(t *testing.T) {
 	two.Write(binding[:2])
 	// A whole Binding request, then silence, without an allocation.
 	idler, _ := dial()
-	idler.Write(binding)
 	idlerAt := time.Now()
+	idler.Write(binding)
 	// A first message, then the next sent a byte at a time, slower than
 	// the message deadline.
-	drip, _ := dial()
+	drip, dripAt := dial()
 	drip.Write(binding)
-	dripAt := time.Now()
 	dripDone := make(chan struct{})
 	go func() {
 		defer close(dripDone)
