@@ -105,6 +105,29 @@ func BenchmarkServeUDP(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "queries/s")
 }
 
+// BenchmarkRateLimitCost is one A query through ServeDNS with the rate
+// limit off and on (within the limit), side by side in one binary.
+func BenchmarkRateLimitCost(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		rate float64
+	}{{"Off", -1}, {"On", 1e12}} {
+		b.Run(bc.name, func(b *testing.B) {
+			s, err := New(Config{Resolver: standardResolver(), Rate: bc.rate})
+			if err != nil {
+				b.Fatal(err)
+			}
+			req := query("15551234567.dialtone.internal.", dns.TypeA)
+			req.SetEdns0(1232, false)
+			w := &packWriter{recorder: *newRecorder("127.0.0.1:5353", false), buf: make([]byte, 0, 512)}
+			b.ReportAllocs()
+			for b.Loop() {
+				s.ServeDNS(w, req)
+			}
+		})
+	}
+}
+
 // BenchmarkLimiterTake is the rate limit's own cost per UDP response,
 // within the limit, one source and many.
 func BenchmarkLimiterTake(b *testing.B) {
