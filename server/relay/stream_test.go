@@ -98,7 +98,7 @@ func closedWithin(t *testing.T, c net.Conn, since time.Time, limit time.Duration
 // closed after their deadline, each counted; an allocation made over TCP
 // meanwhile stays up through the same silence, and relays.
 func TestTCPSilentConnectionsClosed(t *testing.T) {
-	const msg, idle = 300 * time.Millisecond, 600 * time.Millisecond
+	const msg, idle = 500 * time.Millisecond, time.Second
 	r, addr := tcpRelay(t, msg, idle)
 	good := tcpAllocate(t, r, addr, numA)
 
