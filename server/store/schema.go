@@ -56,6 +56,18 @@ CREATE INDEX calls_open ON calls(start_at) WHERE end_at IS NULL;
 ALTER TABLE calls ADD COLUMN alive_at INTEGER;
 CREATE INDEX calls_end ON calls(end_at) WHERE end_at IS NOT NULL;
 `,
+	// 3: SIP digest credentials. A number may have them without a dialtone
+	// key; the password itself is never stored, only the digest HA1 values
+	// (RFC 8760), which are all a registrar needs.
+	`
+CREATE TABLE sip_credentials (
+	number     TEXT PRIMARY KEY,
+	realm      TEXT NOT NULL,
+	ha1_md5    TEXT NOT NULL,
+	ha1_sha256 TEXT NOT NULL,
+	created_at INTEGER NOT NULL
+) STRICT;
+`,
 }
 
 // migrate brings the schema up to date. It runs in one immediate transaction,
