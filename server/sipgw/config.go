@@ -1,0 +1,111 @@
+package sipgw
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/dialtone/dialtone/server/store"
+)
+
+// DefaultRealm is the digest realm; passwords are hashed with it, so it is
+// fixed rather than configured.
+const DefaultRealm = "dialtone"
+
+// Credentials looks up a number's digest secret; *store.Store is one. It
+// returns an error wrapping store.ErrNotFound for a number without one.
+type Credentials interface {
+	SIPCredential(ctx context.Context, number string) (store.SIPCredential, error)
+}
+
+// Config describes a Gateway.
+type Config struct {
+	// Credentials holds the numbers' digest secrets. Required.
+	Credentials Credentials
+	// Realm is the digest realm. Default DefaultRealm.
+	Realm string
+	// Hostname names the server in responses. Default "dialtone".
+	Hostname string
+
+	// MaxMessage bounds one SIP message in bytes. Default 8192.
+	MaxMessage int
+	// MaxHeaders bounds the header fields of one message. Default 64.
+	MaxHeaders int
+	// Rate and Burst bound the messages a second one source address may
+	// send; beyond them its messages are dropped unanswered. Defaults 20, 40.
+	Rate  float64
+	Burst int
+	// MaxSources bounds the source addresses tracked for the rate; new
+	// sources beyond it are dropped until idle ones age out. Default 4096.
+	MaxSources int
+
+	// NonceTTL is how long a digest challenge may be answered. Default 5m.
+	NonceTTL time.Duration
+	// MaxNonces bounds the live challenges. Default 10000.
+	MaxNonces int
+	// MinExpires, MaxExpires and DefaultExpires bound a registration's life
+	// (RFC 3261 section 10.3). Defaults 60s, 1h, 1h.
+	MinExpires, MaxExpires, DefaultExpires time.Duration
+	// MaxContacts bounds the devices one number may register; the oldest
+	// gives way. Default 8.
+	MaxContacts int
+
+	// Now and Rand are the clock and the randomness for nonces. Defaults
+	// time.Now, crypto/rand.
+	Now  func() time.Time
+	Rand io.Reader
+
+	Logger *slog.Logger
+}
+
+func (c *Config) validate() error {
+	if c.Credentials == nil {
+		return errors.New("sipgw: no credentials store")
+	}
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	defDur := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	if c.Realm == "" {
+		c.Realm = DefaultRealm
+	}
+	if c.Hostname == "" {
+		c.Hostname = "dialtone"
+	}
+	def(&c.MaxMessage, 8192)
+	def(&c.MaxHeaders, 64)
+	if c.Rate == 0 {
+		c.Rate = 20
+	}
+	def(&c.Burst, 40)
+	def(&c.MaxSources, 4096)
+	defDur(&c.NonceTTL, 5*time.Minute)
+	def(&c.MaxNonces, 10000)
+	defDur(&c.MinExpires, time.Minute)
+	defDur(&c.MaxExpires, time.Hour)
+	defDur(&c.DefaultExpires, time.Hour)
+	def(&c.MaxContacts, 8)
+	if c.MaxMessage < 512 || c.MaxHeaders < 8 || c.Rate < 0 || c.Burst < 1 || c.MaxSources < 1 ||
+		c.NonceTTL < 0 || c.MaxNonces < 1 || c.MaxContacts < 1 {
+		return fmt.Errorf("sipgw: a bound is out of range: %+v", *c)
+	}
+	if c.MinExpires > c.MaxExpires || c.DefaultExpires < c.MinExpires || c.DefaultExpires > c.MaxExpires {
+		return fmt.Errorf("sipgw: expiry bounds %v <= %v <= %v do not hold", c.MinExpires, c.DefaultExpires, c.MaxExpires)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return nil
+}

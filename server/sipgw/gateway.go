@@ -1,0 +1,216 @@
+package sipgw
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// Gateway is the SIP registrar.
+type Gateway struct {
+	cfg     Config
+	nonces  *nonces
+	sources *sources
+	regs    bindings
+	dummy   string // password of numbers without credentials; never told
+	stats   counters
+}
+
+type counters struct {
+	registers, challenges, authFailures, notFound atomic.Uint64
+	malformed, tooLarge, rateLimited              atomic.Uint64
+}
+
+// Stats are the gateway's counters and gauges.
+type Stats struct {
+	Registrations                                 int // live bindings
+	Nonces                                        int // live challenges
+	Registers, Challenges, AuthFailures, NotFound uint64
+	Malformed, TooLarge, RateLimited              uint64
+}
+
+// New builds a gateway.
+func New(cfg Config) (*Gateway, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	r := cfg.Rand
+	if r == nil {
+		r = rand.Reader
+	}
+	d := make([]byte, 16)
+	if _, err := io.ReadFull(r, d); err != nil {
+		return nil, fmt.Errorf("sipgw: seeding: %w", err)
+	}
+	return &Gateway{
+		cfg:     cfg,
+		nonces:  newNonces(cfg.MaxNonces, cfg.NonceTTL, r),
+		sources: newSources(cfg.Rate, cfg.Burst, cfg.MaxSources),
+		regs:    bindings{m: make(map[string]map[string]Registration)},
+		dummy:   hex.EncodeToString(d),
+	}, nil
+}
+
+// Serve answers SIP on pc (UDP) and ln (TCP), either of which may be nil,
+// until ctx ends; it closes both.
+func (g *Gateway) Serve(ctx context.Context, pc net.PacketConn, ln net.Listener) error {
+	stackLog := slog.New(quiet{g.cfg.Logger.Handler()})
+	parser := sip.NewParser()
+	parser.MaxMessageLength = g.cfg.MaxMessage
+	ua, err := sipgo.NewUA(
+		sipgo.WithUserAgent(g.cfg.Hostname),
+		sipgo.WithUserAgentHostname(g.cfg.Hostname),
+		sipgo.WithUserAgentParser(parser),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerReadFilter(g.readFilter(pc, sip.NewParser())),
+			sip.WithTransportLayerLogger(stackLog)),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(stackLog)),
+	)
+	if err != nil {
+		return fmt.Errorf("starting the SIP stack: %w", err)
+	}
+	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(stackLog))
+	if err != nil {
+		ua.Close()
+		return fmt.Errorf("starting the SIP server: %w", err)
+	}
+	srv.OnRegister(g.onRegister)
+	srv.OnOptions(g.onOptions)
+	srv.OnInvite(g.onInvite)
+	srv.OnNoRoute(g.onOther)
+
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	serve := func(f func() error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(); err != nil && ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
+				errs <- err
+			}
+		}()
+	}
+	if pc != nil {
+		serve(func() error { return srv.ServeUDP(pc) })
+	}
+	if ln != nil {
+		serve(func() error { return srv.ServeTCP(ln) })
+	}
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errs:
+	}
+	if pc != nil {
+		pc.Close()
+	}
+	if ln != nil {
+		ln.Close()
+	}
+	ua.Close()
+	wg.Wait()
+	if runErr != nil {
+		return fmt.Errorf("serving SIP: %w", runErr)
+	}
+	return nil
+}
+
+// readFilter runs on every read before parsing: the per-source rate for
+// both transports, and for UDP the size, header and shape checks, answering
+// a bad request itself since the stack would drop it silently.
+func (g *Gateway) readFilter(pc net.PacketConn, p *sip.Parser) sip.TransportReadFilter {
+	return func(info sip.TransportReadProps, data []byte) ([]byte, error) {
+		if !g.sources.allow(addrOf(info.RemoteAddr), g.cfg.Now()) {
+			g.stats.rateLimited.Add(1)
+			if info.Transport != "UDP" {
+				// A stream cannot drop a read and stay framed.
+				return nil, errors.New("rate limit exceeded")
+			}
+			return nil, nil
+		}
+		if info.Transport != "UDP" || pc == nil {
+			return data, nil
+		}
+		prob, res := inspect(p, data, g.cfg.MaxMessage, g.cfg.MaxHeaders)
+		switch prob {
+		case fine, keepAlive:
+			return data, nil
+		case tooLarge:
+			g.stats.tooLarge.Add(1)
+		default:
+			g.stats.malformed.Add(1)
+		}
+		if res != nil {
+			if _, err := pc.WriteTo(res, info.RemoteAddr); err != nil {
+				g.cfg.Logger.Debug("answering a bad SIP request", "err", err)
+			}
+		}
+		return nil, nil
+	}
+}
+
+// precheck applies the bounds the UDP filter applies to messages that came
+// over a stream, returning the error response or nil.
+func (g *Gateway) precheck(req *sip.Request) *sip.Response {
+	if len(req.Headers()) > g.cfg.MaxHeaders {
+		g.stats.malformed.Add(1)
+		return sip.NewResponseFromRequest(req, sip.StatusBadRequest, "Too Many Headers", nil)
+	}
+	if req.To() == nil || req.From() == nil || req.CallID() == nil {
+		g.stats.malformed.Add(1)
+		return sip.NewResponseFromRequest(req, sip.StatusBadRequest, "Bad Request", nil)
+	}
+	return nil
+}
+
+func (g *Gateway) respond(tx sip.ServerTransaction, res *sip.Response) {
+	if err := tx.Respond(res); err != nil {
+		g.cfg.Logger.Debug("sending a SIP response", "err", err)
+	}
+}
+
+func (g *Gateway) onOptions(req *sip.Request, tx sip.ServerTransaction) {
+	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil)
+	res.AppendHeader(sip.NewHeader("Allow", "REGISTER, OPTIONS"))
+	g.respond(tx, res)
+}
+
+// onInvite refuses calls: bridging them is not built yet.
+func (g *Gateway) onInvite(req *sip.Request, tx sip.ServerTransaction) {
+	if res := g.precheck(req); res != nil {
+		g.respond(tx, res)
+		return
+	}
+	g.respond(tx, sip.NewResponseFromRequest(req, sip.StatusNotImplemented, "Calls Not Supported Yet", nil))
+}
+
+func (g *Gateway) onOther(req *sip.Request, tx sip.ServerTransaction) {
+	if req.IsAck() {
+		return
+	}
+	res := sip.NewResponseFromRequest(req, sip.StatusMethodNotAllowed, "Method Not Allowed", nil)
+	res.AppendHeader(sip.NewHeader("Allow", "REGISTER, OPTIONS"))
+	g.respond(tx, res)
+}
+
+// Registrations returns the live registrations, by number and contact.
+func (g *Gateway) Registrations() []Registration { return g.regs.list(g.cfg.Now()) }
+
+// Stats returns the gateway's counters.
+func (g *Gateway) Stats() Stats {
+	return Stats{
+		Registrations: len(g.Registrations()), Nonces: g.nonces.len(),
+		Registers: g.stats.registers.Load(), Challenges: g.stats.challenges.Load(),
+		AuthFailures: g.stats.authFailures.Load(), NotFound: g.stats.notFound.Load(),
+		Malformed: g.stats.malformed.Load(), TooLarge: g.stats.tooLarge.Load(), RateLimited: g.stats.rateLimited.Load(),
+	}
+}
