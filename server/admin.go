@@ -38,7 +38,7 @@ func (s *Server) adminHandler() http.Handler {
 		}
 		writeJSON(w, out)
 	})
-	mux.HandleFunc("GET /api/numbers", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, s.sb.Numbers()) })
+	mux.HandleFunc("GET /api/numbers", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, s.numbers()) })
 	mux.HandleFunc("GET /api/calls", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, s.sb.Calls()) })
 	mux.HandleFunc("GET /api/pool", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, s.pool.Stats()) })
 	// Profiles, for an operator chasing a slow server; the admin listener
@@ -124,6 +124,9 @@ var (
 	descTCPRefused  = prometheus.NewDesc("dialtone_tcp_refused_total", "TCP connections closed at accept, by listener and reason (per_source, share, budget).", []string{"listener", "reason"}, nil)
 	descTCPRetries  = prometheus.NewDesc("dialtone_tcp_accept_retries_total", "Accept errors retried (out of descriptors, aborted), by listener.", []string{"listener"}, nil)
 	descTCPBudget   = prometheus.NewDesc("dialtone_tcp_budget", "TCP connections all listeners may hold together (0: unlimited).", nil, nil)
+	descSIPRegs     = prometheus.NewDesc("dialtone_sip_registrations", "Live SIP device registrations.", nil, nil)
+	descSIPNonces   = prometheus.NewDesc("dialtone_sip_nonces", "Live SIP digest challenges.", nil, nil)
+	descSIPEvents   = prometheus.NewDesc("dialtone_sip_events_total", "SIP registrar events by kind.", []string{"event"}, nil)
 )
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) { prometheus.DescribeByCollect(c, ch) }
@@ -171,6 +174,16 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		counter(descDNSNoData, ds.NoData)
 		counter(descDNSLimited, ds.RateLimited, "dropped")
 		counter(descDNSLimited, ds.Slipped, "slipped")
+	}
+	if s.sip != nil {
+		st := s.sip.Stats()
+		gauge(descSIPRegs, float64(st.Registrations))
+		gauge(descSIPNonces, float64(st.Nonces))
+		for name, v := range map[string]uint64{"register": st.Registers, "challenge": st.Challenges,
+			"auth_failure": st.AuthFailures, "not_found": st.NotFound, "malformed": st.Malformed,
+			"too_large": st.TooLarge, "rate_limited": st.RateLimited} {
+			counter(descSIPEvents, v, name)
+		}
 	}
 	if s.relay != nil {
 		rs := s.relay.Stats()

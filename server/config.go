@@ -45,6 +45,9 @@ type Config struct {
 	// AdminToken, when set, is the bearer token every admin request must
 	// carry (Authorization: Bearer TOKEN).
 	AdminToken string
+	// SIP is the SIP registrar's address, served over UDP and TCP; empty
+	// leaves it off.
+	SIP string
 
 	// Pools are the prefixes leases come from; default 127.77.0.0/16.
 	Pools []netip.Prefix

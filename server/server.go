@@ -20,6 +20,7 @@ import (
 	"github.com/dialtone/dialtone/server/lease"
 	"github.com/dialtone/dialtone/server/relay"
 	"github.com/dialtone/dialtone/server/signaling"
+	"github.com/dialtone/dialtone/server/sipgw"
 	"github.com/dialtone/dialtone/server/store"
 	"github.com/dialtone/dialtone/server/switchboard"
 	"github.com/dialtone/dialtone/server/web"
@@ -36,10 +37,11 @@ type Server struct {
 	dns   *dnsserver.Server
 	relay *relay.Relay
 	echo  Service
+	sip   *sipgw.Gateway
 
-	sigLn, dnsLn, relayLn, adminLn net.Listener
-	dnsPC, relayPC                 net.PacketConn
-	sigURL                         string
+	sigLn, dnsLn, relayLn, adminLn, sipLn net.Listener
+	dnsPC, relayPC, sipPC                 net.PacketConn
+	sigURL                                string
 
 	budget  *connlimit.Budget
 	limited []*connlimit.Listener
@@ -47,7 +49,7 @@ type Server struct {
 
 // Addrs are the addresses the server actually bound.
 type Addrs struct {
-	Signal, DNS, Relay, Admin string
+	Signal, DNS, Relay, Admin, SIP string
 	// URL is what clients dial: ws://host:port/v1 or wss://….
 	URL string
 	// Web is the browser phone's address, http://host:port/ or https://…;
@@ -114,6 +116,11 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 			return nil, fmt.Errorf("building the DNS server: %w", err)
 		}
 	}
+	if s.sipPC != nil {
+		if s.sip, err = sipgw.New(sipgw.Config{Credentials: s.store, Logger: s.log.With("part", "sip")}); err != nil {
+			return nil, fmt.Errorf("building the SIP registrar: %w", err)
+		}
+	}
 	if cfg.Echo != nil {
 		if s.echo, err = cfg.Echo(s.sb, s.log.With("part", "echo")); err != nil {
 			return nil, fmt.Errorf("starting the echo test: %w", err)
@@ -148,6 +155,11 @@ func (s *Server) bind() (err error) {
 	if cfg.Relay != "" {
 		if s.relayPC, s.relayLn, err = listenBoth(cfg.Relay); err != nil {
 			return fmt.Errorf("listening for the relay on %s: %w", cfg.Relay, err)
+		}
+	}
+	if cfg.SIP != "" {
+		if s.sipPC, s.sipLn, err = listenBoth(cfg.SIP); err != nil {
+			return fmt.Errorf("listening for SIP on %s: %w", cfg.SIP, err)
 		}
 	}
 	if cfg.Admin != "" {
@@ -195,6 +207,9 @@ func (s *Server) Addrs() Addrs {
 	if s.adminLn != nil {
 		a.Admin = s.adminLn.Addr().String()
 	}
+	if s.sipPC != nil {
+		a.SIP = s.sipPC.LocalAddr().String()
+	}
 	return a
 }
 
@@ -203,6 +218,9 @@ func (s *Server) Switchboard() *switchboard.Switchboard { return s.sb }
 
 // Leases returns the server's lease pool (for tests and the admin API).
 func (s *Server) Leases() *lease.Pool { return s.pool }
+
+// SIP returns the SIP registrar, or nil when --sip is off.
+func (s *Server) SIP() *sipgw.Gateway { return s.sip }
 
 // Store returns the server's store.
 func (s *Server) Store() *store.Store { return s.store }
@@ -213,7 +231,7 @@ func (s *Server) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errs := make(chan error, 4)
+	errs := make(chan error, 5)
 	run := func(name string, f func() error) {
 		wg.Add(1)
 		go func() {
@@ -256,6 +274,9 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 		return sigHTTP.Serve(s.sigLn)
 	})
+	if s.sip != nil {
+		run("sip", func() error { return s.sip.Serve(ctx, s.sipPC, s.sipLn) })
+	}
 	if s.dns != nil {
 		run("dns", func() error { return s.dns.Serve(ctx, s.dnsPC, s.dnsLn) })
 	}
@@ -291,12 +312,12 @@ func (s *Server) Run(ctx context.Context) error {
 
 // closeAll releases what New acquired.
 func (s *Server) closeAll() {
-	for _, ln := range []net.Listener{s.sigLn, s.dnsLn, s.relayLn, s.adminLn} {
+	for _, ln := range []net.Listener{s.sigLn, s.dnsLn, s.relayLn, s.adminLn, s.sipLn} {
 		if ln != nil {
 			ln.Close()
 		}
 	}
-	for _, pc := range []net.PacketConn{s.dnsPC, s.relayPC} {
+	for _, pc := range []net.PacketConn{s.dnsPC, s.relayPC, s.sipPC} {
 		if pc != nil {
 			pc.Close()
 		}

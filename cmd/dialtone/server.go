@@ -27,6 +27,7 @@ func init() { subcommands = append(subcommands, newServerCmd) }
 
 type serverFlags struct {
 	listen, dns, relay, admin string
+	sip                       string
 	relayPublicIP             string
 	tlsCert, tlsKey           string
 	pools, dnsAllow           []string
@@ -107,6 +108,7 @@ func newServerCmd() *cobra.Command {
 	fl.StringVar(&f.dns, "dns", server.DefaultDNS, "number DNS address, UDP and TCP (empty: off)")
 	fl.StringVar(&f.relay, "relay", server.DefaultRelay, "media relay (TURN) address (empty: off, needs --media auto)")
 	fl.StringVar(&f.relayPublicIP, "relay-public-ip", "", "address the relay advertises when it listens on 0.0.0.0 or ::")
+	fl.StringVar(&f.sip, "sip", "", "SIP registrar address, UDP and TCP (empty: off)")
 	fl.StringVar(&f.admin, "admin", server.DefaultAdmin, "admin HTTP address: /metrics, /api, pprof (beyond loopback only with a token; empty: off)")
 	f.adminToken.add(fl)
 	fl.StringArrayVar(&f.pools, "pool", []string{server.DefaultPool}, "prefix leases come from (repeatable, IPv4 or IPv6)")
@@ -128,12 +130,12 @@ func newServerCmd() *cobra.Command {
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fl.BoolVar(&f.web, "web", true, "serve the browser phone at / on the signalling address (--web=false: off)")
 	cmd.AddCommand(newAdminListCmd("leases", "/api/leases"), newAdminListCmd("numbers", "/api/numbers"),
-		newAdminListCmd("calls", "/api/calls"), newInviteCmd())
+		newAdminListCmd("calls", "/api/calls"), newInviteCmd(), newSIPPasswordCmd())
 	return cmd
 }
 
 func (f *serverFlags) config() (server.Config, error) {
-	cfg := server.Config{Listen: f.listen, TLSCert: f.tlsCert, TLSKey: f.tlsKey, DNS: f.dns, Relay: f.relay, Admin: f.admin,
+	cfg := server.Config{Listen: f.listen, TLSCert: f.tlsCert, TLSKey: f.tlsKey, DNS: f.dns, Relay: f.relay, Admin: f.admin, SIP: f.sip,
 		Zone: f.zone, DataDir: f.data, Registration: f.registration, Media: f.media,
 		LeaseTTL: f.leaseTTL, HoldDown: f.holdDown, RingTimeout: f.ring, Grace: f.grace, Web: f.web,
 		DialLimits: switchboard.DialLimits{Off: !f.dialLimits, SourcePerMinute: f.dialRate},
@@ -231,6 +233,9 @@ func runServer(cmd *cobra.Command, cfg server.Config) error {
 	}
 	if a.Relay != "" {
 		fmt.Fprintf(out, "relay turn udp+tcp %s\n", a.Relay)
+	}
+	if a.SIP != "" {
+		fmt.Fprintf(out, "sip udp+tcp %s\n", a.SIP)
 	}
 	if a.Admin != "" {
 		fmt.Fprintf(out, "admin http://%s/metrics\n", a.Admin)
