@@ -48,6 +48,9 @@ type Config struct {
 	// SIP is the SIP registrar's address, served over UDP and TCP; empty
 	// leaves it off.
 	SIP string
+	// SIPDigest are the digest algorithms the registrar challenges with,
+	// in order; default SHA-256 then MD5.
+	SIPDigest []string
 
 	// Pools are the prefixes leases come from; default 127.77.0.0/16.
 	Pools []netip.Prefix

@@ -28,6 +28,7 @@ func init() { subcommands = append(subcommands, newServerCmd) }
 type serverFlags struct {
 	listen, dns, relay, admin string
 	sip                       string
+	sipDigest                 []string
 	relayPublicIP             string
 	tlsCert, tlsKey           string
 	pools, dnsAllow           []string
@@ -109,6 +110,7 @@ func newServerCmd() *cobra.Command {
 	fl.StringVar(&f.relay, "relay", server.DefaultRelay, "media relay (TURN) address (empty: off, needs --media auto)")
 	fl.StringVar(&f.relayPublicIP, "relay-public-ip", "", "address the relay advertises when it listens on 0.0.0.0 or ::")
 	fl.StringVar(&f.sip, "sip", "", "SIP registrar address, UDP and TCP (empty: off)")
+	fl.StringSliceVar(&f.sipDigest, "sip-digest", []string{"SHA-256", "MD5"}, "SIP digest algorithms offered, in order (MD5 first for clients that take the first offered, e.g. baresip 1.0)")
 	fl.StringVar(&f.admin, "admin", server.DefaultAdmin, "admin HTTP address: /metrics, /api, pprof (beyond loopback only with a token; empty: off)")
 	f.adminToken.add(fl)
 	fl.StringArrayVar(&f.pools, "pool", []string{server.DefaultPool}, "prefix leases come from (repeatable, IPv4 or IPv6)")
@@ -135,7 +137,7 @@ func newServerCmd() *cobra.Command {
 }
 
 func (f *serverFlags) config() (server.Config, error) {
-	cfg := server.Config{Listen: f.listen, TLSCert: f.tlsCert, TLSKey: f.tlsKey, DNS: f.dns, Relay: f.relay, Admin: f.admin, SIP: f.sip,
+	cfg := server.Config{Listen: f.listen, TLSCert: f.tlsCert, TLSKey: f.tlsKey, DNS: f.dns, Relay: f.relay, Admin: f.admin, SIP: f.sip, SIPDigest: f.sipDigest,
 		Zone: f.zone, DataDir: f.data, Registration: f.registration, Media: f.media,
 		LeaseTTL: f.leaseTTL, HoldDown: f.holdDown, RingTimeout: f.ring, Grace: f.grace, Web: f.web,
 		DialLimits: switchboard.DialLimits{Off: !f.dialLimits, SourcePerMinute: f.dialRate},

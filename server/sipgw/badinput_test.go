@@ -17,6 +17,7 @@ func TestBadRequests(t *testing.T) {
 		want      int
 	}{
 		{"garbled header", "REGISTER sip:dialtone SIP/2.0\r\n" + via + ids + "Contact <nocolon\r\n\x00\x01: :\r\n\r\n", 400},
+		{"header without a colon", "REGISTER sip:dialtone SIP/2.0\r\n" + via + ids + "Contact <sip:a@b>\r\n\r\n", 400},
 		{"no CSeq", "REGISTER sip:dialtone SIP/2.0\r\n" + via + "From: <sip:a@b>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: x\r\n\r\n", 400},
 		{"CSeq of another method", "REGISTER sip:dialtone SIP/2.0\r\n" + via + strings.Replace(ids, "1 REGISTER", "1 INVITE", 1) + "\r\n", 400},
 		{"too many headers", "REGISTER sip:dialtone SIP/2.0\r\n" + via + ids + strings.Repeat("X-A: b\r\n", 30) + "\r\n", 400},
@@ -36,8 +37,8 @@ func TestBadRequests(t *testing.T) {
 	if got := p.recv().StatusCode; got != 401 {
 		t.Fatalf("good request after bad ones: %d, want 401", got)
 	}
-	if st := h.g.Stats(); st.Malformed != 4 || st.TooLarge != 1 {
-		t.Fatalf("stats %+v, want 4 malformed, 1 too large", st)
+	if st := h.g.Stats(); st.Malformed != 5 || st.TooLarge != 1 {
+		t.Fatalf("stats %+v, want 5 malformed, 1 too large", st)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/dialtone/dialtone/server/store"
@@ -27,6 +28,11 @@ type Config struct {
 	Credentials Credentials
 	// Realm is the digest realm. Default DefaultRealm.
 	Realm string
+	// Algorithms are the digest algorithms challenged with, in order:
+	// "SHA-256" and "MD5". Default DefaultAlgorithms. RFC 8760 clients take
+	// the first they support; older ones (baresip 1.0 in Debian) take the
+	// first and fail on SHA-256, and need MD5 first.
+	Algorithms []string
 	// Hostname names the server in responses. Default "dialtone".
 	Hostname string
 
@@ -77,6 +83,18 @@ func (c *Config) validate() error {
 	}
 	if c.Realm == "" {
 		c.Realm = DefaultRealm
+	}
+	if len(c.Algorithms) == 0 {
+		c.Algorithms = DefaultAlgorithms
+	}
+	c.Algorithms = append([]string(nil), c.Algorithms...)
+	for i, a := range c.Algorithms {
+		switch strings.ToUpper(a) {
+		case "SHA-256", "MD5":
+			c.Algorithms[i] = strings.ToUpper(a)
+		default:
+			return fmt.Errorf("sipgw: digest algorithm %q: want SHA-256 or MD5", a)
+		}
 	}
 	if c.Hostname == "" {
 		c.Hostname = "dialtone"

@@ -13,8 +13,9 @@ import (
 	"github.com/icholy/digest"
 )
 
-// Digest algorithms offered, most preferred first (RFC 8760 section 2.4).
-var algorithms = []string{"SHA-256", "MD5"}
+// DefaultAlgorithms are the digest algorithms offered, most preferred first
+// (RFC 8760 section 2.4).
+var DefaultAlgorithms = []string{"SHA-256", "MD5"}
 
 // nonce is one issued challenge. A nonce is good until it expires, and each
 // use must carry a higher nonce count than the last, so that a captured
@@ -99,7 +100,7 @@ func (ns *nonces) len() int {
 }
 
 // challenges builds one WWW-Authenticate value per algorithm for nonce n.
-func challenges(realm, n string, stale bool) []string {
+func challenges(algorithms []string, realm, n string, stale bool) []string {
 	out := make([]string, 0, len(algorithms))
 	for _, alg := range algorithms {
 		c := digest.Challenge{Realm: realm, Nonce: n, Algorithm: alg, QOP: []string{"auth"}, Stale: stale}

@@ -207,3 +207,5 @@ func mustAddrPort(t *testing.T, s string) netip.AddrPort {
 	}
 	return ap
 }
+
+func sipHeader(name, value string) sip.Header { return sip.NewHeader(name, value) }

@@ -39,6 +39,9 @@ func inspect(p *sip.Parser, data []byte, maxSize, maxHeaders int) (problem, []by
 	if n := bytes.Count(head, []byte("\n")); n > maxHeaders {
 		return tooManyHeaders, reject(data, 400, "Too Many Headers")
 	}
+	if !headerLines(head) {
+		return malformed, reject(data, 400, "Bad Request")
+	}
 	msg, err := p.ParseSIP(data)
 	if err != nil {
 		return malformed, reject(data, 400, "Bad Request")
@@ -52,6 +55,38 @@ func inspect(p *sip.Parser, data []byte, maxSize, maxHeaders int) (problem, []by
 		return malformed, reject(data, 400, "Bad Request")
 	}
 	return fine, nil
+}
+
+// headerLines reports whether every line after the start line is a header
+// field (name, colon) or a folded continuation; the parser skips lines
+// that are neither, and a request with one was not what its sender meant.
+func headerLines(head []byte) bool {
+	lines := bytes.Split(head, []byte("\n"))
+	for _, l := range lines[1:] {
+		l = bytes.TrimSuffix(l, []byte("\r"))
+		if len(l) == 0 || l[0] == ' ' || l[0] == '\t' {
+			continue
+		}
+		i := bytes.IndexByte(l, ':')
+		if i <= 0 || !isToken(bytes.TrimRight(l[:i], " \t")) {
+			return false
+		}
+	}
+	return true
+}
+
+// isToken reports whether b is an RFC 3261 token, as a header name is.
+func isToken(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	for _, c := range b {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-.!%*_+`'~", c) >= 0
+		if !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // reject builds a stateless error response from the text of a request the

@@ -5,6 +5,7 @@ import (
 	"crypto/md5"
 	"crypto/sha256"
 	"errors"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -230,6 +231,9 @@ func (g *Gateway) secret(n string) secret {
 		return func(string) string { return "" }
 	}
 	return func(alg string) string {
+		if !slices.Contains(g.cfg.Algorithms, alg) {
+			return ""
+		}
 		switch alg {
 		case "MD5":
 			return c.HA1MD5
@@ -252,7 +256,7 @@ func (g *Gateway) challenge(req *sip.Request, tx sip.ServerTransaction, stale bo
 	}
 	g.stats.challenges.Add(1)
 	res := sip.NewResponseFromRequest(req, sip.StatusUnauthorized, "Unauthorized", nil)
-	for _, c := range challenges(g.cfg.Realm, n, stale) {
+	for _, c := range challenges(g.cfg.Algorithms, g.cfg.Realm, n, stale) {
 		res.AppendHeader(sip.NewHeader("WWW-Authenticate", c))
 	}
 	g.respond(tx, res)

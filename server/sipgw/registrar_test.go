@@ -169,3 +169,20 @@ func TestRegistrationExpiry(t *testing.T) {
 		t.Fatalf("after unregister: %d registrations", n)
 	}
 }
+
+// Only the algorithms offered are accepted, in the order configured.
+func TestAlgorithmsConfigured(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.Algorithms = []string{"md5"} })
+	p := dialPeer(t, "UDP", h.udp)
+	p.send(p.register(testNumber))
+	res := p.recv()
+	if ws := res.GetHeaders("WWW-Authenticate"); len(ws) != 1 || !strings.Contains(ws[0].Value(), "MD5") {
+		t.Fatalf("challenges %v, want MD5 only", ws)
+	}
+	sha := strings.Replace(res.GetHeader("WWW-Authenticate").Value(), "MD5", "SHA-256", 1)
+	res.ReplaceHeader(sipHeader("WWW-Authenticate", sha))
+	p.send(p.register(testNumber, authorize(t, res, "SHA-256", testNumber, h.password, 1)))
+	if got := p.recv().StatusCode; got != 401 {
+		t.Fatalf("SHA-256 answer when only MD5 is offered: %d, want 401", got)
+	}
+}
