@@ -1,9 +1,12 @@
 package sipgw
 
 import (
+	"errors"
 	"net"
+	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 )
@@ -89,5 +92,23 @@ func TestOptionsAndInvite(t *testing.T) {
 	p.send(strings.Replace(p.register(testNumber), "REGISTER", "INVITE", -1))
 	if got := p.recv().StatusCode; got != sip.StatusNotImplemented {
 		t.Fatalf("INVITE: %d, want 501", got)
+	}
+}
+
+// Over TCP a source past its rate loses its connection.
+func TestRatePerSourceTCP(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.Rate = 0.001; c.Burst = 1 })
+	p := dialPeer(t, "TCP", h.tcp)
+	p.send(p.register(testNumber))
+	if got := p.recv().StatusCode; got != 401 {
+		t.Fatalf("within the burst: %d", got)
+	}
+	p.send(p.register(testNumber))
+	p.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := p.r.ReadByte(); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read after the rate: %v, want the connection closed", err)
+	}
+	if got := h.g.Stats().RateLimited; got != 1 {
+		t.Fatalf("rate limited %d, want 1", got)
 	}
 }

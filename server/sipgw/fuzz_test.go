@@ -28,3 +28,15 @@ func FuzzInspect(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkInspect is the cost every UDP message pays before the SIP stack.
+func BenchmarkInspect(b *testing.B) {
+	msg := []byte("REGISTER sip:dialtone SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bK776;rport\r\nMax-Forwards: 70\r\nFrom: <sip:+12025550101@dialtone>;tag=49583\r\nTo: <sip:+12025550101@dialtone>\r\nCall-ID: 1j9FpLxk3uxtm8tn@10.0.0.2\r\nCSeq: 2 REGISTER\r\nContact: <sip:+12025550101@10.0.0.2:5060;transport=udp>;expires=3600\r\nContent-Length: 0\r\n\r\n")
+	p := sip.NewParser()
+	b.ReportAllocs()
+	for b.Loop() {
+		if prob, _ := inspect(p, msg, 8192, 64); prob != fine {
+			b.Fatal(prob)
+		}
+	}
+}
