@@ -33,18 +33,18 @@ func inspect(p *sip.Parser, data []byte, maxSize, maxHeaders int) (problem, []by
 		return keepAlive, nil
 	}
 	if len(data) > maxSize {
-		return tooLarge, reject(data, 513, "Message Too Large")
+		return tooLarge, reject(p, data, 513, "Message Too Large")
 	}
 	head, _, _ := bytes.Cut(data, []byte("\r\n\r\n"))
 	if n := bytes.Count(head, []byte("\n")); n > maxHeaders {
-		return tooManyHeaders, reject(data, 400, "Too Many Headers")
+		return tooManyHeaders, reject(p, data, 400, "Too Many Headers")
 	}
 	if !headerLines(head) {
-		return malformed, reject(data, 400, "Bad Request")
+		return malformed, reject(p, data, 400, "Bad Request")
 	}
 	msg, err := p.ParseSIP(data)
 	if err != nil {
-		return malformed, reject(data, 400, "Bad Request")
+		return malformed, reject(p, data, 400, "Bad Request")
 	}
 	req, ok := msg.(*sip.Request)
 	if !ok {
@@ -52,7 +52,7 @@ func inspect(p *sip.Parser, data []byte, maxSize, maxHeaders int) (problem, []by
 	}
 	if req.Via() == nil || req.From() == nil || req.To() == nil || req.CallID() == nil || req.CSeq() == nil ||
 		req.CSeq().MethodName != req.Method {
-		return malformed, reject(data, 400, "Bad Request")
+		return malformed, reject(p, data, 400, "Bad Request")
 	}
 	return fine, nil
 }
@@ -92,7 +92,20 @@ func isToken(b []byte) bool {
 // reject builds a stateless error response from the text of a request the
 // parser refused, copying the headers a response must echo. It returns nil
 // for a response, or for a request without a Via to answer to.
-func reject(data []byte, code int, reason string) []byte {
+func reject(p *sip.Parser, data []byte, code int, reason string) []byte {
+	res := rejectText(data, code, reason)
+	if res == nil {
+		return nil
+	}
+	// The copied headers may be as broken as the rest; a response the
+	// sender could not parse either is not worth sending.
+	if _, err := p.ParseSIP(res); err != nil {
+		return nil
+	}
+	return res
+}
+
+func rejectText(data []byte, code int, reason string) []byte {
 	text := strings.ReplaceAll(string(data), "\r\n", "\n")
 	head, _, _ := strings.Cut(text, "\n\n")
 	lines := strings.Split(head, "\n")
