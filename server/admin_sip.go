@@ -1,12 +1,25 @@
 package server
 
 import (
+	"context"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/dialtone/dialtone/server/switchboard"
 )
+
+// directory tells the SIP gateway which numbers the server holds: numbers
+// and services on the switchboard, and numbers with SIP credentials.
+type directory struct{ s *Server }
+
+func (d directory) Known(n string) bool {
+	if d.s.sb.Resolve(n).Registered {
+		return true
+	}
+	_, err := d.s.store.SIPCredential(context.Background(), n)
+	return err == nil
+}
 
 // NumberRow is one number in the admin API: the switchboard's view and the
 // SIP devices registered for it.

@@ -117,7 +117,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 		}
 	}
 	if s.sipPC != nil {
-		if s.sip, err = sipgw.New(sipgw.Config{Credentials: s.store, Algorithms: cfg.SIPDigest, Logger: s.log.With("part", "sip")}); err != nil {
+		if s.sip, err = sipgw.New(sipgw.Config{Credentials: s.store, Algorithms: cfg.SIPDigest, Directory: directory{s}, Logger: s.log.With("part", "sip")}); err != nil {
 			return nil, fmt.Errorf("building the SIP registrar: %w", err)
 		}
 	}

@@ -135,13 +135,19 @@ func TestSIPProtocolEdgesSipp(t *testing.T) {
 	}
 	// sipp's digest is MD5 only, and it answers the first challenge.
 	rs, pass := sipServer(t, "--sip-digest", "MD5")
-	for _, scen := range []string{"wrong-password", "right-password", "malformed", "right-password"} {
-		t.Run(scen, func(t *testing.T) {
+	for _, tc := range []struct{ scen, callee, status string }{
+		{"wrong-password", "", ""}, {"right-password", "", ""}, {"malformed", "", ""}, {"right-password", "", ""},
+		{"invite", "+12025550177", "404"}, // a number the server does not hold
+		{"invite", "600", "480"},          // the echo test: known, not bridged yet
+	} {
+		scen := tc.scen
+		t.Run(scen+tc.callee, func(t *testing.T) {
 			src, err := os.ReadFile(filepath.Join("testdata", "sipp", scen+".xml"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			xml := strings.NewReplacer("@NUMBER@", sipTestNumber, "@PASSWORD@", pass).Replace(string(src))
+			xml := strings.NewReplacer("@NUMBER@", sipTestNumber, "@PASSWORD@", pass,
+				"@CALLEE@", tc.callee, "@STATUS@", tc.status).Replace(string(src))
 			dir := t.TempDir()
 			file := filepath.Join(dir, scen+".xml")
 			if err := os.WriteFile(file, []byte(xml), 0o600); err != nil {

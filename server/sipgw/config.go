@@ -22,10 +22,17 @@ type Credentials interface {
 	SIPCredential(ctx context.Context, number string) (store.SIPCredential, error)
 }
 
+// Directory says which numbers the server holds: registered dialtone
+// numbers and services. A call to any other number is 404.
+type Directory interface{ Known(number string) bool }
+
 // Config describes a Gateway.
 type Config struct {
 	// Credentials holds the numbers' digest secrets. Required.
 	Credentials Credentials
+	// Directory answers which numbers exist, for INVITE. Nil: none but
+	// the numbers with SIP devices registered.
+	Directory Directory
 	// Realm is the digest realm. Default DefaultRealm.
 	Realm string
 	// Algorithms are the digest algorithms challenged with, in order:

@@ -8,6 +8,8 @@
 // size, header count and a rate per source address; a request it cannot
 // parse is answered 400 where there is enough of it to answer.
 //
-// It is not yet a gateway: calls between SIP and dialtone parties are not
-// bridged (INVITE is answered 501).
+// It is not yet a gateway: an INVITE is authenticated (407, as one of our
+// numbers; there are no trunks) and its callee looked up (404 for a number
+// the server does not hold), but the call is not bridged to a dialtone
+// party: a known callee is answered 480.
 package sipgw

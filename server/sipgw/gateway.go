@@ -14,6 +14,8 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/dialtone/dialtone/call/number"
 )
 
 // Gateway is the SIP registrar.
@@ -184,13 +186,30 @@ func (g *Gateway) onOptions(req *sip.Request, tx sip.ServerTransaction) {
 	g.respond(tx, res)
 }
 
-// onInvite refuses calls: bridging them is not built yet.
+// onInvite authenticates the caller as one of our numbers and looks the
+// callee up; bridging the call is not built yet, so a known callee is 480.
 func (g *Gateway) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if res := g.precheck(req); res != nil {
 		g.respond(tx, res)
 		return
 	}
-	g.respond(tx, sip.NewResponseFromRequest(req, sip.StatusNotImplemented, "Calls Not Supported Yet", nil))
+	from, err := number.Parse(req.From().Address.User, "")
+	if err != nil || from.IsService() {
+		// Only our numbers' devices may call: there are no trunks, and no
+		// call may run between two foreign parties.
+		g.respond(tx, sip.NewResponseFromRequest(req, sip.StatusForbidden, "Forbidden", nil))
+		return
+	}
+	if !g.authenticate(req, tx, string(from), g.cfg.Now()) {
+		return
+	}
+	to, err := number.Parse(req.Recipient.User, "")
+	if err != nil || !g.known(string(to)) {
+		g.stats.notFound.Add(1)
+		g.respond(tx, sip.NewResponseFromRequest(req, sip.StatusNotFound, "Not Found", nil))
+		return
+	}
+	g.respond(tx, sip.NewResponseFromRequest(req, sip.StatusTemporarilyUnavailable, "SIP Calls Not Bridged Yet", nil))
 }
 
 func (g *Gateway) onOther(req *sip.Request, tx sip.ServerTransaction) {
@@ -200,6 +219,19 @@ func (g *Gateway) onOther(req *sip.Request, tx sip.ServerTransaction) {
 	res := sip.NewResponseFromRequest(req, sip.StatusMethodNotAllowed, "Method Not Allowed", nil)
 	res.AppendHeader(sip.NewHeader("Allow", "REGISTER, OPTIONS"))
 	g.respond(tx, res)
+}
+
+// known reports whether n is one of the server's numbers.
+func (g *Gateway) known(n string) bool {
+	if g.cfg.Directory != nil && g.cfg.Directory.Known(n) {
+		return true
+	}
+	for _, r := range g.Registrations() {
+		if r.Number == n {
+			return true
+		}
+	}
+	return false
 }
 
 // Registrations returns the live registrations, by number and contact.

@@ -113,27 +113,7 @@ func (g *Gateway) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	now := g.cfg.Now()
-	auth := req.GetHeader("Authorization")
-	if auth == nil {
-		g.challenge(req, tx, false)
-		return
-	}
-	cred, err := digest.ParseCredentials(auth.Value())
-	if err != nil {
-		g.challenge(req, tx, false)
-		return
-	}
-	switch check(cred, string(req.Method), string(n), g.cfg.Realm, g.secret(string(n)), g.nonces, now) {
-	case verdictChallenge:
-		g.challenge(req, tx, false)
-		return
-	case verdictStale:
-		g.challenge(req, tx, true)
-		return
-	case verdictForbidden:
-		g.stats.authFailures.Add(1)
-		g.cfg.Logger.Info("SIP registration refused", "number", string(n), "source", req.Source())
-		g.respond(tx, sip.NewResponseFromRequest(req, sip.StatusForbidden, "Forbidden", nil))
+	if !g.authenticate(req, tx, string(n), now) {
 		return
 	}
 	g.bind(req, string(n), now, tx)
@@ -246,6 +226,41 @@ func (g *Gateway) secret(n string) secret {
 
 // challenge answers 401 with a fresh nonce per algorithm, or 503 when the
 // nonce table is full.
+// authenticate checks req's digest credentials for number n, answering the
+// challenge or the refusal itself when they do not pass. REGISTER is
+// challenged with 401/WWW-Authenticate, other requests with
+// 407/Proxy-Authenticate (RFC 3261 section 22.3).
+func (g *Gateway) authenticate(req *sip.Request, tx sip.ServerTransaction, n string, now time.Time) bool {
+	name := "Proxy-Authorization"
+	if req.Method == sip.REGISTER {
+		name = "Authorization"
+	}
+	auth := req.GetHeader(name)
+	if auth == nil {
+		g.challenge(req, tx, false)
+		return false
+	}
+	cred, err := digest.ParseCredentials(auth.Value())
+	if err != nil {
+		g.challenge(req, tx, false)
+		return false
+	}
+	switch check(cred, string(req.Method), n, g.cfg.Realm, g.secret(n), g.nonces, now) {
+	case verdictChallenge:
+		g.challenge(req, tx, false)
+		return false
+	case verdictStale:
+		g.challenge(req, tx, true)
+		return false
+	case verdictForbidden:
+		g.stats.authFailures.Add(1)
+		g.cfg.Logger.Info("SIP request refused", "method", string(req.Method), "number", n, "source", req.Source())
+		g.respond(tx, sip.NewResponseFromRequest(req, sip.StatusForbidden, "Forbidden", nil))
+		return false
+	}
+	return true
+}
+
 func (g *Gateway) challenge(req *sip.Request, tx sip.ServerTransaction, stale bool) {
 	n, err := g.nonces.issue(g.cfg.Now())
 	if err != nil || n == "" {
@@ -255,9 +270,13 @@ func (g *Gateway) challenge(req *sip.Request, tx sip.ServerTransaction, stale bo
 		return
 	}
 	g.stats.challenges.Add(1)
-	res := sip.NewResponseFromRequest(req, sip.StatusUnauthorized, "Unauthorized", nil)
+	code, reason, header := sip.StatusUnauthorized, "Unauthorized", "WWW-Authenticate"
+	if !(req.Method == sip.REGISTER) {
+		code, reason, header = sip.StatusProxyAuthRequired, "Proxy Authentication Required", "Proxy-Authenticate"
+	}
+	res := sip.NewResponseFromRequest(req, code, reason, nil)
 	for _, c := range challenges(g.cfg.Algorithms, g.cfg.Realm, n, stale) {
-		res.AppendHeader(sip.NewHeader("WWW-Authenticate", c))
+		res.AppendHeader(sip.NewHeader(header, c))
 	}
 	g.respond(tx, res)
 }
