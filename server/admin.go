@@ -125,7 +125,7 @@ var (
 	descTCPRetries  = prometheus.NewDesc("dialtone_tcp_accept_retries_total", "Accept errors retried (out of descriptors, aborted), by listener.", []string{"listener"}, nil)
 	descTCPBudget   = prometheus.NewDesc("dialtone_tcp_budget", "TCP connections all listeners may hold together (0: unlimited).", nil, nil)
 	descSIPRegs     = prometheus.NewDesc("dialtone_sip_registrations", "Live SIP device registrations.", nil, nil)
-	descSIPNonces   = prometheus.NewDesc("dialtone_sip_nonces", "Live SIP digest challenges.", nil, nil)
+	descSIPNonces   = prometheus.NewDesc("dialtone_sip_nonces", "SIP digest nonces answered and not yet expired.", nil, nil)
 	descSIPEvents   = prometheus.NewDesc("dialtone_sip_events_total", "SIP registrar events by kind.", []string{"event"}, nil)
 )
 

@@ -38,8 +38,8 @@ func TestBadRequests(t *testing.T) {
 	if got := p.recv().StatusCode; got != 401 {
 		t.Fatalf("good request after bad ones: %d, want 401", got)
 	}
-	if st := h.g.Stats(); st.Malformed != 5 || st.TooLarge != 1 {
-		t.Fatalf("stats %+v, want 5 malformed, 1 too large", st)
+	if st := h.g.Stats(); st.Malformed != 5 || st.TooLarge != 1 || st.Nonces != 0 {
+		t.Fatalf("stats %+v, want 5 malformed, 1 too large, no nonce remembered", st)
 	}
 }
 

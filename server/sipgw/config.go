@@ -57,7 +57,8 @@ type Config struct {
 
 	// NonceTTL is how long a digest challenge may be answered. Default 5m.
 	NonceTTL time.Duration
-	// MaxNonces bounds the live challenges. Default 10000.
+	// MaxNonces bounds the nonces answered and not yet expired (issuing
+	// one keeps no state). Default 10000.
 	MaxNonces int
 	// MinExpires, MaxExpires and DefaultExpires bound a registration's life
 	// (RFC 3261 section 10.3). Defaults 60s, 1h, 1h.

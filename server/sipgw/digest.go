@@ -1,9 +1,12 @@
 package sipgw
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"strings"
@@ -17,86 +20,110 @@ import (
 // (RFC 8760 section 2.4).
 var DefaultAlgorithms = []string{"SHA-256", "MD5"}
 
-// nonce is one issued challenge. A nonce is good until it expires, and each
-// use must carry a higher nonce count than the last, so that a captured
-// request cannot be sent again.
-type nonce struct {
-	expires time.Time
-	lastNC  int
-}
-
-// nonces is the table of challenges issued and not yet expired. It is
-// bounded: when full of live nonces it issues none until some expire.
+// Nonces carry their own expiry and a MAC under a key only this process
+// knows, so issuing one stores nothing: a flood of unauthenticated requests
+// cannot fill a table. State is kept only for nonces answered with the right
+// password: the last nonce count, so that each use must count higher and a
+// captured request cannot be sent again.
 type nonces struct {
 	mu   sync.Mutex
 	max  int
 	ttl  time.Duration
 	rand io.Reader
-	m    map[string]*nonce
+	key  []byte
+	used map[string]*usedNonce
 }
 
-func newNonces(max int, ttl time.Duration, r io.Reader) *nonces {
+type usedNonce struct {
+	expires time.Time
+	lastNC  int
+}
+
+const (
+	nonceRandom = 12
+	nonceMAC    = 16
+)
+
+func newNonces(max int, ttl time.Duration, r io.Reader) (*nonces, error) {
 	if r == nil {
 		r = rand.Reader
 	}
-	return &nonces{max: max, ttl: ttl, rand: r, m: make(map[string]*nonce)}
+	key := make([]byte, 32)
+	if _, err := io.ReadFull(r, key); err != nil {
+		return nil, fmt.Errorf("making the nonce key: %w", err)
+	}
+	return &nonces{max: max, ttl: ttl, rand: r, key: key, used: make(map[string]*usedNonce)}, nil
 }
 
-// issue returns a fresh nonce, or "" when the table is full.
+// issue returns a fresh nonce: expiry, randomness, MAC.
 func (ns *nonces) issue(now time.Time) (string, error) {
-	b := make([]byte, 18)
-	if _, err := io.ReadFull(ns.rand, b); err != nil {
+	b := make([]byte, 8+nonceRandom, 8+nonceRandom+nonceMAC)
+	binary.BigEndian.PutUint64(b, uint64(now.Add(ns.ttl).UnixNano()))
+	if _, err := io.ReadFull(ns.rand, b[8:]); err != nil {
 		return "", fmt.Errorf("making a nonce: %w", err)
 	}
-	n := base64.RawURLEncoding.EncodeToString(b)
-	ns.mu.Lock()
-	defer ns.mu.Unlock()
-	if len(ns.m) >= ns.max {
-		ns.pruneLocked(now)
-	}
-	if len(ns.m) >= ns.max {
-		return "", nil
-	}
-	ns.m[n] = &nonce{expires: now.Add(ns.ttl)}
-	return n, nil
+	return base64.RawURLEncoding.EncodeToString(append(b, ns.mac(b)...)), nil
 }
 
-func (ns *nonces) pruneLocked(now time.Time) {
-	for k, v := range ns.m {
-		if !now.Before(v.expires) {
-			delete(ns.m, k)
-		}
-	}
+func (ns *nonces) mac(b []byte) []byte {
+	m := hmac.New(sha256.New, ns.key)
+	m.Write(b)
+	return m.Sum(nil)[:nonceMAC]
 }
 
-// use checks that n is live and nc is above its last count, and records nc.
-// A request without qop (nc 0) may use a nonce once.
+// live reports whether n is a nonce of ours that has not expired, and when
+// it expires.
+func (ns *nonces) live(n string, now time.Time) (time.Time, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(n)
+	if err != nil || len(b) != 8+nonceRandom+nonceMAC {
+		return time.Time{}, false
+	}
+	body, mac := b[:8+nonceRandom], b[8+nonceRandom:]
+	if !hmac.Equal(mac, ns.mac(body)) {
+		return time.Time{}, false
+	}
+	exp := time.Unix(0, int64(binary.BigEndian.Uint64(body)))
+	return exp, now.Before(exp)
+}
+
+// use checks that n is live and nc above its last count, and records nc.
+// A request without qop (nc 0) may use a nonce once. When the table of used
+// nonces is full of live ones the nonce counts as stale, and the client is
+// challenged again.
 func (ns *nonces) use(n string, nc int, now time.Time) (ok, stale bool) {
+	exp, live := ns.live(n, now)
+	if !live {
+		return false, true
+	}
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
-	v := ns.m[n]
+	v := ns.used[n]
 	if v == nil {
-		return false, true
+		if len(ns.used) >= ns.max {
+			for k, u := range ns.used {
+				if !now.Before(u.expires) {
+					delete(ns.used, k)
+				}
+			}
+		}
+		if len(ns.used) >= ns.max {
+			return false, true
+		}
+		v = &usedNonce{expires: exp, lastNC: -1}
+		ns.used[n] = v
 	}
-	if !now.Before(v.expires) {
-		delete(ns.m, n)
-		return false, true
-	}
-	if nc == 0 {
-		delete(ns.m, n)
-		return true, false
-	}
-	if nc <= v.lastNC {
+	if nc == 0 && v.lastNC >= 0 || nc != 0 && nc <= v.lastNC {
 		return false, false
 	}
 	v.lastNC = nc
 	return true, false
 }
 
+// len is how many nonces have been used and not yet expired.
 func (ns *nonces) len() int {
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
-	return len(ns.m)
+	return len(ns.used)
 }
 
 // challenges builds one WWW-Authenticate value per algorithm for nonce n.
@@ -158,7 +185,7 @@ func check(c *digest.Credentials, method, user, realm string, ha1 secret, ns *no
 	}
 	if subtle.ConstantTimeCompare([]byte(strings.ToLower(want.Response)), []byte(strings.ToLower(c.Response))) != 1 {
 		// The nonce may be valid; a wrong answer to it is a wrong password.
-		if _, stale := ns.peek(c.Nonce, now); stale {
+		if _, live := ns.live(c.Nonce, now); !live {
 			return verdictStale
 		}
 		return verdictForbidden
@@ -171,15 +198,4 @@ func check(c *digest.Credentials, method, user, realm string, ha1 secret, ns *no
 		return verdictForbidden
 	}
 	return verdictOK
-}
-
-// peek reports whether n is live, without using it.
-func (ns *nonces) peek(n string, now time.Time) (live, stale bool) {
-	ns.mu.Lock()
-	defer ns.mu.Unlock()
-	v := ns.m[n]
-	if v == nil || !now.Before(v.expires) {
-		return false, true
-	}
-	return true, false
 }

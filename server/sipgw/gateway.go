@@ -54,9 +54,13 @@ func New(cfg Config) (*Gateway, error) {
 	if _, err := io.ReadFull(r, d); err != nil {
 		return nil, fmt.Errorf("sipgw: seeding: %w", err)
 	}
+	ns, err := newNonces(cfg.MaxNonces, cfg.NonceTTL, r)
+	if err != nil {
+		return nil, fmt.Errorf("sipgw: %w", err)
+	}
 	return &Gateway{
 		cfg:     cfg,
-		nonces:  newNonces(cfg.MaxNonces, cfg.NonceTTL, r),
+		nonces:  ns,
 		sources: newSources(cfg.Rate, cfg.Burst, cfg.MaxSources),
 		regs:    bindings{m: make(map[string]map[string]Registration)},
 		dummy:   hex.EncodeToString(d),

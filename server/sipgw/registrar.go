@@ -224,8 +224,7 @@ func (g *Gateway) secret(n string) secret {
 	}
 }
 
-// challenge answers 401 with a fresh nonce per algorithm, or 503 when the
-// nonce table is full.
+// challenge answers 401 (407) with a fresh nonce per algorithm.
 // authenticate checks req's digest credentials for number n, answering the
 // challenge or the refusal itself when they do not pass. REGISTER is
 // challenged with 401/WWW-Authenticate, other requests with
@@ -263,7 +262,7 @@ func (g *Gateway) authenticate(req *sip.Request, tx sip.ServerTransaction, n str
 
 func (g *Gateway) challenge(req *sip.Request, tx sip.ServerTransaction, stale bool) {
 	n, err := g.nonces.issue(g.cfg.Now())
-	if err != nil || n == "" {
+	if err != nil {
 		res := sip.NewResponseFromRequest(req, sip.StatusServiceUnavailable, "Service Unavailable", nil)
 		res.AppendHeader(sip.NewHeader("Retry-After", "30"))
 		g.respond(tx, res)

@@ -125,6 +125,15 @@ func TestNonceReplayAndExpiry(t *testing.T) {
 	if got := p.recv().StatusCode; got != 200 {
 		t.Fatalf("next nonce count: %d, want 200", got)
 	}
+	if n := h.g.Stats().Nonces; n != 1 {
+		t.Fatalf("%d nonces remembered, want the one answered", n)
+	}
+	// A nonce we did not issue, or one altered, is stale: challenged again.
+	forged := strings.Replace(auth, `nonce="`, `nonce="x`, 1)
+	p.send(p.register(testNumber, forged))
+	if res := p.recv(); res.StatusCode != 401 || !strings.Contains(res.GetHeader("WWW-Authenticate").Value(), "stale=true") {
+		t.Fatalf("forged nonce: %d, want 401 stale=true", res.StatusCode)
+	}
 	h.clock.add(6 * time.Minute)
 	p.send(p.register(testNumber, authorize(t, chal, "SHA-256", testNumber, h.password, 3)))
 	res := p.recv()
