@@ -46,6 +46,37 @@ func freePort(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
+// freeSIPPort returns a port that baresip can listen on: UDP and TCP on it,
+// and TCP on the next one, where it puts SIP over TLS.
+func freeSIPPort(t *testing.T) int {
+	t.Helper()
+	for range 50 {
+		p := freePort(t)
+		var closers []io.Closer
+		ok := true
+		for _, try := range []func() (io.Closer, error){
+			func() (io.Closer, error) { return net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", p)) },
+			func() (io.Closer, error) { return net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p)) },
+			func() (io.Closer, error) { return net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p+1)) },
+		} {
+			c, err := try()
+			if err != nil {
+				ok = false
+				break
+			}
+			closers = append(closers, c)
+		}
+		for _, c := range closers {
+			c.Close()
+		}
+		if ok {
+			return p
+		}
+	}
+	t.Fatal("no free port pair for baresip")
+	return 0
+}
+
 // startBaresip runs a headless baresip with one account for number at the
 // server's SIP address.
 func startBaresip(t *testing.T, sipAddr, number, password string) {
@@ -62,7 +93,7 @@ module g711.so
 module ausine.so
 module aufile.so
 module_app account.so
-`, freePort(t))
+`, freeSIPPort(t))
 	account := fmt.Sprintf("<sip:%s@%s;transport=udp>;auth_pass=%s;regint=600\n", number, sipAddr, password)
 	for name, body := range map[string]string{"config": config, "accounts": account, "contacts": ""} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
