@@ -187,4 +187,5 @@ func BenchmarkCallSetup(b *testing.B) {
 	slices.Sort(ms)
 	b.ReportMetric(ms[len(ms)/2], "p50-ms")
 	b.ReportMetric(ms[min(len(ms)-1, len(ms)*95/100)], "p95-ms")
+	b.ReportMetric(ms[min(len(ms)-1, len(ms)*99/100)], "p99-ms")
 }
