@@ -34,6 +34,14 @@ type leaseConn struct {
 
 	peers atomic.Pointer[peerSet]
 	once  sync.Once
+
+	// Datagrams held until pion/turn has a permission for them (hold.go).
+	permitted    atomic.Pointer[[]netip.Addr] // peer IPs pion/turn has a permission for
+	nheld        atomic.Int32                 // len(held), read without holdMu
+	wake         atomic.Bool                  // a past read deadline was set to hand one over
+	holdMu       sync.Mutex
+	held         []heldDatagram
+	readDeadline time.Time // the one pion/turn set
 }
 
 type peerSet struct {
@@ -42,16 +50,29 @@ type peerSet struct {
 	addrs []netip.AddrPort // the peers' leases and their secondary relay addresses
 }
 
-// ReadFrom returns the next datagram from a peer; others are dropped.
+// ReadFrom returns the next datagram from a peer; others are dropped. One
+// from a peer pion/turn has no permission for yet is held until it has.
 func (c *leaseConn) ReadFrom(p []byte) (int, net.Addr, error) {
 	for {
+		if n, from, ok := c.release(p); ok {
+			c.ctr.packetsIn.Add(1)
+			c.ctr.bytesIn.Add(uint64(n))
+			return n, net.UDPAddrFromAddrPort(from), nil
+		}
 		n, from, err := c.udp.ReadFromUDPAddrPort(p)
 		if err != nil {
+			if c.woken(err) {
+				continue
+			}
 			return n, nil, err
 		}
 		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
 		if !c.allowed(from) {
 			c.r.stats.refuse(ReasonPacketIn)
+			continue
+		}
+		if !c.permits(from.Addr()) {
+			c.hold(p[:n], from)
 			continue
 		}
 		c.ctr.packetsIn.Add(1)
@@ -92,9 +113,22 @@ func (c *leaseConn) Close() error {
 	return err
 }
 
-func (c *leaseConn) LocalAddr() net.Addr                { return c.udp.LocalAddr() }
-func (c *leaseConn) SetDeadline(t time.Time) error      { return c.udp.SetDeadline(t) }
-func (c *leaseConn) SetReadDeadline(t time.Time) error  { return c.udp.SetReadDeadline(t) }
+func (c *leaseConn) LocalAddr() net.Addr { return c.udp.LocalAddr() }
+
+func (c *leaseConn) SetDeadline(t time.Time) error {
+	c.holdMu.Lock()
+	c.readDeadline = t
+	c.holdMu.Unlock()
+	return c.udp.SetDeadline(t)
+}
+
+func (c *leaseConn) SetReadDeadline(t time.Time) error {
+	c.holdMu.Lock()
+	c.readDeadline = t
+	c.holdMu.Unlock()
+	return c.udp.SetReadDeadline(t)
+}
+
 func (c *leaseConn) SetWriteDeadline(t time.Time) error { return c.udp.SetWriteDeadline(t) }
 
 // allowed reports whether ap is one of the number's peers (IP and port).

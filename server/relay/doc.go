@@ -35,6 +35,14 @@
 // net.ipv4.ip_local_port_range. Config.MaxAllocations bounds them per call
 // and number. EVEN-PORT is not honoured: the lease fixes the port.
 //
+// A datagram from a peer that comes before the client's TURN permission for
+// it (ICE's first connectivity check, sent by the peer's relay as soon as
+// the peer's own permission exists) is held, up to 8 per allocation for up
+// to 2s, and handed to pion/turn when the permission is created, instead of
+// being dropped and waiting for the check's 200 ms retransmission. Only
+// datagrams that pass the lease check are held; pion/turn still applies its
+// permissions, so what gets through is unchanged.
+//
 // # TURN over TCP
 //
 // pion/turn reads a TCP connection until it fails and puts no deadline on

@@ -195,6 +195,8 @@ func (r *Relay) Serve(ctx context.Context, pc net.PacketConn, lns ...net.Listene
 			OnAuth:              r.onAuth,
 			OnAllocationCreated: r.onAllocationCreated,
 			OnAllocationDeleted: r.onAllocationDeleted,
+			OnPermissionCreated: r.onPermissionCreated,
+			OnPermissionDeleted: r.onPermissionDeleted,
 		},
 		PacketConnConfigs: []turn.PacketConnConfig{{
 			PacketConn: pc, RelayAddressGenerator: gen, PermissionHandler: r.permit,

@@ -42,6 +42,11 @@ type Stats struct {
 	// taken (the number's other call, or ICE's second allocation) and were
 	// bound on the lease IP with a kernel-chosen port.
 	SecondaryAllocations uint64
+	// Held counts datagrams from a peer held because they came before the
+	// client's permission for the peer (ICE's first check, typically);
+	// HeldDropped those of them dropped, unclaimed after 2s or over 8 per
+	// allocation.
+	Held, HeldDropped uint64
 	// Leases holds per-lease traffic for leases that have had an allocation
 	// since they were last released.
 	Leases map[netip.AddrPort]LeaseStats
@@ -75,6 +80,7 @@ type leaseCounters struct {
 
 type stats struct {
 	allocsTotal, secondary atomic.Uint64
+	held, heldDropped      atomic.Uint64
 	tcpOpen                atomic.Int64
 
 	mu       sync.Mutex
@@ -131,6 +137,8 @@ func (r *Relay) Stats() Stats {
 		Allocations:          r.allocationCount(),
 		AllocationsTotal:     r.stats.allocsTotal.Load(),
 		SecondaryAllocations: r.stats.secondary.Load(),
+		Held:                 r.stats.held.Load(),
+		HeldDropped:          r.stats.heldDropped.Load(),
 		Leases:               map[netip.AddrPort]LeaseStats{},
 		Refusals:             map[Reason]uint64{},
 		TCP:                  TCPStats{Open: int(r.stats.tcpOpen.Load()), Closed: map[string]uint64{}},
