@@ -274,3 +274,47 @@ func TestServeTCPSilentClosed(t *testing.T) {
 		}
 	}
 }
+
+// Replies on the wire use name compression: each is as short as its own
+// compressed packing, and shorter than the uncompressed one.
+func TestServeCompressesNames(t *testing.T) {
+	addr := serve(t, newTestServer(t, standardResolver()))
+	conn, err := net.Dial("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, q := range []*dns.Msg{
+		query("15551234567.dialtone.internal.", dns.TypeA),
+		query("15559999999.dialtone.internal.", dns.TypeA), // NXDOMAIN
+		query("15557654321.dialtone.internal.", dns.TypeA), // NODATA
+		query("7.6.5.4.3.2.1.5.5.5.1.e164.arpa.", dns.TypeNAPTR),
+		query("dialtone.internal.", dns.TypeNS),
+	} {
+		raw, err := q.Pack()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.Write(raw); err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		buf := make([]byte, 4096)
+		n, err := conn.Read(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := new(dns.Msg)
+		if err := m.Unpack(buf[:n]); err != nil {
+			t.Fatal(err)
+		}
+		m.Compress = true
+		compressed, _ := m.Pack()
+		m.Compress = false
+		plain, _ := m.Pack()
+		if n != len(compressed) || n >= len(plain) {
+			t.Errorf("%s: reply %d bytes, compressed %d, uncompressed %d", q.Question[0].Name, n, len(compressed), len(plain))
+		}
+		t.Logf("%s %s: %d bytes (uncompressed %d)", q.Question[0].Name, dns.Type(q.Question[0].Qtype), n, len(plain))
+	}
+}
