@@ -119,6 +119,7 @@ var (
 	descLeaseBytes  = prometheus.NewDesc("dialtone_relay_lease_bytes_total", "Bytes relayed per lease, by direction.", []string{"lease", "dir"}, nil)
 	descHistory     = prometheus.NewDesc("dialtone_resume_history_bytes", "Bytes the sessions keep for resumes, as their bounds count them.", nil, nil)
 	descDNSLimited  = prometheus.NewDesc("dialtone_dns_rate_limited_total", "UDP DNS responses over the per-source rate, by what was sent instead (dropped: nothing; slipped: empty and truncated).", []string{"action"}, nil)
+	descRelayEarly  = prometheus.NewDesc("dialtone_relay_early_datagrams_total", "Datagrams from a peer that came before the client's TURN permission for it, by outcome (held: kept and delivered once the permission exists, or dropped after 2s; dropped: over 8 per allocation or unclaimed).", []string{"outcome"}, nil)
 	descRelayTCP    = prometheus.NewDesc("dialtone_relay_tcp_closed_total", "TURN-over-TCP connections the relay closed, by reason.", []string{"reason"}, nil)
 	descTCPConns    = prometheus.NewDesc("dialtone_tcp_connections", "Open TCP connections, by listener.", []string{"listener"}, nil)
 	descTCPRefused  = prometheus.NewDesc("dialtone_tcp_refused_total", "TCP connections closed at accept, by listener and reason (per_source, share, budget).", []string{"listener", "reason"}, nil)
@@ -189,6 +190,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		rs := s.relay.Stats()
 		gauge(descAllocs, float64(rs.Allocations))
 		counter(descAllocsTotal, rs.AllocationsTotal)
+		counter(descRelayEarly, rs.Held, "held")
+		counter(descRelayEarly, rs.HeldDropped, "dropped")
 		c.relayTraffic(ch, rs)
 		for why, v := range rs.TCP.Closed {
 			counter(descRelayTCP, v, why)

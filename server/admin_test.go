@@ -57,6 +57,8 @@ func TestAdminAPI(t *testing.T) {
 		`dialtone_call_events_total{event="accepted"} 1`,
 		`dialtone_clients_online 2`,
 		`dialtone_signaling_connections 2`,
+		`dialtone_relay_early_datagrams_total{outcome="held"}`,
+		`dialtone_relay_early_datagrams_total{outcome="dropped"}`,
 	} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("metrics lack %q", want)
