@@ -116,12 +116,25 @@ type Stats struct {
 
 // VideoStats describe the received video.
 type VideoStats struct {
-	FramesDecoded int           `json:"frames_decoded"`
-	FPS           float64       `json:"fps"`
-	Width         int           `json:"width"`
-	Height        int           `json:"height"`
-	Kbps          float64       `json:"kbps"`
-	Pattern       *PatternStats `json:"pattern,omitempty"`
+	FramesDecoded int     `json:"frames_decoded"`
+	FPS           float64 `json:"fps"`
+	Width         int     `json:"width"`
+	Height        int     `json:"height"`
+	Kbps          float64 `json:"kbps"`
+	// Every frame the other side sent is decoded, lost or dropped.
+	// FramesLost never came out of the jitter buffer whole: packets of
+	// theirs were lost beyond what retransmission (NACK) recovered in
+	// time (counted by the gaps in VP8 picture IDs). FramesDropped came
+	// whole but were not decoded: after a loss, until the key frame
+	// asked for, or refused by the decoder.
+	FramesLost    int `json:"frames_lost"`
+	FramesDropped int `json:"frames_dropped"`
+	// PacketsLost are video packets given up on, never received in time;
+	// PacketsRecovered came after later ones but in time to fill their
+	// gap (retransmitted after a NACK, or reordered on the way).
+	PacketsLost      int           `json:"packets_lost"`
+	PacketsRecovered int           `json:"packets_recovered"`
+	Pattern          *PatternStats `json:"pattern,omitempty"`
 }
 
 // PatternStats describe a received synthetic test pattern.

@@ -56,6 +56,9 @@ func TestFrameAssembler(t *testing.T) {
 		}
 		// The retransmission arrives in time: both frames, unbroken.
 		a.push(p[1])
+		if a.recovered != 1 {
+			t.Fatalf("recovered %d packets, want 1", a.recovered)
+		}
 		if f, ok, _ := a.pop(t0.Add(10 * time.Millisecond)); !ok || f.ts != 0 || f.broken {
 			t.Fatalf("frame 0 after retransmission: %v %+v", ok, f)
 		}
@@ -73,6 +76,38 @@ func TestFrameAssembler(t *testing.T) {
 		f, ok, _ := a.pop(t0.Add(wait))
 		if !ok || f.ts != 9000 || !f.broken {
 			t.Fatalf("after the loss: %v %+v", ok, f)
+		}
+		if a.lost != 1 || a.recovered != 1 {
+			t.Fatalf("lost %d recovered %d packets, want 1 and 1", a.lost, a.recovered)
+		}
+	})
+	t.Run("losses counted", func(t *testing.T) {
+		// Frame 1 loses its last two packets; the first packet behind
+		// them comes 10 waits later. The tail is waited for from then,
+		// and the frame given up on and counted lost by picture ID.
+		a := newFrameAssembler(wait)
+		f0 := parts(60, 0, 1, true, t0)
+		f1 := parts(61, 1, 3, false, t0)
+		later := t0.Add(10 * wait)
+		f2 := parts(64, 2, 1, false, later)
+		for i, f := range [][]vp8Part{f0, f1, f2} {
+			f[0].pic, f[0].hasPic = uint16(0x7ffe+i)&0x7fff, true // 15 bits, wrapping
+		}
+		a.push(f0[0])
+		a.push(f1[0])
+		if f, ok, _ := a.pop(t0); !ok || f.ts != 0 {
+			t.Fatalf("frame 0: %v %+v", ok, f)
+		}
+		a.push(f2[0])
+		if _, ok, wake := a.pop(later.Add(wait - time.Millisecond)); ok || !wake.Equal(later.Add(wait)) {
+			t.Fatalf("gave up before the wait from the loss showing: ok=%v, wake %v", ok, wake)
+		}
+		f, ok, _ := a.pop(later.Add(wait))
+		if !ok || f.ts != 6000 || !f.broken {
+			t.Fatalf("after the loss: %v %+v", ok, f)
+		}
+		if a.lost != 2 || a.framesLost != 1 {
+			t.Fatalf("lost %d packets and %d frames, want 2 and 1", a.lost, a.framesLost)
 		}
 	})
 	t.Run("late and duplicate", func(t *testing.T) {

@@ -141,6 +141,9 @@ func (s *Session) recvVideo(ssrc uint32, in <-chan *rtp.Packet) {
 			}
 			v.decode(f)
 		}
+		s.st.videoLost.Store(int64(v.asm.framesLost))
+		s.st.packetsLost.Store(int64(v.asm.lost))
+		s.st.packetsRecovered.Store(int64(v.asm.recovered))
 	}
 }
 
@@ -171,7 +174,8 @@ func (v *videoReceiver) push(p *rtp.Packet) {
 	}
 	v.asm.push(vp8Part{
 		seq: p.SequenceNumber, ts: p.Timestamp, marker: p.Marker,
-		start: v.vp.S == 1 && v.vp.PID == 0, data: data, at: v.s.cfg.Now(),
+		start: v.vp.S == 1 && v.vp.PID == 0, pic: v.vp.PictureID, hasPic: v.vp.I == 1,
+		data: data, at: v.s.cfg.Now(),
 	})
 }
 
@@ -197,17 +201,19 @@ func (v *videoReceiver) decode(f vp8Frame) {
 		v.needKey = true
 	}
 	if v.needKey && !f.key {
-		s.st.videoSkipped.Add(1)
+		s.st.videoDropped.Add(1)
 		v.askKey()
 		return
 	}
 	pic, ok, err := v.dec.Decode(f.data)
 	switch {
 	case errors.Is(err, vp8.ErrKeyFrameNeeded):
+		s.st.videoDropped.Add(1)
 		v.needKey = true
 		v.askKey()
 		return
 	case err != nil:
+		s.st.videoDropped.Add(1)
 		s.log.Debug("decoding video", "err", err)
 		return
 	}

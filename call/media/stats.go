@@ -24,7 +24,10 @@ type stats struct {
 	videoFPS               meter
 	videoDecoded           atomic.Int64
 	videoW, videoH         atomic.Int32
-	videoSkipped           atomic.Int64 // frames not decoded while waiting for a key frame
+	videoDropped           atomic.Int64 // whole frames not decoded: waiting for a key frame, or refused
+	videoLost              atomic.Int64 // frames that never came out of the jitter buffer whole
+	packetsLost            atomic.Int64 // video packets given up on
+	packetsRecovered       atomic.Int64 // video packets that filled a gap in time
 	pattern                synthetic.PatternStats
 	tone                   synthetic.ToneStats
 	audioLevel             atomicFloat
@@ -79,6 +82,11 @@ func (s *Session) Stats() call.Stats {
 		Width:         int(st.videoW.Load()),
 		Height:        int(st.videoH.Load()),
 		Kbps:          round1(st.videoBytes.rate(now) * 8 / 1000),
+
+		FramesLost:       int(st.videoLost.Load()),
+		FramesDropped:    int(st.videoDropped.Load()),
+		PacketsLost:      int(st.packetsLost.Load()),
+		PacketsRecovered: int(st.packetsRecovered.Load()),
 	}
 	if s.cfg.DecodePattern {
 		p := st.pattern.Summary()

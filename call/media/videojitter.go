@@ -18,8 +18,12 @@ type vp8Part struct {
 	// packets to probe bandwidth when no RTX stream is negotiated. It takes
 	// a sequence number and belongs to no frame.
 	padding bool
-	data    []byte
-	at      time.Time
+	// pic is the VP8 picture ID, when hasPic: one more each frame, so a
+	// jump between frames handed out counts the frames lost between them.
+	pic    uint16
+	hasPic bool
+	data   []byte
+	at     time.Time
 }
 
 // vp8Frame is a whole VP8 frame out of the jitter buffer.
@@ -45,12 +49,22 @@ type frameAssembler struct {
 	wait    time.Duration
 	broken  bool
 	buf     []byte
+	lastPic int32 // picture ID of the last frame handed out; -1: none yet
 
 	dropped int // packets given up on or refused (late, duplicate)
+	// For Stats: packets given up on (never came in time); packets that
+	// filled a gap after later ones had come (retransmitted or
+	// reordered); frames that never came out whole, by picture ID.
+	lost, recovered, framesLost int
 }
 
+// maxPicGap is the largest jump in picture ID counted as lost frames; a
+// larger one is a sender restarting its count (or a 7-bit picture ID
+// wrapping), not 10 s of video lost.
+const maxPicGap = 300
+
 func newFrameAssembler(wait time.Duration) *frameAssembler {
-	return &frameAssembler{wait: wait}
+	return &frameAssembler{wait: wait, lastPic: -1}
 }
 
 // push stores one packet. data must stay unchanged until the frame is
@@ -75,8 +89,10 @@ func (a *frameAssembler) push(p vp8Part) {
 	}
 	p.used = true
 	*s = p
-	if int16(p.seq-a.highest) > 0 {
+	if d := int16(p.seq - a.highest); d > 0 {
 		a.highest = p.seq
+	} else if d < 0 {
+		a.recovered++
 	}
 }
 
@@ -88,6 +104,7 @@ func (a *frameAssembler) reset(seq uint16) {
 		a.ring[i] = vp8Part{}
 	}
 	a.next, a.highest, a.broken = seq, seq, true
+	a.lastPic = -1
 }
 
 // pending is how many sequence numbers from next to highest, inclusive.
@@ -113,6 +130,7 @@ func (a *frameAssembler) pop(now time.Time) (f vp8Frame, ok bool, wake time.Time
 			if dl := at.Add(a.wait); now.Before(dl) {
 				return vp8Frame{}, false, dl
 			}
+			a.lost += first
 			a.next += uint16(first)
 			a.broken = true
 			continue
@@ -180,6 +198,14 @@ func (a *frameAssembler) scanFrame() (n int, complete bool, oldest time.Time) {
 func (a *frameAssembler) take(n int) vp8Frame {
 	head := &a.ring[a.next%videoRing]
 	f := vp8Frame{ts: head.ts, broken: a.broken}
+	if head.hasPic {
+		if a.lastPic >= 0 {
+			if gap := int((head.pic - uint16(a.lastPic) - 1) & 0x7fff); gap <= maxPicGap {
+				a.framesLost += gap
+			}
+		}
+		a.lastPic = int32(head.pic)
+	}
 	a.buf = a.buf[:0]
 	for i := 0; i < n; i++ {
 		s := &a.ring[(a.next+uint16(i))%videoRing]
