@@ -81,10 +81,29 @@ func TestFrameAssembler(t *testing.T) {
 			t.Fatalf("lost %d recovered %d packets, want 1 and 1", a.lost, a.recovered)
 		}
 	})
-	t.Run("losses counted", func(t *testing.T) {
+	t.Run("a late tail is not a loss", func(t *testing.T) {
+		// The first packet of a frame, then nothing for a long while (the
+		// sender or the relay was not scheduled): the frame waits, and
+		// comes out whole when the rest comes.
+		a := newFrameAssembler(wait)
+		p := parts(40, 0, 3, true, t0)
+		a.push(p[0])
+		if _, ok, wake := a.pop(t0.Add(10 * wait)); ok || !wake.IsZero() {
+			t.Fatalf("a frame with nothing behind it: ok=%v, wake %v; want a wait for packets", ok, wake)
+		}
+		late := t0.Add(10 * wait)
+		for _, pk := range p[1:] {
+			pk.at = late
+			a.push(pk)
+		}
+		if f, ok, _ := a.pop(late); !ok || f.broken || !f.key || a.lost != 0 || a.dropped != 0 {
+			t.Fatalf("the late frame: ok=%v %+v; lost %d dropped %d", ok, f, a.lost, a.dropped)
+		}
+	})
+	t.Run("the wait starts when the loss shows", func(t *testing.T) {
 		// Frame 1 loses its last two packets; the first packet behind
-		// them comes 10 waits later. The tail is waited for from then,
-		// and the frame given up on and counted lost by picture ID.
+		// them comes 10 waits later. Only from then is the tail waited
+		// for, and the frame given up on and counted lost by picture ID.
 		a := newFrameAssembler(wait)
 		f0 := parts(60, 0, 1, true, t0)
 		f1 := parts(61, 1, 3, false, t0)

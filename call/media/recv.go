@@ -130,6 +130,10 @@ func (s *Session) recvVideo(ssrc uint32, in <-chan *rtp.Packet) {
 		case <-s.ctx.Done():
 			return
 		}
+		// Everything already queued goes in before any gap is judged: a
+		// receiver the scheduler held up past a deadline must not give
+		// up on a packet that is waiting in the queue.
+		v.drain(in)
 		v.asm.wait = s.videoWait()
 		for {
 			f, ok, wake := v.asm.pop(s.cfg.Now())
@@ -144,6 +148,14 @@ func (s *Session) recvVideo(ssrc uint32, in <-chan *rtp.Packet) {
 		s.st.videoLost.Store(int64(v.asm.framesLost))
 		s.st.packetsLost.Store(int64(v.asm.lost))
 		s.st.packetsRecovered.Store(int64(v.asm.recovered))
+	}
+}
+
+// drain pushes the packets waiting in in (recvVideo is its only reader, so
+// as many as it holds now are there to take).
+func (v *videoReceiver) drain(in <-chan *rtp.Packet) {
+	for n := len(in); n > 0; n-- {
+		v.push(<-in)
 	}
 }
 

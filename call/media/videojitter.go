@@ -37,10 +37,14 @@ type vp8Frame struct {
 }
 
 // frameAssembler is the video jitter buffer: it reorders packets by
-// sequence number and hands out whole frames in order. A gap is waited for
-// (retransmission may fill it) for at most wait after the packets behind it
-// arrived; then what cannot be completed is dropped and the next frame is
-// marked broken. It is not safe for concurrent use.
+// sequence number and hands out whole frames in order. A missing packet is
+// waited for (retransmission may fill it) for wait after the first packet
+// behind it arrived, the moment the loss showed (and the NACK generator
+// saw it); then what cannot be completed is dropped and the next frame is
+// marked broken. A frame whose remaining packets have simply not come yet,
+// with nothing behind them, is not a loss: it waits, however late they
+// are, since nothing after it could be handed out first anyway. It is not
+// safe for concurrent use.
 type frameAssembler struct {
 	ring    [videoRing]vp8Part
 	started bool
@@ -147,11 +151,20 @@ func (a *frameAssembler) pop(now time.Time) (f vp8Frame, ok bool, wake time.Time
 			a.broken = true
 			continue
 		}
-		n, complete, oldest := a.scanFrame()
+		n, complete := a.scanFrame()
 		if complete {
 			return a.take(n), true, time.Time{}
 		}
-		if dl := oldest.Add(a.wait); now.Before(dl) {
+		// The frame stops short. Only a packet behind it says that what
+		// is missing was lost (and is being asked for again); until one
+		// comes, the rest of the frame is late, not lost — a sender or a
+		// relay that the scheduler held up. Then the wait runs from
+		// when that packet came, not from when the frame began.
+		behind, at := a.firstAfter(a.next + uint16(n) - 1)
+		if behind < 0 {
+			return vp8Frame{}, false, time.Time{}
+		}
+		if dl := at.Add(a.wait); now.Before(dl) {
 			return vp8Frame{}, false, dl
 		}
 		a.drop(n)
@@ -160,10 +173,10 @@ func (a *frameAssembler) pop(now time.Time) (f vp8Frame, ok bool, wake time.Time
 	return vp8Frame{}, false, time.Time{}
 }
 
-// firstAfter finds the first stored packet after seq: its distance from seq
-// and its arrival; -1 if there is none.
+// firstAfter finds the first stored packet after seq, up to highest: its
+// distance from seq and its arrival; -1 if there is none.
 func (a *frameAssembler) firstAfter(seq uint16) (int, time.Time) {
-	for d := 1; d < a.pending(); d++ {
+	for d := 1; int16(a.highest-seq) >= int16(d); d++ {
 		s := &a.ring[(seq+uint16(d))%videoRing]
 		if s.used && s.seq == seq+uint16(d) {
 			return d, s.at
@@ -173,25 +186,20 @@ func (a *frameAssembler) firstAfter(seq uint16) (int, time.Time) {
 }
 
 // scanFrame walks the frame starting at next: how many packets it has so
-// far, whether the last (marker) one is among them with no gap, and the
-// earliest arrival among them.
-func (a *frameAssembler) scanFrame() (n int, complete bool, oldest time.Time) {
+// far, and whether the last (marker) one is among them with no gap.
+func (a *frameAssembler) scanFrame() (n int, complete bool) {
 	head := &a.ring[a.next%videoRing]
-	oldest = head.at
 	for n = 0; n < a.pending(); n++ {
 		seq := a.next + uint16(n)
 		s := &a.ring[seq%videoRing]
 		if !s.used || s.seq != seq || s.ts != head.ts {
-			return n, false, oldest
-		}
-		if s.at.Before(oldest) {
-			oldest = s.at
+			return n, false
 		}
 		if s.marker {
-			return n + 1, true, oldest
+			return n + 1, true
 		}
 	}
-	return n, false, oldest
+	return n, false
 }
 
 // take hands out the n packets at next as one frame.
