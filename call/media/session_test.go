@@ -34,15 +34,23 @@ func TestCallLoopback(t *testing.T) {
 		t.Logf("%s receives: video %d frames %.1f fps %dx%d %.0f kbit/s, pattern %+v; audio %d frames %.0f Hz concealed %d %.0f kbit/s; send %+v; network %+v; path %+v",
 			c.p.name, st.Video.FramesDecoded, st.Video.FPS, st.Video.Width, st.Video.Height, st.Video.Kbps, *pat,
 			st.Audio.FramesDecoded, st.Audio.ToneHz, st.Audio.Concealed, st.Audio.Kbps, st.Send, st.Network, st.Path)
-		// A frame the other side chose not to send (its rate control, on a
-		// loaded machine) is not a loss.
+		// Every frame the other side's camera gave it arrives, or the
+		// other side chose not to send it (its rate control, on a loaded
+		// machine), or it is counted lost or dropped here — and those only
+		// after a packet that retransmission could not bring in time.
 		other := a
 		if c.p == a {
 			other = b
 		}
+		v, v0 := st.Video, before[c.p].Video
 		skipped := other.s.Stats().Send.FramesSkipped - before[other].Send.FramesSkipped
-		if missing := pat.Missing - before[c.p].Video.Pattern.Missing; missing > skipped {
-			t.Errorf("%s: %d pattern frames missing after warm-up, %d skipped by the sender", c.p.name, missing, skipped)
+		lost, dropped := v.FramesLost-v0.FramesLost, v.FramesDropped-v0.FramesDropped
+		if missing := pat.Missing - v0.Pattern.Missing; missing > skipped+lost+dropped {
+			t.Errorf("%s: %d pattern frames missing after warm-up; %d skipped by the sender, %d lost and %d dropped here",
+				c.p.name, missing, skipped, lost, dropped)
+		}
+		if lost+dropped > 0 && v.PacketsLost == v0.PacketsLost {
+			t.Errorf("%s: %d frames lost and %d dropped, with no packet lost", c.p.name, lost, dropped)
 		}
 		if pat.OutOfOrder != 0 {
 			t.Errorf("%s: %d pattern frames out of order", c.p.name, pat.OutOfOrder)

@@ -213,6 +213,20 @@ func (ph *phone) wait(t testing.TB, kind call.EventKind, id call.ID) call.Event 
 	}
 }
 
+// nextStats waits for the next stats event about id that ph emits: not one
+// still queued from before the call, which wait would return.
+func (ph *phone) nextStats(t testing.TB, id call.ID) *call.Stats {
+	t.Helper()
+	ph.mu.Lock()
+	for i, e := range ph.events {
+		if e.Kind == call.EventStats {
+			ph.used[i] = true
+		}
+	}
+	ph.mu.Unlock()
+	return ph.wait(t, call.EventStats, id).Stats
+}
+
 // kinds lists the events about id (all, if empty), without stats and
 // peer-camera (which come when they come; TestPeerCamera checks them).
 func (ph *phone) kinds(id call.ID) string {

@@ -153,8 +153,23 @@ func TestCallBinary(t *testing.T) {
 	}
 	v := st.Video
 	if st.SetupMs <= 0 || v.FramesDecoded < 30 || v.Width != 320 || v.Height != 240 || v.Pattern == nil ||
-		v.Pattern.Frames < 30 || v.Pattern.Missing != 0 || v.Pattern.OutOfOrder != 0 {
+		v.Pattern.Frames < 30 || v.Pattern.OutOfOrder != 0 {
 		t.Errorf("video stats: setup %v ms, %+v pattern %+v", st.SetupMs, v, v.Pattern)
+	}
+	// Every frame of the callee's camera arrives, or the callee chose not
+	// to send it (its rate control, on a loaded machine), or the caller
+	// lost or dropped it after a packet that retransmission could not
+	// bring in time (a late packet is waited for: on loopback, none).
+	var skipped int
+	for _, e := range callee.all {
+		if e.Kind == call.EventEnded && e.Stats != nil {
+			skipped = e.Stats.Send.FramesSkipped
+		}
+	}
+	if v.Pattern != nil && v.Pattern.Missing > skipped+v.FramesLost+v.FramesDropped ||
+		v.FramesLost+v.FramesDropped > 0 && v.PacketsLost == 0 {
+		t.Errorf("video: pattern %+v; the callee skipped %d; %d frames lost, %d dropped, %d packets lost",
+			v.Pattern, skipped, v.FramesLost, v.FramesDropped, v.PacketsLost)
 	}
 	if b, err := os.ReadFile(profile); err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
 		t.Errorf("--cpuprofile: %d bytes, not a gzipped profile; %v", len(b), err)
