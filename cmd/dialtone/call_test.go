@@ -152,7 +152,11 @@ func TestCallBinary(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := st.Video
-	if st.SetupMs <= 0 || v.FramesDecoded < 30 || v.Width != 320 || v.Height != 240 || v.Pattern == nil ||
+	// The callee's 320×240 pattern, or the half size its ladder steps down
+	// to when the congestion controller's estimate falls (it can on a
+	// loaded machine: scheduling delay reads as queueing).
+	size := v.Width == 320 && v.Height == 240 || v.Width == 160 && v.Height == 120
+	if st.SetupMs <= 0 || v.FramesDecoded < 30 || !size || v.Pattern == nil ||
 		v.Pattern.Frames < 30 || v.Pattern.OutOfOrder != 0 {
 		t.Errorf("video stats: setup %v ms, %+v pattern %+v", st.SetupMs, v, v.Pattern)
 	}
