@@ -93,14 +93,14 @@ type Config struct {
 	HandshakeTimeout time.Duration
 
 	// ConnBudget is how many TCP connections the listeners (signalling,
-	// DNS, relay, admin) may hold together. Default: three quarters of
+	// DNS, relay, admin, SIP) may hold together. Default: three quarters of
 	// RLIMIT_NOFILE (connlimit.BudgetFor); negative: unlimited. Each
 	// listener's share and reserve of it are in limits.go.
 	ConnBudget int
-	// RelayTCPPerIP, DNSTCPPerIP and AdminPerIP cap concurrent TCP
-	// connections from one source (IPv4 address, IPv6 /64) on those
-	// listeners; defaults 64, 16, 16.
-	RelayTCPPerIP, DNSTCPPerIP, AdminPerIP int
+	// RelayTCPPerIP, DNSTCPPerIP, AdminPerIP and SIPTCPPerIP cap
+	// concurrent TCP connections from one source (IPv4 address, IPv6 /64)
+	// on those listeners; defaults 64, 16, 16, 64.
+	RelayTCPPerIP, DNSTCPPerIP, AdminPerIP, SIPTCPPerIP int
 	// HTTPTimeout is how long an HTTP client (signalling before the
 	// WebSocket upgrade, admin) may take to send a request's headers, and
 	// how long an idle keep-alive connection stays open; default 10s.
@@ -159,7 +159,7 @@ func (c *Config) validate() error {
 	for _, d := range []struct {
 		p *int
 		v int
-	}{{&c.MaxConnsPerIP, 64}, {&c.RelayTCPPerIP, defaultRelayTCPPerIP}, {&c.DNSTCPPerIP, defaultDNSTCPPerIP}, {&c.AdminPerIP, defaultAdminPerIP}} {
+	}{{&c.MaxConnsPerIP, 64}, {&c.RelayTCPPerIP, defaultRelayTCPPerIP}, {&c.DNSTCPPerIP, defaultDNSTCPPerIP}, {&c.AdminPerIP, defaultAdminPerIP}, {&c.SIPTCPPerIP, defaultSIPTCPPerIP}} {
 		if *d.p <= 0 {
 			*d.p = d.v
 		}

@@ -15,6 +15,7 @@ const (
 	defaultRelayTCPPerIP = 64 // each phone behind one NAT may hold a TURN-over-TCP connection
 	defaultDNSTCPPerIP   = 16 // resolvers retry truncated answers over TCP
 	defaultAdminPerIP    = 16
+	defaultSIPTCPPerIP   = 64 // SIP phones behind one NAT, one connection each
 	signalingSlack       = 8
 )
 
@@ -22,22 +23,23 @@ const (
 // listener may hold at most its Max and keeps its Reserve against the
 // others. Signalling may use all that the others do not reserve, and keeps
 // half; the relay's TCP port, which a silent attacker fills for free, may
-// hold a quarter; DNS an eighth; admin a few.
-func listenerLimits(total int, cfg *Config) (sig, dns, relay, admin connlimit.Limits) {
+// hold a quarter; DNS an eighth; SIP over TCP an eighth; admin a few.
+func listenerLimits(total int, cfg *Config) (sig, dns, relay, admin, sip connlimit.Limits) {
 	sig = connlimit.Limits{Name: "signalling", PerSource: cfg.MaxConnsPerIP + signalingSlack, Reserve: total / 2}
 	relay = connlimit.Limits{Name: "relay", PerSource: cfg.RelayTCPPerIP, Max: total / 4, Reserve: total / 32}
 	dns = connlimit.Limits{Name: "dns", PerSource: cfg.DNSTCPPerIP, Max: total / 8, Reserve: total / 32}
 	admin = connlimit.Limits{Name: "admin", PerSource: cfg.AdminPerIP, Max: min(64, total/16), Reserve: min(8, total/16)}
+	sip = connlimit.Limits{Name: "sip", PerSource: cfg.SIPTCPPerIP, Max: total / 8, Reserve: total / 32}
 	if total == 0 { // unlimited: per-source caps only
-		relay.Max, dns.Max, admin.Max = 0, 0, 0
+		relay.Max, dns.Max, admin.Max, sip.Max = 0, 0, 0, 0
 	}
 	// A share of 0 out of a small budget would refuse everything.
-	for _, l := range []*connlimit.Limits{&relay, &dns, &admin} {
+	for _, l := range []*connlimit.Limits{&relay, &dns, &admin, &sip} {
 		if total > 0 && l.Max == 0 {
 			l.Max = 1
 		}
 	}
-	return sig, dns, relay, admin
+	return sig, dns, relay, admin, sip
 }
 
 // connBudget is the budget the TCP listeners share: Config.ConnBudget, or
@@ -58,7 +60,7 @@ func connBudget(cfg *Config, log *slog.Logger) int {
 func (s *Server) limitListeners() error {
 	total := connBudget(&s.cfg, s.log)
 	s.budget = connlimit.NewBudget(total)
-	sig, dns, relay, admin := listenerLimits(total, &s.cfg)
+	sig, dns, relay, admin, sip := listenerLimits(total, &s.cfg)
 	wrap := func(ln *net.Listener, lim connlimit.Limits) error {
 		if *ln == nil {
 			return nil
@@ -75,7 +77,7 @@ func (s *Server) limitListeners() error {
 	for _, w := range []struct {
 		ln  *net.Listener
 		lim connlimit.Limits
-	}{{&s.sigLn, sig}, {&s.dnsLn, dns}, {&s.relayLn, relay}, {&s.adminLn, admin}} {
+	}{{&s.sigLn, sig}, {&s.dnsLn, dns}, {&s.relayLn, relay}, {&s.adminLn, admin}, {&s.sipLn, sip}} {
 		if err := wrap(w.ln, w.lim); err != nil {
 			return err
 		}
@@ -84,7 +86,8 @@ func (s *Server) limitListeners() error {
 		"signalling_per_ip", sig.PerSource, "signalling_reserve", sig.Reserve,
 		"relay_tcp_per_ip", relay.PerSource, "relay_tcp_max", relay.Max,
 		"dns_tcp_per_ip", dns.PerSource, "dns_tcp_max", dns.Max,
-		"admin_per_ip", admin.PerSource, "admin_max", admin.Max)
+		"admin_per_ip", admin.PerSource, "admin_max", admin.Max,
+		"sip_tcp_per_ip", sip.PerSource, "sip_tcp_max", sip.Max)
 	return nil
 }
 

@@ -187,3 +187,43 @@ func allocateOverTCP(t *testing.T, addr string, cr *wire.Relay) {
 	}
 	rc.Close()
 }
+
+// TestSIPTCPPerSourceCap: the SIP registrar's TCP port is behind the same
+// per-source cap and budget as the other listeners, so one source cannot
+// hold its descriptors; another source still connects and is answered.
+func TestSIPTCPPerSourceCap(t *testing.T) {
+	const k = 3
+	cfg := servertest.Config(t, servertest.Options{})
+	cfg.SIP = "127.0.0.1:0"
+	cfg.SIPTCPPerIP = 4
+	srv := servertest.Start(t, cfg)
+	capN := connStats(srv, "sip").Limits.PerSource
+	if capN != 4 {
+		t.Fatalf("sip per-source cap %d, want 4", capN)
+	}
+	attack(t, "127.0.0.2", srv.Addrs.SIP, capN+k, nil)
+	waitRefused(t, srv, "sip", k)
+	if got := connStats(srv, "sip").Open; got != capN {
+		t.Errorf("sip: %d connections open, want its cap %d", got, capN)
+	}
+	// Another source still gets an answer: OPTIONS over TCP.
+	c, err := net.Dial("tcp4", srv.Addrs.SIP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	local := c.LocalAddr().String()
+	req := "OPTIONS sip:" + srv.Addrs.SIP + " SIP/2.0\r\n" +
+		"Via: SIP/2.0/TCP " + local + ";branch=z9hG4bK-limits1\r\n" +
+		"Max-Forwards: 70\r\nFrom: <sip:probe@127.0.0.1>;tag=1\r\nTo: <sip:" + srv.Addrs.SIP + ">\r\n" +
+		"Call-ID: limits-1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+	if _, err := c.Write([]byte(req)); err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(servertest.Wait))
+	buf := make([]byte, 2048)
+	n, err := c.Read(buf)
+	if err != nil || !strings.HasPrefix(string(buf[:n]), "SIP/2.0 ") {
+		t.Fatalf("OPTIONS from another source while one is at its cap: %q, %v", buf[:n], err)
+	}
+}
