@@ -190,3 +190,32 @@ func TestHelpBarIsTrue(t *testing.T) {
 		d.waitFor("quit", func() bool { return d.quit })
 	})
 }
+
+// TestFullHelpFits: at 80×24 and 40×12 the full help of every screen is on
+// screen to its last row ("q … quit"), and the view fills the size exactly:
+// the page gives up its room, not the help.
+func TestFullHelpFits(t *testing.T) {
+	for _, sc := range screens {
+		if !sc.help {
+			continue
+		}
+		for _, size := range [][2]int{{80, 24}, {40, 12}} {
+			t.Run(fmt.Sprintf("%s_%dx%d", sc.name, size[0], size[1]), func(t *testing.T) {
+				d := onScreen(t, sc.to)
+				d.send(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+				d.key("?")
+				v := ansi.Strip(d.m.Content())
+				lines := strings.Split(v, "\n")
+				if len(lines) != size[1] {
+					t.Errorf("view is %d rows, want %d:\n%s", len(lines), size[1], v)
+				}
+				if last := lines[len(lines)-1]; !strings.Contains(last, "quit") {
+					t.Errorf("full help's last row is not on screen (last row %q):\n%s", last, v)
+				}
+				if !strings.Contains(v, "this help") {
+					t.Errorf("full help lacks its ? row:\n%s", v)
+				}
+			})
+		}
+	}
+}

@@ -2,6 +2,7 @@ package tui
 
 import (
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/dialtone/dialtone/tui/keymap"
 	"github.com/dialtone/dialtone/tui/pages/incall"
@@ -26,7 +27,13 @@ func (m *Model) Content() string {
 		in := incoming.Info{Label: c.Label(m.ringing.peer), Number: m.ringing.peer, Waiting: m.ringing.waiting, More: len(m.queued)}
 		if m.screen == ScreenInCall && m.cur != nil {
 			info := m.inCallInfo()
-			info.Overlay = incoming.Dialog(c, in)
+			// The dialog takes the video's place, above the status line and
+			// the notice, if any, above that.
+			room := c.Height - lipgloss.Height(help) - lipgloss.Height(incall.StatusLine(c, info, c.Now()))
+			if info.Notice != "" {
+				room--
+			}
+			info.Overlay = incoming.Dialog(c, in, room)
 			return m.incall.View(c, info, c.Now(), help)
 		}
 		return incoming.View(c, in, help)

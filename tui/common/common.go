@@ -113,7 +113,8 @@ func (c *Common) shortHelp(h keymap.Help, w int) string {
 
 // Box renders lines centred in st's box, made to fit w×h: narrower than
 // its text, the box takes the width and the text wraps; taller than h, it
-// loses its blank lines.
+// loses its blank lines, and taller still, its border and padding (then
+// whatever does not fit is cut, so the help below stays on screen).
 func Box(st lipgloss.Style, lines []string, w, h int) string {
 	render := func(lines []string) string {
 		box := st.Render(lipgloss.JoinVertical(lipgloss.Center, lines...))
@@ -124,7 +125,11 @@ func Box(st lipgloss.Style, lines []string, w, h int) string {
 	}
 	box := render(lines)
 	if lipgloss.Height(box) > h {
-		box = render(slices.DeleteFunc(slices.Clone(lines), func(l string) bool { return l == "" }))
+		lines = slices.DeleteFunc(slices.Clone(lines), func(l string) bool { return l == "" })
+		box = render(lines)
+	}
+	if lipgloss.Height(box) > h {
+		box = lipgloss.NewStyle().Width(w).MaxHeight(h).Align(lipgloss.Center).Render(strings.Join(lines, "\n"))
 	}
 	return box
 }

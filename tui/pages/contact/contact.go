@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/dialtone/dialtone/call/number"
 	"github.com/dialtone/dialtone/tui/book"
@@ -114,5 +115,16 @@ func (m *Model) View(c *common.Common, helpView string) string {
 		s.Bad.Render(m.err),
 	)
 	h := max(0, c.Height-lipgloss.Height(helpView))
+	if lipgloss.Height(body) > h {
+		// A short terminal with the full help open: the field being typed
+		// in keeps its box, the other is one line, and the title goes.
+		name, number := fieldView(0, "Name", &m.name, m.name.Value()), fieldView(1, "Number", &m.number, home.Formatted(m.number.Value(), c.Region))
+		if m.focus == 0 {
+			number = "Number " + s.Subtle.Render(ansi.Truncate(home.Formatted(m.number.Value(), c.Region), 28, "…"))
+		} else {
+			name = "Name   " + s.Subtle.Render(ansi.Truncate(m.name.Value(), 28, "…"))
+		}
+		body = lipgloss.JoinVertical(lipgloss.Left, name, number, s.Bad.Render(m.err))
+	}
 	return lipgloss.JoinVertical(lipgloss.Left, lipgloss.Place(c.Width, h, lipgloss.Center, lipgloss.Center, body), helpView)
 }

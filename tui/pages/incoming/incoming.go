@@ -17,8 +17,8 @@ type Info struct {
 	More          int  // further calls waiting to be asked about
 }
 
-// Dialog draws the dialog box alone, for the root to place.
-func Dialog(c *common.Common, in Info) string {
+// Dialog draws the dialog box alone, at most h rows, for the root to place.
+func Dialog(c *common.Common, in Info, h int) string {
 	s := c.Styles
 	head := "☎ incoming call"
 	if in.Waiting {
@@ -37,11 +37,11 @@ func Dialog(c *common.Common, in Info) string {
 		lines = append(lines, "", s.Accent.Render(fmt.Sprintf("+%d more calling", in.More)))
 	}
 	lines = append(lines, "", s.Good.Render(accept)+"    "+s.Bad.Render("r refuse"))
-	return common.Box(s.Dialog, lines, c.Width, max(0, c.Height-2))
+	return common.Box(s.Dialog, lines, c.Width, max(0, h))
 }
 
 // View draws the dialog centred on an otherwise empty screen.
 func View(c *common.Common, in Info, helpView string) string {
 	h := max(0, c.Height-lipgloss.Height(helpView))
-	return lipgloss.JoinVertical(lipgloss.Left, lipgloss.Place(c.Width, h, lipgloss.Center, lipgloss.Center, Dialog(c, in)), helpView)
+	return lipgloss.JoinVertical(lipgloss.Left, lipgloss.Place(c.Width, h, lipgloss.Center, lipgloss.Center, Dialog(c, in, h)), helpView)
 }

@@ -69,7 +69,18 @@ func (m *Model) View(c *common.Common, helpView string) string {
 	}
 	body := render(lines)
 	if lipgloss.Height(body) > h {
-		body = render(slices.DeleteFunc(lines, func(l string) bool { return l == "" }))
+		lines = slices.DeleteFunc(lines, func(l string) bool { return l == "" })
+		body = render(lines)
+	}
+	// Still too tall (a short terminal with the full help open): the
+	// explanations go, then the title; the field and its error stay.
+	for len(lines) > 1 && lipgloss.Height(body) > h {
+		i := 1
+		if len(lines) == 2 {
+			i = 0
+		}
+		lines = slices.Delete(lines, i, i+1)
+		body = render(lines)
 	}
 	return lipgloss.JoinVertical(lipgloss.Left, lipgloss.Place(c.Width, h, lipgloss.Center, lipgloss.Center, body), helpView)
 }
