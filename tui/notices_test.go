@@ -123,3 +123,30 @@ func TestDialBeforeUnreachable(t *testing.T) {
 	close(block) // the dial returns c1 after all
 	d.waitCall("hangup c1")
 }
+
+// TestDialRefusedSaysWhy: the reason a dial is refused is on screen whole,
+// wrapped, at 80×24 and 40×12, not cut at the edge.
+func TestDialRefusedSaysWhy(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {40, 12}} {
+		d := newDriver(t, Config{Server: "ws://127.0.0.1:1/v1"})
+		d.send(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+		d.event(call.Event{Kind: call.EventRetrying, Error: "connection refused (is the server running?)",
+			Retry: d.now.Add(3 * time.Second)})
+		d.waitFor("offline", func() bool { return d.m.notices.offline != "" })
+		d.typeText("600")
+		d.key("enter")
+		d.waitFor("the dial refused", func() bool { return strings.Contains(ansi.Strip(d.m.Content()), "can't call now") })
+		v := ansi.Strip(d.m.Content())
+		if rows := strings.Count(v, "\n") + 1; rows != size[1] {
+			t.Errorf("%dx%d: view is %d rows:\n%s", size[0], size[1], rows, v)
+		}
+		for _, l := range strings.Split(v, "\n") {
+			if ansi.StringWidth(l) > size[0] {
+				t.Errorf("%dx%d: a row %d wide (the terminal cuts it): %q", size[0], size[1], ansi.StringWidth(l), l)
+			}
+		}
+		if flat := strings.Join(strings.Fields(v), " "); !strings.Contains(flat, "connection refused (is the server running?)") {
+			t.Errorf("%dx%d: the reason is not whole on screen:\n%s", size[0], size[1], v)
+		}
+	}
+}

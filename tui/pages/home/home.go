@@ -196,7 +196,7 @@ func (m *Model) View(c *common.Common, st Status, helpView string) string {
 		hint = s.Subtle.Render("dial " + common.EchoCode + " for the echo test")
 	}
 	if m.err != "" {
-		hint = s.Bad.Render(m.err)
+		hint = s.Bad.Width(w).Render(m.err) // wrapped: a reason cut at the edge says nothing
 	}
 	if m.confirm {
 		hint = s.Warn.Render("delete " + cut(c.Book.Contacts[m.cursor].Name, 24) + "? y deletes, n keeps")
