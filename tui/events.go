@@ -283,9 +283,11 @@ func (m *Model) onDialed(msg dialedMsg) tea.Cmd {
 		}
 		return nil
 	}
-	if msg.err != nil {
+	if msg.err != nil && msg.id == "" {
 		return m.endCall(call.Event{Kind: call.EventError, Call: m.cur.id, Error: msg.err.Error()})
 	}
+	// With an ID, even beside an error (unavailable, busy), the engine has
+	// the call, and its events say how it ended and why.
 	if m.cur.id == "" {
 		m.cur.id = msg.id
 	}

@@ -134,7 +134,7 @@ func TestFinalEvents(t *testing.T) {
 
 func TestDialError(t *testing.T) {
 	d := newDriver(t, Config{})
-	d.phone.dialErr = errors.New("no capacity")
+	d.phone.nextID, d.phone.dialErr = "", errors.New("no capacity") // as the engine: no call, no ID
 	d.typeText("600")
 	d.key("enter")
 	d.waitFor("summary", func() bool { return d.m.Screen() == ScreenSummary })
@@ -568,5 +568,38 @@ func TestInCallWithoutVideo(t *testing.T) {
 	d.waitFor("second stats", func() bool { return d.m.cur.stats != nil && d.m.cur.stats.Video.FramesDecoded == 30 })
 	if v := ansi.Strip(d.m.Content()); strings.Contains(v, "no camera") || strings.Contains(v, "no video from") {
 		t.Errorf("notes stayed after video began:\n%s", v)
+	}
+}
+
+// TestDialOutcomeWaitsForEvent: when the engine's Dial returns the call's ID
+// with an error (the number is unavailable or busy), the engine's events for
+// that call say how it ended, with the reason; the screen and the recent
+// calls go by them, not by whichever of the two arrived first.
+func TestDialOutcomeWaitsForEvent(t *testing.T) {
+	for _, tt := range []struct {
+		err            string
+		ev             call.Event
+		headline, says string
+		result         string
+	}{
+		{"the number is unavailable", call.Event{Kind: call.EventUnavailable, Reason: "offline"}, "not reachable", "is not online", "unavailable"},
+		{"the number is busy", call.Event{Kind: call.EventBusy}, "busy", "is busy", "busy"},
+	} {
+		t.Run(tt.result, func(t *testing.T) {
+			d := newDriver(t, Config{})
+			d.phone.nextID, d.phone.dialErr = "c9", errors.New(tt.err)
+			d.dial("+12025550101") // returns once the dial's answer is in
+			ev := tt.ev
+			ev.Call, ev.Peer = "c9", "+12025550101"
+			d.event(ev)
+			d.event(call.Event{Kind: call.EventEnded, Call: "c9", Peer: "+12025550101", Reason: tt.result})
+			d.waitFor("summary", func() bool { return d.m.Screen() == ScreenSummary })
+			if got := ansi.Strip(d.m.Content()); !strings.Contains(got, tt.headline) || !strings.Contains(got, tt.says) {
+				t.Errorf("summary lacks %q and %q:\n%s", tt.headline, tt.says, got)
+			}
+			if r := d.m.c.Book.History; len(r) == 0 || r[0].Result != tt.result {
+				t.Errorf("recent calls: %+v, want the newest %q", r, tt.result)
+			}
+		})
 	}
 }

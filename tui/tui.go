@@ -26,7 +26,9 @@ import (
 type Phone interface {
 	// Events delivers the engine's events; it is closed when the engine stops.
 	Events() <-chan call.Event
-	// Dial calls a normalised number and returns the call's ID.
+	// Dial calls a normalised number and returns the call's ID. An ID with
+	// an error (the number is unavailable or busy) is a call whose events
+	// say how it ended; an error alone is a dial that made no call.
 	Dial(ctx context.Context, number string) (call.ID, error)
 	// Accept takes an incoming call.
 	Accept(id call.ID) error
