@@ -79,3 +79,33 @@ func TestRecentFitsAt80(t *testing.T) {
 	}
 	checkSize(t, d.m.Content(), 80, 24)
 }
+
+// TestContactFormStill: the contact form does not move sideways when its
+// error appears (a long reason wraps under the fields, at their width).
+func TestContactFormStill(t *testing.T) {
+	for _, in := range []string{"555", "+1 555"} {
+		d := newDriver(t, Config{})
+		d.key("n")
+		d.waitFor("form", func() bool { return d.m.Screen() == ScreenContact })
+		d.typeText("Bob")
+		d.key("tab")
+		d.typeText(in)
+		col := func() int {
+			for _, l := range strings.Split(ansi.Strip(d.m.Content()), "\n") {
+				if i := strings.Index(l, "╭"); i >= 0 {
+					return ansi.StringWidth(l[:i])
+				}
+			}
+			return -1
+		}
+		before, was := ansi.Strip(d.m.Content()), col()
+		d.key("enter")
+		after := ansi.Strip(d.m.Content())
+		if after == before {
+			t.Fatalf("%q: no error", in)
+		}
+		if c := col(); c != was {
+			t.Errorf("%q: the fields moved from column %d to %d when the error appeared:\n%s", in, was, c, after)
+		}
+	}
+}

@@ -108,11 +108,14 @@ func (m *Model) View(c *common.Common, helpView string) string {
 		}
 		return label + "\n" + st.Width(36).Render(shown)
 	}
+	// The error wraps at the fields' width, so a long one does not widen the
+	// form and move it sideways.
+	errView := s.Bad.Width(36).Render(m.err)
 	body := lipgloss.JoinVertical(lipgloss.Left,
 		s.Title.Render(title), "",
 		fieldView(0, "Name", &m.name, m.name.Value()),
 		fieldView(1, "Number", &m.number, home.Formatted(m.number.Value(), c.Region)),
-		s.Bad.Render(m.err),
+		errView,
 	)
 	h := max(0, c.Height-lipgloss.Height(helpView))
 	if lipgloss.Height(body) > h {
@@ -124,7 +127,7 @@ func (m *Model) View(c *common.Common, helpView string) string {
 		} else {
 			name = "Name   " + s.Subtle.Render(ansi.Truncate(m.name.Value(), 28, "…"))
 		}
-		body = lipgloss.JoinVertical(lipgloss.Left, name, number, s.Bad.Render(m.err))
+		body = lipgloss.JoinVertical(lipgloss.Left, name, number, errView)
 	}
 	return lipgloss.JoinVertical(lipgloss.Left, lipgloss.Place(c.Width, h, lipgloss.Center, lipgloss.Center, body), helpView)
 }
