@@ -150,3 +150,29 @@ func TestDialRefusedSaysWhy(t *testing.T) {
 		}
 	}
 }
+
+// TestEchoWithCameraOff: in the echo test, one's own camera off is why no
+// picture comes back; the screen says that, not "video stalled".
+func TestEchoWithCameraOff(t *testing.T) {
+	remote := &Mailbox{}
+	d := newDriver(t, Config{Remote: remote, FPS: 120})
+	d.send(tea.WindowSizeMsg{Width: 100, Height: 40})
+	d.dial("600")
+	d.event(call.Event{Kind: call.EventAccepted, Call: "c1"})
+	d.waitFor("in call", func() bool { return d.m.Screen() == ScreenInCall })
+	d.event(call.Event{Kind: call.EventConnected, Call: "c1"})
+	remote.WriteFrame(gradient(64, 48))
+	d.waitFor("frame", func() bool { return d.m.remoteSeq != 0 })
+	d.key("v")
+	d.waitCall("camera off")
+	d.now = d.now.Add(10 * time.Second)
+	got := ansi.Strip(d.m.Content())
+	if strings.Contains(got, "stalled") || !strings.Contains(got, "your camera is off") {
+		t.Errorf("the echo test with the camera off does not say why no picture comes:\n%s", got)
+	}
+	d.key("v")
+	d.waitCall("camera on")
+	if got := ansi.Strip(d.m.Content()); strings.Contains(got, "your camera is off") {
+		t.Errorf("the camera is on again, the notice stays:\n%s", got)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
+	"github.com/dialtone/dialtone/tui/common"
 	"github.com/dialtone/dialtone/tui/keymap"
 	"github.com/dialtone/dialtone/tui/pages/incall"
 	"github.com/dialtone/dialtone/tui/pages/incoming"
@@ -94,5 +95,6 @@ func (m *Model) inCallInfo() incall.Info {
 		LocalLease: cur.local, RemoteLease: cur.remote, Media: cur.media, Connected: cur.connected,
 		Stats: cur.stats, Muted: m.muted, CameraOff: !m.cameraOn, ShowStats: m.stats,
 		Notice: m.inCallNotice(), PeerCameraOff: cur.peerCameraOff, Stalled: m.stalled(),
+		Echo: cur.peer == common.EchoCode,
 	}
 }

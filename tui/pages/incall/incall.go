@@ -43,6 +43,8 @@ type Info struct {
 	// none). Stalled is how long no picture has come although it is on.
 	PeerCameraOff bool
 	Stalled       time.Duration
+	// Echo: the call is the echo test, whose picture is one's own.
+	Echo bool
 }
 
 // Model holds the two video panes.
@@ -94,6 +96,10 @@ func (m *Model) Layout(width, height, below int, in Info) int {
 	switch {
 	case in.Start.IsZero():
 		m.Remote.SetStatus("connecting…")
+	case in.Echo && in.CameraOff:
+		// The echo test sends back what it gets: nothing, with the
+		// camera off. Not a stall, and not the other side's doing.
+		m.Remote.SetStatus("your camera is off — v turns it on")
 	case in.PeerCameraOff:
 		m.Remote.SetStatus("their camera is off")
 	case in.Stalled > 0:
