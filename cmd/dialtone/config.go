@@ -169,7 +169,8 @@ func saveNumber(path, number string) error {
 		out = append(out, l)
 	}
 	if len(data) == 0 {
-		out = append(out, "# dialtone phone settings; see dialtone.example.toml for every key.")
+		// The user has the binary, not necessarily the sources' example.
+		out = append(out, "# dialtone phone settings: each key is a flag of dialtone without its --", "# (dialtone --help lists them); a flag given on the command line wins.")
 	}
 	if !done {
 		out = append(out, line)

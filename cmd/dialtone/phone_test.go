@@ -85,6 +85,11 @@ func TestSaveNumber(t *testing.T) {
 	if err != nil || c.Number != "+12025550100" {
 		t.Fatalf("after the first save: %+v, %v", c, err)
 	}
+	// The new file says where its keys are explained, somewhere a user of
+	// the binary alone can look.
+	if data, _ := os.ReadFile(path); !strings.Contains(string(data), "dialtone --help") {
+		t.Errorf("the new config file points nowhere a user can look:\n%s", data)
+	}
 	// A second save replaces the line and keeps the user's other settings.
 	os.WriteFile(path, []byte("# mine\nregion = \"GB\"\nnumber = \"+12025550100\"\n"), 0o600)
 	if err := saveNumber(path, "+442079460000"); err != nil {
