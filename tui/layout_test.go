@@ -109,3 +109,18 @@ func TestContactFormStill(t *testing.T) {
 		}
 	}
 }
+
+// TestRecentResultsWhole: every outcome a recent call can have is a whole
+// word at 80 columns, not an event name cut short ("unavaila…").
+func TestRecentResultsWhole(t *testing.T) {
+	for _, kind := range []call.EventKind{call.EventRefused, call.EventUnavailable, call.EventBusy, call.EventNoAnswer, call.EventCancelled, call.EventError} {
+		b := &book.Book{}
+		b.Add(book.Record{Number: "+12025550188", Direction: book.Outgoing, At: t0, Result: string(kind)})
+		d := newDriver(t, Config{Book: b})
+		v := ansi.Strip(d.m.Content())
+		if strings.Contains(v, "…") || strings.Contains(v, "no-answer") {
+			t.Errorf("%s: the outcome is cut or not a word:\n%s", kind, v)
+		}
+		checkSize(t, d.m.Content(), 80, 24)
+	}
+}

@@ -262,7 +262,7 @@ func (m *Model) recentView(c *common.Common, h, w int) string {
 			arrow, detail = "✕", "missed"
 		}
 		if r.Result != "" && r.Result != "ended" && r.Direction != book.Missed {
-			detail = r.Result
+			detail = resultWord(r.Result)
 		}
 		line := fmt.Sprintf("%s %-*s %-9s %s", arrow, lw, cut(c.Label(r.Number), lw), cut(detail, 9), ago(now.Sub(r.At)))
 		if r.Direction == book.Missed && m.cursor != nc+i {
@@ -271,6 +271,20 @@ func (m *Model) recentView(c *common.Common, h, w int) string {
 		lines = append(lines, m.item(c, nc+i, line))
 	}
 	return strings.Join(lines, "\n")
+}
+
+// resultWord is a recent call's outcome in a word that fits its 9-column
+// field; the engine's event names are not all words, nor all short.
+func resultWord(result string) string {
+	switch result {
+	case "unavailable":
+		return "unreached"
+	case "no-answer":
+		return "no answer"
+	case "error":
+		return "failed"
+	}
+	return result
 }
 
 func (m *Model) item(c *common.Common, i int, line string) string {
