@@ -124,3 +124,18 @@ func TestRecentResultsWhole(t *testing.T) {
 		checkSize(t, d.m.Content(), 80, 24)
 	}
 }
+
+// TestInCallFullHelpNotTooSmall: at 40×12 the full help over a call takes
+// the picture's room; the screen does not then claim the terminal is too
+// small.
+func TestInCallFullHelpNotTooSmall(t *testing.T) {
+	d := newDriver(t, Config{})
+	d.send(tea.WindowSizeMsg{Width: 40, Height: 12})
+	inCall(d)
+	d.key("?")
+	v := ansi.Strip(d.m.Content())
+	if strings.Contains(v, "too small") || !strings.Contains(v, "this help") {
+		t.Errorf("the full help over a call:\n%s", v)
+	}
+	checkSize(t, d.m.Content(), 40, 12)
+}

@@ -133,8 +133,10 @@ func (m *Model) View(c *common.Common, in Info, now time.Time, helpView string) 
 	m.b.Reset()
 	if vh > 0 {
 		switch {
-		case panel != "" && vh < 3:
-			// The panel leaves no room for a picture worth the name.
+		case panel != "" && vh < 3,
+			in.Overlay == "" && vh < videopane.MinRows && strings.Count(helpView, "\n") > 0:
+			// The panel, or the full help, leaves no room for a picture
+			// worth the name: the terminal is not too small, it is full.
 			m.b.WriteString(strings.Repeat("\n", vh-1))
 		case in.Overlay != "":
 			m.b.WriteString(lipgloss.Place(c.Width, vh, lipgloss.Center, lipgloss.Center, in.Overlay))
