@@ -3,6 +3,7 @@ package tui
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"math"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/dialtone/dialtone/call"
 	"github.com/dialtone/dialtone/device"
+	"github.com/dialtone/dialtone/tui/components/videopane"
 )
 
 // benchFrames are moving pictures with texture and noise, so no frame is
@@ -42,10 +44,15 @@ func benchFrames(w, h, n int) []device.Frame {
 	return frames
 }
 
-// inCallModel is a model on the in-call screen at w×h with a stats line.
-func inCallModel(w, h int) (*Model, *Mailbox) {
+// inCallModel is a model on the in-call screen at w×h with a stats line;
+// with a video Output, the video is painted through it.
+func inCallModel(w, h int, video ...*videopane.Output) (*Model, *Mailbox) {
 	remote, local := &Mailbox{}, &Mailbox{}
-	m := New(Config{Number: "+12025550100", Remote: remote, Local: local, Connect: nil})
+	cfg := Config{Number: "+12025550100", Remote: remote, Local: local, Connect: nil}
+	if len(video) > 0 {
+		cfg.Video = video[0]
+	}
+	m := New(cfg)
 	m.phone = newFakePhone()
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
 	m.cur = &activeCall{id: "c1", peer: "600", outgoing: true, start: time.Now(), local: "127.77.0.1:40000",
@@ -84,33 +91,53 @@ func BenchmarkInCallFrame(b *testing.B) {
 // reaches the terminal.
 func BenchmarkInCallFrameTerminal(b *testing.B) {
 	frames := benchFrames(640, 480, 8)
-	for _, size := range [][2]int{{80, 24}, {160, 48}, {240, 70}} {
-		b.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(b *testing.B) {
-			w, h := size[0], size[1]
-			m, remote := inCallModel(w, h)
-			var out bytes.Buffer
-			scr := uv.NewTerminalRenderer(&out, []string{"TERM=xterm-256color", "COLORTERM=truecolor"})
-			scr.SetColorProfile(colorprofile.TrueColor)
-			scr.SetFullscreen(true)
-			scr.SetRelativeCursor(false)
-			cells := uv.NewScreenBuffer(w, h)
-			written := 0
-			b.ReportAllocs()
-			for i := 0; b.Loop(); i++ {
-				remote.WriteFrame(frames[i%len(frames)])
-				m.Update(tickMsg{gen: m.tickGen})
-				cells.Clear()
-				uv.NewStyledString(m.View().Content).Draw(cells, cells.Bounds())
-				scr.Render(cells.RenderBuffer)
-				if err := scr.Flush(); err != nil {
-					b.Fatal(err)
+	for _, path := range []string{"cells", "painted"} {
+		for _, size := range [][2]int{{80, 24}, {160, 48}, {200, 60}, {240, 70}} {
+			b.Run(fmt.Sprintf("%s/%dx%d", path, size[0], size[1]), func(b *testing.B) {
+				w, h := size[0], size[1]
+				var out bytes.Buffer
+				var video *videopane.Output
+				var opts []*videopane.Output
+				if path == "painted" {
+					// The video painted beside the cell renderer, damage
+					// tracked, as the phone does (Bubble Tea writes
+					// through the Output too).
+					video = videopane.NewOutput(&out, videopane.OutputConfig{})
+					opts = append(opts, video)
 				}
-				written += out.Len()
-				out.Reset()
-			}
-			perFrame := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
-			b.ReportMetric(perFrame*30/1e9*100, "cpu%@30fps")
-			b.ReportMetric(float64(written)/float64(b.N), "B/frame")
-		})
+				m, remote := inCallModel(w, h, opts...)
+				var term io.Writer = &out
+				if video != nil {
+					term = video
+				}
+				scr := uv.NewTerminalRenderer(term, []string{"TERM=xterm-256color", "COLORTERM=truecolor"})
+				scr.SetColorProfile(colorprofile.TrueColor)
+				scr.SetFullscreen(true)
+				scr.SetRelativeCursor(false)
+				cells := uv.NewScreenBuffer(w, h)
+				written := 0
+				b.ReportAllocs()
+				for i := 0; b.Loop(); i++ {
+					remote.WriteFrame(frames[i%len(frames)])
+					m.Update(tickMsg{gen: m.tickGen})
+					cells.Clear()
+					uv.NewStyledString(m.View().Content).Draw(cells, cells.Bounds())
+					scr.Render(cells.RenderBuffer)
+					if err := scr.Flush(); err != nil {
+						b.Fatal(err)
+					}
+					if video != nil {
+						if err := video.Flush(); err != nil {
+							b.Fatal(err)
+						}
+					}
+					written += out.Len()
+					out.Reset()
+				}
+				perFrame := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+				b.ReportMetric(perFrame*30/1e9*100, "cpu%@30fps")
+				b.ReportMetric(float64(written)/float64(b.N), "B/frame")
+			})
+		}
 	}
 }

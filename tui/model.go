@@ -99,6 +99,7 @@ type Model struct {
 	tickGen             uint64
 	remoteSeq, localSeq uint64
 	mode                videopane.ColorMode
+	videoLayout         videoLayout
 	saveSeq             uint64
 	quitting            bool
 	notices             serverNotices
@@ -126,6 +127,7 @@ func New(cfg Config) *Model {
 	}
 	m.c.Help.Styles = m.c.Styles.Help
 	m.home.SetDevices(devicesLines(cfg.Devices))
+	m.incall.Raw = cfg.Video != nil
 	if cfg.BookPath != "" {
 		m.saver = &book.Saver{Path: cfg.BookPath}
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/dialtone/dialtone/call"
 	"github.com/dialtone/dialtone/tui/book"
+	"github.com/dialtone/dialtone/tui/components/videopane"
 )
 
 // Phone is what the TUI needs of the call engine. Every method but Events
@@ -89,6 +90,13 @@ type Config struct {
 	Remote, Local *Mailbox
 	// FPS caps the video frame rate; default DefaultFPS.
 	FPS int
+	// Video, when set, paints the in-call video outside Bubble Tea's cell
+	// renderer, which must then write through it too (tea.WithOutput); nil
+	// draws the video as part of the view.
+	Video *videopane.Output
+	// VideoName is how the stats panel names the video mode in use
+	// ("blocks", "sextant"); default "blocks".
+	VideoName string
 	// Book is the contacts and history; nil is an empty book.
 	Book *book.Book
 	// BookPath is where the book is saved; empty keeps it in memory.
@@ -115,6 +123,9 @@ func (c *Config) validate() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.VideoName == "" {
+		c.VideoName = "blocks"
 	}
 	if c.Remote == nil {
 		c.Remote = &Mailbox{}

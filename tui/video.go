@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -70,3 +71,46 @@ func (m *Model) stalled() time.Duration {
 	return 0
 }
 func (m *Model) setLocal(f device.Frame) { m.incall.Self.SetFrame(f) }
+
+// videoLayout is what, around the video region, makes Bubble Tea's
+// renderer draw over it when it changes.
+type videoLayout struct {
+	width, height, rows int
+}
+
+// paintVideo hands the in-call video region to the video Output, which
+// paints it outside the view (left blank there), or hides it when the view
+// shows no video. Called from View, after the view is built, so the region
+// and its layout are the ones Bubble Tea is about to draw around.
+func (m *Model) paintVideo() {
+	out := m.cfg.Video
+	if out == nil {
+		return
+	}
+	g, changed, ok := m.incall.Video()
+	if !ok || m.screen != ScreenInCall || m.cur == nil {
+		out.Hide()
+		m.videoLayout = videoLayout{}
+		return
+	}
+	l := videoLayout{m.c.Width, m.c.Height, g.Rows}
+	moved := l != m.videoLayout
+	m.videoLayout = l
+	if changed || moved {
+		out.Submit(g, 0, 0, m.mode, moved)
+	}
+}
+
+// display is the stats panel's video line.
+func (m *Model) display() string {
+	out := m.cfg.Video
+	if out == nil {
+		return ""
+	}
+	s := out.Stats()
+	per := 0.0
+	if s.Frames > 0 {
+		per = float64(s.Bytes) / float64(s.Frames) / 1024
+	}
+	return fmt.Sprintf("%s  %.1f fps to the terminal  %.1f KB/frame  %d dropped", m.cfg.VideoName, s.FPS, per, s.Dropped)
+}

@@ -15,6 +15,7 @@ import (
 // View draws the screen in the alternate screen.
 func (m *Model) View() tea.View {
 	v := tea.NewView(m.Content())
+	m.paintVideo()
 	v.AltScreen = true
 	v.WindowTitle = "dialtone"
 	return v
@@ -94,7 +95,7 @@ func (m *Model) inCallInfo() incall.Info {
 		Label: m.c.Label(cur.peer), Number: cur.peer, Start: cur.start,
 		LocalLease: cur.local, RemoteLease: cur.remote, Media: cur.media, Connected: cur.connected,
 		Stats: cur.stats, Muted: m.muted, CameraOff: !m.cameraOn, ShowStats: m.stats,
-		Notice: m.inCallNotice(), PeerCameraOff: cur.peerCameraOff, Stalled: m.stalled(),
+		Notice: m.inCallNotice(), PeerCameraOff: cur.peerCameraOff, Stalled: m.stalled(), Display: m.display(),
 		Echo: cur.peer == common.EchoCode,
 	}
 }

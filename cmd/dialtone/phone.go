@@ -25,6 +25,7 @@ import (
 	"github.com/dialtone/dialtone/server"
 	"github.com/dialtone/dialtone/tui"
 	"github.com/dialtone/dialtone/tui/book"
+	"github.com/dialtone/dialtone/tui/components/videopane"
 )
 
 func init() {
@@ -267,15 +268,30 @@ func runPhone(cmd *cobra.Command, _ []string) error {
 		return e.phone, nil
 	}
 	cfgPath := o.configPath
+	// The in-call video is painted beside Bubble Tea's renderer, not
+	// through its cell diff, which would compare every cell of a picture
+	// that changes every frame anyway; Bubble Tea writes through the same
+	// Output, so the two never interleave.
+	video := videopane.NewOutput(os.Stdout, videopane.OutputConfig{})
+	vctx, vcancel := context.WithCancel(ctx)
+	var vwg sync.WaitGroup
+	vwg.Go(func() {
+		if err := video.Run(vctx); err != nil {
+			logger.Error("video output", "err", err)
+		}
+	})
+	defer vwg.Wait()
+	defer vcancel()
 	model := tui.New(tui.Config{
 		Number: o.Number, Region: o.Region, Connect: connect, Server: o.Server,
 		SaveNumber: func(n string) error { return saveNumber(cfgPath, n) },
-		Ringer:     ringer, Remote: remote, Local: local, FPS: o.FPS, Devices: devs.shown,
+		Ringer:     ringer, Remote: remote, Local: local, FPS: o.FPS, Devices: devs.shown, Video: video,
 		Book: bk, BookPath: bookPath, WebURL: webURL, Logger: logger.With("part", "tui"),
 	})
 	// The renderer runs a little above the video's rate, so a frame never
 	// waits for a whole extra render tick.
-	prog := tea.NewProgram(model, tea.WithContext(ctx), tea.WithFPS(min(120, o.FPS*2)))
+	prog := tea.NewProgram(model, tea.WithContext(ctx), tea.WithFPS(min(120, o.FPS*2)),
+		tea.WithOutput(ttyOutput{f: os.Stdout, out: video}))
 	_, err = prog.Run()
 	if errors.Is(err, tea.ErrProgramKilled) && cmd.Context().Err() != nil {
 		err = nil // a signal: the deferred cancel ends calls and the server

@@ -80,3 +80,32 @@ func BenchmarkColorBits(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPaint is the painted video path for one new frame: render the
+// cells, then write only the damage against the previous frame. B/frame is
+// what reaches the terminal.
+func BenchmarkPaint(b *testing.B) {
+	const nframes = 8
+	frames := make([]device.Frame, nframes)
+	for i := range frames {
+		frames[i] = movingFrame(640, 480, i)
+	}
+	for _, size := range [][2]int{{80, 24}, {160, 48}, {240, 70}} {
+		for _, tol := range []int{-1, DefaultTolerance, 10} {
+			b.Run(fmt.Sprintf("%dx%d/tol=%d", size[0], size[1], max(0, tol)), func(b *testing.B) {
+				r := NewRenderer(Config{})
+				p := &Painter{Tolerance: max(0, tol)}
+				var g Grid
+				var buf []byte
+				total := 0
+				b.ReportAllocs()
+				for i := 0; b.Loop(); i++ {
+					r.RenderGrid(&g, frames[i%nframes], size[0], size[1], TrueColor)
+					buf = p.Paint(buf[:0], &g, 0, 0, TrueColor)
+					total += len(buf)
+				}
+				b.ReportMetric(float64(total)/float64(b.N), "B/frame")
+			})
+		}
+	}
+}

@@ -1,7 +1,12 @@
 package videopane
 
 // none is a colour key no pixel has: the terminal's default colour.
-const none = ^uint32(0)
+// unknown, for the painter, is a colour the terminal's pen may have that
+// it does not know.
+const (
+	none    = ^uint32(0)
+	unknown = none - 1
+)
 
 const (
 	upperHalf = "▀"
@@ -63,7 +68,7 @@ func like(a, b uint32, tol int) bool {
 	if a == b {
 		return true
 	}
-	if tol == 0 || a == none || b == none {
+	if tol == 0 || a >= unknown || b >= unknown {
 		return false
 	}
 	return absDiff(a>>16, b>>16) <= tol && absDiff(a>>8&255, b>>8&255) <= tol && absDiff(a&255, b&255) <= tol

@@ -16,17 +16,20 @@ type Pane struct {
 	status string
 	view   string
 	dirty  bool
+	grid   Grid
+	gdirty bool
+	gen    uint64
 }
 
 // NewPane returns an empty Pane that renders with cfg.
 func NewPane(cfg Config) *Pane {
-	return &Pane{r: NewRenderer(cfg), dirty: true}
+	return &Pane{r: NewRenderer(cfg), dirty: true, gdirty: true}
 }
 
 // SetSize sets the pane's size in cells.
 func (p *Pane) SetSize(cols, rows int) {
 	if cols != p.cols || rows != p.rows {
-		p.cols, p.rows, p.dirty = cols, rows, true
+		p.cols, p.rows, p.dirty, p.gdirty = cols, rows, true, true
 	}
 }
 
@@ -36,7 +39,7 @@ func (p *Pane) Size() (cols, rows int) { return p.cols, p.rows }
 // SetColorMode sets how the pane colours its cells.
 func (p *Pane) SetColorMode(m ColorMode) {
 	if m != p.mode {
-		p.mode, p.dirty = m, true
+		p.mode, p.dirty, p.gdirty = m, true, true
 	}
 }
 
@@ -44,7 +47,7 @@ func (p *Pane) SetColorMode(m ColorMode) {
 // an empty text shows the picture again.
 func (p *Pane) SetStatus(text string) {
 	if text != p.status {
-		p.status, p.dirty = text, true
+		p.status, p.dirty, p.gdirty = text, true, true
 	}
 }
 
@@ -52,7 +55,7 @@ func (p *Pane) SetStatus(text string) {
 // device.VideoSink requires, into a buffer it reuses while the frame size
 // stays the same. A malformed frame clears the picture.
 func (p *Pane) SetFrame(f device.Frame) {
-	p.dirty = true
+	p.dirty, p.gdirty = true, true
 	if !validFrame(f) {
 		p.has = false
 		return
@@ -76,7 +79,7 @@ func newFrame(w, h int) device.Frame {
 
 // Clear forgets the picture; the pane says "no video" until the next frame.
 func (p *Pane) Clear() {
-	p.has, p.dirty = false, true
+	p.has, p.dirty, p.gdirty = false, true, true
 }
 
 // View returns the pane's cols×rows text.
@@ -98,4 +101,29 @@ func (p *Pane) View() string {
 		p.view = p.r.Render(p.frame, p.cols, p.rows, p.mode)
 	}
 	return p.view
+}
+
+// Grid returns the pane's cols×rows cells, what View shows, for the video
+// path that paints outside the TUI's text, and a generation that changes
+// whenever the cells may have. The grid is the pane's own: valid until the
+// next change.
+func (p *Pane) Grid() (*Grid, uint64) {
+	if !p.gdirty {
+		return &p.grid, p.gen
+	}
+	p.gdirty = false
+	p.gen++
+	switch {
+	case p.cols <= 0 || p.rows <= 0:
+		p.grid.Resize(0, 0)
+	case p.cols < MinCols || p.rows < MinRows:
+		PlaceholderGrid(&p.grid, p.cols, p.rows, TooSmall)
+	case p.status != "":
+		PlaceholderGrid(&p.grid, p.cols, p.rows, p.status)
+	case !p.has:
+		PlaceholderGrid(&p.grid, p.cols, p.rows, "no video")
+	default:
+		p.r.RenderGrid(&p.grid, p.frame, p.cols, p.rows, p.mode)
+	}
+	return &p.grid, p.gen
 }

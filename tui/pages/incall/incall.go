@@ -33,6 +33,9 @@ type Info struct {
 	Muted         bool
 	CameraOff     bool
 	ShowStats     bool
+	// Display is the stats panel's line on how video reaches the terminal
+	// (mode, the frame rate it took, bytes per frame); empty leaves it out.
+	Display string
 	// Overlay, when set, is drawn centred in place of the video (the call
 	// waiting dialog).
 	Overlay string
@@ -51,7 +54,15 @@ type Info struct {
 type Model struct {
 	Remote *videopane.Pane
 	Self   *videopane.Pane
-	b      strings.Builder
+	// Raw leaves the video region blank in the view, for a painter that
+	// draws it outside the TUI's text (see Video).
+	Raw bool
+	b   strings.Builder
+
+	video      videopane.Grid // the composed region, when Raw
+	videoRows  int            // the region's rows in the last view; 0 when it showed no video
+	videoWidth int
+	videoGens  [2]uint64
 }
 
 // New returns the screen with empty panes.
@@ -131,6 +142,7 @@ func (m *Model) View(c *common.Common, in Info, now time.Time, helpView string) 
 	}
 	vh := m.Layout(c.Width, c.Height, below, in)
 	m.b.Reset()
+	m.videoRows = 0
 	if vh > 0 {
 		switch {
 		case panel != "" && vh < 3,
@@ -140,6 +152,9 @@ func (m *Model) View(c *common.Common, in Info, now time.Time, helpView string) 
 			m.b.WriteString(strings.Repeat("\n", vh-1))
 		case in.Overlay != "":
 			m.b.WriteString(lipgloss.Place(c.Width, vh, lipgloss.Center, lipgloss.Center, in.Overlay))
+		case m.Raw:
+			m.b.WriteString(strings.Repeat("\n", vh-1))
+			m.videoRows, m.videoWidth = vh, c.Width
 		default:
 			m.composeVideo(c.Width, vh)
 		}
@@ -190,6 +205,32 @@ func (m *Model) composeVideo(width, vh int) {
 		}
 		row++
 	}
+}
+
+// Video returns the video region of the last View when Raw is set: its
+// cells (the remote picture with the self-view over its corner, as
+// composeVideo draws them) at the top of the screen, and whether they
+// changed since the last call. ok is false when the view showed no video
+// region (an overlay, no room).
+func (m *Model) Video() (g *videopane.Grid, changed, ok bool) {
+	if m.videoRows == 0 {
+		return nil, false, false
+	}
+	remote, rg := m.Remote.Grid()
+	self, sg := m.Self.Grid()
+	gens := [2]uint64{rg, sg}
+	if gens == m.videoGens && m.video.Cols == m.videoWidth && m.video.Rows == m.videoRows {
+		return &m.video, false, true
+	}
+	m.videoGens = gens
+	m.video.Resize(m.videoWidth, m.videoRows)
+	m.video.Blit(remote, 0, 0)
+	if sw, sh := m.Self.Size(); sw > 0 && sh > 0 {
+		top, left := m.videoRows-sh-selfMargin, m.videoWidth-sw-selfMargin
+		m.video.Blit(self, left, top)
+		m.video.Fill(left+sw, top, selfMargin, sh, videopane.Blank)
+	}
+	return &m.video, true, true
 }
 
 func spaces(n int) string { return strings.Repeat(" ", n) }
@@ -250,6 +291,9 @@ func StatsPanel(c *common.Common, in Info, maxH int) string {
 		fmt.Sprintf("path       %s %s → %s %s", st.Path.Local, st.Path.LocalAddr, st.Path.Remote, st.Path.RemoteAddr),
 		setupRow(st),
 	)
+	if in.Display != "" {
+		rows = append(rows, "display    "+in.Display)
+	}
 	if p := st.Video.Pattern; p != nil {
 		rows = append(rows, fmt.Sprintf("pattern    %d frames  %d missing  latency p50 %.0f ms p95 %.0f ms", p.Frames, p.Missing, p.LatencyMsP50, p.LatencyMsP95))
 	}

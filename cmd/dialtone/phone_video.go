@@ -1,0 +1,22 @@
+package main
+
+import (
+	"os"
+
+	"github.com/dialtone/dialtone/tui/components/videopane"
+)
+
+// ttyOutput is the terminal as Bubble Tea sees it: writes go through the
+// video Output, so that video frames and Bubble Tea's renders never
+// interleave, and Fd stays the terminal's, for its size and modes. It is a
+// term.File (read, write, close, Fd) and no more, so that nothing can reach
+// the file around the Output.
+type ttyOutput struct {
+	f   *os.File
+	out *videopane.Output
+}
+
+func (t ttyOutput) Read(p []byte) (int, error)  { return t.f.Read(p) }
+func (t ttyOutput) Write(p []byte) (int, error) { return t.out.Write(p) }
+func (t ttyOutput) Close() error                { return t.f.Close() }
+func (t ttyOutput) Fd() uintptr                 { return t.f.Fd() }

@@ -1,0 +1,232 @@
+package videopane
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+)
+
+// Output is the video's own way to the terminal, beside the TUI's renderer:
+// the TUI leaves the video region blank in its view (so its cell diff never
+// touches it) and submits the region's cells here; a writer goroutine paints
+// the damage of the newest frame in one write, wrapped in a synchronized
+// update. The TUI's renderer writes through the same Output (Write), so the
+// two never interleave.
+//
+// When the terminal is slow (an ssh link, a busy terminal), the writer
+// blocks; frames submitted meanwhile replace the one waiting rather than
+// queue behind it, and Stats reports the rate the terminal really took.
+type Output struct {
+	cfg OutputConfig
+
+	term sync.Mutex // held across every write to the terminal
+	w    io.Writer
+
+	flush   sync.Mutex // the painter's: guards the three below
+	painter Painter
+	cur     Grid // the frame being painted
+	buf     []byte
+
+	mu       sync.Mutex // guards the fields below
+	slot     Grid       // the newest frame not yet taken by the writer
+	slotX    int
+	slotY    int
+	slotMode ColorMode
+	pending  bool
+	hidden   bool
+	full     bool      // repaint whole until the TUI has drawn its layout
+	fullAt   time.Time // when the layout changed
+	fullMark uint64    // uiWrites then
+	uiWrites uint64
+	stats    OutputStats
+	times    [rateWindow]time.Time // when the last frames were painted
+	nTimes   int
+	kick     chan struct{}
+}
+
+// OutputConfig configures an Output. The zero value is valid.
+type OutputConfig struct {
+	// Tolerance is the painter's damage tolerance per RGB channel; 0 means
+	// DefaultTolerance, negative means exact.
+	Tolerance int
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+func (c *OutputConfig) validate() {
+	switch {
+	case c.Tolerance == 0:
+		c.Tolerance = DefaultTolerance
+	case c.Tolerance < 0:
+		c.Tolerance = 0
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+}
+
+// OutputStats is what the Output has done.
+type OutputStats struct {
+	// FPS is the rate of frames the terminal took, over the last frames.
+	FPS float64
+	// Frames painted, and frames replaced before the terminal took them.
+	Frames, Dropped uint64
+	// Bytes written for frames in all.
+	Bytes uint64
+}
+
+// rateWindow is how many painted frames FPS is measured over.
+const rateWindow = 32
+
+// layoutSettle is how long after a layout change the region is painted
+// whole even once the TUI has written: its renderer may draw the new
+// layout's blanks over the region in any write of that time.
+const layoutSettle = 50 * time.Millisecond
+
+// layoutMaxFull bounds the whole repaints after a layout change that the
+// TUI never draws (it had nothing to change on screen).
+const layoutMaxFull = time.Second
+
+// NewOutput returns an Output writing to w, hidden until the first Submit.
+func NewOutput(w io.Writer, cfg OutputConfig) *Output {
+	cfg.validate()
+	return &Output{cfg: cfg, w: w, hidden: true, kick: make(chan struct{}, 1), painter: Painter{Tolerance: cfg.Tolerance}}
+}
+
+// altScreenOff is what a renderer writes when it gives the terminal's main
+// screen back: the video must stop before it, or it would draw over the
+// user's shell.
+var altScreenOff = []byte("\x1b[?1049l")
+
+// Write writes p for the TUI's renderer, between frames, never inside one.
+// A write leaving the alternate screen hides the video.
+func (o *Output) Write(p []byte) (int, error) {
+	o.term.Lock()
+	defer o.term.Unlock()
+	o.mu.Lock()
+	o.uiWrites++
+	if bytes.Contains(p, altScreenOff) {
+		o.hidden, o.pending = true, false
+	}
+	o.mu.Unlock()
+	return o.w.Write(p)
+}
+
+// Submit makes g, at column x and row y of the screen, the next frame to
+// paint; a frame still waiting is dropped. It copies g and never blocks.
+// layoutChanged says the TUI's view around the region changed (size,
+// position, an overlay gone): its renderer may have drawn over the region,
+// so the region is repainted whole until that has settled.
+func (o *Output) Submit(g *Grid, x, y int, mode ColorMode, layoutChanged bool) {
+	o.mu.Lock()
+	if o.pending {
+		o.stats.Dropped++
+	}
+	o.slot.Cols, o.slot.Rows = g.Cols, g.Rows
+	o.slot.Cells = append(o.slot.Cells[:0], g.Cells...)
+	o.slotX, o.slotY, o.slotMode = x, y, mode
+	if layoutChanged || o.hidden {
+		o.full, o.fullAt, o.fullMark = true, o.cfg.Now(), o.uiWrites
+	}
+	o.pending, o.hidden = true, false
+	o.mu.Unlock()
+	select {
+	case o.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Hide stops painting, until the next Submit, which repaints the region
+// whole. It waits for a frame being written, so that once it returns the
+// TUI may draw over the region. Hide on a hidden Output returns at once.
+func (o *Output) Hide() {
+	o.mu.Lock()
+	hidden := o.hidden
+	o.hidden, o.pending = true, false
+	o.mu.Unlock()
+	if !hidden {
+		// Taking the lock waits out a frame being written.
+		o.term.Lock()
+		o.term.Unlock() //nolint:staticcheck // the wait is the point
+	}
+}
+
+// Stats returns what the Output has done so far.
+func (o *Output) Stats() OutputStats {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	s := o.stats
+	if n := min(o.nTimes, rateWindow); n >= 2 {
+		last := o.times[(o.nTimes-1)%rateWindow]
+		first := o.times[(o.nTimes-n)%rateWindow]
+		if d := last.Sub(first); d > 0 && o.cfg.Now().Sub(last) < time.Second {
+			s.FPS = float64(n-1) / d.Seconds()
+		}
+	}
+	return s
+}
+
+// Run paints submitted frames until ctx is done.
+func (o *Output) Run(ctx context.Context) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-o.kick:
+		}
+		if err := o.Flush(); err != nil {
+			return err
+		}
+	}
+}
+
+// Flush paints the waiting frame, if any, in the caller's goroutine; Run
+// calls it for each frame submitted. It blocks while the terminal does.
+func (o *Output) Flush() error {
+	o.flush.Lock()
+	defer o.flush.Unlock()
+	o.buf = o.paint(&o.painter, &o.cur, o.buf[:0])
+	if err := o.write(o.buf); err != nil {
+		return fmt.Errorf("writing video to the terminal: %w", err)
+	}
+	return nil
+}
+
+// paint takes the waiting frame and returns its bytes, under the terminal
+// lock, which write releases.
+func (o *Output) paint(p *Painter, g *Grid, buf []byte) []byte {
+	o.term.Lock()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.pending || o.hidden {
+		return buf
+	}
+	o.pending = false
+	g.Cols, g.Rows = o.slot.Cols, o.slot.Rows
+	g.Cells, o.slot.Cells = o.slot.Cells, g.Cells
+	if o.full {
+		p.Invalidate()
+		since := o.cfg.Now().Sub(o.fullAt)
+		if (o.uiWrites > o.fullMark && since >= layoutSettle) || since >= layoutMaxFull {
+			o.full = false
+		}
+	}
+	buf = p.Paint(buf, g, o.slotX, o.slotY, o.slotMode)
+	o.stats.Frames++
+	o.stats.Bytes += uint64(len(buf))
+	o.times[o.nTimes%rateWindow] = o.cfg.Now()
+	o.nTimes++
+	return buf
+}
+
+func (o *Output) write(b []byte) error {
+	defer o.term.Unlock()
+	if len(b) == 0 {
+		return nil
+	}
+	_, err := o.w.Write(b)
+	return err
+}
