@@ -11,7 +11,8 @@ import (
 // TestVideoPaintedOutsideTheView: with a video Output the in-call view
 // leaves the video region blank, so Bubble Tea's cell diff never touches
 // it, and the Output paints the picture there in one synchronized update;
-// once the call's screen is gone the Output paints nothing.
+// once the call's screen is gone the picture is erased and nothing more
+// is painted.
 func TestVideoPaintedOutsideTheView(t *testing.T) {
 	var term bytes.Buffer
 	video := videopane.NewOutput(&term, videopane.OutputConfig{})
@@ -45,6 +46,12 @@ func TestVideoPaintedOutsideTheView(t *testing.T) {
 	term.Reset()
 	m.screen = ScreenSummary
 	m.View()
+	// Leaving, the picture is erased at once, before the new screen is
+	// drawn; then nothing more is painted.
+	if erase := term.String(); !strings.Contains(erase, "X") || strings.Contains(erase, "▀") {
+		t.Errorf("leaving the call's screen wrote %q, want the region erased", erase[:min(80, len(erase))])
+	}
+	term.Reset()
 	remote.WriteFrame(benchFrames(320, 240, 2)[1])
 	m.Update(tickMsg{gen: m.tickGen})
 	m.View()

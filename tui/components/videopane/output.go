@@ -41,6 +41,8 @@ type Output struct {
 	fullAt   time.Time // when the layout changed
 	fullMark uint64    // uiWrites then
 	uiWrites uint64
+	erased   bool // the TUI cleared the screen: repaint whole once
+	shown    Rect // the region as last painted, in screen cells
 	stats    OutputStats
 	times    [rateWindow]time.Time // when the last frames were painted
 	nTimes   int
@@ -101,6 +103,10 @@ func NewOutput(w io.Writer, cfg OutputConfig) *Output {
 // user's shell.
 var altScreenOff = []byte("\x1b[?1049l")
 
+// eraseScreen is what a renderer writes when it clears the screen to draw
+// it all again (on a resize, say): the video is gone and must be repainted.
+var eraseScreen = []byte("\x1b[2J")
+
 // Write writes p for the TUI's renderer, between frames, never inside one.
 // A write leaving the alternate screen hides the video.
 func (o *Output) Write(p []byte) (int, error) {
@@ -109,7 +115,10 @@ func (o *Output) Write(p []byte) (int, error) {
 	o.mu.Lock()
 	o.uiWrites++
 	if bytes.Contains(p, altScreenOff) {
-		o.hidden, o.pending = true, false
+		o.hidden, o.pending, o.shown = true, false, Rect{}
+	}
+	if bytes.Contains(p, eraseScreen) {
+		o.erased = true
 	}
 	o.mu.Unlock()
 	return o.w.Write(p)
@@ -121,6 +130,9 @@ func (o *Output) Write(p []byte) (int, error) {
 // position, an overlay gone): its renderer may have drawn over the region,
 // so the region is repainted whole until that has settled.
 func (o *Output) Submit(g *Grid, x, y int, mode ColorMode, layoutChanged bool) {
+	if layoutChanged {
+		o.erase(Rect{Col: x, Row: y, Cols: g.Cols, Rows: g.Rows})
+	}
 	o.mu.Lock()
 	if o.pending {
 		o.stats.Dropped++
@@ -140,18 +152,60 @@ func (o *Output) Submit(g *Grid, x, y int, mode ColorMode, layoutChanged bool) {
 }
 
 // Hide stops painting, until the next Submit, which repaints the region
-// whole. It waits for a frame being written, so that once it returns the
-// TUI may draw over the region. Hide on a hidden Output returns at once.
+// whole, and erases what was painted: the TUI's cell diff believes those
+// cells blank, and would draw only its own text over the picture. It waits
+// for a frame being written, and erases before it returns, so before the
+// TUI's renderer draws the view that hid the video. Hide on a hidden
+// Output returns at once.
 func (o *Output) Hide() {
 	o.mu.Lock()
 	hidden := o.hidden
 	o.hidden, o.pending = true, false
 	o.mu.Unlock()
 	if !hidden {
-		// Taking the lock waits out a frame being written.
-		o.term.Lock()
-		o.term.Unlock() //nolint:staticcheck // the wait is the point
+		o.erase(Rect{})
 	}
+}
+
+// erase blanks the cells last painted that keep lies outside, in one
+// synchronized write, now; the next frame is painted whole. Called when
+// the layout changes, before the TUI draws the new one, whose blank cells
+// its diff would otherwise leave showing the old picture.
+func (o *Output) erase(keep Rect) {
+	o.term.Lock()
+	defer o.term.Unlock()
+	o.mu.Lock()
+	old := o.shown
+	o.shown, o.erased = Rect{}, true
+	o.mu.Unlock()
+	if old.Empty() {
+		return
+	}
+	b := []byte(syncBegin + sgrReset)
+	for row := old.Row; row < old.Row+old.Rows; row++ {
+		in := !keep.Empty() && row >= keep.Row && row < keep.Row+keep.Rows
+		for col := old.Col; col < old.Col+old.Cols; {
+			if in && col >= keep.Col && col < keep.Col+keep.Cols {
+				col = keep.Col + keep.Cols
+				continue
+			}
+			end := old.Col + old.Cols
+			if in && col < keep.Col {
+				end = min(end, keep.Col)
+			}
+			// ECH: erase end-col cells in the default colours, cursor kept.
+			b = append(b, "\x1b["...)
+			b = appendInt(b, row+1)
+			b = append(b, ';')
+			b = appendInt(b, col+1)
+			b = append(b, "H\x1b["...)
+			b = appendInt(b, end-col)
+			b = append(b, 'X')
+			col = end
+		}
+	}
+	b = append(b, syncEnd...)
+	_, _ = o.w.Write(b) // a failing terminal fails the next frame's write
 }
 
 // Stats returns what the Output has done so far.
@@ -207,6 +261,10 @@ func (o *Output) paint(p *Painter, g *Grid, buf []byte) []byte {
 	o.pending = false
 	g.Cols, g.Rows = o.slot.Cols, o.slot.Rows
 	g.Cells, o.slot.Cells = o.slot.Cells, g.Cells
+	if o.erased {
+		p.Invalidate()
+		o.erased = false
+	}
 	if o.full {
 		p.Invalidate()
 		since := o.cfg.Now().Sub(o.fullAt)
@@ -215,6 +273,7 @@ func (o *Output) paint(p *Painter, g *Grid, buf []byte) []byte {
 		}
 	}
 	buf = p.Paint(buf, g, o.slotX, o.slotY, o.slotMode)
+	o.shown = Rect{Col: o.slotX, Row: o.slotY, Cols: g.Cols, Rows: g.Rows}
 	o.stats.Frames++
 	o.stats.Bytes += uint64(len(buf))
 	o.times[o.nTimes%rateWindow] = o.cfg.Now()

@@ -165,3 +165,46 @@ func TestOutputHides(t *testing.T) {
 		}
 	}
 }
+
+// TestOutputErasesWhatItLeaves: when the region shrinks, or the video
+// hides, the cells it no longer covers are blanked at once, before the
+// TUI draws the new layout (whose diff thinks them blank already).
+func TestOutputErasesWhatItLeaves(t *testing.T) {
+	var term bytes.Buffer
+	o := NewOutput(&term, OutputConfig{})
+	v := newVterm(t, 10, 5)
+	big := &Grid{}
+	big.Resize(8, 4)
+	for i := range big.Cells {
+		big.Cells[i] = Cell{Fg: 0xff0000, Bg: 0x00ff00, R: '▀'}
+	}
+	o.Submit(big, 1, 1, TrueColor, true)
+	if err := o.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	small := &Grid{Cols: 4, Rows: 2, Cells: big.Cells[:8]}
+	o.Submit(small, 1, 1, TrueColor, true)
+	v.playAll(term.String())
+	term.Reset()
+	blank := cell{up: deflt, lo: deflt, glyph: ' '}
+	for y := range 5 {
+		for x := range 10 {
+			painted := y >= 1 && y < 3 && x >= 1 && x < 5
+			if got := v.at(x, y); painted != (got != blank) {
+				t.Errorf("after shrinking, cell %d,%d is %+v", x, y, got)
+			}
+		}
+	}
+	if err := o.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	o.Hide()
+	v.playAll(term.String())
+	for y := range 5 {
+		for x := range 10 {
+			if got := v.at(x, y); got != blank {
+				t.Errorf("after Hide, cell %d,%d is %+v", x, y, got)
+			}
+		}
+	}
+}

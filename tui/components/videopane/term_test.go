@@ -47,7 +47,7 @@ func (v *vterm) play(s string) {
 			v.x, v.y, v.fg, v.bg = sx, sy, sfg, sbg
 			s = s[2:]
 		case strings.HasPrefix(s, "\x1b["):
-			end := strings.IndexAny(s[2:], "HCm")
+			end := strings.IndexAny(s[2:], "HCmX")
 			if end < 0 {
 				v.t.Fatalf("bad escape %q", s)
 			}
@@ -84,6 +84,14 @@ func (v *vterm) csi(params string, final byte) {
 			}
 		}
 		v.x += n
+	case 'X':
+		n, err := strconv.Atoi(params)
+		if err != nil || v.x+n > v.w {
+			v.t.Fatalf("bad ECH %q at %d", params, v.x)
+		}
+		for i := range n {
+			v.cells[v.y*v.w+v.x+i] = cell{up: v.bg, lo: v.bg, glyph: ' '}
+		}
 	case 'm':
 		// 39 and 49 (default colours) only where a parameter group
 		// starts; the rest is applySGR's.
@@ -130,6 +138,20 @@ func (v *vterm) put(r rune) {
 	v.cells[v.y*v.w+v.x] = c
 	v.x++
 	v.writes++
+}
+
+// playAll plays a run of frames.
+func (v *vterm) playAll(s string) {
+	v.t.Helper()
+	for s != "" {
+		i := strings.Index(s, "\x1b[?2026l")
+		if i < 0 {
+			v.t.Fatalf("unterminated frame %q", s)
+		}
+		i += len("\x1b[?2026l")
+		v.play(s[:i])
+		s = s[i:]
+	}
 }
 
 // at is the cell at (x, y).
