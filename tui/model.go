@@ -128,6 +128,11 @@ func New(cfg Config) *Model {
 	m.c.Help.Styles = m.c.Styles.Help
 	m.home.SetDevices(devicesLines(cfg.Devices))
 	m.incall.Raw = cfg.Video != nil
+	m.incall.SetGlyphs(cfg.Glyphs)
+	if cfg.ASCII {
+		m.mode = videopane.NoColor
+		m.incall.SetColorMode(m.mode)
+	}
 	if cfg.BookPath != "" {
 		m.saver = &book.Saver{Path: cfg.BookPath}
 	}
@@ -200,8 +205,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.c.Width, m.c.Height = msg.Width, msg.Height
 	case tea.ColorProfileMsg:
-		m.mode = ColorMode(msg.Profile)
-		m.incall.SetColorMode(m.mode)
+		if !m.cfg.ASCII {
+			m.mode = ColorMode(msg.Profile)
+			m.incall.SetColorMode(m.mode)
+		}
 	case tea.BackgroundColorMsg:
 		m.c.Styles = styles.Default(msg.IsDark())
 		m.c.Help.Styles = m.c.Styles.Help

@@ -94,9 +94,12 @@ type Config struct {
 	// renderer, which must then write through it too (tea.WithOutput); nil
 	// draws the video as part of the view.
 	Video *videopane.Output
-	// VideoName is how the stats panel names the video mode in use
-	// ("blocks", "sextant"); default "blocks".
-	VideoName string
+	// Glyphs is how the painted video divides a cell: half-blocks (the
+	// default), quadrants or sextants.
+	Glyphs videopane.Glyphs
+	// ASCII draws the video as plain characters whatever the terminal's
+	// colours.
+	ASCII bool
 	// Book is the contacts and history; nil is an empty book.
 	Book *book.Book
 	// BookPath is where the book is saved; empty keeps it in memory.
@@ -123,9 +126,6 @@ func (c *Config) validate() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
-	}
-	if c.VideoName == "" {
-		c.VideoName = "blocks"
 	}
 	if c.Remote == nil {
 		c.Remote = &Mailbox{}

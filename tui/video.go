@@ -7,6 +7,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/dialtone/dialtone/device"
+	"github.com/dialtone/dialtone/tui/components/videopane"
 )
 
 // startTick starts a new tick chain for the screen just entered; the
@@ -112,5 +113,9 @@ func (m *Model) display() string {
 	if s.Frames > 0 {
 		per = float64(s.Bytes) / float64(s.Frames) / 1024
 	}
-	return fmt.Sprintf("%s  %.1f fps to the terminal  %.1f KB/frame  %d dropped", m.cfg.VideoName, s.FPS, per, s.Dropped)
+	name := m.cfg.Glyphs.String()
+	if m.mode == videopane.NoColor {
+		name = "ascii"
+	}
+	return fmt.Sprintf("%s  %.1f fps to the terminal  %.1f KB/frame  %d dropped", name, s.FPS, per, s.Dropped)
 }

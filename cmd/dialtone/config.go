@@ -24,6 +24,7 @@ type phoneConfig struct {
 	Speaker string
 	Region  string
 	FPS     int
+	Video   string
 }
 
 // maxConfigSize bounds the file: it is small by nature.
@@ -141,6 +142,11 @@ func (c *phoneConfig) set(k, v string) error {
 			return fmt.Errorf("fps %q: want 1 to 120", v)
 		}
 		c.FPS = n
+	case "video":
+		if _, _, err := videoMode(v); err != nil {
+			return err
+		}
+		c.Video = v
 	default:
 		return fmt.Errorf("unknown key %q", k)
 	}

@@ -44,6 +44,7 @@ func addPhoneFlags(cmd *cobra.Command) {
 	fl.String("speaker", "default", "speaker: default, a PortAudio device name or index, or none")
 	fl.String("region", "", "your country (ISO 3166, e.g. US) for numbers without a country code (default: your number's)")
 	fl.Int("fps", tui.DefaultFPS, "most video frames drawn per second (1–120)")
+	fl.String("video", "auto", "how video is drawn: auto, blocks (half-blocks), quadrant, sextant (needs a font with Unicode 13 sextants) or ascii")
 	fl.String("invite", "", "one-time invite code, for a server that registers new numbers by invitation")
 }
 
@@ -78,6 +79,10 @@ func phoneOptionsFrom(cmd *cobra.Command) (phoneOptions, error) {
 	str("mic", &o.Mic)
 	str("speaker", &o.Speaker)
 	str("region", &o.Region)
+	str("video", &o.Video)
+	if _, _, err := videoMode(o.Video); err != nil {
+		return o, err
+	}
 	o.invite, _ = fl.GetString("invite")
 	if fps, _ := fl.GetInt("fps"); fl.Changed("fps") || o.FPS == 0 {
 		o.FPS = fps
@@ -282,7 +287,9 @@ func runPhone(cmd *cobra.Command, _ []string) error {
 	})
 	defer vwg.Wait()
 	defer vcancel()
+	glyphs, ascii, _ := videoMode(o.Video)
 	model := tui.New(tui.Config{
+		Glyphs: glyphs, ASCII: ascii,
 		Number: o.Number, Region: o.Region, Connect: connect, Server: o.Server,
 		SaveNumber: func(n string) error { return saveNumber(cfgPath, n) },
 		Ringer:     ringer, Remote: remote, Local: local, FPS: o.FPS, Devices: devs.shown, Video: video,

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 
 	"github.com/dialtone/dialtone/tui/components/videopane"
@@ -20,3 +21,20 @@ func (t ttyOutput) Read(p []byte) (int, error)  { return t.f.Read(p) }
 func (t ttyOutput) Write(p []byte) (int, error) { return t.out.Write(p) }
 func (t ttyOutput) Close() error                { return t.f.Close() }
 func (t ttyOutput) Fd() uintptr                 { return t.f.Fd() }
+
+// videoMode reads --video: the glyphs of the painted video, and whether it
+// is plain characters. auto is half-blocks, which every terminal and font
+// draws (tmux included).
+func videoMode(s string) (videopane.Glyphs, bool, error) {
+	switch s {
+	case "auto", "blocks", "":
+		return videopane.HalfBlocks, false, nil
+	case "quadrant":
+		return videopane.Quadrants, false, nil
+	case "sextant":
+		return videopane.Sextants, false, nil
+	case "ascii":
+		return videopane.HalfBlocks, true, nil
+	}
+	return 0, false, fmt.Errorf("--video %q: want auto, blocks, quadrant, sextant or ascii", s)
+}

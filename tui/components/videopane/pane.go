@@ -33,6 +33,15 @@ func (p *Pane) SetSize(cols, rows int) {
 	}
 }
 
+// SetGlyphs sets how Grid divides a cell (View always draws half-blocks).
+func (p *Pane) SetGlyphs(g Glyphs) {
+	if g != p.r.cfg.Glyphs {
+		cfg := p.r.cfg
+		cfg.Glyphs = g
+		p.r, p.dirty, p.gdirty = NewRenderer(cfg), true, true
+	}
+}
+
 // Size returns the pane's size in cells.
 func (p *Pane) Size() (cols, rows int) { return p.cols, p.rows }
 

@@ -11,6 +11,10 @@ func (r *Renderer) RenderGrid(g *Grid, f device.Frame, cols, rows int, mode Colo
 		return
 	}
 	rect := Fit(f.Width, f.Height, g.Cols, g.Rows)
+	if r.cfg.Glyphs != HalfBlocks && mode != NoColor {
+		r.renderSubCells(g, f, rect, mode, r.cfg.Glyphs)
+		return
+	}
 	r.prepare(f.Width, f.Height, rect)
 	for row := range rect.Rows {
 		py := 2 * row

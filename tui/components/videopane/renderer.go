@@ -37,6 +37,9 @@ type Config struct {
 	// longer, so fewer escape sequences, at the cost of banding. 0 means
 	// DefaultColorBits; values above 8 mean 8.
 	ColorBits int
+	// Glyphs is how RenderGrid divides a cell; Render always draws
+	// HalfBlocks.
+	Glyphs Glyphs
 	// Tolerance lets a run of TrueColor cells keep its colour while each
 	// channel of the picture stays within Tolerance of it, 0–64; camera
 	// noise then stops breaking runs. 0 means DefaultTolerance; negative
@@ -72,8 +75,9 @@ type Renderer struct {
 	accY   []uint32
 	accU   []uint32
 	accV   []uint32
-	col    []uint32 // column sums of one span of frame rows
-	up, lo []uint32 // colour keys of the upper and lower pixel rows
+	col    []uint32    // column sums of one span of frame rows
+	up, lo []uint32    // colour keys of the upper and lower pixel rows
+	sub    [3][]uint32 // a cell row's pixel rows, for the sub-cell glyphs
 }
 
 // NewRenderer returns a Renderer configured by cfg.
@@ -170,7 +174,11 @@ func validFrame(f device.Frame) bool {
 
 // prepare builds the sampling spans when the frame or picture size changed.
 func (r *Renderer) prepare(fw, fh int, rect Rect) {
-	pw, ph := rect.Cols, 2*rect.Rows
+	r.preparePixels(fw, fh, rect, rect.Cols, 2*rect.Rows)
+}
+
+// preparePixels is prepare for a picture of pw×ph pixels in rect.
+func (r *Renderer) preparePixels(fw, fh int, rect Rect, pw, ph int) {
 	if rect.Empty() || (fw == r.fw && fh == r.fh && pw == r.pw && ph == r.ph) {
 		return
 	}

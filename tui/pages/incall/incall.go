@@ -76,6 +76,12 @@ func (m *Model) SetColorMode(mode videopane.ColorMode) {
 	m.Self.SetColorMode(mode)
 }
 
+// SetGlyphs sets both panes' glyphs for the painted video (Raw).
+func (m *Model) SetGlyphs(g videopane.Glyphs) {
+	m.Remote.SetGlyphs(g)
+	m.Self.SetGlyphs(g)
+}
+
 // Self-view size: a fifth of the width, 4:3, never below the pane's
 // minimum, and only when the remote picture keeps most of the screen.
 const (
