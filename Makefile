@@ -50,6 +50,7 @@ bench: deps-bench build ## run the benchmarks and the server load test; figures 
 	$(GO) test -count=1 -run TestBrowserSetup -v ./cmd/dialtone -args -browser-calls=20
 	./.ci/bench-load
 	./.ci/bench-call
+	./.ci/bench-tui
 
 soak: deps ## kill -9 the server mid-burst, at full size, several rounds; count what survived
 	$(GO) test -count=1 -timeout 30m -run 'TestFault' -v ./server -args -soak
