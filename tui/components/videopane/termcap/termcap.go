@@ -1,0 +1,191 @@
+// Package termcap finds out what pictures a terminal can show, by asking
+// it: the kitty graphics protocol (a query image the terminal must answer
+// OK), sixel (attribute 4 in the primary device attributes, DA1), and the
+// terminal's name (XTGETTCAP TN), with DA1 last as the sentinel every
+// terminal answers. It never guesses from TERM alone. The package parses
+// replies and bounds the wait; it does not draw.
+package termcap
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Query is what Detect writes: a 1×1 kitty graphics query (a=q: the
+// terminal checks it and answers, and shows nothing), XTGETTCAP for the
+// terminal's name, and DA1.
+const Query = "\x1b_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\x1b\\" + "\x1bP+q544e\x1b\\" + "\x1b[c"
+
+// Caps is what the terminal said it supports.
+type Caps struct {
+	// Answered: the DA1 reply came, so every reply before it is in.
+	Answered bool
+	// Kitty: the kitty graphics query was answered OK.
+	Kitty bool
+	// Sixel: DA1 lists attribute 4.
+	Sixel bool
+	// Name is the terminal's own name (XTGETTCAP TN), if it gave one.
+	Name string
+}
+
+func (c Caps) String() string {
+	var s []string
+	if c.Kitty {
+		s = append(s, "kitty graphics")
+	}
+	if c.Sixel {
+		s = append(s, "sixel")
+	}
+	if c.Name != "" {
+		s = append(s, "name "+strconv.Quote(c.Name))
+	}
+	if !c.Answered {
+		s = append(s, "no answer")
+	}
+	return strings.Join(s, ", ")
+}
+
+// Parse reads the terminal's replies in b: APC G (kitty), DCS +r / -r
+// (XTGETTCAP) and CSI ? … c (DA1). Anything else (keys typed meanwhile,
+// other replies) is skipped; a reply cut off at the end is ignored. It
+// returns how many bytes it consumed up to and including the DA1 reply, or
+// len(b) without one.
+func Parse(b []byte) (Caps, int) {
+	var c Caps
+	for i := 0; i < len(b); {
+		if b[i] != 0x1b || i+1 >= len(b) {
+			i++
+			continue
+		}
+		switch b[i+1] {
+		case '_', 'P':
+			end := bytes.Index(b[i+2:], []byte("\x1b\\"))
+			if end < 0 {
+				return c, len(b)
+			}
+			kind, body := b[i+1], b[i+2:i+2+end]
+			i += 2 + end + 2
+			if kind == '_' {
+				c.kitty(body)
+			} else {
+				c.tcap(body)
+			}
+		case '[':
+			j := i + 2
+			for j < len(b) && (b[j] >= 0x30 && b[j] <= 0x3f || b[j] >= 0x20 && b[j] <= 0x2f) {
+				j++
+			}
+			if j >= len(b) {
+				return c, len(b)
+			}
+			params, final := b[i+2:j], b[j]
+			i = j + 1
+			if final == 'c' && len(params) > 0 && params[0] == '?' {
+				c.Answered = true
+				for p := range strings.SplitSeq(string(params[1:]), ";") {
+					if p == "4" {
+						c.Sixel = true
+					}
+				}
+				return c, i
+			}
+		default:
+			i += 2
+		}
+	}
+	return c, len(b)
+}
+
+// kitty reads an APC G reply: "Gi=31;OK" when the terminal can show the
+// query's image.
+func (c *Caps) kitty(body []byte) {
+	keys, msg, ok := bytes.Cut(body, []byte{';'})
+	if !ok || len(keys) == 0 || keys[0] != 'G' {
+		return
+	}
+	for kv := range bytes.SplitSeq(keys[1:], []byte{','}) {
+		if string(kv) == "i=31" && bytes.HasPrefix(msg, []byte("OK")) {
+			c.Kitty = true
+		}
+	}
+}
+
+// tcap reads an XTGETTCAP reply: "1+r544e=<hex name>".
+func (c *Caps) tcap(body []byte) {
+	rest, ok := bytes.CutPrefix(body, []byte("1+r"))
+	if !ok {
+		return
+	}
+	for kv := range bytes.SplitSeq(rest, []byte{';'}) {
+		k, v, ok := bytes.Cut(kv, []byte{'='})
+		if !ok || !strings.EqualFold(string(k), "544e") {
+			continue
+		}
+		name, err := hex.DecodeString(string(v))
+		if err == nil && len(name) <= 64 && isPrint(name) {
+			c.Name = string(name)
+		}
+	}
+}
+
+func isPrint(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// TTY is a terminal Detect can ask: a file opened on it (/dev/tty), whose
+// reads take a deadline.
+type TTY interface {
+	io.ReadWriter
+	SetReadDeadline(time.Time) error
+}
+
+// maxReply bounds what Detect reads.
+const maxReply = 4096
+
+// Detect writes Query to tty and reads the replies until the DA1 reply,
+// ctx's end or timeout, whichever comes first: a terminal that says
+// nothing costs at most timeout. The terminal must be in raw mode, or the
+// replies wait for a newline.
+func Detect(ctx context.Context, tty TTY, timeout time.Duration) (Caps, error) {
+	if _, err := io.WriteString(tty, Query); err != nil {
+		return Caps{}, fmt.Errorf("querying the terminal: %w", err)
+	}
+	deadline := time.Now().Add(timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	if err := tty.SetReadDeadline(deadline); err != nil {
+		return Caps{}, fmt.Errorf("bounding the terminal's reply: %w", err)
+	}
+	defer tty.SetReadDeadline(time.Time{}) //nolint:errcheck // best effort
+	var buf []byte
+	chunk := make([]byte, 512)
+	for len(buf) < maxReply {
+		n, err := tty.Read(chunk)
+		buf = append(buf, chunk[:n]...)
+		if c, _ := Parse(buf); c.Answered {
+			return c, nil
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			break
+		}
+		if err != nil {
+			return Caps{}, fmt.Errorf("reading the terminal's reply: %w", err)
+		}
+	}
+	c, _ := Parse(buf)
+	return c, nil
+}

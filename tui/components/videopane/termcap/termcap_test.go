@@ -1,0 +1,138 @@
+package termcap
+
+import (
+	"context"
+	"io"
+	"os"
+	"testing"
+	"time"
+)
+
+func TestParse(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		in   string
+		want Caps
+	}{
+		{"kitty", "\x1b_Gi=31;OK\x1b\\\x1bP0+r\x1b\\\x1b[?62;22;52c", Caps{Answered: true, Kitty: true}},
+		{"kitty refusing", "\x1b_Gi=31;ENOTSUPPORTED:bad\x1b\\\x1b[?62c", Caps{Answered: true}},
+		{"xterm -ti vt340", "\x1bP1+r544e=787465726d\x1b\\\x1b[?63;1;2;4;6;9;15;22c", Caps{Answered: true, Sixel: true, Name: "xterm"}},
+		{"xterm", "\x1b[?64;1;2;6;9;15;18;21;22c", Caps{Answered: true}},
+		{"WezTerm, keys typed meanwhile", "ab\x1b_Gi=31;OK\x1b\\x\x1bP1+r544e=57657a5465726d\x1b\\\x1b[?65;4;6;18;22c", Caps{Answered: true, Kitty: true, Sixel: true, Name: "WezTerm"}},
+		{"another image id", "\x1b_Gi=7;OK\x1b\\\x1b[?62c", Caps{Answered: true}},
+		{"silent", "", Caps{}},
+		{"cut off", "\x1b_Gi=31;OK\x1b\\\x1b[?62;4", Caps{Kitty: true}},
+		{"name not printable", "\x1bP1+r544e=1b5b\x1b\\\x1b[?1c", Caps{Answered: true}},
+		{"other CSI first", "\x1b[2;1R\x1b[?1;2c", Caps{Answered: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, n := Parse([]byte(tc.in))
+			if got != tc.want {
+				t.Errorf("Parse = %+v, want %+v", got, tc.want)
+			}
+			if n > len(tc.in) {
+				t.Errorf("consumed %d of %d bytes", n, len(tc.in))
+			}
+		})
+	}
+}
+
+func TestParseStopsAtDA1(t *testing.T) {
+	in := "\x1b[?62;4c" + "typed after"
+	if _, n := Parse([]byte(in)); n != len("\x1b[?62;4c") {
+		t.Errorf("consumed %d bytes, want up to the DA1 reply", n)
+	}
+}
+
+// pipeTTY is a terminal made of two pipes: the test plays the terminal at
+// the other ends.
+type pipeTTY struct {
+	r *os.File
+	w *os.File
+}
+
+func (p pipeTTY) Read(b []byte) (int, error)        { return p.r.Read(b) }
+func (p pipeTTY) Write(b []byte) (int, error)       { return p.w.Write(b) }
+func (p pipeTTY) SetReadDeadline(t time.Time) error { return p.r.SetReadDeadline(t) }
+
+func newPipeTTY(t *testing.T) (tty pipeTTY, termIn io.Reader, termOut io.Writer) {
+	ir, iw, err := os.Pipe() // terminal → program
+	if err != nil {
+		t.Fatal(err)
+	}
+	or, ow, err := os.Pipe() // program → terminal
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ir.Close(); iw.Close(); or.Close(); ow.Close() })
+	return pipeTTY{r: ir, w: ow}, or, iw
+}
+
+func TestDetect(t *testing.T) {
+	tty, in, out := newPipeTTY(t)
+	done := make(chan error, 1)
+	go func() {
+		q := make([]byte, len(Query))
+		if _, err := io.ReadFull(in, q); err != nil {
+			done <- err
+			return
+		}
+		if string(q) != Query {
+			t.Errorf("queried %q", q)
+		}
+		// Replies in two pieces, as a terminal may send them.
+		out.Write([]byte("\x1b_Gi=31;OK\x1b\\\x1b[?62;"))
+		_, err := out.Write([]byte("4c"))
+		done <- err
+	}()
+	c, err := Detect(context.Background(), tty, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (Caps{Answered: true, Kitty: true, Sixel: true}); c != want {
+		t.Errorf("Detect = %+v, want %+v", c, want)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDetectSilentTerminal: a terminal that answers nothing costs the
+// timeout and no more.
+func TestDetectSilentTerminal(t *testing.T) {
+	tty, in, _ := newPipeTTY(t)
+	go io.Copy(io.Discard, in)
+	const timeout = 100 * time.Millisecond
+	start := time.Now()
+	c, err := Detect(context.Background(), tty, timeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c != (Caps{}) {
+		t.Errorf("Detect = %+v from a silent terminal", c)
+	}
+	if d := time.Since(start); d < timeout || d > timeout+time.Second {
+		t.Errorf("took %v, want about %v", d, timeout)
+	}
+}
+
+// FuzzParse feeds arbitrary replies: Parse must not panic, must not claim
+// more bytes than it was given, and what it found up to the DA1 reply is
+// all it finds.
+func FuzzParse(f *testing.F) {
+	f.Add([]byte("\x1b_Gi=31;OK\x1b\\\x1b[?62;4c"))
+	f.Add([]byte("\x1bP1+r544e=787465726d\x1b\\\x1b[?63;1;2;4c"))
+	f.Add([]byte("\x1b[?"))
+	f.Add([]byte("\x1b_G"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, n := Parse(b)
+		if n < 0 || n > len(b) {
+			t.Fatalf("consumed %d of %d", n, len(b))
+		}
+		if c.Answered {
+			if again, _ := Parse(b[:n]); again != c {
+				t.Fatalf("Parse(b[:%d]) = %+v, Parse(b) = %+v", n, again, c)
+			}
+		}
+	})
+}
