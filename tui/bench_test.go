@@ -44,13 +44,13 @@ func benchFrames(w, h, n int) []device.Frame {
 	return frames
 }
 
-// inCallModel is a model on the in-call screen at w×h with a stats line;
-// with a video Output, the video is painted through it.
-func inCallModel(w, h int, video ...*videopane.Output) (*Model, *Mailbox) {
+// inCallModel is a model on the in-call screen at w×h with a stats line,
+// its config changed by opts.
+func inCallModel(w, h int, opts ...func(*Config)) (*Model, *Mailbox) {
 	remote, local := &Mailbox{}, &Mailbox{}
 	cfg := Config{Number: "+12025550100", Remote: remote, Local: local, Connect: nil}
-	if len(video) > 0 {
-		cfg.Video = video[0]
+	for _, o := range opts {
+		o(&cfg)
 	}
 	m := New(cfg)
 	m.phone = newFakePhone()
@@ -97,13 +97,13 @@ func BenchmarkInCallFrameTerminal(b *testing.B) {
 				w, h := size[0], size[1]
 				var out bytes.Buffer
 				var video *videopane.Output
-				var opts []*videopane.Output
+				var opts []func(*Config)
 				if path == "painted" {
 					// The video painted beside the cell renderer, damage
 					// tracked, as the phone does (Bubble Tea writes
 					// through the Output too).
 					video = videopane.NewOutput(&out, videopane.OutputConfig{})
-					opts = append(opts, video)
+					opts = append(opts, func(c *Config) { c.Video = video })
 				}
 				m, remote := inCallModel(w, h, opts...)
 				var term io.Writer = &out

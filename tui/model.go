@@ -100,6 +100,8 @@ type Model struct {
 	remoteSeq, localSeq uint64
 	mode                videopane.ColorMode
 	videoLayout         videoLayout
+	videoKitty          bool // the last frame went as kitty images
+	images, imagesSent  []videopane.Image
 	saveSeq             uint64
 	quitting            bool
 	notices             serverNotices

@@ -97,6 +97,9 @@ type Config struct {
 	// Glyphs is how the painted video divides a cell: half-blocks (the
 	// default), quadrants or sextants.
 	Glyphs videopane.Glyphs
+	// Kitty draws the painted video as pictures with the kitty graphics
+	// protocol, falling back to Glyphs where a pane shows only text.
+	Kitty bool
 	// ASCII draws the video as plain characters whatever the terminal's
 	// colours.
 	ASCII bool

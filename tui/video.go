@@ -76,6 +76,7 @@ func (m *Model) setLocal(f device.Frame) { m.incall.Self.SetFrame(f) }
 // videoLayout is what, around the video region, makes Bubble Tea's
 // renderer draw over it when it changes.
 type videoLayout struct {
+	// a comparable struct: the zero value is no region
 	width, height, rows int
 }
 
@@ -97,9 +98,21 @@ func (m *Model) paintVideo() {
 	l := videoLayout{m.c.Width, m.c.Height, g.Rows}
 	moved := l != m.videoLayout
 	m.videoLayout = l
-	if changed || moved {
+	if m.cfg.Kitty {
+		var ok bool
+		if m.images, ok = m.incall.VideoImages(m.images); ok {
+			if moved || !m.videoKitty || !sameImages(m.images, m.imagesSent) {
+				out.SubmitImages(m.images, moved)
+				m.imagesSent = append(m.imagesSent[:0], m.images...)
+			}
+			m.videoKitty = true
+			return
+		}
+	}
+	if changed || moved || m.videoKitty {
 		out.Submit(g, 0, 0, m.mode, moved)
 	}
+	m.videoKitty = false
 }
 
 // display is the stats panel's video line.
@@ -114,8 +127,25 @@ func (m *Model) display() string {
 		per = float64(s.Bytes) / float64(s.Frames) / 1024
 	}
 	name := m.cfg.Glyphs.String()
-	if m.mode == videopane.NoColor {
+	switch {
+	case m.videoKitty:
+		name = "kitty graphics"
+	case m.mode == videopane.NoColor:
 		name = "ascii"
 	}
 	return fmt.Sprintf("%s  %.1f fps to the terminal  %.1f KB/frame  %d dropped", name, s.FPS, per, s.Dropped)
+}
+
+// sameImages reports whether a and b place the same frames in the same
+// places.
+func sameImages(a, b []videopane.Image) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Gen != b[i].Gen || a[i].At != b[i].At {
+			return false
+		}
+	}
+	return true
 }

@@ -16,7 +16,7 @@ import (
 func TestVideoPaintedOutsideTheView(t *testing.T) {
 	var term bytes.Buffer
 	video := videopane.NewOutput(&term, videopane.OutputConfig{})
-	m, remote := inCallModel(100, 30, video)
+	m, remote := inCallModel(100, 30, func(c *Config) { c.Video = video })
 	remote.WriteFrame(benchFrames(320, 240, 1)[0])
 	m.Update(tickMsg{gen: m.tickGen})
 	content := m.View().Content

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,6 +23,7 @@ func TestVideoMode(t *testing.T) {
 		{"quadrant", videopane.Quadrants, false, false},
 		{"sextant", videopane.Sextants, false, false},
 		{"ascii", videopane.HalfBlocks, true, false},
+		{"kitty", videopane.HalfBlocks, false, false},
 		{"kitty-ish", 0, false, true},
 	} {
 		g, a, err := videoMode(tc.in)
@@ -30,6 +33,18 @@ func TestVideoMode(t *testing.T) {
 		var c phoneConfig
 		if err := c.parse([]byte(`video = "` + tc.in + `"`)); (err != nil) != tc.bad {
 			t.Errorf("config video = %q: %v", tc.in, err)
+		}
+	}
+}
+
+// TestUseKitty: kitty graphics when asked for, never inside tmux when
+// left to auto, and never for the cell modes.
+func TestUseKitty(t *testing.T) {
+	t.Setenv("TMUX", "/tmp/tmux-0/default,1,0")
+	logger := slog.New(slog.DiscardHandler)
+	for mode, want := range map[string]bool{"kitty": true, "auto": false, "blocks": false, "sextant": false} {
+		if got := useKitty(context.Background(), mode, logger); got != want {
+			t.Errorf("useKitty(%q) in tmux = %v, want %v", mode, got, want)
 		}
 	}
 }

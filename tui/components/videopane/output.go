@@ -7,6 +7,8 @@ import (
 	"io"
 	"sync"
 	"time"
+
+	"github.com/dialtone/dialtone/device"
 )
 
 // Output is the video's own way to the terminal, beside the TUI's renderer:
@@ -30,8 +32,15 @@ type Output struct {
 	cur     Grid // the frame being painted
 	buf     []byte
 
+	kitty  Kitty
+	imgCur []Image   // the images being painted
+	imgOn  []Image   // what the terminal shows: frames not kept, only At and Gen
+	kindOn frameKind // what the terminal shows
+
 	mu       sync.Mutex // guards the fields below
-	slot     Grid       // the newest frame not yet taken by the writer
+	slotKind frameKind
+	slotImgs []Image
+	slot     Grid // the newest frame not yet taken by the writer
 	slotX    int
 	slotY    int
 	slotMode ColorMode
@@ -78,6 +87,24 @@ type OutputStats struct {
 	Frames, Dropped uint64
 	// Bytes written for frames in all.
 	Bytes uint64
+}
+
+// frameKind is what a frame is made of.
+type frameKind int
+
+const (
+	kindNone   frameKind = iota
+	kindCells            // a Grid, damage-painted
+	kindImages           // pictures for the kitty graphics protocol
+)
+
+// Image is one picture of an image frame: f scaled into the cells of At
+// (on the screen). Gen changes whenever f does; an image whose Gen and At
+// are what the terminal shows is not sent again.
+type Image struct {
+	Frame device.Frame
+	At    Rect
+	Gen   uint64
 }
 
 // rateWindow is how many painted frames FPS is measured over.
@@ -137,6 +164,7 @@ func (o *Output) Submit(g *Grid, x, y int, mode ColorMode, layoutChanged bool) {
 	if o.pending {
 		o.stats.Dropped++
 	}
+	o.slotKind = kindCells
 	o.slot.Cols, o.slot.Rows = g.Cols, g.Rows
 	o.slot.Cells = append(o.slot.Cells[:0], g.Cells...)
 	o.slotX, o.slotY, o.slotMode = x, y, mode
@@ -149,6 +177,46 @@ func (o *Output) Submit(g *Grid, x, y int, mode ColorMode, layoutChanged bool) {
 	case o.kick <- struct{}{}:
 	default:
 	}
+}
+
+// SubmitImages is Submit for pictures the terminal scales itself (the
+// kitty graphics protocol): the images replace the region's cells, the
+// first as image id 1, the next as 2, later ones on top. The frames are
+// copied.
+func (o *Output) SubmitImages(imgs []Image, layoutChanged bool) {
+	if layoutChanged {
+		o.erase(Rect{})
+	}
+	o.mu.Lock()
+	if o.pending {
+		o.stats.Dropped++
+	}
+	o.slotKind = kindImages
+	o.slotImgs = resize(o.slotImgs, len(imgs))
+	for i, im := range imgs {
+		o.slotImgs[i] = Image{Frame: copyFrame(o.slotImgs[i].Frame, im.Frame), At: im.At, Gen: im.Gen}
+	}
+	o.pending, o.hidden = true, false
+	o.mu.Unlock()
+	select {
+	case o.kick <- struct{}{}:
+	default:
+	}
+}
+
+// copyFrame copies f into dst's planes, reallocating them when too small.
+func copyFrame(dst, f device.Frame) device.Frame {
+	if !validFrame(f) {
+		return device.Frame{}
+	}
+	if dst.Width != f.Width || dst.Height != f.Height {
+		dst = newFrame(f.Width, f.Height)
+	}
+	copy(dst.Y, f.Y)
+	copy(dst.U, f.U)
+	copy(dst.V, f.V)
+	dst.Time = f.Time
+	return dst
 }
 
 // Hide stops painting, until the next Submit, which repaints the region
@@ -178,6 +246,17 @@ func (o *Output) erase(keep Rect) {
 	old := o.shown
 	o.shown, o.erased = Rect{}, true
 	o.mu.Unlock()
+	if o.kindOn == kindImages {
+		// erase and paint both hold term, so they never run together.
+		b := []byte(syncBegin)
+		for i := range o.imgOn {
+			b = KittyDelete(b, uint32(i+1))
+		}
+		o.imgOn, o.kindOn = o.imgOn[:0], kindNone
+		_, _ = o.w.Write(append(b, syncEnd...))
+		return
+	}
+	o.kindOn = kindNone
 	if old.Empty() {
 		return
 	}
@@ -259,6 +338,20 @@ func (o *Output) paint(p *Painter, g *Grid, buf []byte) []byte {
 		return buf
 	}
 	o.pending = false
+	if o.slotKind == kindImages {
+		return o.paintImages(buf)
+	}
+	if o.kindOn == kindImages {
+		// From pictures back to cells: take the pictures away first.
+		buf = append(buf, syncBegin...)
+		for i := range o.imgOn {
+			buf = KittyDelete(buf, uint32(i+1))
+		}
+		buf = append(buf, syncEnd...)
+		o.imgOn = o.imgOn[:0]
+		o.erased = true
+	}
+	o.kindOn = kindCells
 	g.Cols, g.Rows = o.slot.Cols, o.slot.Rows
 	g.Cells, o.slot.Cells = o.slot.Cells, g.Cells
 	if o.erased {
@@ -274,6 +367,57 @@ func (o *Output) paint(p *Painter, g *Grid, buf []byte) []byte {
 	}
 	buf = p.Paint(buf, g, o.slotX, o.slotY, o.slotMode)
 	o.shown = Rect{Col: o.slotX, Row: o.slotY, Cols: g.Cols, Rows: g.Rows}
+	o.stats.Frames++
+	o.stats.Bytes += uint64(len(buf))
+	o.times[o.nTimes%rateWindow] = o.cfg.Now()
+	o.nTimes++
+	return buf
+}
+
+// paintImages is paint for an image frame, under both locks.
+func (o *Output) paintImages(buf []byte) []byte {
+	o.imgCur, o.slotImgs = o.slotImgs, o.imgCur
+	start := len(buf)
+	if o.kindOn == kindCells && !o.shown.Empty() {
+		// From cells to pictures: the cells go, in the same update.
+		o.mu.Unlock()
+		o.term.Unlock()
+		o.erase(Rect{})
+		o.term.Lock()
+		o.mu.Lock()
+	}
+	if o.erased {
+		o.imgOn, o.erased = o.imgOn[:0], false
+	}
+	o.kindOn = kindImages
+	for i, im := range o.imgCur {
+		id := uint32(i + 1)
+		if i < len(o.imgOn) && o.imgOn[i].At == im.At && o.imgOn[i].Gen == im.Gen {
+			continue
+		}
+		if len(buf) == start {
+			buf = append(buf, syncBegin...)
+		}
+		if !validFrame(im.Frame) {
+			buf = KittyDelete(buf, id)
+		} else {
+			buf = o.kitty.Append(buf, id, im.Frame, im.At)
+		}
+		if i >= len(o.imgOn) {
+			o.imgOn = append(o.imgOn, Image{})
+		}
+		o.imgOn[i] = Image{At: im.At, Gen: im.Gen}
+	}
+	for i := len(o.imgCur); i < len(o.imgOn); i++ {
+		if len(buf) == start {
+			buf = append(buf, syncBegin...)
+		}
+		buf = KittyDelete(buf, uint32(i+1))
+	}
+	o.imgOn = o.imgOn[:min(len(o.imgOn), len(o.imgCur))]
+	if len(buf) > start {
+		buf = append(buf, syncEnd...)
+	}
 	o.stats.Frames++
 	o.stats.Bytes += uint64(len(buf))
 	o.times[o.nTimes%rateWindow] = o.cfg.Now()

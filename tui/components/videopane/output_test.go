@@ -3,6 +3,8 @@ package videopane
 import (
 	"bytes"
 	"context"
+	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -206,5 +208,52 @@ func TestOutputErasesWhatItLeaves(t *testing.T) {
 				t.Errorf("after Hide, cell %d,%d is %+v", x, y, got)
 			}
 		}
+	}
+}
+
+// TestOutputImages: pictures go out as kitty images, each sent again only
+// when its frame or place changed, and deleted when they go: fewer images,
+// back to cells, hidden.
+func TestOutputImages(t *testing.T) {
+	var term bytes.Buffer
+	o := NewOutput(&term, OutputConfig{})
+	remote, self := movingFrame(64, 48, 0), movingFrame(32, 24, 1)
+	at1, at2 := Rect{Cols: 40, Rows: 15}, Rect{Col: 30, Row: 10, Cols: 8, Rows: 3}
+	step := func(name string, submit func(), want ...string) {
+		t.Helper()
+		submit()
+		if err := o.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		out := term.String()
+		term.Reset()
+		var got []string
+		for _, m := range regexp.MustCompile(`\x1b_G(a=T)[^;\x1b]*?,i=(\d)`).FindAllStringSubmatch(out, -1) {
+			got = append(got, m[1]+" "+m[2])
+		}
+		for _, m := range regexp.MustCompile(`\x1b_Ga=d,d=I,q=2,i=(\d)`).FindAllStringSubmatch(out, -1) {
+			got = append(got, "a=d "+m[1])
+		}
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("%s: sent %v, want %v", name, got, want)
+		}
+		if out != "" && (!strings.HasPrefix(out, "\x1b[?2026h") || !strings.HasSuffix(out, "\x1b[?2026l")) {
+			t.Errorf("%s: not synchronized: %q", name, out[:min(40, len(out))])
+		}
+	}
+	imgs := func(g1, g2 uint64) func() {
+		return func() {
+			o.SubmitImages([]Image{{Frame: remote, At: at1, Gen: g1}, {Frame: self, At: at2, Gen: g2}}, false)
+		}
+	}
+	step("first", imgs(1, 1), "a=T 1", "a=T 2")
+	step("same", imgs(1, 1))
+	step("new remote frame", imgs(2, 1), "a=T 1")
+	step("one image", func() { o.SubmitImages([]Image{{Frame: remote, At: at1, Gen: 2}}, false) }, "a=d 2")
+	step("cells", func() { o.Submit(numbered(1), 0, 0, TrueColor, false) }, "a=d 1")
+	step("images again", imgs(3, 3), "a=T 1", "a=T 2")
+	o.Hide()
+	if out := term.String(); strings.Count(out, "a=d,d=I") != 2 {
+		t.Errorf("Hide sent %q, want both images deleted", out)
 	}
 }

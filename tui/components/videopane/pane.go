@@ -19,6 +19,7 @@ type Pane struct {
 	grid   Grid
 	gdirty bool
 	gen    uint64
+	fgen   uint64 // counts frames set
 }
 
 // NewPane returns an empty Pane that renders with cfg.
@@ -77,6 +78,7 @@ func (p *Pane) SetFrame(f device.Frame) {
 	copy(p.frame.V, f.V)
 	p.frame.Time = f.Time
 	p.has = true
+	p.fgen++
 }
 
 // newFrame is device.NewFrame with chroma rounded up for odd sizes.
@@ -110,6 +112,17 @@ func (p *Pane) View() string {
 		p.view = p.r.Render(p.frame, p.cols, p.rows, p.mode)
 	}
 	return p.view
+}
+
+// Picture returns the frame the pane shows and where it sits in the pane,
+// for a terminal that scales pictures itself, and a generation that
+// changes with the frame; ok is false when the pane shows no picture (a
+// placeholder). The frame is the pane's own: valid until the next change.
+func (p *Pane) Picture() (f device.Frame, at Rect, gen uint64, ok bool) {
+	if p.cols < MinCols || p.rows < MinRows || p.status != "" || !p.has {
+		return device.Frame{}, Rect{}, 0, false
+	}
+	return p.frame, Fit(p.frame.Width, p.frame.Height, min(p.cols, MaxCols), min(p.rows, MaxRows)), p.fgen, true
 }
 
 // Grid returns the pane's cols×rows cells, what View shows, for the video

@@ -239,6 +239,33 @@ func (m *Model) Video() (g *videopane.Grid, changed, ok bool) {
 	return &m.video, true, true
 }
 
+// VideoImages returns the pictures of the last View's video region when
+// Raw is set, for a terminal that scales pictures itself: the remote
+// picture and the self-view (when it shows one), placed on the screen.
+// ok is false when the region showed no video, or a pane shows a
+// placeholder, which only cells can draw.
+func (m *Model) VideoImages(dst []videopane.Image) ([]videopane.Image, bool) {
+	dst = dst[:0]
+	if m.videoRows == 0 {
+		return dst, false
+	}
+	f, at, gen, ok := m.Remote.Picture()
+	if !ok {
+		return dst, false
+	}
+	dst = append(dst, videopane.Image{Frame: f, At: at, Gen: gen})
+	if sw, sh := m.Self.Size(); sw > 0 && sh > 0 {
+		f, at, gen, ok := m.Self.Picture()
+		if !ok {
+			return dst, false
+		}
+		at.Col += m.videoWidth - sw - selfMargin
+		at.Row += m.videoRows - sh - selfMargin
+		dst = append(dst, videopane.Image{Frame: f, At: at, Gen: gen})
+	}
+	return dst, true
+}
+
 func spaces(n int) string { return strings.Repeat(" ", n) }
 
 // StatusLine is the one line under the video: the microphone and camera
