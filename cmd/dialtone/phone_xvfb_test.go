@@ -1,0 +1,204 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"image"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dialtone/dialtone/device"
+	"github.com/dialtone/dialtone/device/synthetic"
+)
+
+// The real binary in a real terminal, under Xvfb: the test pattern's own
+// code reader must find the frame number and capture time in a screenshot,
+// so real pixels, not placeholders, reached the screen.
+
+func needXvfb(t *testing.T, tools ...string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("real-terminal tests are slow; not in -short")
+	}
+	for _, tool := range append([]string{"Xvfb", "import"}, tools...) {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed (make deps installs it)", tool)
+		}
+	}
+	if newEngine == nil {
+		t.Skip("this build has no call engine; nothing to call")
+	}
+}
+
+// xvfb starts an X server on a free display and returns its name.
+func xvfb(t *testing.T) string {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "800x600x24", "-nolisten", "tcp")
+	cmd.ExtraFiles = []*os.File{w}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	// Xvfb writes the display number and a newline once it listens.
+	line, err := bufio.NewReader(r).ReadString('\n')
+	r.Close()
+	if err != nil {
+		t.Fatalf("Xvfb did not start: %v", err)
+	}
+	num, err := strconv.Atoi(strings.TrimSpace(line))
+	if err != nil {
+		t.Fatalf("Xvfb display %q: %v", line, err)
+	}
+	return fmt.Sprintf(":%d", num)
+}
+
+// screenshot takes the whole X screen.
+func screenshot(t *testing.T, display, path string) image.Image {
+	t.Helper()
+	cmd := exec.Command("import", "-window", "root", path)
+	cmd.Env = append(os.Environ(), "DISPLAY="+display)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// pictureIn finds the video picture in a screenshot: the first run of rows
+// from the top with bright pixels (the terminal's background is black),
+// and the columns they span, and returns it as a frame of w×h for the
+// pattern's reader.
+func pictureIn(img image.Image, w, h int) (device.Frame, bool) {
+	b := img.Bounds()
+	bright := func(x, y int) bool {
+		r, g, bb, _ := img.At(x, y).RGBA()
+		return r>>8+g>>8+bb>>8 > 120
+	}
+	top, bottom, left, right := -1, -1, b.Max.X, -1
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		any := false
+		for x := b.Min.X; x < b.Max.X; x++ {
+			if bright(x, y) {
+				any = true
+				left, right = min(left, x), max(right, x)
+			}
+		}
+		if any && top < 0 {
+			top = y
+		}
+		if !any && top >= 0 {
+			bottom = y
+			break
+		}
+	}
+	if top < 0 || bottom-top < 40 || right-left < 40 {
+		return device.Frame{}, false
+	}
+	f := device.NewFrame(w, h)
+	for y := range h {
+		for x := range w {
+			sx := left + (2*x+1)*(right+1-left)/(2*w)
+			sy := top + (2*y+1)*(bottom-top)/(2*h)
+			r, g, bb, _ := img.At(sx, sy).RGBA()
+			f.Y[y*w+x] = uint8((66*int(r>>8)+129*int(g>>8)+25*int(bb>>8)+128)>>8 + 16)
+		}
+	}
+	for i := range f.U {
+		f.U[i], f.V[i] = 128, 128
+	}
+	return f, true
+}
+
+// TestPhoneKittyUnderXvfb runs the phone in kitty (software GL) on Xvfb,
+// dials the echo test with --video auto, and reads the echoed test
+// pattern's frame number and capture time off a screenshot: kitty graphics
+// were detected and real pixels reached the screen. The terminal is narrow
+// enough (under 72 columns) that the self-view is left out and the whole
+// picture, code band included, is the remote one.
+func TestPhoneKittyUnderXvfb(t *testing.T) {
+	needXvfb(t, "kitty")
+	bin := binary(t)
+	display := xvfb(t)
+	dir := t.TempDir()
+	sock := "unix:" + filepath.Join(dir, "kitty.sock")
+	kitty := exec.Command("kitty", "-o", "allow_remote_control=yes", "--listen-on", sock,
+		"-o", "initial_window_width=560", "-o", "initial_window_height=520", "-o", "remember_window_size=no",
+		"-e", bin, "--config", filepath.Join(dir, "config.toml"), "--data", dir, "--number", "+12025550100",
+		"--camera", "test", "--mic", "test", "--speaker", "none", "--video", "auto")
+	kitty.Env = append(os.Environ(), "DISPLAY="+display, "LIBGL_ALWAYS_SOFTWARE=1", "TMUX=")
+	if err := kitty.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { kitty.Process.Kill(); kitty.Wait() })
+	send := func(text string) error {
+		cmd := exec.Command("kitty", "@", "--to", sock, "send-text", text)
+		cmd.Env = append(os.Environ(), "DISPLAY="+display)
+		return cmd.Run()
+	}
+	// kitty's socket and the phone's registration take a while on
+	// software GL: poll the log for the registration, then dial.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		log, _ := os.ReadFile(filepath.Join(dir, "dialtone.log"))
+		if containsAll(string(log), "kitty graphics", "registered") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the phone did not register with kitty graphics detected; its log:\n%s", log)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := send(`600\r`); err != nil {
+		t.Fatalf("kitty @ send-text: %v", err)
+	}
+	shot := filepath.Join(t.TempDir(), "kitty.png")
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		if f, ok := pictureIn(screenshot(t, display, shot), 320, 240); ok {
+			if seq, at, ok := synthetic.DecodePattern(f); ok {
+				t.Logf("frame %d captured %v ago read off the screen", seq, time.Since(at).Round(time.Millisecond))
+				if d := time.Since(at); d < 0 || d > 10*time.Second {
+					t.Errorf("capture time %v is not a recent frame's", at)
+				}
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			if keep := os.Getenv("DIALTONE_SCREENSHOT"); keep != "" {
+				data, _ := os.ReadFile(shot)
+				os.WriteFile(keep, data, 0o644)
+			}
+			t.Fatal("no readable test pattern on the screen (DIALTONE_SCREENSHOT=path keeps the last screenshot)")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	_ = send("hq")
+}
+
+func containsAll(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			return false
+		}
+	}
+	return true
+}
