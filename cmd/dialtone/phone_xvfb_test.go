@@ -154,32 +154,90 @@ func TestPhoneKittyUnderXvfb(t *testing.T) {
 		cmd.Env = append(os.Environ(), "DISPLAY="+display)
 		return cmd.Run()
 	}
-	// kitty's socket and the phone's registration take a while on
-	// software GL: poll the log for the registration, then dial.
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		log, _ := os.ReadFile(filepath.Join(dir, "dialtone.log"))
-		if containsAll(string(log), "kitty graphics", "registered") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the phone did not register with kitty graphics detected; its log:\n%s", log)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	// kitty's start and the phone's registration take a while on
+	// software GL.
+	waitLog(t, dir, "kitty graphics", "registered")
 	if err := send(`600\r`); err != nil {
 		t.Fatalf("kitty @ send-text: %v", err)
 	}
-	shot := filepath.Join(t.TempDir(), "kitty.png")
-	deadline = time.Now().Add(30 * time.Second)
+	readPattern(t, display, "kitty")
+	_ = send("hq")
+}
+
+func containsAll(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestPhoneXtermUnderXvfb is the same in xterm with cells, keys typed
+// with xdotool. Quadrants, not half-blocks: under 72 columns (no
+// self-view) half-blocks give the code band's 28 columns 2.5 pixels each,
+// too few to read; quadrants give it 5.
+func TestPhoneXtermUnderXvfb(t *testing.T) {
+	needXvfb(t, "xterm", "xdotool")
+	bin := binary(t)
+	display := xvfb(t)
+	dir := t.TempDir()
+	xterm := exec.Command("xterm", "-geometry", "70x36+0+0", "-u8", "-bg", "black", "-fg", "white", "-e", bin, "--config", filepath.Join(dir, "config.toml"),
+		"--data", dir, "--number", "+12025550100", "--camera", "test", "--mic", "test", "--speaker", "none", "--video", "quadrant")
+	xterm.Env = append(os.Environ(), "DISPLAY="+display, "LANG=C.UTF-8", "LC_ALL=C.UTF-8", "TMUX=", "TERM=xterm-256color")
+	if err := xterm.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { xterm.Process.Kill(); xterm.Wait() })
+	xdo := func(args ...string) error {
+		cmd := exec.Command("xdotool", args...)
+		cmd.Env = append(os.Environ(), "DISPLAY="+display)
+		return cmd.Run()
+	}
+	waitLog(t, dir, "registered")
+	// No window manager: the key focus follows the pointer.
+	if err := xdo("mousemove", "100", "100"); err != nil {
+		t.Fatal(err)
+	}
+	if err := xdo("type", "600"); err != nil {
+		t.Fatal(err)
+	}
+	if err := xdo("key", "Return"); err != nil {
+		t.Fatal(err)
+	}
+	readPattern(t, display, "xterm")
+	_ = xdo("type", "hq")
+}
+
+// waitLog polls the phone's log until it has every one of want.
+func waitLog(t *testing.T, dir string, want ...string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		log, _ := os.ReadFile(filepath.Join(dir, "dialtone.log"))
+		if containsAll(string(log), want...) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the phone's log lacks %q:\n%s", want, log)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// readPattern takes screenshots until the test pattern's code reads.
+func readPattern(t *testing.T, display, name string) {
+	t.Helper()
+	shot := filepath.Join(t.TempDir(), name+".png")
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if f, ok := pictureIn(screenshot(t, display, shot), 320, 240); ok {
 			if seq, at, ok := synthetic.DecodePattern(f); ok {
-				t.Logf("frame %d captured %v ago read off the screen", seq, time.Since(at).Round(time.Millisecond))
+				t.Logf("%s: frame %d captured %v ago read off the screen", name, seq, time.Since(at).Round(time.Millisecond))
 				if d := time.Since(at); d < 0 || d > 10*time.Second {
 					t.Errorf("capture time %v is not a recent frame's", at)
 				}
-				break
+				return
 			}
 		}
 		if time.Now().After(deadline) {
@@ -191,14 +249,4 @@ func TestPhoneKittyUnderXvfb(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	_ = send("hq")
-}
-
-func containsAll(s string, subs ...string) bool {
-	for _, sub := range subs {
-		if !strings.Contains(s, sub) {
-			return false
-		}
-	}
-	return true
 }
