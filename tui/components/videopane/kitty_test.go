@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"compress/zlib"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/dialtone/dialtone/device"
 )
 
 // kittyCommands splits kitty graphics commands into their keys and
@@ -111,5 +114,30 @@ func TestKittyGolden(t *testing.T) {
 	}
 	if string(got) != string(want) {
 		t.Errorf("output differs from %s:\n%q\nwant:\n%q", path, got, want)
+	}
+}
+
+// BenchmarkKitty is one picture for the kitty graphics protocol: RGB,
+// zlib, base64, chunks. B/frame is what reaches the terminal.
+func BenchmarkKitty(b *testing.B) {
+	for _, size := range [][2]int{{320, 240}, {640, 480}} {
+		for _, raw := range []bool{false, true} {
+			name := fmt.Sprintf("%dx%d/zlib", size[0], size[1])
+			if raw {
+				name = fmt.Sprintf("%dx%d/raw", size[0], size[1])
+			}
+			b.Run(name, func(b *testing.B) {
+				frames := []device.Frame{movingFrame(size[0], size[1], 0), movingFrame(size[0], size[1], 1)}
+				k := &Kitty{Raw: raw}
+				var buf []byte
+				total := 0
+				for i := 0; b.Loop(); i++ {
+					buf = k.Append(buf[:0], 1, frames[i%2], Rect{Cols: 160, Rows: 48})
+					total += len(buf)
+				}
+				b.ReportMetric(float64(total)/float64(b.N), "B/frame")
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)*30/1e9*100, "cpu%@30fps")
+			})
+		}
 	}
 }
