@@ -141,13 +141,26 @@ func (o *Output) Write(p []byte) (int, error) {
 	defer o.term.Unlock()
 	o.mu.Lock()
 	o.uiWrites++
-	if bytes.Contains(p, altScreenOff) {
+	leaving := bytes.Contains(p, altScreenOff)
+	if leaving {
 		o.hidden, o.pending, o.shown = true, false, Rect{}
 	}
 	if bytes.Contains(p, eraseScreen) {
 		o.erased = true
 	}
 	o.mu.Unlock()
+	if leaving && o.kindOn == kindImages {
+		// The pictures are the terminal's to keep until deleted: delete
+		// them before the screen they sit on goes.
+		var b []byte
+		for i := range o.imgOn {
+			b = KittyDelete(b, uint32(i+1))
+		}
+		o.imgOn, o.kindOn = o.imgOn[:0], kindNone
+		if _, err := o.w.Write(b); err != nil {
+			return 0, err
+		}
+	}
 	return o.w.Write(p)
 }
 

@@ -257,3 +257,21 @@ func TestOutputImages(t *testing.T) {
 		t.Errorf("Hide sent %q, want both images deleted", out)
 	}
 }
+
+// TestOutputDeletesImagesLeavingTheAltScreen: when the TUI gives the main
+// screen back, the kitty images go first.
+func TestOutputDeletesImagesLeavingTheAltScreen(t *testing.T) {
+	var term bytes.Buffer
+	o := NewOutput(&term, OutputConfig{})
+	o.SubmitImages([]Image{{Frame: movingFrame(32, 24, 0), At: Rect{Cols: 10, Rows: 4}, Gen: 1}}, false)
+	if err := o.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	term.Reset()
+	if _, err := o.Write([]byte("\x1b[?1049l")); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := term.String(), "\x1b_Ga=d,d=I,q=2,i=1\x1b\\\x1b[?1049l"; got != want {
+		t.Errorf("wrote %q, want %q", got, want)
+	}
+}
