@@ -4,9 +4,12 @@
 //
 // The Renderer is the per-frame hot path: plain Go from an I420 frame to
 // bytes, with its buffers reused from frame to frame and no allocation in
-// steady state. Pane is a thin component around it for the TUI's pages. The
-// package draws pictures only; it does not decode, pace frames, or talk to
-// the terminal.
+// steady state. Pane is a thin component around it for the TUI's pages.
+// RenderGrid draws the same picture as cells (half-blocks, quadrants or
+// sextants) for the Painter, which writes only the cells that changed; the
+// Output paints them, or kitty graphics images, on the terminal beside the
+// TUI's own renderer, dropping frames a slow terminal cannot take. The
+// package does not decode or pace frames.
 package videopane
 
 import (
