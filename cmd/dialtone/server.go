@@ -372,6 +372,19 @@ func fieldOrder(body []byte) []string {
 	}
 }
 
+// subscriberNumber parses an operator command's NUMBER argument: an E.164
+// number, not a service code, with the parser's reason when it is neither.
+func subscriberNumber(arg string) (number.Number, error) {
+	n, err := number.Parse(arg, "")
+	if err != nil {
+		return "", fmt.Errorf("%w (write it in E.164, with + and the country code)", err)
+	}
+	if n.IsService() {
+		return "", fmt.Errorf("%q is a service code, not a subscriber's number", arg)
+	}
+	return n, nil
+}
+
 func newInviteCmd() *cobra.Command {
 	var data string
 	var ttl time.Duration
@@ -380,9 +393,9 @@ func newInviteCmd() *cobra.Command {
 		Short: "Print a one-time code that lets NUMBER register (for --registration invite)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			n, err := number.Parse(args[0], "")
-			if err != nil || n.IsService() {
-				return fmt.Errorf("%q is not an E.164 number (write it with + and the country code)", args[0])
+			n, err := subscriberNumber(args[0])
+			if err != nil {
+				return err
 			}
 			st, err := store.Open(cmd.Context(), data)
 			if err != nil {

@@ -5,7 +5,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/dialtone/dialtone/call/number"
 	"github.com/dialtone/dialtone/server/sipgw"
 	"github.com/dialtone/dialtone/server/store"
 )
@@ -17,9 +16,9 @@ func newSIPPasswordCmd() *cobra.Command {
 		Short: "Print a new SIP digest password for NUMBER's SIP devices (replaces the old one; shown once)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			n, err := number.Parse(args[0], "")
-			if err != nil || n.IsService() {
-				return fmt.Errorf("%q is not an E.164 number (write it with + and the country code)", args[0])
+			n, err := subscriberNumber(args[0])
+			if err != nil {
+				return err
 			}
 			st, err := store.Open(cmd.Context(), data)
 			if err != nil {
