@@ -15,6 +15,7 @@ const st = {
   calls: new Map(),   // call ID → {id, peer, dir, state, media, accepted}
   current: null,      // the call on the outgoing or in-call screen
   incoming: null,     // the call in the incoming dialog
+  queued: [],         // further incoming calls, oldest first, each asked about in its turn
   dialSeq: 0, dialTo: "",
   stream: null, muted: false, cameraOff: false, showStats: false,
   lastStats: null, ended: [],
@@ -204,18 +205,55 @@ function resumed(list) {
   for (const [id, c] of st.calls) if (!held.has(id)) end(c, "lost while reconnecting");
 }
 
+// maxQueued bounds the incoming calls waiting behind the dialog's, as in
+// the TUI; the server lets few ring at once, so more is a misbehaving server.
+const maxQueued = 8;
+
 function incoming(m) {
   if (typeof m.from !== "string" || !m.call) return;
+  if (st.calls.has(m.call)) return; // told again (a resume): already asked or queued
   const c = { id: m.call, peer: m.from, dir: "in", state: "incoming" };
+  if (st.incoming) {
+    // One question at a time; the others wait their turn, as in the TUI.
+    if (st.queued.length >= maxQueued) { st.signal.send({ type: "refuse", call: c.id }); return; }
+    st.calls.set(c.id, c);
+    st.queued.push(c);
+    renderIncoming();
+    return;
+  }
   st.calls.set(c.id, c);
-  if (st.incoming) { st.signal.send({ type: "refuse", call: c.id }); return; }
+  ask(c);
+}
+
+// ask puts c in the incoming dialog.
+function ask(c) {
   st.incoming = c;
-  $("incoming-from").textContent = peerLabel(m.from);
-  $("incoming-waiting").hidden = !st.current;
+  renderIncoming();
   const d = $("incoming");
   if (!d.open) d.showModal();
   $("accept").focus();
   $("ringtone").play().catch(() => {}); // autoplay may be refused before any click
+}
+
+// renderIncoming draws the dialog: call waiting over a call in progress,
+// and how many more are calling, so one caller ringing again and again
+// does not hide the others.
+function renderIncoming() {
+  const c = st.incoming;
+  if (!c) return;
+  const waiting = !!st.current;
+  $("incoming-title").textContent = waiting ? "Call waiting" : "Incoming call";
+  $("incoming-from").textContent = peerLabel(c.peer);
+  $("incoming-waiting").hidden = !waiting;
+  $("accept").firstChild.textContent = waiting ? "End call and accept " : "Accept ";
+  $("incoming-more").hidden = st.queued.length === 0;
+  $("incoming-more").textContent = `+${st.queued.length} more calling`;
+}
+
+// nextIncoming asks about the oldest queued call, if the dialog is free.
+function nextIncoming() {
+  if (st.incoming || !st.queued.length) return;
+  ask(st.queued.shift());
 }
 
 function closeIncoming() {
@@ -229,15 +267,31 @@ async function accept() {
   const c = st.incoming;
   if (!c) return;
   closeIncoming();
-  if (st.current) hangup();
+  if (st.current) leave(st.current);
   st.current = c;
   c.state = "accepting";
   st.dialAt = performance.now();
   $("incall-peer").textContent = peerLabel(c.peer);
   $("incall-peer-sr").textContent = peerLabel(c.peer);
   show("incall");
+  nextIncoming(); // the next in line is now call waiting over this one
   try { await ensureStream(); } catch (e) { st.signal.send({ type: "refuse", call: c.id }); end(c, "no camera or microphone: " + e.message); return; }
   st.signal.send({ type: "accept", call: c.id });
+}
+
+// leave ends the call in progress for a waiting call: hang up (or cancel
+// the one still ringing) and let it go without the ended screen.
+function leave(c) {
+  if (c.id && c.state === "ringing") st.signal.send({ type: "cancel", call: c.id });
+  else if (c.id && c.state !== "dialling") st.signal.send({ type: "hangup", call: c.id });
+  if (c.id) st.calls.delete(c.id);
+  if (c.media) c.media.close();
+  clearInterval(st.statsTimer);
+  st.lastStats = null; // the next call's own, not this one's
+  $("remote").srcObject = null;
+  st.ended.push({ call: c.id, peer: c.peer, why: "ended for a waiting call", firstFrameMs: c.firstFrameMs });
+  store.recents.add({ number: c.peer, kind: c.dir === "out" ? "out" : (c.media ? "in" : "missed"), call: c.id });
+  st.current = null;
 }
 
 function refuse() {
@@ -248,6 +302,7 @@ function refuse() {
   st.calls.delete(c.id);
   store.recents.add({ number: c.peer, kind: "missed", call: c.id });
   renderLists();
+  nextIncoming();
 }
 
 function accepted(c, m) {
@@ -322,10 +377,14 @@ function hangup() {
 function end(c, why) {
   if (!c) return;
   if (c.id) st.calls.delete(c.id);
-  if (st.incoming === c) {
-    closeIncoming();
+  const q = st.queued.indexOf(c);
+  if (q >= 0 || st.incoming === c) {
+    if (q >= 0) st.queued.splice(q, 1);
+    else closeIncoming();
     store.recents.add({ number: c.peer, kind: "missed", call: c.id });
     renderLists();
+    nextIncoming();
+    renderIncoming();
     return;
   }
   if (c.media) c.media.close();
@@ -338,6 +397,7 @@ function end(c, why) {
   if (st.stream && !st.incoming) { for (const t of st.stream.getTracks()) t.stop(); st.stream = null; }
   $("ended-reason").textContent = `${peerLabel(c.peer)}: ${why}`;
   show("ended");
+  if (st.incoming) { renderIncoming(); $("accept").focus(); } // a waiting call is now just incoming
 }
 
 function toggleMute() {
