@@ -13,20 +13,25 @@ DEBS_BENCH := dnsperf timg
 ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help deps deps-bench build run test bench soak fuzz lint clean
+.PHONY: help deps deps-build deps-bench build run test bench soak fuzz lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-deps: ## install the Debian packages the build and tests need (only the missing ones)
-	@./.ci/debs $(DEBS_BUILD) $(DEBS_TEST)
+deps: deps-build ## install the Debian packages the build and tests need (only the missing ones)
+	@./.ci/debs $(DEBS_TEST)
+
+# What building and running the phone needs: not the browsers, terminals and
+# SIP peers the tests drive.
+deps-build:
+	@./.ci/debs $(DEBS_BUILD)
 	@command -v $(GO) >/dev/null || { echo "Go 1.26 is needed: https://go.dev/dl"; exit 1; }
 	@$(GO) mod download
 
 deps-bench: deps
 	@./.ci/debs $(DEBS_BENCH)
 
-build: deps ## build bin/dialtone
+build: deps-build ## build bin/dialtone
 	@echo "building $(BIN) (the first build compiles the libvpx, libopus and PortAudio bindings: a few minutes; later builds take seconds)…"
 	$(GO) build -o $(BIN) ./cmd/dialtone
 
