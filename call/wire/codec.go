@@ -95,6 +95,19 @@ func (m *Message) checkBounds() error {
 	if len(m.Missed) > MaxMissed || len(m.Calls) > MaxMissed || len(m.Services) > MaxMissed {
 		return errorf(CodeTooLarge, "list longer than %d", MaxMissed)
 	}
+	if len(m.Chain) > MaxChain {
+		return errorf(CodeTooLarge, "chain longer than %d", MaxChain)
+	}
+	for _, sg := range m.Chain {
+		if err := sg.check(); err != nil {
+			return err
+		}
+	}
+	if m.Statement != nil {
+		if err := m.Statement.check(); err != nil {
+			return err
+		}
+	}
 	if c := m.Candidate; c != nil {
 		if len(c.Candidate) > MaxCandidate {
 			return errorf(CodeTooLarge, "candidate longer than %d bytes", MaxCandidate)
@@ -102,6 +115,16 @@ func (m *Message) checkBounds() error {
 		if c.SDPMid != nil && len(*c.SDPMid) > MaxToken || c.UsernameFragment != nil && len(*c.UsernameFragment) > MaxToken {
 			return errorf(CodeTooLarge, "candidate field longer than %d bytes", MaxToken)
 		}
+	}
+	return nil
+}
+
+func (s Signed) check() error {
+	if len(s.Body) == 0 || len(s.Body) > MaxSigned {
+		return errorf(CodeTooLarge, "signed body must be 1 to %d bytes", MaxSigned)
+	}
+	if len(s.Sig) != ed25519.SignatureSize {
+		return errorf(CodeBadMessage, "signature must be %d bytes", ed25519.SignatureSize)
 	}
 	return nil
 }

@@ -26,6 +26,8 @@ func TestRoundTrip(t *testing.T) {
 			Relay: &Relay{URLs: []string{"turn:127.0.0.1:3478"}, Username: "u", Credential: "p", Expires: time.Unix(1700000600, 0).UTC()},
 			Media: MediaRelay, Offerer: true},
 		{Type: TypeSDP, Call: "c1", SDPType: SDPOffer, SDP: "v=0\r\n"},
+		{Type: TypeSDP, Call: "c1", SDPType: SDPAnswer, SDP: "v=0\r\n", Statement: &Signed{Body: []byte("stmt"), Sig: make([]byte, 64)},
+			Chain: []Signed{{Body: []byte("cert"), Sig: make([]byte, 64)}}},
 		{Type: TypeICE, Call: "c1", Candidate: &Candidate{Candidate: "candidate:1 1 udp 1 127.0.0.1 5000 typ relay", SDPMid: &mid, SDPMLineIndex: &idx}},
 		{Type: TypeMediaState, Seq: 8, Call: "c1", Camera: CameraOff},
 		{Type: TypeHangup, Seq: 9, Call: "c1"},
@@ -52,6 +54,9 @@ func TestRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+// sig64 is a 64-byte signature in base64.
+var sig64 = strings.Repeat("A", 86) + "=="
 
 func TestDecodeRejects(t *testing.T) {
 	big := `{"v":1,"type":"sdp","call":"c","sdp_type":"offer","sdp":"` + strings.Repeat("a", MaxSDP+1) + `"}`
@@ -80,6 +85,10 @@ func TestDecodeRejects(t *testing.T) {
 		{"accept without call", `{"v":1,"type":"accept"}`, CodeBadMessage},
 		{"sdp bad type", `{"v":1,"type":"sdp","call":"c","sdp_type":"pranswer","sdp":"v=0"}`, CodeBadMessage},
 		{"sdp too big", big, CodeTooLarge},
+		{"statement short sig", `{"v":1,"type":"sdp","call":"c","sdp_type":"offer","sdp":"v=0","statement":{"body":"AA==","sig":"AA=="}}`, CodeBadMessage},
+		{"statement empty", `{"v":1,"type":"sdp","call":"c","sdp_type":"offer","sdp":"v=0","statement":{"sig":"` + sig64 + `"}}`, CodeTooLarge},
+		{"statement too big", `{"v":1,"type":"sdp","call":"c","sdp_type":"offer","sdp":"v=0","statement":{"body":"` + strings.Repeat("A", 4*(MaxSigned/3+1)) + `","sig":"` + sig64 + `"}}`, CodeTooLarge},
+		{"chain too long", `{"v":1,"type":"sdp","call":"c","sdp_type":"offer","sdp":"v=0","chain":[` + strings.Repeat(`{"body":"AA==","sig":"`+sig64+`"},`, MaxChain) + `{"body":"AA==","sig":"` + sig64 + `"}]}`, CodeTooLarge},
 		{"ice without candidate", `{"v":1,"type":"ice","call":"c"}`, CodeBadMessage},
 		{"long call id", `{"v":1,"type":"hangup","call":"` + strings.Repeat("c", MaxToken+1) + `"}`, CodeTooLarge},
 		{"too large", `{"v":1,"type":"ping","client":"` + strings.Repeat("x", MaxMessage) + `"}`, CodeTooLarge},

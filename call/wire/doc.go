@@ -67,7 +67,8 @@
 //	refuse     call
 //	cancel     call                 (caller, while it rings)
 //	hangup     call                 (either party, once accepted)
-//	sdp        call, sdp_type ("offer"|"answer"), sdp
+//	sdp        call, sdp_type ("offer"|"answer"), sdp, [statement {body, sig}],
+//	           [chain [{body, sig}]]   (see Call statements)
 //	ice        call, candidate {candidate, sdpMid, sdpMLineIndex, usernameFragment}
 //	                                (end of candidates: candidate "", or nothing;
 //	                                 "candidate": null is refused as bad-message)
@@ -202,6 +203,47 @@
 // its lease's port, and a second one (a browser given several URLs
 // allocates on each) sends from another port. Under "auto" SDP and
 // candidates pass as sent.
+//
+// # Call statements
+//
+// The server carries the SDP, so it could swap the DTLS fingerprints in it
+// and sit in the middle of the media. To stop that, each phone sends with
+// its sdp a statement signed with its device key (the key it registers
+// with); the server passes statement and chain on untouched, and the peer
+// checks them. statement.body is the canonical form below, statement.sig
+// its plain Ed25519 signature (64 bytes). Every field is a two-byte
+// big-endian length and then its bytes; integers are 8 bytes big-endian:
+//
+//	"dialtone/1 call statement"   context
+//	call                          the call ID
+//	caller                        the number that dialled
+//	callee                        the number dialled (or service code)
+//	role                          "offer" or "answer", the sdp_type
+//	count                         integer: how many fingerprints, 1 to 4
+//	fingerprint × count           each a=fingerprint of the sdp, as
+//	                              "sha-256 AB:CD:…" (algorithm lower case,
+//	                              hex upper case), sorted, each once
+//	key                           the signer's 32-byte public key
+//
+// A device admitted to a number by another (a linked device) sends, in
+// chain, its link certificates: its own first, then the one of the device
+// that linked it, and so on (at most 8; call/identity's LinkCert form,
+// signed by the linking device); the number's first device sends none.
+// body is at most 2048 bytes; a statement or chain out of bounds is
+// answered bad-message or too-large.
+//
+// The receiver accepts the sdp only if the statement verifies, its
+// fingerprints are exactly those of the sdp it hands to its DTLS stack,
+// and call, caller, callee and role are this call's. It then looks the key
+// up among those it has pinned for the peer's number (trust on first use):
+// a key it has not seen for a number it has pinned keys for, and that no
+// chain links to a pinned key, is a key change, and the call is not
+// connected until the user accepts the new key. Both phones show a safety
+// code derived from both numbers and keys, to compare by voice. The
+// reference phone refuses media on a statement that does not verify or
+// does not match, and on a pinned number whose sdp comes unsigned; it
+// connects, marked unverified, a peer that has never signed, and marks a
+// call to a service code "via server".
 //
 // # Browser clients
 //

@@ -146,11 +146,29 @@ type Message struct {
 	SDPType   string     `json:"sdp_type,omitempty"`
 	SDP       string     `json:"sdp,omitempty"`
 	Candidate *Candidate `json:"candidate,omitempty"`
+	// Statement is the sender's signed call statement (call/identity),
+	// sent with its sdp; Chain the link certificates of its device, its
+	// own first. The server passes both on untouched.
+	Statement *Signed  `json:"statement,omitempty"`
+	Chain     []Signed `json:"chain,omitempty"`
 
 	// Errors.
 	Code    Code   `json:"code,omitempty"`
 	Message string `json:"message,omitempty"`
 }
+
+// Signed is canonical bytes built by call/identity and the Ed25519
+// signature over them.
+type Signed struct {
+	Body []byte `json:"body"`
+	Sig  []byte `json:"sig"`
+}
+
+// Bounds on signed identity material.
+const (
+	MaxSigned = 2048 // bytes of one Signed body
+	MaxChain  = 8    // link certificates in one chain
+)
 
 // Service is a short code the server answers itself.
 type Service struct {

@@ -39,7 +39,8 @@ func (sb *Switchboard) forward(c *Conn, m *wire.Message) {
 	if cl == nil {
 		return
 	}
-	out := &wire.Message{Type: m.Type, Call: cl.id, SDPType: m.SDPType, SDP: m.SDP, Candidate: m.Candidate, Camera: m.Camera}
+	out := &wire.Message{Type: m.Type, Call: cl.id, SDPType: m.SDPType, SDP: m.SDP, Candidate: m.Candidate, Camera: m.Camera,
+		Statement: m.Statement, Chain: m.Chain}
 	if sb.cfg.Media == wire.MediaRelay && m.Type != wire.TypeMediaState && !sb.scrub(c, m, out, from) {
 		return
 	}
