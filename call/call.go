@@ -45,6 +45,9 @@ const (
 	EventCancelled    EventKind = "cancelled"
 	EventEnded        EventKind = "ended"
 	EventError        EventKind = "error"
+	// EventTrust says, once the peer's SDP has come, whether the media's
+	// DTLS is bound to a key of the peer's number (Trust).
+	EventTrust EventKind = "trust"
 )
 
 // Event is one thing that happened. Fields not relevant to Kind are empty.
@@ -83,6 +86,64 @@ type Event struct {
 	Error string `json:"error,omitempty"`
 	// Code is the server's error code, when it gave one.
 	Code string `json:"code,omitempty"`
+	// Trust is what the phone made of the peer's signed statement (trust,
+	// and ended for a call that had one).
+	Trust *Trust `json:"trust,omitempty"`
+}
+
+// TrustState is what a phone knows about the key behind a call's media.
+type TrustState string
+
+// Trust states. The first four carry media; KeyChanged and Invalid do not.
+const (
+	// TrustVerified: the key is pinned and the user compared the safety
+	// code with its owner.
+	TrustVerified TrustState = "verified"
+	// TrustPinned: the key is the one pinned for the number (trust on
+	// first use); not yet compared by voice.
+	TrustPinned TrustState = "pinned"
+	// TrustNew: the first call with this number; its key is pinned now.
+	TrustNew TrustState = "new"
+	// TrustNewDevice: a device linked to the number by a pinned device
+	// (VouchedBy); shown as new until the user confirms it.
+	TrustNewDevice TrustState = "new-device"
+	// TrustViaServer: the peer is a service of the server (the echo
+	// test); the server is the other end, so there is nothing to verify.
+	TrustViaServer TrustState = "via-server"
+	// TrustUnsigned: the peer sent no statement and has never signed one
+	// (an older phone): connected, marked unverified.
+	TrustUnsigned TrustState = "unsigned"
+	// TrustKeyChanged: a key that is not the one pinned for the number,
+	// and no pinned device vouches for it. Not connected until the user
+	// accepts the new key.
+	TrustKeyChanged TrustState = "key-changed"
+	// TrustInvalid: the statement does not verify or does not match the
+	// SDP or the call, or a number whose keys are pinned sent none: what
+	// a server in the middle would cause. Not connected.
+	TrustInvalid TrustState = "invalid"
+)
+
+// Trust describes the peer's key for one call.
+type Trust struct {
+	State TrustState `json:"state"`
+	// SafetyCode is derived from both numbers and keys; both screens show
+	// the same one (empty without a signed statement).
+	SafetyCode string `json:"safety_code,omitempty"`
+	// Key is a short ID of the peer's device key; Pinned of the key we
+	// had pinned, on a key change.
+	Key    string `json:"key,omitempty"`
+	Pinned string `json:"pinned,omitempty"`
+	// Device is the peer device's name, when its link certificate names it;
+	// VouchedBy the pinned device that linked it (new-device).
+	Device    string `json:"device,omitempty"`
+	VouchedBy string `json:"vouched_by,omitempty"`
+	// Detail says why, in words, for the states that warn.
+	Detail string `json:"detail,omitempty"`
+}
+
+// Carries reports whether a call in this state may carry media.
+func (s TrustState) Carries() bool {
+	return s != TrustKeyChanged && s != TrustInvalid
 }
 
 // Missed is a call we did not take.

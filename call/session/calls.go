@@ -76,8 +76,7 @@ func (p *Phone) handle(ctx context.Context, m *wire.Message) {
 		}
 	case wire.TypeSDP:
 		if rec != nil && rec.media != nil {
-			t, sdp := m.SDPType, m.SDP
-			rec.media.do(func(md Media) error { return md.HandleSDP(t, sdp) })
+			p.onPeerSDP(rec, m)
 		}
 	case wire.TypeICE:
 		if rec != nil && rec.media != nil && m.Candidate != nil {
@@ -169,7 +168,7 @@ func (p *Phone) onRegistered(m *wire.Message) {
 		// A new session: whatever calls we held are gone on the server.
 		p.endAll(ReasonSignallingLost, "the server did not keep the session")
 	}
-	p.registered, p.unreachable = true, ""
+	p.registered, p.unreachable, p.number = true, "", m.Number
 	ev := call.Event{Kind: call.EventRegistered, Number: m.Number, Media: m.Media}
 	for _, s := range m.Services {
 		ev.Services = append(ev.Services, call.Service{Code: s.Code, Name: s.Name})
@@ -238,7 +237,7 @@ func (p *Phone) end(rec *callRec, reason, errText string) {
 	if rec.state == call.StateEnded {
 		return
 	}
-	ev := call.Event{Kind: call.EventEnded, Call: rec.id, Peer: rec.peer, Reason: reason, Error: errText, Local: rec.local}
+	ev := call.Event{Kind: call.EventEnded, Call: rec.id, Peer: rec.peer, Reason: reason, Error: errText, Local: rec.local, Trust: rec.trust}
 	if !rec.connected.IsZero() {
 		ev.DurationS = p.now().Sub(rec.connected).Seconds()
 	}

@@ -62,8 +62,8 @@ func TestHangup(t *testing.T) {
 					t.Fatalf("%s ended: %+v", ph.number, e)
 				}
 			}
-			expectKinds(t, a, id, "ringing accepted connected ended(hangup)")
-			expectKinds(t, b, id, "incoming accepted connected ended(hangup)")
+			expectKinds(t, a, id, "ringing accepted trust connected ended(hangup)")
+			expectKinds(t, b, id, "incoming accepted trust connected ended(hangup)")
 			if !a.fake(0).waitClosed() || !b.fake(0).waitClosed() {
 				t.Fatal("media left open after the call")
 			}
@@ -176,8 +176,8 @@ func TestCallWaitingAndBusy(t *testing.T) {
 	}
 	b.wait(t, call.EventConnected, second)
 	c.wait(t, call.EventConnected, second)
-	expectKinds(t, b, first, "incoming accepted connected ended(hangup)")
-	expectKinds(t, b, second, "incoming accepted connected")
+	expectKinds(t, b, first, "incoming accepted trust connected ended(hangup)")
+	expectKinds(t, b, second, "incoming accepted trust connected")
 	if calls := b.Calls(); len(calls) != 1 || calls[0].ID != second || calls[0].State != call.StateActive {
 		t.Fatalf("bob's calls: %+v", calls)
 	}
@@ -253,7 +253,7 @@ func TestSignallingDropMidCall(t *testing.T) {
 	if e := a.wait(t, call.EventEnded, id); e.Reason != wire.ReasonHangup {
 		t.Fatalf("alice: %+v", e)
 	}
-	expectKinds(t, a, id, "ringing accepted connected ended(hangup)")
+	expectKinds(t, a, id, "ringing accepted trust connected ended(hangup)")
 	if st := srv.Switchboard().Stats(); st.Resumes != 1 || st.PeerLost != 0 {
 		t.Fatalf("server stats %+v", st)
 	}

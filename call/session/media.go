@@ -54,12 +54,21 @@ type MediaFactory func(cfg MediaConfig, sig Signal) (Media, error)
 
 // callSignal sends a call's SDP and candidates through the signalling client.
 type callSignal struct {
-	p  *Phone
-	id call.ID
+	p              *Phone
+	id             call.ID
+	caller, callee string
 }
 
+// SendSDP sends our description with a statement signing its DTLS
+// fingerprints.
 func (s callSignal) SendSDP(sdpType, sdp string) error {
-	_, err := s.p.sig.Send(&wire.Message{Type: wire.TypeSDP, Call: wire.CallID(s.id), SDPType: sdpType, SDP: sdp})
+	m := &wire.Message{Type: wire.TypeSDP, Call: wire.CallID(s.id), SDPType: sdpType, SDP: sdp}
+	if st, err := s.p.statement(s.id, s.caller, s.callee, sdpType, sdp); err != nil {
+		s.p.log.Warn("sending the SDP unsigned", keyCall, s.id, "err", err)
+	} else {
+		m.Statement, m.Chain = st, s.p.cfg.Chain
+	}
+	_, err := s.p.sig.Send(m)
 	return err
 }
 
@@ -136,15 +145,17 @@ func (p *Phone) startMedia(ctx context.Context, rec *callRec, acc *wire.Message)
 		Logger: p.log.With(keyCall, rec.id), Now: p.now}
 	muted, camOn := p.muted, p.cameraOn
 	rec.media = w
+	sig := callSignal{p: p, id: rec.id}
+	sig.caller, sig.callee = p.parties(rec)
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
 		defer close(w.closed)
-		w.run(ctx, p, cfg, muted, camOn)
+		w.run(ctx, p, cfg, sig, muted, camOn)
 	}()
 }
 
-func (w *mediaWorker) run(ctx context.Context, p *Phone, cfg MediaConfig, muted, camOn bool) {
+func (w *mediaWorker) run(ctx context.Context, p *Phone, cfg MediaConfig, sig callSignal, muted, camOn bool) {
 	note := func(n mediaNote) {
 		n.id = w.id
 		select {
@@ -153,7 +164,7 @@ func (w *mediaWorker) run(ctx context.Context, p *Phone, cfg MediaConfig, muted,
 		case <-ctx.Done():
 		}
 	}
-	m, err := p.cfg.Media(cfg, callSignal{p: p, id: w.id})
+	m, err := p.cfg.Media(cfg, sig)
 	if err != nil {
 		note(mediaNote{err: fmt.Errorf("setting up media: %w", err)})
 		<-w.stop

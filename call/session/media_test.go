@@ -169,7 +169,7 @@ func TestRealMediaSurvivesSignallingDrop(t *testing.T) {
 	if e := a.wait(t, call.EventEnded, id); e.Reason != "hangup" {
 		t.Fatalf("alice: %+v", e)
 	}
-	expectKinds(t, a, id, "ringing accepted connected ended(hangup)")
+	expectKinds(t, a, id, "ringing accepted trust connected ended(hangup)")
 }
 
 // BenchmarkCallSetup measures dial → first decoded remote video frame

@@ -35,6 +35,12 @@ type Config struct {
 	Speaker     device.AudioSink
 	RemoteVideo device.VideoSink
 	LocalVideo  device.VideoSink
+	// Keys pins the device keys of the numbers the phone talks to; nil
+	// pins nothing (every signed peer is new each call).
+	Keys Keys
+	// Chain is this device's link certificates, its own first, sent with
+	// each call statement; nil for a number's first device.
+	Chain []wire.Signed
 	// Region is the ISO country for dialled numbers written without a
 	// country code ("US"); empty: such numbers are refused.
 	Region string
@@ -80,14 +86,15 @@ func (c *Config) validate() error {
 
 // Call describes one call the phone holds.
 type Call struct {
-	ID          call.ID    `json:"call"`
-	Peer        string     `json:"peer"`
-	State       call.State `json:"state"`
-	Outgoing    bool       `json:"outgoing"`
-	Waiting     bool       `json:"waiting,omitempty"`
-	Since       time.Time  `json:"since"` // when it entered State
-	LocalLease  string     `json:"local_lease,omitempty"`
-	RemoteLease string     `json:"remote_lease,omitempty"`
+	ID          call.ID     `json:"call"`
+	Peer        string      `json:"peer"`
+	State       call.State  `json:"state"`
+	Outgoing    bool        `json:"outgoing"`
+	Waiting     bool        `json:"waiting,omitempty"`
+	Since       time.Time   `json:"since"` // when it entered State
+	LocalLease  string      `json:"local_lease,omitempty"`
+	RemoteLease string      `json:"remote_lease,omitempty"`
+	Trust       *call.Trust `json:"trust,omitempty"`
 }
 
 // Phone is one registered number and its calls. Run drives it; the other
@@ -107,6 +114,7 @@ type Phone struct {
 	calls       map[call.ID]*callRec
 	dials       map[uint64]*dialReq
 	registered  bool
+	number      string // as the server registered it
 	unreachable string // why the server cannot be reached, while it cannot
 	muted       bool
 	cameraOn    bool
@@ -128,6 +136,7 @@ type callRec struct {
 	connected               time.Time
 	localLease, remoteLease string
 	media                   *mediaWorker
+	trust                   *call.Trust // the peer's statement, once judged
 }
 
 type dialReq struct {
@@ -421,7 +430,7 @@ func (p *Phone) Calls() []Call {
 	_ = p.do(context.Background(), func(context.Context) error {
 		for _, r := range p.calls {
 			out = append(out, Call{ID: r.id, Peer: r.peer, State: r.state, Outgoing: r.outgoing, Waiting: r.waiting,
-				Since: r.since, LocalLease: r.localLease, RemoteLease: r.remoteLease})
+				Since: r.since, LocalLease: r.localLease, RemoteLease: r.remoteLease, Trust: r.trust})
 		}
 		return nil
 	})

@@ -21,6 +21,7 @@ import (
 	"github.com/dialtone/dialtone/call/session"
 	"github.com/dialtone/dialtone/call/sigclient"
 	"github.com/dialtone/dialtone/device"
+	"github.com/dialtone/dialtone/tui/book"
 )
 
 func init() { subcommands = append(subcommands, newCallCmd) }
@@ -158,7 +159,7 @@ func runCall(ctx context.Context, f *callFlags, stdout io.Writer) error {
 			ClientName: "dialtone-call", Patience: f.retryFor, MaxBackoff: f.retryMax},
 		Media:  callMedia(f.camera == "test"),
 		Camera: devs.cam, Mic: devs.mic, Speaker: devs.spk,
-		Region: f.region, Logger: log,
+		Region: f.region, Logger: log, Keys: &book.Keys{Path: filepath.Join(f.data, keysFile)},
 	})
 	if err != nil {
 		return &exitError{exitCallError, err}

@@ -25,7 +25,7 @@ func newSessionEngine(_ context.Context, cfg engineConfig) (*engine, error) {
 		Media:  callMedia(false),
 		Camera: cfg.Camera, Mic: cfg.Mic, Speaker: cfg.Speaker,
 		RemoteVideo: cfg.RemoteVideo, LocalVideo: cfg.LocalVideo,
-		Region: cfg.Region, Logger: cfg.Logger,
+		Region: cfg.Region, Logger: cfg.Logger, Keys: cfg.Keys,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("starting the call engine: %w", err)

@@ -150,7 +150,9 @@ type engineConfig struct {
 	Speaker device.AudioSink
 	// RemoteVideo and LocalVideo are the TUI's mailboxes.
 	RemoteVideo, LocalVideo device.VideoSink
-	Logger                  *slog.Logger
+	// Keys are the pinned device keys of the numbers called (keys.json).
+	Keys   *book.Keys
+	Logger *slog.Logger
 }
 
 // engine is a built call engine: the phone, its Run, the ringtone on the
@@ -194,6 +196,7 @@ func runPhone(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
+	keys := &book.Keys{Path: filepath.Join(o.Data, keysFile)}
 	// The identity key is the one `dialtone call --data` uses.
 	key, err := loadOrCreateKey(o.Data)
 	if err != nil {
@@ -248,7 +251,7 @@ func runPhone(cmd *cobra.Command, _ []string) error {
 		}
 		e, err := newEngine(cctx, engineConfig{URL: url, Number: n, Region: o.Region, Key: key, Invite: o.invite,
 			Camera: devs.cam, Mic: devs.mic, Speaker: devs.spk, RemoteVideo: remote, LocalVideo: local,
-			Logger: logger.With("part", "engine")})
+			Keys: keys, Logger: logger.With("part", "engine")})
 		if err != nil {
 			return nil, err
 		}

@@ -1,0 +1,241 @@
+package session
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/dialtone/dialtone/call"
+	"github.com/dialtone/dialtone/call/identity"
+	"github.com/dialtone/dialtone/call/wire"
+)
+
+// Reasons a call ends when the peer's statement does not hold.
+const (
+	// ReasonKeyChanged: the peer's number came with a key that is not
+	// the one pinned for it; not connected until the user accepts it.
+	ReasonKeyChanged = "key-changed"
+	// ReasonNotVerified: the peer's statement failed, did not match its
+	// SDP or the call, or a pinned number sent none.
+	ReasonNotVerified = "not-verified"
+)
+
+// Keys is where the phone pins the device keys of the numbers it talks to
+// (tui/book's Keys keeps them in the data directory).
+type Keys interface {
+	// Pins returns the keys pinned for number.
+	Pins(number string) ([]identity.Pin, error)
+	// Pin adds p for number, or replaces the pin of the same key.
+	Pin(number string, p identity.Pin) error
+	// Changed keeps p as number's new key, for the user to accept (or not):
+	// it is not pinned.
+	Changed(number string, p identity.Pin) error
+}
+
+// statement signs our SDP's fingerprints for this call. An SDP without a
+// fingerprint is sent unsigned (it cannot carry media anyway).
+func (p *Phone) statement(id call.ID, caller, callee, role, sdp string) (*wire.Signed, error) {
+	fps, err := identity.Fingerprints(sdp)
+	if err != nil {
+		return nil, err
+	}
+	priv := p.cfg.Sig.Key
+	st := identity.Statement{Call: string(id), Caller: caller, Callee: callee, Role: role, Fingerprints: fps,
+		Key: priv.Public().(ed25519.PublicKey)}
+	sig, err := identity.SignStatement(st, priv)
+	if err != nil {
+		return nil, err
+	}
+	return &wire.Signed{Body: st.Bytes(), Sig: sig}, nil
+}
+
+// parties says who dialled whom in rec.
+func (p *Phone) parties(rec *callRec) (caller, callee string) {
+	if rec.outgoing {
+		return p.number, rec.peer
+	}
+	return rec.peer, p.number
+}
+
+// checkPeer judges the statement that came with the peer's SDP m.
+func (p *Phone) checkPeer(rec *callRec, m *wire.Message) call.Trust {
+	if !strings.HasPrefix(rec.peer, "+") {
+		return call.Trust{State: call.TrustViaServer, Detail: "the other end is the server itself"}
+	}
+	pins, err := p.pins(rec.peer)
+	if err != nil {
+		// Without the pins nothing can be judged; failing closed would
+		// make a broken file end every call, so say so and go on as if
+		// unsigned.
+		p.log.Warn("reading pinned keys", keyPeer, rec.peer, "err", err)
+		return call.Trust{State: call.TrustUnsigned, Detail: "pinned keys unreadable: " + err.Error()}
+	}
+	if m.Statement == nil {
+		if len(pins) > 0 {
+			return invalid("it sent no signed statement, though it has signed before: the server may be in the middle")
+		}
+		return call.Trust{State: call.TrustUnsigned, Detail: "the other phone signs nothing: the server could be in the middle"}
+	}
+	st, err := p.verifyStatement(rec, m)
+	if err != nil {
+		return invalid(err.Error())
+	}
+	t := call.Trust{Key: identity.KeyID(st.Key),
+		SafetyCode: identity.SafetyCode(identity.Party{Number: p.number, Key: p.cfg.Sig.Key.Public().(ed25519.PublicKey)},
+			identity.Party{Number: rec.peer, Key: st.Key})}
+	if i := slices.IndexFunc(pins, func(x identity.Pin) bool { return x.Key.Equal(st.Key) }); i >= 0 {
+		pin := pins[i]
+		t.Device = pin.Name
+		switch {
+		case pin.New:
+			t.State, t.VouchedBy = call.TrustNewDevice, pin.VouchedBy
+		case pin.Verified:
+			t.State = call.TrustVerified
+		default:
+			t.State = call.TrustPinned
+		}
+		return t
+	}
+	pin := identity.Pin{Key: st.Key, At: p.now().UTC().Truncate(1e9)}
+	if len(pins) == 0 {
+		pin.Name = chainName(m.Chain)
+		t.State, t.Device = call.TrustNew, pin.Name
+		p.pin(rec.peer, pin)
+		return t
+	}
+	if by, name, err := p.vouch(rec.peer, st.Key, m.Chain, pins); err == nil {
+		pin.Name, pin.VouchedBy, pin.New = name, by, true
+		t.State, t.Device, t.VouchedBy = call.TrustNewDevice, name, by
+		p.pin(rec.peer, pin)
+		return t
+	} else if len(m.Chain) > 0 {
+		t.Detail = "its link certificates: " + err.Error()
+	}
+	if p.cfg.Keys != nil {
+		if err := p.cfg.Keys.Changed(rec.peer, pin); err != nil {
+			p.log.Warn("keeping a changed key", keyPeer, rec.peer, "err", err)
+		}
+	}
+	t.State, t.Pinned = call.TrustKeyChanged, identity.KeyID(pins[0].Key)
+	why := "the key is not the one pinned for this number: a new phone, or someone in the middle"
+	if slices.ContainsFunc(pins, func(x identity.Pin) bool { return x.Verified }) {
+		why = "this number was verified, and " + why
+	}
+	if t.Detail != "" {
+		why = t.Detail + "; " + why
+	}
+	t.Detail = why
+	return t
+}
+
+func invalid(why string) call.Trust { return call.Trust{State: call.TrustInvalid, Detail: why} }
+
+// verifyStatement checks m's statement against its SDP and rec.
+func (p *Phone) verifyStatement(rec *callRec, m *wire.Message) (identity.Statement, error) {
+	st, err := identity.ParseStatement(m.Statement.Body)
+	if err != nil {
+		return st, fmt.Errorf("its statement does not parse: %w", err)
+	}
+	if err := identity.VerifyStatement(st, m.Statement.Sig); err != nil {
+		return st, errors.New("its statement's signature does not verify")
+	}
+	fps, err := identity.Fingerprints(m.SDP)
+	if err != nil {
+		return st, fmt.Errorf("its SDP: %w", err)
+	}
+	if !slices.Equal(fps, st.Fingerprints) {
+		return st, errors.New("the DTLS fingerprint in its SDP is not the one it signed: the server is in the middle")
+	}
+	caller, callee := p.parties(rec)
+	if st.Call != string(rec.id) || st.Caller != caller || st.Callee != callee || st.Role != m.SDPType {
+		return st, errors.New("its statement is for another call, or another role")
+	}
+	return st, nil
+}
+
+func (p *Phone) pins(number string) ([]identity.Pin, error) {
+	if p.cfg.Keys == nil {
+		return nil, nil
+	}
+	return p.cfg.Keys.Pins(number)
+}
+
+func (p *Phone) pin(number string, pin identity.Pin) {
+	if p.cfg.Keys == nil {
+		return
+	}
+	if err := p.cfg.Keys.Pin(number, pin); err != nil {
+		p.log.Warn("pinning a key", keyPeer, number, "err", err)
+	}
+}
+
+// vouch follows chain from key to a pinned device; it returns that
+// device's name and the name the chain gives the new one.
+func (p *Phone) vouch(number string, key ed25519.PublicKey, chain []wire.Signed, pins []identity.Pin) (by, name string, err error) {
+	links, err := parseChain(chain)
+	if err != nil {
+		return "", "", err
+	}
+	var voucher identity.Pin
+	_, name, err = identity.Vouch(number, key, links, func(k ed25519.PublicKey) bool {
+		i := slices.IndexFunc(pins, func(x identity.Pin) bool { return x.Key.Equal(k) })
+		if i >= 0 {
+			voucher = pins[i]
+		}
+		return i >= 0
+	})
+	if err != nil {
+		return "", "", err
+	}
+	return voucher.DeviceName(), name, nil
+}
+
+func parseChain(chain []wire.Signed) ([]identity.SignedLink, error) {
+	var links []identity.SignedLink
+	for i, s := range chain {
+		c, err := identity.ParseLink(s.Body)
+		if err != nil {
+			return nil, fmt.Errorf("link certificate %d: %w", i, err)
+		}
+		links = append(links, identity.SignedLink{Cert: c, Sig: s.Sig})
+	}
+	return links, nil
+}
+
+// chainName is the device name the first link certificate gives, if any.
+func chainName(chain []wire.Signed) string {
+	if len(chain) == 0 {
+		return ""
+	}
+	c, err := identity.ParseLink(chain[0].Body)
+	if err != nil {
+		return ""
+	}
+	return c.Name
+}
+
+// onPeerSDP judges the peer's SDP and hands it to the media, or ends the
+// call when the statement does not hold.
+func (p *Phone) onPeerSDP(rec *callRec, m *wire.Message) {
+	t := p.checkPeer(rec, m)
+	if rec.trust == nil || *rec.trust != t {
+		rec.trust = &t
+		p.emit(call.Event{Kind: call.EventTrust, Call: rec.id, Peer: rec.peer, Trust: &t})
+	}
+	if !t.State.Carries() {
+		p.log.Warn("peer's statement does not hold; hanging up", keyCall, rec.id, keyPeer, rec.peer,
+			"trust", t.State, "why", t.Detail)
+		rec.local = true
+		p.sig.Send(&wire.Message{Type: wire.TypeHangup, Call: wire.CallID(rec.id)})
+		reason := ReasonNotVerified
+		if t.State == call.TrustKeyChanged {
+			reason = ReasonKeyChanged
+		}
+		p.end(rec, reason, t.Detail)
+		return
+	}
+	typ, sdp := m.SDPType, m.SDP
+	rec.media.do(func(md Media) error { return md.HandleSDP(typ, sdp) })
+}
