@@ -41,7 +41,7 @@ type fakeMedia struct {
 
 func (f *fakeMedia) Start(context.Context) error {
 	if f.cfg.Offerer {
-		if err := f.sig.SendSDP(wire.SDPOffer, "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=fake offer\r\nt=0 0\r\n"); err != nil {
+		if err := f.sig.SendSDP(wire.SDPOffer, "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=fake offer\r\nt=0 0\r\na=fingerprint:sha-256 AA:BB\r\n"); err != nil {
 			return err
 		}
 	}
@@ -51,7 +51,7 @@ func (f *fakeMedia) Start(context.Context) error {
 func (f *fakeMedia) HandleSDP(t, sdp string) error {
 	switch {
 	case t == wire.SDPOffer && !f.cfg.Offerer:
-		if err := f.sig.SendSDP(wire.SDPAnswer, "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=fake answer\r\nt=0 0\r\n"); err != nil {
+		if err := f.sig.SendSDP(wire.SDPAnswer, "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=fake answer\r\nt=0 0\r\na=fingerprint:sha-256 CC:DD\r\n"); err != nil {
 			return err
 		}
 	case t == wire.SDPAnswer && f.cfg.Offerer:
