@@ -118,10 +118,10 @@ func TestCallBinary(t *testing.T) {
 	if code := callee.exit(t); code != 0 {
 		t.Fatalf("callee exited %d; events %s; stderr:\n%s", code, callee.kinds(), callee.stderr.String())
 	}
-	if got, want := caller.kinds(), "registered dialing ringing accepted connected ended"; got != want {
+	if got, want := caller.kinds(), "registered dialing ringing accepted trust connected ended"; got != want {
 		t.Errorf("caller events: %s, want %s", got, want)
 	}
-	if got, want := callee.kinds(), "registered incoming accepted connected ended"; got != want {
+	if got, want := callee.kinds(), "registered incoming accepted trust connected ended"; got != want {
 		t.Errorf("callee events: %s, want %s", got, want)
 	}
 	var stats int

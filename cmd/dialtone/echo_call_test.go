@@ -21,8 +21,14 @@ func TestEchoWithoutCamera(t *testing.T) {
 	if code := caller.exit(t); code != 0 {
 		t.Fatalf("exited %d; events %s; stderr:\n%s", code, caller.kinds(), caller.stderr.String())
 	}
-	if got, want := caller.kinds(), "registered dialing ringing accepted connected ended"; got != want {
+	if got, want := caller.kinds(), "registered dialing ringing accepted trust connected ended"; got != want {
 		t.Errorf("events: %s, want %s", got, want)
+	}
+	// The echo test is the server itself: marked so, with no warning.
+	for _, e := range caller.all {
+		if e.Kind == call.EventTrust && (e.Trust == nil || e.Trust.State != call.TrustViaServer) {
+			t.Errorf("echo trust: %+v", e.Trust)
+		}
 	}
 	b, err := os.ReadFile(statsFile)
 	if err != nil {
