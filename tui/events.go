@@ -79,6 +79,10 @@ func (m *Model) applyEvent(ev call.Event) tea.Cmd {
 		if m.isCurrent(ev.Call) {
 			m.cur.connected = true
 		}
+	case call.EventTrust:
+		if m.isCurrent(ev.Call) {
+			m.cur.trust = ev.Trust
+		}
 	case call.EventPeerCamera:
 		if m.isCurrent(ev.Call) {
 			m.cur.peerCameraOff = ev.Camera == "off"
@@ -233,8 +237,12 @@ func (m *Model) endCall(ev call.Event) tea.Cmd {
 	if ev.Stats != nil {
 		stats = ev.Stats
 	}
+	trust := c.trust
+	if ev.Trust != nil {
+		trust = ev.Trust
+	}
 	m.summary = summary.Info{Label: m.c.Label(c.peer), Number: c.peer, Result: ev.Kind, Reason: reason,
-		Duration: dur, Answered: !c.start.IsZero(), Stats: stats}
+		Duration: dur, Answered: !c.start.IsZero(), Stats: stats, Trust: trust}
 	m.screen = ScreenSummary
 	m.stats = false
 	m.tickGen++ // stops the video tick

@@ -49,8 +49,14 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	case ScreenInCall:
 		return m.inCallKey(msg)
 	case ScreenSummary:
-		if key.Matches(msg, k.Continue) {
+		sk := k.SummaryKeys(m.canVerify(), m.canTrust())
+		switch {
+		case key.Matches(msg, k.Continue):
 			m.screen = ScreenHome
+		case key.Matches(msg, sk.Verify):
+			return m.verifyCmd(m.summary.Number)
+		case key.Matches(msg, sk.TrustKey):
+			return m.trustCmd(m.summary.Number)
 		}
 	}
 	return nil

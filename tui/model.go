@@ -61,6 +61,8 @@ type activeCall struct {
 	peerCameraOff bool
 	// lastFrame is when the last remote picture arrived.
 	lastFrame time.Time
+	// trust is what the engine made of the peer's signed statement.
+	trust *call.Trust
 }
 
 // incomingCall is the call the dialog asks about.
@@ -178,6 +180,11 @@ type (
 	}
 	tickMsg  struct{ gen uint64 }
 	savedMsg struct{ err error }
+	// trustedMsg reports a change to the pinned keys the user asked for.
+	trustedMsg struct {
+		number, note string
+		err          error
+	}
 )
 
 func (m *Model) connect(number string) tea.Cmd {
@@ -226,6 +233,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.onEngineErr(msg)
 	case tickMsg:
 		return m, m.onTick(msg)
+	case trustedMsg:
+		m.onTrusted(msg)
 	case savedMsg:
 		if msg.err != nil {
 			m.cfg.Logger.Error("saving contacts", "err", msg.err)

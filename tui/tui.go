@@ -107,6 +107,10 @@ type Config struct {
 	Book *book.Book
 	// BookPath is where the book is saved; empty keeps it in memory.
 	BookPath string
+	// Keys are the pinned device keys the engine keeps; the summary's keys
+	// accept a changed key or mark a number verified in them. Nil: those
+	// keys are off.
+	Keys *book.Keys
 	// WebURL is the browser phone's address on the embedded server, shown
 	// on the status line once registered; empty shows none.
 	WebURL string

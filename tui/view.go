@@ -84,7 +84,7 @@ func (m *Model) helpKeys() keymap.Help {
 			return k.InCall(m.muted, m.cameraOn)
 		}
 	case ScreenSummary:
-		return k.Summary()
+		return k.Summary(m.canVerify(), m.canTrust())
 	}
 	return k.Home(m.home.State(m.c))
 }
@@ -96,6 +96,6 @@ func (m *Model) inCallInfo() incall.Info {
 		LocalLease: cur.local, RemoteLease: cur.remote, Media: cur.media, Connected: cur.connected,
 		Stats: cur.stats, Muted: m.muted, CameraOff: !m.cameraOn, ShowStats: m.stats,
 		Notice: m.inCallNotice(), PeerCameraOff: cur.peerCameraOff, Stalled: m.stalled(), Display: m.display(),
-		Echo: cur.peer == common.EchoCode,
+		Echo: cur.peer == common.EchoCode, Trust: cur.trust,
 	}
 }

@@ -72,6 +72,10 @@ func endedWords(ev call.Event, who string, connected bool) string {
 			return "you hung up"
 		}
 		return who + " hung up"
+	case "key-changed":
+		return "not connected: " + who + " came with a key that is not the one pinned"
+	case "not-verified":
+		return "not connected: the call's media could not be verified as " + who + "'s"
 	case reasonMediaFailed:
 		if connected {
 			return "the call's sound and picture stopped getting through"

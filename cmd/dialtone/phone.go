@@ -296,7 +296,7 @@ func runPhone(cmd *cobra.Command, _ []string) error {
 		Number: o.Number, Region: o.Region, Connect: connect, Server: o.Server,
 		SaveNumber: func(n string) error { return saveNumber(cfgPath, n) },
 		Ringer:     ringer, Remote: remote, Local: local, FPS: o.FPS, Devices: devs.shown, Video: video,
-		Book: bk, BookPath: bookPath, WebURL: webURL, Logger: logger.With("part", "tui"),
+		Book: bk, BookPath: bookPath, Keys: keys, WebURL: webURL, Logger: logger.With("part", "tui"),
 	})
 	// The renderer runs a little above the video's rate, so a frame never
 	// waits for a whole extra render tick.

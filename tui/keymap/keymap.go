@@ -40,6 +40,10 @@ type KeyMap struct {
 	Hangup key.Binding
 	Stats  key.Binding
 
+	// Trust (summary).
+	Verify   key.Binding // mark the number verified: the safety codes matched
+	TrustKey key.Binding // accept a number's changed key
+
 	// Forms and summary.
 	Save     key.Binding
 	NextFld  key.Binding
@@ -73,6 +77,9 @@ func Default() KeyMap {
 		Camera: b("v", "camera off", "v"),
 		Hangup: b("h", "hang up", "h"),
 		Stats:  b("s", "stats", "s"),
+
+		Verify:   b("V", "codes match", "V"),
+		TrustKey: b("T", "trust new key", "T"),
 
 		Save:     b("enter", "save", "enter"),
 		NextFld:  b("tab", "next field", "tab", "down", "up", "shift+tab"),
@@ -258,13 +265,24 @@ func (k KeyMap) InCall(muted, cameraOn bool) Help {
 	}
 }
 
+// SummaryKeys are the after-call bindings: V only for a call with a safety
+// code not yet verified, T only after a key change.
+func (k KeyMap) SummaryKeys(verify, trust bool) KeyMap {
+	c := k
+	c.Verify, c.TrustKey = on(k.Verify, verify), on(k.TrustKey, trust)
+	return c
+}
+
 // Summary is the after-call screen's help.
-func (k KeyMap) Summary() Help {
+func (k KeyMap) Summary(verify, trust bool) Help {
+	c := k.SummaryKeys(verify, trust)
 	return Help{
-		Short:  []key.Binding{k.Continue},
+		Short:  []key.Binding{k.Continue, c.TrustKey, c.Verify},
 		Pinned: k.pinned(k.Quit),
 		Full: [][]key.Binding{
-			{with(k.Continue, "enter esc", "back to the home screen")},
+			{with(k.Continue, "enter esc", "back to the home screen"),
+				with(c.TrustKey, "T", "trust the number's new key (you know the change is theirs)"),
+				with(c.Verify, "V", "mark the number verified: its owner read you the same safety code")},
 			k.fullTail(),
 		},
 	}

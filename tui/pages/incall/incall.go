@@ -48,6 +48,9 @@ type Info struct {
 	Stalled       time.Duration
 	// Echo: the call is the echo test, whose picture is one's own.
 	Echo bool
+	// Trust is what the phone made of the peer's signed statement; nil
+	// until its SDP came.
+	Trust *call.Trust
 }
 
 // Model holds the two video panes.
@@ -293,6 +296,9 @@ func StatusLine(c *common.Common, in Info, now time.Time) string {
 		who += " " + common.Duration(now.Sub(in.Start))
 	}
 	parts = append(parts, who)
+	if b := common.TrustBadge(c, in.Trust); b != "" {
+		parts = append(parts, b)
+	}
 	if st := in.Stats; st != nil {
 		parts = append(parts,
 			fmt.Sprintf("↑%.0f ↓%.0f kbit/s", st.Send.VideoKbps+st.Send.AudioKbps, st.Video.Kbps+st.Audio.Kbps),
@@ -326,6 +332,9 @@ func StatsPanel(c *common.Common, in Info, maxH int) string {
 	)
 	if in.Display != "" {
 		rows = append(rows, "display    "+in.Display)
+	}
+	if t := in.Trust; t != nil {
+		rows = append(rows, "safety     "+common.TrustWords(t))
 	}
 	if p := st.Video.Pattern; p != nil {
 		rows = append(rows, fmt.Sprintf("pattern    %d frames  %d missing  latency p50 %.0f ms p95 %.0f ms", p.Frames, p.Missing, p.LatencyMsP50, p.LatencyMsP95))

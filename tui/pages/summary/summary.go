@@ -21,10 +21,17 @@ type Info struct {
 	Duration time.Duration
 	Answered bool
 	Stats    *call.Stats
+	// Trust is what the phone made of the peer's key; Note what the user
+	// did about it here.
+	Trust *call.Trust
+	Note  string
 }
 
 // Headline says how the call ended, in words.
 func Headline(in Info) string {
+	if in.Trust != nil && !in.Trust.State.Carries() {
+		return "call not connected"
+	}
 	switch in.Result {
 	case call.EventRefused:
 		return "call refused"
@@ -55,6 +62,10 @@ func View(c *common.Common, in Info, helpView string) string {
 	}
 	if in.Reason != "" {
 		lines = append(lines, s.Subtle.Render(in.Reason))
+	}
+	lines = append(lines, common.TrustLines(c, in.Trust, in.Number)...)
+	if in.Note != "" {
+		lines = append(lines, s.Accent.Render(in.Note))
 	}
 	if st := in.Stats; st != nil && in.Answered {
 		// Set-up counts from the answer; the ringing before it is its own.
