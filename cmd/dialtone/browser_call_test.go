@@ -75,8 +75,15 @@ func TestBrowserCallsDialtone(t *testing.T) {
 	b.wait("remote video playing", `document.getElementById("remote").videoWidth > 0`)
 	b.key("s")
 	b.wait("the stats panel", `document.getElementById("stats").textContent.includes("relay")`)
+	b.wait("the safety code", `document.getElementById("stats").textContent.includes("safety")`)
 	b.screenshot("incall.png")
 	callee.waitFor(t, call.EventConnected)
+	// The page signed its fingerprints: the terminal phone pinned its key,
+	// and both show one safety code.
+	pageCode := evalJS[string](b, `window.dialtone.current.trust.code`)
+	if tr := trustOf(t, callee); tr.State != call.TrustNew || tr.SafetyCode == "" || tr.SafetyCode != pageCode {
+		t.Errorf("terminal trust %+v; the page's code %q", tr, pageCode)
+	}
 
 	// A dropped WebSocket: the page connects again and resumes the session;
 	// the call goes on, and its hang-up still reaches the other side.
@@ -125,6 +132,13 @@ func TestDialtoneCallsBrowser(t *testing.T) {
 	if code := caller.exit(t); code != 0 {
 		t.Fatalf("caller exited %d; events %s\n%s", code, caller.kinds(), caller.stderr.String())
 	}
+	pageTrust := evalJS[map[string]string](b, `window.dialtone.ended.at(-1).trust`)
+	if tr := trustOf(t, caller); tr.State != call.TrustNew || tr.SafetyCode == "" || tr.SafetyCode != pageTrust["code"] || pageTrust["state"] != "new" {
+		t.Errorf("terminal trust %+v; the page's %v", tr, pageTrust)
+	}
+	if got := b.text("ended-reason"); !strings.Contains(got, pageTrust["code"]) {
+		t.Errorf("the ended screen does not show the safety code: %q", got)
+	}
 	st := readStats(t, statsFile)
 	t.Logf("dialtone heard the browser: %+v, saw %+v", st.Audio, st.Video)
 	checkDialtoneMedia(t, st)
@@ -141,5 +155,8 @@ func TestBrowserEcho(t *testing.T) {
 	checkPageMedia(t, b.waitMedia())
 	b.run(chromedp.Click("#hangup"))
 	b.wait("the ended screen", `document.body.dataset.screen === "ended"`)
+	if got := evalJS[string](b, `window.dialtone.ended.at(-1).trust.state`); got != "via-server" {
+		t.Errorf("the echo test is %q, want via-server", got)
+	}
 	srv.waitLeasesFree(t)
 }

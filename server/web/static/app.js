@@ -5,6 +5,7 @@ import { format, normalize, digits } from "./format.js";
 import { Signal } from "./proto.js";
 import { CallMedia, localMedia } from "./media.js";
 import * as store from "./store.js";
+import * as trust from "./trust.js";
 
 const $ = id => document.getElementById(id);
 const Screens = ["setup", "home", "outgoing", "incall", "ended"];
@@ -184,7 +185,7 @@ function handle(m) {
     return;
   case "incoming": return incoming(m);
   case "accepted": return accepted(c, m);
-  case "sdp": if (c && c.media) c.media.onSDP(m).catch(e => console.warn("sdp", e)); return;
+  case "sdp": if (c && c.media) peerSDP(c, m); return;
   case "ice": if (c && c.media) c.media.onICE(m).catch(e => console.warn("ice", e)); return;
   case "refused": return end(c, "refused");
   case "busy": return end(c, "busy");
@@ -316,6 +317,7 @@ function accepted(c, m) {
   $("self").srcObject = st.stream;
   c.media = new CallMedia({
     call: c.id, accepted: m, stream: st.stream, signal: st.signal,
+    sign: (role, sdp) => trust.sign(st.signal.o.keys, c, st.me, role, sdp),
     onTrack: s => { if ($("remote").srcObject !== s) $("remote").srcObject = s; },
     onState: s => { document.body.dataset.media = s; },
   });
@@ -323,6 +325,23 @@ function accepted(c, m) {
   watchFirstFrame(c);
   clearInterval(st.statsTimer);
   st.statsTimer = setInterval(() => refreshStats(c), 1000);
+}
+
+// peerSDP judges the statement beside the other phone's SDP before the
+// browser may use it: a statement that fails, or a changed key, ends the
+// call unconnected, as on the terminal phone. SDPs are taken in order.
+function peerSDP(c, m) {
+  c.sdpChain = (c.sdpChain || Promise.resolve()).then(async () => {
+    const t = await trust.judge(st.signal.o.keys, c, st.me, m);
+    c.trust = t;
+    renderStats(c);
+    if (!trust.carries(t.state)) {
+      st.signal.send({ type: "hangup", call: c.id });
+      end(c, trust.words(t) + (t.detail ? " (" + t.detail + ")" : ""));
+      return;
+    }
+    if (c.media) await c.media.onSDP(m);
+  }).catch(e => console.warn("sdp", e));
 }
 
 // watchFirstFrame records how long the call took from dial (or accept) to
@@ -357,6 +376,7 @@ function renderStats(c) {
     ["audio in", `${s.audio.kbpsIn ?? "–"} kbit/s, loss ${s.audio.lossPct}%`],
     ["audio out", `${s.audio.kbpsOut ?? "–"} kbit/s`],
   ];
+  if (c.trust) rows.push(["safety", (c.trust.code ? c.trust.code + " · " : "") + trust.words(c.trust)]);
   const dl = $("stats");
   dl.replaceChildren();
   for (const [k, v] of rows) {
@@ -388,14 +408,15 @@ function end(c, why) {
     return;
   }
   if (c.media) c.media.close();
-  st.ended.push({ call: c.id, peer: c.peer, why, firstFrameMs: c.firstFrameMs });
+  st.ended.push({ call: c.id, peer: c.peer, why, firstFrameMs: c.firstFrameMs, trust: c.trust });
   if (st.current !== c) return;
   st.current = null;
   clearInterval(st.statsTimer);
   $("remote").srcObject = null;
   store.recents.add({ number: c.peer, kind: c.dir === "out" ? "out" : (c.media ? "in" : "missed"), call: c.id });
   if (st.stream && !st.incoming) { for (const t of st.stream.getTracks()) t.stop(); st.stream = null; }
-  $("ended-reason").textContent = `${peerLabel(c.peer)}: ${why}`;
+  $("ended-reason").textContent = `${peerLabel(c.peer)}: ${why}` +
+    (c.trust && c.trust.code ? ` · safety code ${c.trust.code} (${trust.words(c.trust)})` : "");
   show("ended");
   if (st.incoming) { renderIncoming(); $("accept").focus(); } // a waiting call is now just incoming
 }

@@ -16,7 +16,8 @@ function prefer(tr, kind, mime) {
 }
 
 export class CallMedia {
-  // opts: {call, accepted, stream, signal, onTrack(stream), onState(state)}
+  // opts: {call, accepted, stream, signal, sign(role, sdp), onTrack(stream), onState(state)};
+  // sign resolves with the statement sent beside our SDP.
   constructor(opts) {
     this.o = opts;
     const a = opts.accepted;
@@ -48,7 +49,15 @@ export class CallMedia {
     if (!this.o.accepted.offerer) return;
     const offer = await this.pc.createOffer();
     await this.pc.setLocalDescription(offer);
-    this.o.signal.send({ type: "sdp", call: this.o.call, sdp_type: "offer", sdp: offer.sdp });
+    await this.sendSDP("offer", offer.sdp);
+  }
+
+  // sendSDP sends our description with its signed statement (unsigned if
+  // signing fails, which the other phone then marks).
+  async sendSDP(role, sdp) {
+    const m = { type: "sdp", call: this.o.call, sdp_type: role, sdp };
+    try { m.statement = await this.o.sign(role, sdp); } catch (e) { console.warn("statement", e); }
+    this.o.signal.send(m);
   }
 
   candidate(c) {
@@ -80,7 +89,7 @@ export class CallMedia {
       }
       const answer = await this.pc.createAnswer();
       await this.pc.setLocalDescription(answer);
-      this.o.signal.send({ type: "sdp", call: this.o.call, sdp_type: "answer", sdp: answer.sdp });
+      await this.sendSDP("answer", answer.sdp);
     } else if (m.sdp_type === "answer") {
       await this.pc.setRemoteDescription({ type: "answer", sdp: m.sdp });
     }
