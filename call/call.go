@@ -137,6 +137,9 @@ type Trust struct {
 	// VouchedBy the pinned device that linked it (new-device).
 	Device    string `json:"device,omitempty"`
 	VouchedBy string `json:"vouched_by,omitempty"`
+	// WasVerified: on a key change, the user had verified the old key; the
+	// new one, once accepted, is not.
+	WasVerified bool `json:"was_verified,omitempty"`
 	// Detail says why, in words, for the states that warn.
 	Detail string `json:"detail,omitempty"`
 }

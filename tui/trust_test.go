@@ -34,7 +34,7 @@ func TestKeyChangeWarning(t *testing.T) {
 	d.dial("+12025550101")
 	d.event(call.Event{Kind: call.EventAccepted, Call: "c1"})
 	d.waitFor("in call", func() bool { return d.m.Screen() == ScreenInCall })
-	tr := &call.Trust{State: call.TrustKeyChanged, Key: identity.KeyID(newKey), Pinned: identity.KeyID(oldKey),
+	tr := &call.Trust{State: call.TrustKeyChanged, Key: identity.KeyID(newKey), Pinned: identity.KeyID(oldKey), WasVerified: true,
 		Detail: "this number was verified, and the key is not the one pinned for this number"}
 	d.event(call.Event{Kind: call.EventTrust, Call: "c1", Trust: tr})
 	d.event(call.Event{Kind: call.EventEnded, Call: "c1", Reason: "key-changed", Local: true, Trust: tr})

@@ -137,6 +137,7 @@ type callRec struct {
 	localLease, remoteLease string
 	media                   *mediaWorker
 	trust                   *call.Trust // the peer's statement, once judged
+	trustSDP                string      // the SDP it came with
 }
 
 type dialReq struct {

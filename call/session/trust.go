@@ -121,6 +121,7 @@ func (p *Phone) checkPeer(rec *callRec, m *wire.Message) call.Trust {
 	t.State, t.Pinned = call.TrustKeyChanged, identity.KeyID(pins[0].Key)
 	why := "the key is not the one pinned for this number: a new phone, or someone in the middle"
 	if slices.ContainsFunc(pins, func(x identity.Pin) bool { return x.Verified }) {
+		t.WasVerified = true
 		why = "this number was verified, and " + why
 	}
 	if t.Detail != "" {
@@ -219,7 +220,15 @@ func chainName(chain []wire.Signed) string {
 // onPeerSDP judges the peer's SDP and hands it to the media, or ends the
 // call when the statement does not hold.
 func (p *Phone) onPeerSDP(rec *callRec, m *wire.Message) {
+	if rec.trust != nil && m.SDP == rec.trustSDP {
+		// The same description again (a resumed session replays it): judged
+		// already, and judging it again would find the key it pinned.
+		typ, sdp := m.SDPType, m.SDP
+		rec.media.do(func(md Media) error { return md.HandleSDP(typ, sdp) })
+		return
+	}
 	t := p.checkPeer(rec, m)
+	rec.trustSDP = m.SDP
 	if rec.trust == nil || *rec.trust != t {
 		rec.trust = &t
 		p.emit(call.Event{Kind: call.EventTrust, Call: rec.id, Peer: rec.peer, Trust: &t})

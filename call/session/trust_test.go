@@ -10,6 +10,7 @@ import (
 	"github.com/dialtone/dialtone/call"
 	"github.com/dialtone/dialtone/call/identity"
 	"github.com/dialtone/dialtone/call/session"
+	"github.com/dialtone/dialtone/call/wire"
 	"github.com/dialtone/dialtone/server/servertest"
 )
 
@@ -124,7 +125,7 @@ func TestKeyChangeRefused(t *testing.T) {
 	b.wait(t, call.EventIncoming, id)
 	b.Accept(id)
 	tr := trustOf(t, a, id)
-	if tr.State != call.TrustKeyChanged || tr.Pinned != identity.KeyID(oldBob.Public().(ed25519.PublicKey)) || tr.Detail == "" {
+	if tr.State != call.TrustKeyChanged || tr.Pinned != identity.KeyID(oldBob.Public().(ed25519.PublicKey)) || tr.Detail == "" || !tr.WasVerified {
 		t.Fatalf("trust %+v", tr)
 	}
 	e := a.wait(t, call.EventEnded, id)
@@ -138,5 +139,68 @@ func TestKeyChangeRefused(t *testing.T) {
 	}
 	if ch, ok := ka.changed[bob]; !ok || ch.Key.Equal(oldBob.Public().(ed25519.PublicKey)) {
 		t.Fatalf("the new key is not kept for the user: %+v", ka.changed)
+	}
+}
+
+// TestNewDeviceVouched: a device linked to a pinned number presents its
+// link certificate; the phone sees who vouched for it, pins it as new, and
+// shows it as new until the user confirms. A chain that does not lead to a
+// pinned device is a key change, and a forged one too.
+func TestNewDeviceVouched(t *testing.T) {
+	root, laptop := servertest.NewKey(), servertest.NewKey()
+	rootPub, laptopPub := root.Public().(ed25519.PublicKey), laptop.Public().(ed25519.PublicKey)
+	cert := identity.LinkCert{Number: bob, Name: "laptop", Device: laptopPub, By: rootPub, At: time.Unix(1_800_000_000, 0)}
+	sig, err := identity.SignLink(cert, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := []wire.Signed{{Body: cert.Bytes(), Sig: sig}}
+	forged := cert
+	forged.Name = "evil"
+	tests := []struct {
+		name  string
+		chain []wire.Signed
+		want  call.TrustState
+	}{
+		{"vouched", good, call.TrustNewDevice},
+		{"forged", []wire.Signed{{Body: forged.Bytes(), Sig: sig}}, call.TrustKeyChanged},
+		{"no chain", nil, call.TrustKeyChanged},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := servertest.New(t, servertest.Options{})
+			ka := newMemKeys()
+			ka.Pin(bob, identity.Pin{Key: rootPub, Verified: true})
+			a := newPhone(t, alice, opts{url: srv.Addrs.URL, prep: trusted(servertest.NewKey(), ka)})
+			b := newPhone(t, bob, opts{url: srv.Addrs.URL, prep: trusted(laptop, newMemKeys(), func(c *session.Config) { c.Chain = tt.chain })})
+			for round := range 2 {
+				id, err := a.Dial(t.Context(), bob)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b.wait(t, call.EventIncoming, id)
+				b.Accept(id)
+				tr := trustOf(t, a, id)
+				if tr.State != tt.want {
+					t.Fatalf("round %d: trust %+v, want %s", round, tr, tt.want)
+				}
+				if tt.want == call.TrustNewDevice && (tr.VouchedBy != "first device" || tr.Device != "laptop") {
+					t.Fatalf("round %d: vouched %+v", round, tr)
+				}
+				if tt.want.Carries() {
+					a.wait(t, call.EventConnected, id)
+					a.Hangup(id)
+				}
+				a.wait(t, call.EventEnded, id)
+				b.wait(t, call.EventEnded, id)
+			}
+			pins, _ := ka.Pins(bob)
+			if tt.want == call.TrustNewDevice && (len(pins) != 2 || !pins[1].New || pins[1].Verified) {
+				t.Fatalf("pins %+v", pins)
+			}
+			if tt.want != call.TrustNewDevice && len(pins) != 1 {
+				t.Fatalf("a key was pinned without a chain to a pinned device: %+v", pins)
+			}
+		})
 	}
 }

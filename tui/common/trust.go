@@ -64,9 +64,13 @@ func TrustLines(c *Common, t *call.Trust, number string) []string {
 	s := c.Styles
 	switch t.State {
 	case call.TrustKeyChanged:
+		was := "pinned key "
+		if t.WasVerified {
+			was = "verified key "
+		}
 		return []string{"",
 			s.Bad.Render("WARNING: THE KEY OF " + c.FormatNumber(number) + " HAS CHANGED"),
-			"pinned key " + t.Pinned + ", now " + t.Key,
+			was + t.Pinned + ", now " + t.Key,
 			"a new phone, or someone in the middle listening;",
 			"the call was not connected. Ask them (not by this call).",
 			s.Accent.Render("T trusts the new key") + " · or dialtone trust " + number}
