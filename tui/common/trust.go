@@ -12,7 +12,7 @@ func TrustWords(t *call.Trust) string {
 	state := map[call.TrustState]string{
 		call.TrustVerified:   "verified",
 		call.TrustPinned:     "not verified yet: compare the code by voice",
-		call.TrustNew:        "first call: key pinned now; compare the code by voice",
+		call.TrustNew:        "first call: compare the code by voice",
 		call.TrustNewDevice:  "new device " + quoted(t.Device) + "vouched for by " + t.VouchedBy,
 		call.TrustViaServer:  "via server: the other end is the server itself",
 		call.TrustUnsigned:   "unverified: the other phone signs nothing",

@@ -57,7 +57,10 @@ func View(c *common.Common, in Info, helpView string) string {
 		lines = append(lines, f)
 	}
 	lines = append(lines, "")
-	if in.Answered {
+	// A call refused for its key never carried media: no duration, no
+	// figures of a call that did not happen.
+	answered := in.Answered && (in.Trust == nil || in.Trust.State.Carries())
+	if answered {
 		lines = append(lines, "duration "+common.Duration(in.Duration))
 	}
 	if in.Reason != "" {
@@ -67,7 +70,7 @@ func View(c *common.Common, in Info, helpView string) string {
 	if in.Note != "" {
 		lines = append(lines, s.Accent.Render(in.Note))
 	}
-	if st := in.Stats; st != nil && in.Answered {
+	if st := in.Stats; st != nil && answered {
 		// Set-up counts from the answer; the ringing before it is its own.
 		rang := ""
 		if st.RingMs > 0 {
