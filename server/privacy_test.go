@@ -1,11 +1,14 @@
 package server_test
 
 import (
+	"bytes"
 	"net/netip"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/dialtone/dialtone/call/identity"
 	"github.com/dialtone/dialtone/call/wire"
 	"github.com/dialtone/dialtone/server/servertest"
 )
@@ -55,8 +58,21 @@ func TestRelayHidesAddresses(t *testing.T) {
 	}
 	sdp := strings.ReplaceAll(string(offer), "127.77.0.2", own.String())
 	sdp = strings.ReplaceAll(sdp, "127.77.0.9", peer.String())
-	a.Send(&wire.Message{Type: wire.TypeSDP, Call: id, SDPType: wire.SDPOffer, SDP: sdp})
+	// The statement signing the SDP's fingerprints, and the sender's link
+	// chain, pass untouched, and scrubbing leaves the fingerprints be:
+	// the other phone checks one against the other.
+	stmt := &wire.Signed{Body: []byte("statement bytes"), Sig: bytes.Repeat([]byte{7}, 64)}
+	chain := []wire.Signed{{Body: []byte("link cert"), Sig: bytes.Repeat([]byte{8}, 64)}}
+	a.Send(&wire.Message{Type: wire.TypeSDP, Call: id, SDPType: wire.SDPOffer, SDP: sdp, Statement: stmt, Chain: chain})
 	got = b.Expect(wire.TypeSDP, id)
+	if !reflect.DeepEqual(got.Statement, stmt) || !reflect.DeepEqual(got.Chain, chain) {
+		t.Errorf("statement %+v chain %+v arrived as %+v %+v", stmt, chain, got.Statement, got.Chain)
+	}
+	if fa, err := identity.Fingerprints(sdp); err != nil {
+		t.Error(err)
+	} else if fb, err := identity.Fingerprints(got.SDP); err != nil || !reflect.DeepEqual(fa, fb) {
+		t.Errorf("fingerprints %v arrived as %v (%v)", fa, fb, err)
+	}
 	for _, leak := range []string{"192.168.", "203.0.113.", "198.51.100.", ".local", "127.0.0.1", peer.String() + " "} {
 		if strings.Contains(got.SDP, leak) {
 			t.Errorf("bob's SDP from alice holds %q:\n%s", leak, got.SDP)
