@@ -136,3 +136,40 @@ func FuzzParseStatement(f *testing.F) {
 		}
 	})
 }
+
+// FuzzFingerprints: whatever SDP comes, what Fingerprints returns is what
+// a Statement takes.
+func FuzzFingerprints(f *testing.F) {
+	f.Add(sdpTwo)
+	f.Add("a=fingerprint:sha-256 AB\r\n")
+	f.Add("a=fingerprint: \r\n")
+	f.Fuzz(func(t *testing.T, sdp string) {
+		fps, err := Fingerprints(sdp)
+		if err != nil {
+			return
+		}
+		s, _ := testStatement(t)
+		s.Fingerprints = fps
+		if err := s.Check(); err != nil {
+			t.Fatalf("Fingerprints gave %q, which a statement refuses: %v", fps, err)
+		}
+	})
+}
+
+func BenchmarkSafetyCode(b *testing.B) {
+	ka, _, _ := ed25519.GenerateKey(nil)
+	kb, _, _ := ed25519.GenerateKey(nil)
+	for b.Loop() {
+		SafetyCode(Party{Number: "+12025550101", Key: ka}, Party{Number: "+12025550102", Key: kb})
+	}
+}
+
+func BenchmarkSignVerifyStatement(b *testing.B) {
+	s, priv := testStatement(b)
+	for b.Loop() {
+		sig, _ := SignStatement(s, priv)
+		if err := VerifyStatement(s, sig); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
