@@ -10,6 +10,14 @@
 // (refused, unavailable, busy, no-answer, cancelled) comes first and ended's
 // reason repeats it.
 //
+// The phone signs its SDP's DTLS fingerprints with its device key (a call
+// statement, call/identity) and judges the peer's before the media sees
+// its SDP: the verdict is a trust event (call.Trust, with the safety code),
+// and a statement that fails or does not match, or a key that is not the
+// one pinned for the number (Config.Keys), ends the call unconnected
+// (reasons not-verified and key-changed) rather than let a server in the
+// middle carry it.
+//
 // Devices are shared by the calls in turn, so a phone holds one active call
 // at a time: accepting a waiting call hangs up the active one.
 package session

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/dialtone/dialtone/call"
 	"github.com/dialtone/dialtone/call/identity"
@@ -98,7 +99,7 @@ func (p *Phone) checkPeer(rec *callRec, m *wire.Message) call.Trust {
 		}
 		return t
 	}
-	pin := identity.Pin{Key: st.Key, At: p.now().UTC().Truncate(1e9)}
+	pin := identity.Pin{Key: st.Key, At: p.now().UTC().Truncate(time.Second)}
 	if len(pins) == 0 {
 		pin.Name = chainName(m.Chain)
 		t.State, t.Device = call.TrustNew, pin.Name
