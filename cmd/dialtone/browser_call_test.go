@@ -139,6 +139,10 @@ func TestDialtoneCallsBrowser(t *testing.T) {
 	if got := b.text("ended-reason"); !strings.Contains(got, pageTrust["code"]) {
 		t.Errorf("the ended screen does not show the safety code: %q", got)
 	}
+	// The two read the code to each other: V on the ended screen marks
+	// the number verified in the page's pins.
+	b.key("V")
+	b.wait("the number verified", `JSON.parse(localStorage.getItem("dialtone.pins"))["+15550100022"].verified === true`)
 	st := readStats(t, statsFile)
 	t.Logf("dialtone heard the browser: %+v, saw %+v", st.Audio, st.Video)
 	checkDialtoneMedia(t, st)

@@ -332,16 +332,38 @@ function accepted(c, m) {
 // call unconnected, as on the terminal phone. SDPs are taken in order.
 function peerSDP(c, m) {
   c.sdpChain = (c.sdpChain || Promise.resolve()).then(async () => {
-    const t = await trust.judge(st.signal.o.keys, c, st.me, m);
+    const { code, ...t } = await trust.judge(st.signal.o.keys, c, st.me, m);
     c.trust = t;
-    renderStats(c);
     if (!trust.carries(t.state)) {
       st.signal.send({ type: "hangup", call: c.id });
       end(c, trust.words(t) + (t.detail ? " (" + t.detail + ")" : ""));
       return;
     }
     if (c.media) await c.media.onSDP(m);
+    if (code) t.code = await code;
+    renderStats(c);
   }).catch(e => console.warn("sdp", e));
+}
+
+// showTrustButtons offers, after a call, what the user may say of the
+// other phone's key: that a changed key is theirs, or that the codes they
+// read to each other matched.
+function showTrustButtons(c) {
+  const t = c.trust || {};
+  st.endedPeer = c.peer;
+  $("trust-note").textContent = "";
+  $("trust-new-key").hidden = t.state !== "key-changed";
+  $("codes-match").hidden = !t.code || !["new", "pinned"].includes(t.state);
+}
+
+function trustNewKey() {
+  if (trust.accept(st.endedPeer)) $("trust-note").textContent = "new key trusted, not verified: compare the safety code at the next call";
+  $("trust-new-key").hidden = true;
+}
+
+function codesMatch() {
+  if (trust.verify(st.endedPeer)) $("trust-note").textContent = "marked verified";
+  $("codes-match").hidden = true;
 }
 
 // watchFirstFrame records how long the call took from dial (or accept) to
@@ -417,6 +439,7 @@ function end(c, why) {
   if (st.stream && !st.incoming) { for (const t of st.stream.getTracks()) t.stop(); st.stream = null; }
   $("ended-reason").textContent = `${peerLabel(c.peer)}: ${why}` +
     (c.trust && c.trust.code ? ` · safety code ${c.trust.code} (${trust.words(c.trust)})` : "");
+  showTrustButtons(c);
   show("ended");
   if (st.incoming) { renderIncoming(); $("accept").focus(); } // a waiting call is now just incoming
 }
@@ -490,6 +513,8 @@ function onKey(ev) {
     return;
   }
   if (screen === "ended" && (k === "Enter" || k === "Escape" || k === " ")) { ev.preventDefault(); home(); }
+  if (screen === "ended" && k === "T" && !$("trust-new-key").hidden) { ev.preventDefault(); trustNewKey(); }
+  if (screen === "ended" && k === "V" && !$("codes-match").hidden) { ev.preventDefault(); codesMatch(); }
 }
 
 function erase() {
@@ -523,6 +548,8 @@ async function main() {
   $("refuse").addEventListener("click", refuse);
   $("incoming").addEventListener("cancel", ev => { ev.preventDefault(); refuse(); });
   $("ended-ok").addEventListener("click", home);
+  $("trust-new-key").addEventListener("click", trustNewKey);
+  $("codes-match").addEventListener("click", codesMatch);
   document.addEventListener("keydown", onKey);
   window.addEventListener("pagehide", () => { if (st.signal) st.signal.close(); });
 

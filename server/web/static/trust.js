@@ -110,8 +110,9 @@ async function safetyCode(a, b) {
 }
 
 // judge checks the statement that came with the peer's SDP m, as the
-// terminal phone does; it returns {state, code, detail}. States "invalid"
-// and "key-changed" must not carry media.
+// terminal phone does; it returns {state, detail, code}, where code is a
+// promise of the safety code (1024 digests: kept off the call's set-up).
+// States "invalid" and "key-changed" must not carry media.
 export async function judge(keys, c, me, m) {
   if (!c.peer.startsWith("+")) return { state: "via-server", detail: "the other end is the server itself" };
   const pins = loadPins();
@@ -136,7 +137,7 @@ export async function judge(keys, c, me, m) {
     return { state: "invalid", detail: "its statement is for another call" };
   }
   const mine = new Uint8Array(await crypto.subtle.exportKey("raw", keys.publicKey));
-  const code = await safetyCode({ number: me, key: mine }, { number: c.peer, key: s.key });
+  const code = safetyCode({ number: me, key: mine }, { number: c.peer, key: s.key });
   const k = b64(s.key);
   if (!known || !known.keys.length) {
     pins[c.peer] = { keys: [k], verified: false };
