@@ -109,14 +109,15 @@ func TestBrowserCallsDialtone(t *testing.T) {
 
 // TestDialtoneCallsBrowser: a headless dialtone phone dials the page, the
 // page accepts (its a key), media flows both ways, and the dialtone side
-// hangs up.
+// hangs up. The call lasts 8 s: on a loaded machine the page needs
+// more than 4 to decode and encode its 30 frames.
 func TestDialtoneCallsBrowser(t *testing.T) {
 	srv := startWebServer(t)
 	b := newBrowser(t)
 	b.registered(srv.page, "+15550100021")
 
 	statsFile := filepath.Join(t.TempDir(), "stats.json")
-	caller := startCall(t, srv.url, "+15550100022", "--dial", "+15550100021", "--duration", "4s", "--mic", "tone:660", "--stats", statsFile)
+	caller := startCall(t, srv.url, "+15550100022", "--dial", "+15550100021", "--duration", "8s", "--mic", "tone:660", "--stats", statsFile)
 	b.wait("the incoming dialog", `document.getElementById("incoming").open`)
 	if got := b.text("incoming-from"); got != "+1 555 010 0022" {
 		t.Errorf("incoming from %q", got)
