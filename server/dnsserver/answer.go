@@ -53,8 +53,8 @@ func (s *Server) answerNS(m *dns.Msg, q dns.Question) {
 }
 
 // answerNumber answers <digits>.<zone> from the lease table.
-func (s *Server) answerNumber(m *dns.Msg, q dns.Question, digits string) {
-	e, number := s.lookup(digits)
+func (s *Server) answerNumber(m *dns.Msg, q dns.Question, digits string, res Resolver) {
+	e, number := lookup(res, digits)
 	if !e.Registered {
 		s.nxdomain(m, q)
 		return
@@ -88,20 +88,20 @@ func (s *Server) answerAddrs(m *dns.Msg, q dns.Question, addrs []netip.Addr, ttl
 
 // lookup resolves a number label. Short labels are service codes first.
 // It returns the entry and the number it was found as.
-func (s *Server) lookup(digits string) (Entry, string) {
+func lookup(res Resolver, digits string) (Entry, string) {
 	if len(digits) <= maxServiceCode {
-		if e := s.res.Resolve(digits); e.Registered {
+		if e := res.Resolve(digits); e.Registered {
 			return e, digits
 		}
 	}
 	number := "+" + digits
-	return s.res.Resolve(number), number
+	return res.Resolve(number), number
 }
 
 // answerENUM answers the ENUM name of +<digits>.
-func (s *Server) answerENUM(m *dns.Msg, q dns.Question, digits string) {
+func (s *Server) answerENUM(m *dns.Msg, q dns.Question, digits string, res Resolver) {
 	number := "+" + digits
-	e := s.res.Resolve(number)
+	e := res.Resolve(number)
 	if !e.Registered {
 		s.nxdomain(m, q)
 		return

@@ -153,3 +153,42 @@ func BenchmarkLimiterTake(b *testing.B) {
 		})
 	})
 }
+
+// BenchmarkFastPath is the answer path of the UDP workers: a query in
+// wire form to the reply in wire form, with the rate limit on and every
+// query within it. It allocates nothing.
+func BenchmarkFastPath(b *testing.B) {
+	s, err := New(Config{Resolver: standardResolver(), Rate: 1e12})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct {
+		name  string
+		qname string
+		qtype uint16
+	}{
+		{"A", "15551234567.dialtone.internal.", dns.TypeA},
+		{"NODATA", "15557654321.dialtone.internal.", dns.TypeA},
+		{"NXDOMAIN", "15559999999.dialtone.internal.", dns.TypeA},
+		{"NAPTR", "7.6.5.4.3.2.1.5.5.5.1.e164.arpa.", dns.TypeNAPTR},
+		{"REFUSED", "example.com.", dns.TypeA},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			req := query(bc.qname, bc.qtype)
+			req.SetEdns0(1232, false)
+			raw, err := req.Pack()
+			if err != nil {
+				b.Fatal(err)
+			}
+			f := newFastPath()
+			out := make([]byte, 0, ednsSize)
+			src := netip.MustParseAddr("127.0.0.1")
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, handled := s.serveFast(f, raw, src, out); !handled {
+					b.Fatal("not answered by the fast path")
+				}
+			}
+		})
+	}
+}

@@ -100,13 +100,15 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 	case r.Question[0].Qtype == dns.TypeAXFR || r.Question[0].Qtype == dns.TypeIXFR:
 		m.SetRcode(r, dns.RcodeRefused)
 	default:
-		s.answer(m, r)
+		s.answer(m, r, s.res)
 	}
 	s.reply(w, r, m)
 }
 
-// answer fills m with the answer to r's single question.
-func (s *Server) answer(m, r *dns.Msg) {
+// answer fills m with the answer to r's single question, looking numbers
+// up in res (the live table, or a recording of it when the fast path
+// compiles an answer).
+func (s *Server) answer(m, r *dns.Msg, res Resolver) {
 	m.SetReply(r)
 	q := r.Question[0]
 	name := s.parseName(q.Name)
@@ -121,9 +123,9 @@ func (s *Server) answer(m, r *dns.Msg) {
 	case nameNS:
 		s.answerNS(m, q)
 	case nameNumber:
-		s.answerNumber(m, q, name.digits)
+		s.answerNumber(m, q, name.digits, res)
 	case nameENUM:
-		s.answerENUM(m, q, name.digits)
+		s.answerENUM(m, q, name.digits, res)
 	default:
 		s.nxdomain(m, q)
 	}

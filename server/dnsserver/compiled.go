@@ -1,0 +1,214 @@
+package dnsserver
+
+import (
+	"bytes"
+	"encoding/binary"
+	"slices"
+	"strings"
+
+	"github.com/miekg/dns"
+)
+
+// cacheEntries bounds each UDP worker's compiled answers. A name not in
+// the cache costs one compile, the price of the miekg/dns path, so a flood
+// of random names is no worse than before; the numbers being asked for
+// stay compiled.
+const cacheEntries = 1 << 15
+
+// compiled is the reply to one name and type, built once by the miekg/dns
+// path (so it is the same answer, byte for byte) and served by copying.
+//
+// It is valid while the lease table answers as it did when it was built:
+// deps are the lookups the answer made, in order, with what they returned,
+// and a hit repeats them. A lease's records carry its remaining life as
+// TTL, which counts down in the last MaxTTL seconds, so their TTL fields
+// are patched from the lookup on every hit.
+type compiled struct {
+	wire []byte // the reply to the lower-case query without EDNS, ID 0, RD and CD clear
+	qend int    // where the question ends in wire
+	// size is the reply's uncompressed length without OPT, which is what
+	// miekg's Truncate compares with the client's limit.
+	size     int
+	ttls     []int // offsets of the lease TTLs in wire
+	deps     []resolved
+	caseFree bool // the same bytes after the question whatever the name's case
+	rcode    int
+	noData   bool
+}
+
+// resolved is one lookup an answer depends on.
+type resolved struct {
+	number string
+	entry  Entry
+}
+
+// recording is a Resolver that notes what it was asked and answered.
+type recording struct {
+	res Resolver
+	got []resolved
+}
+
+func (r *recording) Resolve(number string) Entry {
+	e := r.res.Resolve(number)
+	r.got = append(r.got, resolved{number, e})
+	return e
+}
+
+// answerCache is one worker's compiled answers, by cache key (see
+// parseWire). It is not safe for concurrent use: each worker has its own.
+type answerCache struct {
+	m map[string]*compiled
+}
+
+// lookup returns the compiled answer for key, compiling it when missing or
+// when the lease table has changed under it, with the TTL the lease has
+// left. ok false: the fast path cannot serve this name (the answer is not
+// one that can be served by copying).
+func (s *Server) compiledAnswer(c *answerCache, key []byte) (a *compiled, ttl uint32, ok bool) {
+	a = c.m[string(key)]
+	if a != nil {
+		if ttl, ok = s.stillValid(a); ok {
+			return a, ttl, true
+		}
+	}
+	a = s.compile(key)
+	if a == nil {
+		return nil, 0, false
+	}
+	if c.m == nil {
+		c.m = make(map[string]*compiled)
+	}
+	if _, present := c.m[string(key)]; !present && len(c.m) >= cacheEntries {
+		for k := range c.m { // a random victim: map iteration starts anywhere
+			delete(c.m, k)
+			break
+		}
+	}
+	c.m[string(key)] = a
+	return a, s.ttlOf(a), true
+}
+
+// stillValid repeats a's lookups; it reports whether they answer as they
+// did, and the TTL of the lease records.
+func (s *Server) stillValid(a *compiled) (uint32, bool) {
+	var last Entry
+	for i := range a.deps {
+		d := &a.deps[i]
+		e := s.res.Resolve(d.number)
+		if !sameEntry(e, d.entry) {
+			return 0, false
+		}
+		last = e
+	}
+	if len(a.ttls) == 0 {
+		return 0, true
+	}
+	return s.leaseTTL(last.TTL), true
+}
+
+func (s *Server) ttlOf(a *compiled) uint32 {
+	if len(a.ttls) == 0 {
+		return 0
+	}
+	return s.leaseTTL(a.deps[len(a.deps)-1].entry.TTL)
+}
+
+// sameEntry reports entries that give the same answer but for the TTL.
+func sameEntry(a, b Entry) bool {
+	return a.Registered == b.Registered && (a.TTL > 0) == (b.TTL > 0) && a.URI == b.URI && slices.Equal(a.Addrs, b.Addrs)
+}
+
+// compile builds the reply to the query key stands for through the
+// miekg/dns path, as ServeDNS would answer it without EDNS, and finds its
+// lease TTLs. It returns nil for an answer that cannot be served by
+// copying.
+func (s *Server) compile(key []byte) *compiled {
+	name, qtype := keyName(key)
+	rec := &recording{res: s.res}
+	m, wire := s.compileFor(name, qtype, rec)
+	if wire == nil {
+		return nil
+	}
+	a := &compiled{wire: wire, qend: headerLen + len(key) + 2, size: m.Len(), deps: rec.got, rcode: m.Rcode,
+		noData: m.Rcode == dns.RcodeSuccess && len(m.Answer) == 0}
+	if len(rec.got) > 0 {
+		ttls, ok := leaseTTLs(wire, a.qend, int(be16(wire[6:])))
+		if !ok {
+			return nil
+		}
+		want := s.ttlOf(&compiled{ttls: ttls, deps: rec.got})
+		for _, o := range ttls {
+			if binary.BigEndian.Uint32(wire[o:]) != want {
+				return nil // not the TTL we would patch in: leave it to miekg
+			}
+		}
+		a.ttls = ttls
+	}
+	// Compression is case-sensitive in miekg/dns: a name in the answer is
+	// pointed at the question only where the cases agree. When the
+	// all-upper-case query packs to the same bytes after the question, no
+	// name in the answer points into the question but through the owner,
+	// whatever the case, and a query in any case can share this answer.
+	if _, up := s.compileFor(strings.ToUpper(name), qtype, &recording{res: s.res}); up != nil {
+		a.caseFree = bytes.Equal(up[a.qend:], wire[a.qend:])
+	}
+	return a
+}
+
+// compileFor answers name and type with res as ServeDNS would (no EDNS,
+// ID 0) and packs the reply compressed. wire is nil when the answer would
+// not fit 512 bytes uncompressed; such replies stay with miekg/dns.
+func (s *Server) compileFor(name string, qtype uint16, res Resolver) (*dns.Msg, []byte) {
+	r := &dns.Msg{Question: []dns.Question{{Name: name, Qtype: qtype, Qclass: dns.ClassINET}}}
+	m := new(dns.Msg)
+	switch qtype {
+	case dns.TypeAXFR, dns.TypeIXFR:
+		return m, nil
+	}
+	s.answer(m, r, res)
+	if m.Len() > minUDPSize {
+		return m, nil
+	}
+	m.Compress = true
+	wire, err := m.Pack()
+	if err != nil {
+		return m, nil
+	}
+	m.Compress = false
+	return m, wire
+}
+
+// leaseTTLs finds the TTL fields of the A and AAAA records in the answer
+// section of a packed reply whose question ends at qend.
+func leaseTTLs(wire []byte, qend, ancount int) ([]int, bool) {
+	var ttls []int
+	off := qend
+	for range ancount {
+		var ok bool
+		if off, ok = skipName(wire, off); !ok || off+10 > len(wire) {
+			return nil, false
+		}
+		switch be16(wire[off:]) {
+		case dns.TypeA, dns.TypeAAAA:
+			ttls = append(ttls, off+4)
+		}
+		off += 10 + int(be16(wire[off+8:]))
+	}
+	return ttls, off <= len(wire)
+}
+
+// skipName steps over a name in wire form, which ends in a zero label or a
+// compression pointer.
+func skipName(b []byte, off int) (int, bool) {
+	for off < len(b) {
+		switch n := b[off]; {
+		case n == 0:
+			return off + 1, true
+		case n&0xc0 == 0xc0:
+			return off + 2, off+2 <= len(b)
+		default:
+			off += 1 + int(n)
+		}
+	}
+	return off, false
+}
