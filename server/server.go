@@ -148,7 +148,7 @@ func (s *Server) bind() (err error) {
 	}
 	s.sigURL = scheme + "://" + s.sigLn.Addr().String() + wire.Path
 	if cfg.DNS != "" {
-		if s.dnsPC, s.dnsLn, err = listenBoth(cfg.DNS); err != nil {
+		if s.dnsPC, s.dnsLn, err = listenDNS(cfg.DNS); err != nil {
 			return fmt.Errorf("listening for DNS on %s: %w", cfg.DNS, err)
 		}
 	}
@@ -173,9 +173,19 @@ func (s *Server) bind() (err error) {
 // listenBoth binds UDP and TCP on the same port; with port 0 it retries
 // until the port UDP got is free for TCP too.
 func listenBoth(addr string) (net.PacketConn, net.Listener, error) {
+	return listenBothWith(addr, func(a string) (net.PacketConn, error) { return net.ListenPacket("udp", a) })
+}
+
+// listenDNS is listenBoth with SO_REUSEPORT on the UDP socket, so that the
+// DNS can open a socket per CPU beside it.
+func listenDNS(addr string) (net.PacketConn, net.Listener, error) {
+	return listenBothWith(addr, func(a string) (net.PacketConn, error) { return dnsserver.ListenUDP(context.Background(), a) })
+}
+
+func listenBothWith(addr string, listenUDP func(string) (net.PacketConn, error)) (net.PacketConn, net.Listener, error) {
 	var lastErr error
 	for range 10 {
-		pc, err := net.ListenPacket("udp", addr)
+		pc, err := listenUDP(addr)
 		if err != nil {
 			return nil, nil, err
 		}

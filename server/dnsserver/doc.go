@@ -93,6 +93,18 @@
 // before the allow list is consulted; such a reply is never larger than the
 // packet that caused it, so it amplifies nothing.
 //
+// # Serving
+//
+// UDP is read by one worker per CPU (GOMAXPROCS), each on its own
+// SO_REUSEPORT socket when the socket came from ListenUDP, in batches of up
+// to 32 datagrams per recvmmsg and sendmmsg. A worker answers the queries
+// it recognises from answers compiled in wire form: built once by the same
+// code that answers every other query, checked against the lease table on
+// every query, the lease TTL patched in, and copied out with the query's
+// ID, flags and question; it allocates nothing per query. Everything else
+// (and every query while Debug logging is on) is handed to miekg/dns, as is
+// TCP. Either path gives the same bytes: a fuzz test holds them to it.
+//
 // Counters for every reply, by rcode, are read with [Server.Stats]; exporting
 // them (Prometheus) is the caller's business, so this package does not
 // import a metrics library.

@@ -14,7 +14,7 @@ import (
 // returns that address. Cleanup stops it and checks that Serve returned nil.
 func serve(t testing.TB, s *Server) string {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	pc, err := ListenUDP(context.Background(), "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -208,6 +208,8 @@ func netipAddr(addr net.Addr) (netip.Addr, bool) {
 		ip = a.AddrPort().Addr()
 	case *net.TCPAddr:
 		ip = a.AddrPort().Addr()
+	case interface{ AddrPort() netip.AddrPort }: // queuedAddr
+		ip = a.AddrPort().Addr()
 	case nil:
 		return ip, false
 	default:

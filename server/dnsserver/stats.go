@@ -21,7 +21,9 @@ type Stats struct {
 	// server answers them FORMERR (or not at all) without calling ServeDNS,
 	// so they are not in Replies.
 	Malformed uint64
-	// Dropped counts packets ignored without a reply (responses sent to us).
+	// Dropped counts packets ignored without a reply: responses sent to
+	// us, and queries the UDP workers could not queue for the miekg/dns
+	// path (1024 waiting).
 	Dropped uint64
 	// WriteErrors counts replies that could not be sent.
 	WriteErrors uint64

@@ -1,0 +1,163 @@
+package dnsserver
+
+import (
+	"context"
+	"net"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// serveUDPOnly runs Serve on a UDP socket alone and returns its address.
+func serveUDPOnly(t *testing.T, s *Server, pc *net.UDPConn) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, pc, nil) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+}
+
+// ask sends one query from a connected socket, which takes replies only
+// from the address it asked, and waits for the reply.
+func ask(t *testing.T, network, addr string, req *dns.Msg) *dns.Msg {
+	t.Helper()
+	c, err := net.Dial(network, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	dc := &dns.Conn{Conn: c}
+	if err := c.SetDeadline(time.Now().Add(5 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if err := dc.WriteMsg(req); err != nil {
+		t.Fatal(err)
+	}
+	m, err := dc.ReadMsg()
+	if err != nil {
+		t.Fatalf("asking %s: %v", addr, err)
+	}
+	return m
+}
+
+// TestServeWildcardRepliesFromAddressAsked: a socket on every address
+// answers from the address each query came to, on the fast path (A) and
+// the miekg/dns one (CHAOS), or a client (whose socket is connected to the
+// address it asked) never sees the reply.
+func TestServeWildcardRepliesFromAddressAsked(t *testing.T) {
+	for _, tc := range []struct {
+		name, listen, network, ask string
+	}{
+		{"IPv4", "0.0.0.0:0", "udp4", "127.0.0.2"},
+		{"dual stack, IPv4 client", "[::]:0", "udp", "127.0.0.3"},
+		{"dual stack, IPv6 client", "[::]:0", "udp6", "::1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pc, err := ListenUDP(context.Background(), tc.listen)
+			if err != nil {
+				t.Skipf("listening on %s: %v", tc.listen, err)
+			}
+			s := newTestServer(t, standardResolver())
+			serveUDPOnly(t, s, pc)
+			_, port, _ := net.SplitHostPort(pc.LocalAddr().String())
+			addr := net.JoinHostPort(tc.ask, port)
+			if tc.network == "udp6" {
+				if c, err := net.Dial("udp6", addr); err != nil {
+					t.Skipf("no IPv6 loopback: %v", err)
+				} else {
+					c.Close()
+				}
+			}
+			m := ask(t, tc.network, addr, query("15551234567.dialtone.internal.", dns.TypeA))
+			checkRRs(t, "answer", m.Answer, []string{"15551234567.dialtone.internal.\t5\tIN\tA\t127.77.0.1"})
+			m = ask(t, tc.network, addr, withClass(query("version.bind.", dns.TypeTXT), dns.ClassCHAOS))
+			if m.Rcode != dns.RcodeRefused {
+				t.Errorf("CHAOS: rcode %s, want REFUSED", rcodeName(m.Rcode))
+			}
+		})
+	}
+}
+
+// TestServeOpensASocketPerCPU: with SO_REUSEPORT, Serve opens one socket
+// per worker on the same address, and closes them all when it returns.
+func TestServeOpensASocketPerCPU(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("one CPU: one socket")
+	}
+	pc, err := ListenUDP(context.Background(), "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := pc.LocalAddr().String()
+	if !reusesPort(pc) {
+		t.Fatal("ListenUDP's socket does not reuse its port")
+	}
+	s := newTestServer(t, standardResolver())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, pc, nil) }()
+	// Clients from many ports land on every socket; each must answer.
+	for range 32 {
+		m := ask(t, "udp", addr, query("15551234567.dialtone.internal.", dns.TypeA))
+		if len(m.Answer) != 1 {
+			t.Fatalf("answer %v", m.Answer)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Serve: %v", err)
+	}
+	// All closed: the address is free for a socket without SO_REUSEPORT.
+	c, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		t.Fatalf("after Serve returned: %v", err)
+	}
+	c.Close()
+}
+
+// TestServeUDPCountsFastReplies: replies from the fast path are in Stats
+// as the miekg/dns path's are.
+func TestServeUDPCountsFastReplies(t *testing.T) {
+	s := newTestServer(t, standardResolver())
+	addr := serve(t, s)
+	ask(t, "udp", addr, query("15551234567.dialtone.internal.", dns.TypeA))
+	ask(t, "udp", addr, query("15557654321.dialtone.internal.", dns.TypeA))
+	ask(t, "udp", addr, query("15559999999.dialtone.internal.", dns.TypeA))
+	ask(t, "udp", addr, withClass(query("version.bind.", dns.TypeTXT), dns.ClassCHAOS))
+	st := s.Stats()
+	if st.Replies["NOERROR"] != 2 || st.Replies["NXDOMAIN"] != 1 || st.Replies["REFUSED"] != 1 || st.NoData != 1 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+// TestServeUDPOtherPacketConn: a PacketConn that is not a *net.UDPConn is
+// still served, by miekg/dns alone.
+func TestServeUDPOtherPacketConn(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newTestServer(t, standardResolver())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, wrappedPC{pc}, nil) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	}()
+	m := ask(t, "udp", pc.LocalAddr().String(), query("15551234567.dialtone.internal.", dns.TypeA))
+	if len(m.Answer) != 1 {
+		t.Fatalf("answer %v", m.Answer)
+	}
+}
+
+type wrappedPC struct{ net.PacketConn }
