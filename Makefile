@@ -7,7 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages: what the build links against, and what the tests drive.
 DEBS_BUILD := gcc pkg-config libvpx-dev libopus-dev portaudio19-dev
 DEBS_TEST := dnsutils tmux pulseaudio pulseaudio-utils libasound2-plugins coturn qemu-system-x86 chromium baresip-core sip-tester xvfb kitty imagemagick xterm xdotool
-DEBS_BENCH := dnsperf timg
+DEBS_BENCH := dnsperf timg knot
 
 # Flags for the phone under make run: make run ARGS='--server ws://127.0.0.1:7700/v1'
 ARGS ?=
@@ -52,6 +52,7 @@ test: deps ## run the whole test suite (what CI runs)
 bench: deps-bench build ## run the benchmarks and the server load test; figures for the README table
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 30m ./...
 	$(GO) test -count=1 -run TestDNSPerf -v ./server/dnsserver -args -dnsperf=10s
+	./.ci/bench-dns
 	$(GO) test -count=1 -run TestBrowserSetup -v ./cmd/dialtone -args -browser-calls=20
 	./.ci/bench-load
 	./.ci/bench-call
