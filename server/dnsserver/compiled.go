@@ -32,6 +32,7 @@ type compiled struct {
 	ttls     []int // offsets of the lease TTLs in wire
 	deps     []resolved
 	caseFree bool // the same bytes after the question whatever the name's case
+	slow     bool // no wire: the answer is miekg/dns's to give
 	rcode    int
 	noData   bool
 }
@@ -68,7 +69,7 @@ func (s *Server) compiledAnswer(c *answerCache, key []byte) (a *compiled, ttl ui
 	a = c.m[string(key)]
 	if a != nil {
 		if ttl, ok = s.stillValid(a); ok {
-			return a, ttl, true
+			return a, ttl, !a.slow
 		}
 	}
 	a = s.compile(key)
@@ -85,7 +86,7 @@ func (s *Server) compiledAnswer(c *answerCache, key []byte) (a *compiled, ttl ui
 		}
 	}
 	c.m[string(key)] = a
-	return a, s.ttlOf(a), true
+	return a, s.ttlOf(a), !a.slow
 }
 
 // stillValid repeats a's lookups; it reports whether they answer as they
@@ -107,7 +108,7 @@ func (s *Server) stillValid(a *compiled) (uint32, bool) {
 }
 
 func (s *Server) ttlOf(a *compiled) uint32 {
-	if len(a.ttls) == 0 {
+	if len(a.ttls) == 0 || len(a.deps) == 0 {
 		return 0
 	}
 	return s.leaseTTL(a.deps[len(a.deps)-1].entry.TTL)
@@ -120,14 +121,16 @@ func sameEntry(a, b Entry) bool {
 
 // compile builds the reply to the query key stands for through the
 // miekg/dns path, as ServeDNS would answer it without EDNS, and finds its
-// lease TTLs. It returns nil for an answer that cannot be served by
-// copying.
+// lease TTLs. An answer that cannot be served by copying is marked slow,
+// or nil when even that cannot be told.
 func (s *Server) compile(key []byte) *compiled {
 	name, qtype := keyName(key)
 	rec := &recording{res: s.res}
 	m, wire := s.compileFor(name, qtype, rec)
 	if wire == nil {
-		return nil
+		// Too big to copy: remembered as such while its lookups hold, so
+		// that asking again goes straight to miekg/dns.
+		return &compiled{deps: rec.got, slow: true}
 	}
 	a := &compiled{wire: wire, qend: headerLen + len(key) + 2, size: m.Len(), deps: rec.got, rcode: m.Rcode,
 		noData: m.Rcode == dns.RcodeSuccess && len(m.Answer) == 0}

@@ -376,3 +376,37 @@ func FuzzFastPath(f *testing.F) {
 		}
 	})
 }
+
+// TestFastPathLeavesBigAnswers: an answer over 512 bytes is miekg's to
+// truncate; the fast path remembers that while the lease holds, and takes
+// the name back once the answer fits.
+func TestFastPathLeavesBigAnswers(t *testing.T) {
+	res := newFakeResolver()
+	var addrs []netip.Addr
+	for i := range 100 {
+		addrs = append(addrs, netip.AddrFrom4([4]byte{127, 77, 1, byte(i)}))
+	}
+	res.set("+15551234567", Entry{Registered: true, Addrs: addrs, TTL: time.Minute})
+	s := newTestServer(t, res)
+	f := newFastPath()
+	raw, err := query("15551234567.dialtone.internal.", dns.TypeA).Pack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, handled := fastReply(s, f, raw, allowedSrc); handled {
+			t.Fatal("the fast path answered a reply miekg/dns truncates")
+		}
+	}
+	if len(f.cache.m) != 1 {
+		t.Fatalf("%d cache entries, want the one marked slow", len(f.cache.m))
+	}
+	res.set("+15551234567", Entry{Registered: true, Addrs: addrs[:1], TTL: time.Minute})
+	got, handled := fastReply(s, f, raw, allowedSrc)
+	if !handled {
+		t.Fatal("not answered by the fast path once it fits")
+	}
+	if want := slowReply(t, s, raw, allowedSrc); !bytes.Equal(got, want) {
+		t.Fatalf("fast path reply differs:\n%v\nwant\n%v", decoded(got), decoded(want))
+	}
+}

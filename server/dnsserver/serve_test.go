@@ -14,18 +14,23 @@ import (
 // returns that address. Cleanup stops it and checks that Serve returned nil.
 func serve(t testing.TB, s *Server) string {
 	t.Helper()
-	pc, err := ListenUDP(context.Background(), "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		// The port is free for UDP but taken for TCP; rare, try elsewhere.
-		ln, err = net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
+	var (
+		pc  *net.UDPConn
+		ln  net.Listener
+		err error
+	)
+	// The port UDP got may be taken for TCP on a busy machine: try another.
+	for range 10 {
+		if pc, err = ListenUDP(context.Background(), "127.0.0.1:0"); err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("TCP on %s, UDP on %s", ln.Addr(), pc.LocalAddr())
+		if ln, err = net.Listen("tcp", pc.LocalAddr().String()); err == nil {
+			break
+		}
+		pc.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

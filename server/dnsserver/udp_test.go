@@ -130,7 +130,9 @@ func TestServeUDPCountsFastReplies(t *testing.T) {
 	ask(t, "udp", addr, query("15551234567.dialtone.internal.", dns.TypeA))
 	ask(t, "udp", addr, query("15557654321.dialtone.internal.", dns.TypeA))
 	ask(t, "udp", addr, query("15559999999.dialtone.internal.", dns.TypeA))
-	ask(t, "udp", addr, withClass(query("version.bind.", dns.TypeTXT), dns.ClassCHAOS))
+	ask(t, "udp", addr, query("example.com.", dns.TypeA))
+	// (The miekg/dns path counts a reply after sending it, so its counts
+	// are not read here: they may lag the reply.)
 	st := s.Stats()
 	if st.Replies["NOERROR"] != 2 || st.Replies["NXDOMAIN"] != 1 || st.Replies["REFUSED"] != 1 || st.NoData != 1 {
 		t.Errorf("stats %+v", st)
