@@ -28,13 +28,15 @@ type compiled struct {
 	qend int    // where the question ends in wire
 	// size is the reply's uncompressed length without OPT, which is what
 	// miekg's Truncate compares with the client's limit.
-	size     int
-	ttls     []int // offsets of the lease TTLs in wire
-	deps     []resolved
-	caseFree bool // the same bytes after the question whatever the name's case
-	slow     bool // no wire: the answer is miekg/dns's to give
-	rcode    int
-	noData   bool
+	size int
+	ttls []int // offsets of the lease TTLs in wire
+	deps []resolved
+	// caseFree: the same bytes after the question whatever the name's
+	// case; known once caseChecked (see sharesCase).
+	caseFree, caseChecked bool
+	slow                  bool // no wire: the answer is miekg/dns's to give
+	rcode                 int
+	noData                bool
 }
 
 // resolved is one lookup an answer depends on.
@@ -147,15 +149,31 @@ func (s *Server) compile(key []byte) *compiled {
 		}
 		a.ttls = ttls
 	}
-	// Compression is case-sensitive in miekg/dns: a name in the answer is
-	// pointed at the question only where the cases agree. When the
-	// all-upper-case query packs to the same bytes after the question, no
-	// name in the answer points into the question but through the owner,
-	// whatever the case, and a query in any case can share this answer.
-	if _, up := s.compileFor(strings.ToUpper(name), qtype, &recording{res: s.res}); up != nil {
-		a.caseFree = bytes.Equal(up[a.qend:], wire[a.qend:])
-	}
 	return a
+}
+
+// sharesCase reports whether a query for a's name in any letter case gets
+// a's bytes after the question. Compression is case-sensitive in miekg/dns:
+// a name in the answer is pointed at the question only where the cases
+// agree. When the all-upper-case query packs to the same bytes after the
+// question (lease TTLs aside), no name in the answer points into the
+// question but through the owner, whatever the case. It is worked out on
+// the first mixed-case query for a, which most names never get.
+func (s *Server) sharesCase(a *compiled, key []byte) bool {
+	if a.caseChecked {
+		return a.caseFree
+	}
+	a.caseChecked = true
+	name, qtype := keyName(key)
+	_, up := s.compileFor(strings.ToUpper(name), qtype, &recording{res: s.res})
+	if len(up) != len(a.wire) {
+		return false
+	}
+	for _, o := range a.ttls {
+		copy(up[o:o+4], a.wire[o:o+4])
+	}
+	a.caseFree = bytes.Equal(up[a.qend:], a.wire[a.qend:])
+	return a.caseFree
 }
 
 // compileFor answers name and type with res as ServeDNS would (no EDNS,

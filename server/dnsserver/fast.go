@@ -40,7 +40,7 @@ func (s *Server) serveFast(f *fastPath, p []byte, src netip.Addr, out []byte) (r
 		return appendHeaderReply(out, p, q, 0, dns.RcodeRefused, q.edns), true
 	}
 	a, ttl, ok := s.compiledAnswer(&f.cache, key)
-	if !ok || q.upper && !a.caseFree {
+	if !ok || q.upper && !s.sharesCase(a, key) {
 		return nil, false
 	}
 	limit := minUDPSize
