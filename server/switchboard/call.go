@@ -76,14 +76,17 @@ func (sb *Switchboard) dial(c *Conn, m *wire.Message) {
 			return
 		}
 		callee := sb.sessions[to]
-		if callee == nil {
+		viaGateway := callee == nil && sb.reaches(to)
+		if callee == nil && !viaGateway {
 			sb.unavailable(s, m, to, fx)
 			return
 		}
-		if glare := findRinging(callee, s); glare != nil {
-			// Both dialled each other: the second dial answers the first.
-			sb.answer(glare, m.Seq, fx)
-			return
+		if callee != nil {
+			if glare := findRinging(callee, s); glare != nil {
+				// Both dialled each other: the second dial answers the first.
+				sb.answer(glare, m.Seq, fx)
+				return
+			}
 		}
 		id := newCallID()
 		now := sb.cfg.Now()
@@ -94,6 +97,12 @@ func (sb *Switchboard) dial(c *Conn, m *wire.Message) {
 		if why := sb.limits.admitRinging(s); why != "" {
 			sb.dialLimited(c, m, why)
 			return
+		}
+		if viaGateway {
+			if callee = sb.reach(to, s); callee == nil {
+				sb.unavailable(s, m, to, fx)
+				return
+			}
 		}
 		if !sb.roomFor(callee, s) {
 			sb.stats.busy.Add(1)

@@ -62,6 +62,7 @@ type session struct {
 	media     int      // SDP and ICE messages in history
 	grace     timer
 	service   bool
+	via       string // a gateway's party (ViaSIP), outside sessions; "" for a client
 	source    string // where the connection comes from (see DialLimits)
 
 	inSection bool // in the running section's touched list
@@ -338,6 +339,11 @@ func (c *Conn) Disconnect() {
 		s := c.sess
 		c.phase.Store(int32(phaseGone))
 		if s == nil || s.conn != c {
+			return
+		}
+		if s.via != "" {
+			sb.dropParty(s, fx)
+			s.out, s.conn = nil, nil
 			return
 		}
 		s.out, s.conn = nil, nil

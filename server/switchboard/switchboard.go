@@ -164,6 +164,7 @@ type Switchboard struct {
 	services   map[number.Number]string
 	closed     bool
 	limits     *limits
+	gw         Gateway // may be nil
 
 	recs recordQueue // store writes, committed in order before what they acknowledge is sent
 	hist historyTotal

@@ -79,6 +79,10 @@ type CallView struct {
 	Answer      time.Time `json:"answer,omitzero"`
 	CallerLease string    `json:"caller_lease,omitempty"`
 	CalleeLease string    `json:"callee_lease,omitempty"`
+	// CallerVia and CalleeVia name the network of a party the server
+	// speaks for (ViaSIP); empty for a dialtone client or service.
+	CallerVia string `json:"caller_via,omitempty"`
+	CalleeVia string `json:"callee_via,omitempty"`
 }
 
 // Calls lists the live calls, oldest first.
@@ -89,7 +93,8 @@ func (sb *Switchboard) Calls() []CallView {
 	for _, cl := range sb.calls {
 		out = append(out, CallView{ID: string(cl.id), Caller: string(cl.caller), Callee: string(cl.callee),
 			State: cl.state.String(), Start: cl.start, Answer: cl.answer,
-			CallerLease: addrString(cl.callerLease.Addr), CalleeLease: addrString(cl.calleeLease.Addr)})
+			CallerLease: addrString(cl.callerLease.Addr), CalleeLease: addrString(cl.calleeLease.Addr),
+			CallerVia: cl.from.via, CalleeVia: cl.to.via})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		return out[i].Start.Before(out[j].Start) || out[i].Start.Equal(out[j].Start) && out[i].ID < out[j].ID
