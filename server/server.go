@@ -117,9 +117,11 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 		}
 	}
 	if s.sipPC != nil {
-		if s.sip, err = sipgw.New(sipgw.Config{Credentials: s.store, Algorithms: cfg.SIPDigest, Directory: directory{s}, Logger: s.log.With("part", "sip")}); err != nil {
+		if s.sip, err = sipgw.New(sipgw.Config{Credentials: s.store, Algorithms: cfg.SIPDigest, Directory: directory{s},
+			Switchboard: s.sb, Leases: s.pool, Logger: s.log.With("part", "sip")}); err != nil {
 			return nil, fmt.Errorf("building the SIP registrar: %w", err)
 		}
+		s.sb.SetGateway(s.sip)
 	}
 	if cfg.Echo != nil {
 		if s.echo, err = cfg.Echo(s.sb, s.log.With("part", "echo")); err != nil {

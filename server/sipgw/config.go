@@ -9,7 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dialtone/dialtone/server/lease"
 	"github.com/dialtone/dialtone/server/store"
+	"github.com/dialtone/dialtone/server/switchboard"
 )
 
 // DefaultRealm is the digest realm; passwords are hashed with it, so it is
@@ -42,6 +44,13 @@ type Config struct {
 	Algorithms []string
 	// Hostname names the server in responses. Default "dialtone".
 	Hostname string
+
+	// Switchboard is where calls to and from SIP phones go; nil answers
+	// every INVITE to a known number 480, as a registrar alone would.
+	Switchboard *switchboard.Switchboard
+	// Leases gives each SIP party its address for media: the phone's RTP
+	// goes to and from its number's lease. Required with Switchboard.
+	Leases *lease.Pool
 
 	// MaxMessage bounds one SIP message in bytes. Default 8192.
 	MaxMessage int
@@ -78,6 +87,9 @@ type Config struct {
 func (c *Config) validate() error {
 	if c.Credentials == nil {
 		return errors.New("sipgw: no credentials store")
+	}
+	if c.Switchboard != nil && c.Leases == nil {
+		return errors.New("sipgw: calls need the lease pool")
 	}
 	def := func(v *int, d int) {
 		if *v == 0 {

@@ -26,11 +26,24 @@ type Gateway struct {
 	regs    bindings
 	dummy   string // password of numbers without credentials; never told
 	stats   counters
+
+	calls         callTable
+	client        atomic.Pointer[sipgo.Client] // while serving
+	dialogs       *sipgo.DialogServerCache
+	clientDialogs *sipgo.DialogClientCache
+	contact       sip.Uri // the gateway's own address, for Contact headers
+
+	mu     sync.Mutex
+	closed bool
+	quit   chan struct{}
+	wg     sync.WaitGroup // calls
 }
 
 type counters struct {
 	registers, challenges, authFailures, notFound atomic.Uint64
 	malformed, tooLarge, rateLimited              atomic.Uint64
+	callsIn, callsOut, answered, notAcceptable    atomic.Uint64
+	rtpFromSIP, rtpToSIP, rtpDropped, keyFrames   atomic.Uint64
 }
 
 // Stats are the gateway's counters and gauges.
@@ -39,6 +52,14 @@ type Stats struct {
 	Nonces                                        int // live challenges
 	Registers, Challenges, AuthFailures, NotFound uint64
 	Malformed, TooLarge, RateLimited              uint64
+	// Calls: INVITEs from SIP phones that reached the switchboard, INVITEs
+	// to them, calls answered, and offers refused 488 (no Opus or VP8).
+	CallsIn, CallsOut, Answered, NotAcceptable uint64
+	// Bridged: live calls with media; RTP packets passed each way, dropped
+	// (a stranger's, past the latch window, unknown payload type), and
+	// key-frame requests passed on.
+	Bridged                                     int
+	RTPFromSIP, RTPToSIP, RTPDropped, KeyFrames uint64
 }
 
 // New builds a gateway.
@@ -64,6 +85,7 @@ func New(cfg Config) (*Gateway, error) {
 		sources: newSources(cfg.Rate, cfg.Burst, cfg.MaxSources),
 		regs:    bindings{m: make(map[string]map[string]Registration)},
 		dummy:   hex.EncodeToString(d),
+		quit:    make(chan struct{}),
 	}, nil
 }
 
@@ -89,9 +111,23 @@ func (g *Gateway) Serve(ctx context.Context, pc net.PacketConn, ln net.Listener)
 		ua.Close()
 		return fmt.Errorf("starting the SIP server: %w", err)
 	}
+	client, err := sipgo.NewClient(ua, sipgo.WithClientLogger(stackLog))
+	if err != nil {
+		ua.Close()
+		return fmt.Errorf("starting the SIP client: %w", err)
+	}
+	g.contact = g.contactURI(pc, ln)
+	contact := sip.ContactHeader{Address: g.contact}
+	g.dialogs = sipgo.NewDialogServerCache(client, contact)
+	g.clientDialogs = sipgo.NewDialogClientCache(client, contact)
+	g.client.Store(client)
 	srv.OnRegister(g.onRegister)
 	srv.OnOptions(g.onOptions)
 	srv.OnInvite(g.onInvite)
+	srv.OnAck(g.onAck)
+	srv.OnBye(g.onBye)
+	srv.OnCancel(func(*sip.Request, sip.ServerTransaction) {}) // the transaction layer answers it
+	srv.OnInfo(g.onInfo)
 	srv.OnNoRoute(g.onOther)
 
 	var wg sync.WaitGroup
@@ -116,12 +152,19 @@ func (g *Gateway) Serve(ctx context.Context, pc net.PacketConn, ln net.Listener)
 	case <-ctx.Done():
 	case runErr = <-errs:
 	}
+	g.client.Store(nil)
+	g.mu.Lock()
+	g.closed = true
+	g.mu.Unlock()
+	close(g.quit)
+	g.wg.Wait() // calls hang up while the stack still runs
 	if pc != nil {
 		pc.Close()
 	}
 	if ln != nil {
 		ln.Close()
 	}
+	client.Close()
 	ua.Close()
 	wg.Wait()
 	if runErr != nil {
@@ -186,12 +229,14 @@ func (g *Gateway) respond(tx sip.ServerTransaction, res *sip.Response) {
 
 func (g *Gateway) onOptions(req *sip.Request, tx sip.ServerTransaction) {
 	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil)
-	res.AppendHeader(sip.NewHeader("Allow", "REGISTER, OPTIONS"))
+	res.AppendHeader(sip.NewHeader("Allow", allow))
 	g.respond(tx, res)
 }
 
-// onInvite authenticates the caller as one of our numbers and looks the
-// callee up; bridging the call is not built yet, so a known callee is 480.
+const allow = "REGISTER, OPTIONS, INVITE, ACK, BYE, CANCEL, INFO"
+
+// onInvite authenticates the caller as one of our numbers, looks the
+// callee up, and bridges the call to it through the switchboard.
 func (g *Gateway) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if res := g.precheck(req); res != nil {
 		g.respond(tx, res)
@@ -213,7 +258,20 @@ func (g *Gateway) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		g.respond(tx, sip.NewResponseFromRequest(req, sip.StatusNotFound, "Not Found", nil))
 		return
 	}
-	g.respond(tx, sip.NewResponseFromRequest(req, sip.StatusTemporarilyUnavailable, "SIP Calls Not Bridged Yet", nil))
+	if g.cfg.Switchboard == nil {
+		g.respond(tx, sip.NewResponseFromRequest(req, sip.StatusTemporarilyUnavailable, "No Calls Here", nil))
+		return
+	}
+	g.mu.Lock()
+	if g.closed {
+		g.mu.Unlock()
+		g.respond(tx, sip.NewResponseFromRequest(req, sip.StatusServiceUnavailable, "Shutting Down", nil))
+		return
+	}
+	g.wg.Add(1)
+	g.mu.Unlock()
+	defer g.wg.Done()
+	g.inboundCall(req, tx, string(from), string(to))
 }
 
 func (g *Gateway) onOther(req *sip.Request, tx sip.ServerTransaction) {
@@ -221,7 +279,7 @@ func (g *Gateway) onOther(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	res := sip.NewResponseFromRequest(req, sip.StatusMethodNotAllowed, "Method Not Allowed", nil)
-	res.AppendHeader(sip.NewHeader("Allow", "REGISTER, OPTIONS"))
+	res.AppendHeader(sip.NewHeader("Allow", allow))
 	g.respond(tx, res)
 }
 
@@ -248,5 +306,9 @@ func (g *Gateway) Stats() Stats {
 		Registers: g.stats.registers.Load(), Challenges: g.stats.challenges.Load(),
 		AuthFailures: g.stats.authFailures.Load(), NotFound: g.stats.notFound.Load(),
 		Malformed: g.stats.malformed.Load(), TooLarge: g.stats.tooLarge.Load(), RateLimited: g.stats.rateLimited.Load(),
+		CallsIn: g.stats.callsIn.Load(), CallsOut: g.stats.callsOut.Load(), Answered: g.stats.answered.Load(),
+		NotAcceptable: g.stats.notAcceptable.Load(), Bridged: g.calls.bridged(),
+		RTPFromSIP: g.stats.rtpFromSIP.Load(), RTPToSIP: g.stats.rtpToSIP.Load(), RTPDropped: g.stats.rtpDropped.Load(),
+		KeyFrames: g.stats.keyFrames.Load(),
 	}
 }

@@ -60,6 +60,20 @@ func (b *bindings) list(now time.Time) []Registration {
 	return out
 }
 
+// of returns n's live bindings, the most recently renewed first.
+func (b *bindings) of(n string, now time.Time) []Registration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []Registration
+	for _, r := range b.m[n] {
+		if now.Before(r.Expires) {
+			out = append(out, r)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Expires.After(out[j].Expires) })
+	return out
+}
+
 // update applies one REGISTER's changes for n and returns n's live bindings.
 func (b *bindings) update(n string, set []Registration, remove []string, removeAll bool, max int, now time.Time) []Registration {
 	b.mu.Lock()

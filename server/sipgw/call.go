@@ -1,0 +1,351 @@
+package sipgw
+
+import (
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/dialtone/dialtone/call/wire"
+	"github.com/dialtone/dialtone/server/lease"
+	"github.com/dialtone/dialtone/server/switchboard"
+)
+
+// maxEvents bounds what waits for one call: its signalling, pion's
+// callbacks and the SIP side's requests.
+const maxEvents = 256
+
+// byeTimeout bounds a BYE or CANCEL the gateway sends as a call ends.
+const byeTimeout = 5 * time.Second
+
+type eventKind int
+
+const (
+	evMessage   eventKind = iota // msg from the switchboard
+	evCandidate                  // cand gathered on the lease
+	evState                      // state of the PeerConnection
+	evCancel                     // the phone cancelled its INVITE
+	evBye                        // the phone hung up
+	evKeyFrame                   // the phone asked for a key frame (SIP INFO)
+	evAnswer                     // the phone answered our INVITE: err nil for 2xx
+	evRinging                    // the phone rings (180/183 to our INVITE)
+)
+
+type event struct {
+	kind  eventKind
+	msg   *wire.Message
+	cand  *webrtc.ICECandidate
+	state webrtc.PeerConnectionState
+	err   error
+}
+
+// sipCall is one call between a SIP phone and a dialtone party, both
+// directions. Its goroutine owns the dialog, the switchboard connection
+// and the bridge; callbacks only queue events for it.
+type sipCall struct {
+	g       *Gateway
+	inbound bool   // the phone called
+	number  string // the phone's number
+	sipID   string // the SIP Call-ID
+	log     *slog.Logger
+	events  chan event
+
+	conn     *switchboard.Conn
+	handleMu sync.Mutex
+	id       wire.CallID
+
+	lease    lease.Lease
+	leased   bool
+	br       *bridge
+	sessID   uint64
+	answered bool // media agreed on both sides
+	pending  []webrtc.ICECandidateInit
+
+	srv *sipgo.DialogServerSession // inbound
+	cli *sipgo.DialogClientSession // outbound
+	wg  sync.WaitGroup             // the INVITE's waiter, outbound
+}
+
+func (g *Gateway) newCall(inbound bool, num, sipID string) *sipCall {
+	return &sipCall{
+		g: g, inbound: inbound, number: num, sipID: sipID,
+		log:    g.cfg.Logger.With("number", num, "sip.call_id", sipID),
+		events: make(chan event, maxEvents),
+		sessID: rand.Uint64N(1 << 62),
+	}
+}
+
+func (c *sipCall) push(ev event) {
+	select {
+	case c.events <- ev:
+	default:
+		c.log.Warn("SIP call events full; dropping one", "kind", ev.kind)
+	}
+}
+
+// partyOut is the call's side of the switchboard; Send runs under its lock.
+type partyOut struct{ c *sipCall }
+
+func (o partyOut) Send(m *wire.Message) bool {
+	o.c.push(event{kind: evMessage, msg: m})
+	return true
+}
+
+func (o partyOut) Close(string) {}
+
+func (c *sipCall) handle(m *wire.Message) {
+	m.V = wire.Version
+	if m.Call == "" && m.Type != wire.TypeDial {
+		m.Call = c.id
+	}
+	c.handleMu.Lock()
+	defer c.handleMu.Unlock()
+	c.conn.Handle(context.Background(), m)
+}
+
+// leaseMedia leases the phone's address and binds the bridge on it.
+func (c *sipCall) leaseMedia() error {
+	l, err := c.g.cfg.Leases.Acquire(c.number)
+	if err != nil {
+		return err
+	}
+	c.lease, c.leased = l, true
+	br, err := newBridge(l.Addr, c.log, &c.g.stats,
+		func(cand *webrtc.ICECandidate) {
+			if cand != nil {
+				c.push(event{kind: evCandidate, cand: cand})
+			}
+		},
+		func(s webrtc.PeerConnectionState) { c.push(event{kind: evState, state: s}) })
+	if err != nil {
+		return err
+	}
+	c.br = br
+	c.log.Debug("SIP party leased", "lease.addr", l.Addr)
+	return nil
+}
+
+// finish closes what the call holds: the bridge, the switchboard
+// connection (which ends its call if still up) and the lease.
+func (c *sipCall) finish() {
+	if c.answered {
+		c.g.calls.unbridge()
+	}
+	if c.br != nil {
+		c.br.close()
+	}
+	if c.conn != nil {
+		c.handleMu.Lock()
+		c.conn.Disconnect()
+		c.handleMu.Unlock()
+	}
+	c.wg.Wait()
+	if c.leased {
+		c.g.cfg.Leases.Release(c.number)
+	}
+	c.g.calls.remove(c)
+}
+
+func (c *sipCall) bridged() {
+	if !c.answered {
+		c.answered = true
+		c.g.stats.answered.Add(1)
+		c.g.calls.bridge()
+	}
+}
+
+// onCandidate sends a gathered candidate to the dialtone party.
+func (c *sipCall) onCandidate(cand *webrtc.ICECandidate) {
+	j := candidate(cand)
+	c.handle(&wire.Message{Type: wire.TypeICE, Call: c.id, Candidate: &wire.Candidate{
+		Candidate: j.Candidate, SDPMid: j.SDPMid, SDPMLineIndex: j.SDPMLineIndex, UsernameFragment: j.UsernameFragment,
+	}})
+}
+
+// addCandidate applies the dialtone party's candidate, or keeps it until
+// its description is applied.
+func (c *sipCall) addCandidate(wc *wire.Candidate) {
+	if wc == nil || c.br == nil {
+		return
+	}
+	init := webrtc.ICECandidateInit{Candidate: wc.Candidate, SDPMid: wc.SDPMid, SDPMLineIndex: wc.SDPMLineIndex, UsernameFragment: wc.UsernameFragment}
+	if c.br.pc.RemoteDescription() == nil {
+		if len(c.pending) < 64 {
+			c.pending = append(c.pending, init)
+		}
+		return
+	}
+	if err := c.br.pc.AddICECandidate(init); err != nil {
+		c.log.Debug("ignoring a candidate", "err", err)
+	}
+}
+
+func (c *sipCall) flushCandidates() {
+	for _, init := range c.pending {
+		if err := c.br.pc.AddICECandidate(init); err != nil {
+			c.log.Debug("ignoring a candidate", "err", err)
+		}
+	}
+	c.pending = nil
+}
+
+// offerWebRTC makes the gateway's offer to the dialtone party (the phone
+// called, so the gateway offers).
+func (c *sipCall) offerWebRTC() error {
+	if err := c.br.addTracks(); err != nil {
+		return err
+	}
+	o, err := c.br.pc.CreateOffer(nil)
+	if err != nil {
+		return err
+	}
+	if err := c.br.pc.SetLocalDescription(o); err != nil {
+		return err
+	}
+	c.handle(&wire.Message{Type: wire.TypeSDP, Call: c.id, SDPType: wire.SDPOffer, SDP: o.SDP})
+	return nil
+}
+
+// onSDP applies the dialtone party's description, answering an offer.
+func (c *sipCall) onSDP(m *wire.Message) error {
+	if c.br == nil {
+		return errClosing
+	}
+	if m.SDPType == wire.SDPAnswer {
+		if err := c.br.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: m.SDP}); err != nil {
+			return err
+		}
+		c.flushCandidates()
+		return nil
+	}
+	if err := c.br.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: m.SDP}); err != nil {
+		return err
+	}
+	if err := c.br.addTracks(); err != nil {
+		return err
+	}
+	a, err := c.br.pc.CreateAnswer(nil)
+	if err != nil {
+		return err
+	}
+	if err := c.br.pc.SetLocalDescription(a); err != nil {
+		return err
+	}
+	c.handle(&wire.Message{Type: wire.TypeSDP, Call: c.id, SDPType: wire.SDPAnswer, SDP: a.SDP})
+	c.flushCandidates()
+	return nil
+}
+
+// callTable is the gateway's live calls by SIP Call-ID, for the requests
+// inside a dialog (BYE, INFO) and for Close.
+type callTable struct {
+	mu   sync.Mutex
+	m    map[string]*sipCall
+	live int // bridged
+}
+
+func (t *callTable) add(c *sipCall) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.m == nil {
+		t.m = make(map[string]*sipCall)
+	}
+	if t.m[c.sipID] != nil {
+		return false
+	}
+	t.m[c.sipID] = c
+	return true
+}
+
+func (t *callTable) remove(c *sipCall) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.m[c.sipID] == c {
+		delete(t.m, c.sipID)
+	}
+}
+
+func (t *callTable) get(id string) *sipCall {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.m[id]
+}
+
+func (t *callTable) bridge()   { t.mu.Lock(); t.live++; t.mu.Unlock() }
+func (t *callTable) unbridge() { t.mu.Lock(); t.live--; t.mu.Unlock() }
+func (t *callTable) bridged() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.live
+}
+
+// onAck confirms an answered inbound call.
+func (g *Gateway) onAck(req *sip.Request, tx sip.ServerTransaction) {
+	if err := g.dialogs.ReadAck(req, tx); err != nil {
+		g.cfg.Logger.Debug("ACK outside a dialog", "err", err)
+	}
+}
+
+// onBye ends the call the BYE names.
+func (g *Gateway) onBye(req *sip.Request, tx sip.ServerTransaction) {
+	err := g.dialogs.ReadBye(req, tx)
+	if err != nil {
+		err = g.clientDialogs.ReadBye(req, tx)
+	}
+	if err != nil {
+		g.respond(tx, sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call Does Not Exist", nil))
+		return
+	}
+	if c := g.calls.get(req.CallID().Value()); c != nil {
+		c.push(event{kind: evBye})
+	}
+}
+
+// onInfo takes a phone's picture_fast_update (RFC 5168's XML, as desk
+// phones send it) as a key-frame request.
+func (g *Gateway) onInfo(req *sip.Request, tx sip.ServerTransaction) {
+	c := g.calls.get(req.CallID().Value())
+	if c == nil {
+		g.respond(tx, sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call Does Not Exist", nil))
+		return
+	}
+	if strings.Contains(string(req.Body()), "picture_fast_update") {
+		c.push(event{kind: evKeyFrame})
+	}
+	g.respond(tx, sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil))
+}
+
+// contactURI is the gateway's address for Contact headers: the UDP
+// listener's, or the TCP one's.
+func (g *Gateway) contactURI(pc net.PacketConn, ln net.Listener) sip.Uri {
+	var a net.Addr
+	switch {
+	case pc != nil:
+		a = pc.LocalAddr()
+	case ln != nil:
+		a = ln.Addr()
+	}
+	u := sip.Uri{Scheme: "sip", Host: g.cfg.Hostname}
+	if ap, err := netip.ParseAddrPort(a.String()); err == nil {
+		if !ap.Addr().IsUnspecified() {
+			u.Host = ap.Addr().Unmap().String()
+		}
+		u.Port = int(ap.Port())
+	}
+	return u
+}
+
+func (g *Gateway) host() string {
+	if g.contact.Port != 0 {
+		return g.contact.HostPort()
+	}
+	return g.contact.Host
+}
