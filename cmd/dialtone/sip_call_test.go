@@ -155,15 +155,11 @@ func TestSIPCallBaresipToDialtone(t *testing.T) {
 		t.Errorf("the dialtone phone shows the call from %q, want the SIP phone's verified %s", in.Peer, sipTestNumber)
 	}
 	bp.waitEvent("CALL_ESTABLISHED")
-	t.Log("established")
 	callee.waitFor(t, call.EventConnected) // its first video frame from baresip decoded
-	t.Log("connected")
 	checkSIPLease(t, rs, bp, sipTestNumber)
 	waitHeard(t, callee)
-	t.Log("heard")
 	bp.do("hangup", "")
 	bp.waitEvent("CALL_CLOSED")
-	t.Log("closed")
 	if code := callee.exit(t); code != 0 {
 		t.Fatalf("callee exited %d; events %s; stderr:\n%s", code, callee.kinds(), callee.stderr.String())
 	}
@@ -187,12 +183,9 @@ func TestSIPCallDialtoneToBaresip(t *testing.T) {
 	}
 	caller.waitFor(t, call.EventRinging)
 	bp.do("accept", "")
-	t.Log("ringing")
 	caller.waitFor(t, call.EventConnected)
-	t.Log("connected")
 	checkSIPLease(t, rs, bp, sipTestNumber)
 	bp.waitEvent("CALL_CLOSED")
-	t.Log("closed")
 	if code := caller.exit(t); code != 0 {
 		t.Fatalf("caller exited %d; events %s; stderr:\n%s", code, caller.kinds(), caller.stderr.String())
 	}
