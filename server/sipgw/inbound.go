@@ -18,14 +18,21 @@ import (
 func (g *Gateway) inboundCall(req *sip.Request, tx sip.ServerTransaction, from, to string) {
 	o, err := parseSDP(req.Body())
 	if err != nil {
-		if errors.Is(err, errNoCodec) {
-			g.stats.notAcceptable.Add(1)
-			res := sip.NewResponseFromRequest(req, sip.StatusNotAcceptableHere, "Not Acceptable Here", nil)
-			res.AppendHeader(sip.NewHeader("Warning", `399 dialtone "Opus or VP8 on RTP/AVP only; no transcoding"`))
-			g.respond(tx, res)
+		warning := `399 dialtone "Opus or VP8 on RTP/AVP only; no transcoding"`
+		switch {
+		case len(req.Body()) == 0:
+			// A delayed offer (the phone's offer in the ACK) is not
+			// supported: the phone's address must be known before the
+			// dialtone party answers.
+			warning = `399 dialtone "an SDP offer in the INVITE is needed"`
+		case !errors.Is(err, errNoCodec):
+			g.respond(tx, sip.NewResponseFromRequest(req, sip.StatusBadRequest, "Bad SDP", nil))
 			return
 		}
-		g.respond(tx, sip.NewResponseFromRequest(req, sip.StatusBadRequest, "Bad SDP", nil))
+		g.stats.notAcceptable.Add(1)
+		res := sip.NewResponseFromRequest(req, sip.StatusNotAcceptableHere, "Not Acceptable Here", nil)
+		res.AppendHeader(sip.NewHeader("Warning", warning))
+		g.respond(tx, res)
 		return
 	}
 	c := g.newCall(true, from, req.CallID().Value())

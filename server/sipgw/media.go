@@ -264,13 +264,11 @@ func (b *bridge) legFor(p *rtp.Packet, src netip.AddrPort) *leg {
 func (l *leg) accept(src netip.AddrPort) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.latched && src == l.to {
-		return true
+	if l.seen < latchWindow {
+		l.seen++
+	} else {
+		return l.latched && src == l.to
 	}
-	if l.seen >= latchWindow {
-		return false
-	}
-	l.seen++
 	if !l.latched || src == l.s.addr {
 		if l.s.mux {
 			l.rtcpTo = src
