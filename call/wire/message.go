@@ -82,6 +82,9 @@ const (
 	ReasonLeaseLost  = "lease-lost"
 	ReasonUnknown    = "unknown" // unavailable: no such number
 	ReasonOffline    = "offline" // unavailable: registered, not connected
+	// ReasonAnsweredElsewhere cancels the ringing of one of a number's
+	// devices when another of them answered.
+	ReasonAnsweredElsewhere = "answered-elsewhere"
 )
 
 // Camera states carried by media-state.

@@ -107,3 +107,58 @@ func TestSIPCallFlowsBaresip(t *testing.T) {
 		checkLeaseBack(t, rs, sipTestNumber)
 	})
 }
+
+// TestSIPForkBaresip: a number with a dialtone client and a SIP phone
+// rings both; the first to answer takes the call and the other stops
+// ringing (answered-elsewhere for the client, CANCEL for the phone).
+func TestSIPForkBaresip(t *testing.T) {
+	binary(t)
+	rs, pass := sipServer(t, "--sip-digest", "MD5", "--pool", "127.77.25.0/24")
+	bp := startBaresipPhone(t, rs.addrs["sip"], sipTestNumber, pass, 440)
+	url := rs.addrs["signalling"]
+	mine := servertest.Register(t, url, sipTestNumber)
+	caller := servertest.Register(t, url, "+15550100051")
+
+	t.Run("the SIP phone answers", func(t *testing.T) {
+		seq := caller.Send(&wire.Message{Type: wire.TypeDial, To: sipTestNumber})
+		id := caller.ExpectReply(seq).Call
+		mine.Expect(wire.TypeIncoming, id)
+		bp.waitEvent("CALL_INCOMING")
+		bp.do("accept", "")
+		if m := mine.Expect(wire.TypeCancelled, id); m.Reason != wire.ReasonAnsweredElsewhere {
+			t.Errorf("the client stopped ringing for %q, want %s", m.Reason, wire.ReasonAnsweredElsewhere)
+		}
+		caller.Expect(wire.TypeAccepted, id)
+		bp.waitEvent("CALL_ESTABLISHED")
+		caller.Send(&wire.Message{Type: wire.TypeHangup, Call: id})
+		caller.Expect(wire.TypeHangupAck, id)
+		bp.waitEvent("CALL_CLOSED")
+		checkLeaseBack(t, rs, sipTestNumber)
+	})
+	t.Run("the dialtone client answers", func(t *testing.T) {
+		seq := caller.Send(&wire.Message{Type: wire.TypeDial, To: sipTestNumber})
+		id := caller.ExpectReply(seq).Call
+		mine.Expect(wire.TypeIncoming, id)
+		bp.waitEvent("CALL_INCOMING")
+		mine.Send(&wire.Message{Type: wire.TypeAccept, Call: id})
+		caller.Expect(wire.TypeAccepted, id)
+		bp.waitEvent("CALL_CLOSED") // the gateway's CANCEL
+		caller.Send(&wire.Message{Type: wire.TypeHangup, Call: id})
+		caller.Expect(wire.TypeHangupAck, id)
+		mine.Expect(wire.TypeEnded, id)
+		checkLeaseBack(t, rs, sipTestNumber)
+	})
+	t.Run("the SIP phone refuses, the client rings on", func(t *testing.T) {
+		seq := caller.Send(&wire.Message{Type: wire.TypeDial, To: sipTestNumber})
+		id := caller.ExpectReply(seq).Call
+		mine.Expect(wire.TypeIncoming, id)
+		bp.waitEvent("CALL_INCOMING")
+		bp.do("hangup", "")
+		bp.waitEvent("CALL_CLOSED")
+		mine.Send(&wire.Message{Type: wire.TypeAccept, Call: id})
+		caller.Expect(wire.TypeAccepted, id)
+		caller.Send(&wire.Message{Type: wire.TypeHangup, Call: id})
+		caller.Expect(wire.TypeHangupAck, id)
+		checkLeaseBack(t, rs, sipTestNumber)
+	})
+}

@@ -27,13 +27,16 @@ type call struct {
 	id             wire.CallID
 	caller, callee number.Number
 	from, to       *session
-	state          callState
-	ring           timer
-	start, answer  time.Time
-	callerLease    lease.Lease
-	calleeLease    lease.Lease
-	source         string // the caller's source (see DialLimits)
-	ringCounted    bool   // counted in limits.ringing
+	// alt is a second device of the callee's number ringing with to (its
+	// SIP phone, through the gateway) until one of them answers.
+	alt           *session
+	state         callState
+	ring          timer
+	start, answer time.Time
+	callerLease   lease.Lease
+	calleeLease   lease.Lease
+	source        string // the caller's source (see DialLimits)
+	ringCounted   bool   // counted in limits.ringing
 }
 
 func (c *call) other(s *session) *session {
@@ -125,6 +128,15 @@ func (sb *Switchboard) dial(c *Conn, m *wire.Message) {
 		cl.ring = time.AfterFunc(sb.cfg.RingTimeout, func() { sb.ringTimeout(cl) })
 		sb.send(s, &wire.Message{Type: wire.TypeRinging, Re: m.Seq, Call: id, Peer: string(to)})
 		sb.send(callee, &wire.Message{Type: wire.TypeIncoming, Call: id, From: string(s.number), Waiting: waiting})
+		if !viaGateway && sb.reaches(to) {
+			// The number has a dialtone client and SIP devices: ring
+			// both; the first to answer takes the call.
+			if alt := sb.reach(to, s); alt != nil {
+				cl.alt = alt
+				alt.calls[id] = cl
+				sb.send(alt, &wire.Message{Type: wire.TypeIncoming, Call: id, From: string(s.number)})
+			}
+		}
 		cdr := store.CDR{CallID: string(id), Caller: string(s.number), Callee: string(to), Start: now}
 		fx.record(sb, func(ctx context.Context) error { return sb.cfg.Store.StartCall(ctx, cdr) }, "call start")
 		sb.log.Debug("ringing", keyCall, id, "from", s.number, "to", to)
@@ -194,9 +206,15 @@ func (sb *Switchboard) accept(c *Conn, m *wire.Message) {
 		if cl == nil {
 			return
 		}
-		if cl.state != stateRinging || cl.to != c.sess {
+		if cl.state != stateRinging || (cl.to != c.sess && cl.alt != c.sess) {
 			c.reply(m, wire.CodeWrongState, "only the callee accepts, while the call rings")
 			return
+		}
+		if cl.alt != nil {
+			if cl.alt == c.sess {
+				cl.to, cl.alt = cl.alt, cl.to
+			}
+			sb.dropLeg(cl, cl.alt, wire.ReasonAnsweredElsewhere)
 		}
 		sb.answer(cl, m.Seq, fx)
 	})
@@ -260,8 +278,12 @@ func (sb *Switchboard) refuse(c *Conn, m *wire.Message) {
 		if cl == nil {
 			return
 		}
-		if cl.state != stateRinging || cl.to != c.sess {
+		if cl.state != stateRinging || (cl.to != c.sess && cl.alt != c.sess) {
 			c.reply(m, wire.CodeWrongState, "only the callee refuses, while the call rings")
+			return
+		}
+		if sb.refuseLeg(cl, c.sess) {
+			sb.send(c.sess, &wire.Message{Type: wire.TypeRefused, Re: m.Seq, Call: cl.id})
 			return
 		}
 		sb.stats.refused.Add(1)
@@ -297,8 +319,12 @@ func (sb *Switchboard) hangup(c *Conn, m *wire.Message) {
 		reason, ack := wire.ReasonHangup, wire.TypeHangupAck
 		if cl.state == stateRinging {
 			reason, ack = wire.ReasonCancelled, wire.TypeCancelled
-			if cl.to == c.sess {
+			if cl.to == c.sess || cl.alt == c.sess {
 				reason, ack = wire.ReasonRefused, wire.TypeRefused
+				if sb.refuseLeg(cl, c.sess) {
+					sb.send(c.sess, &wire.Message{Type: ack, Re: m.Seq, Call: cl.id, Reason: reason})
+					return
+				}
 			}
 		}
 		sb.stats.hangups.Add(1)
@@ -333,6 +359,11 @@ func (sb *Switchboard) endCall(cl *call, reason string, skip *session, fx *effec
 	delete(sb.calls, cl.id)
 	delete(cl.from.calls, cl.id)
 	delete(cl.to.calls, cl.id)
+	alt := cl.alt
+	if alt != nil {
+		delete(alt.calls, cl.id)
+		cl.alt = nil
+	}
 
 	// The leases go back before anyone hears the call is over, so that a
 	// party told "ended" never finds its address still held.
@@ -345,6 +376,10 @@ func (sb *Switchboard) endCall(cl *call, reason string, skip *session, fx *effec
 	}
 	if calleeMsg != nil && cl.to != skip {
 		sb.send(cl.to, calleeMsg)
+	}
+	if calleeMsg != nil && alt != nil && alt != skip {
+		m := *calleeMsg
+		sb.send(alt, &m)
 	}
 	if reason == wire.ReasonPeerLost {
 		sb.stats.peerLost.Add(1)

@@ -87,9 +87,42 @@ func (sb *Switchboard) reach(to number.Number, caller *session) *session {
 	return sb.attachParty(c, to, ViaSIP)
 }
 
-// dropParty ends a party's calls as hung up and forgets it.
+// dropLeg stops one of two devices ringing for a call, telling it why.
+func (sb *Switchboard) dropLeg(cl *call, s *session, reason string) {
+	if cl.alt == s {
+		cl.alt = nil
+	} else if cl.to == s && cl.alt != nil {
+		cl.to, cl.alt = cl.alt, nil
+	} else {
+		return
+	}
+	delete(s.calls, cl.id)
+	sb.send(s, &wire.Message{Type: wire.TypeCancelled, Call: cl.id, Reason: reason})
+}
+
+// refuseLeg takes a refusal from one of two ringing devices: the other
+// rings on. It reports whether it did; false leaves the refusal to end
+// the call.
+func (sb *Switchboard) refuseLeg(cl *call, s *session) bool {
+	if cl.alt == nil || (cl.to != s && cl.alt != s) {
+		return false
+	}
+	if cl.alt == s {
+		cl.alt = nil
+	} else {
+		cl.to, cl.alt = cl.alt, nil
+	}
+	delete(s.calls, cl.id)
+	return true
+}
+
+// dropParty ends a party's calls as hung up and forgets it; where it is
+// one of two devices ringing, only its ringing stops.
 func (sb *Switchboard) dropParty(s *session, fx *effects) {
 	for _, cl := range s.sortedCalls() {
+		if sb.refuseLeg(cl, s) {
+			continue
+		}
 		reason := wire.ReasonHangup
 		if cl.state == stateRinging {
 			reason = wire.ReasonCancelled

@@ -131,3 +131,64 @@ func TestGatewayReachesNumbers(t *testing.T) {
 		t.Errorf("%d calls left", n)
 	}
 }
+
+// TestForkFirstAnswerWins: a number with a client and a gateway device
+// rings both; the answer of one stops the other with answered-elsewhere,
+// a refusal of one leaves the other ringing, and a cancel reaches both.
+func TestForkFirstAnswerWins(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		answer string // "client", "gateway"
+		refuse string // refused first by
+		cancel bool
+	}{
+		{name: "the client answers", answer: "client"},
+		{name: "the gateway device answers", answer: "gateway"},
+		{name: "the gateway device refuses, the client answers", refuse: "gateway", answer: "client"},
+		{name: "the client refuses, the gateway device answers", refuse: "client", answer: "gateway"},
+		{name: "the caller cancels", cancel: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newBoard(t, Config{})
+			gw := &fakeGateway{numbers: map[string]bool{"+12025550101": true}}
+			b.SetGateway(gw)
+			mine := b.register(t, "+12025550101")
+			caller := b.register(t, "+15550100001")
+			caller.send(&wire.Message{Type: wire.TypeDial, To: mine.number})
+			id := caller.out.expect(t, wire.TypeRinging).Call
+			mine.out.expect(t, wire.TypeIncoming)
+			dev := gw.party(t)
+			dev.out.expect(t, wire.TypeIncoming)
+			send := map[string]func(*wire.Message){
+				"client":  func(m *wire.Message) { mine.send(m) },
+				"gateway": func(m *wire.Message) { dev.conn.Handle(context.Background(), m) },
+			}
+			outs := map[string]*outbox{"client": mine.out, "gateway": dev.out}
+			other := map[string]string{"client": "gateway", "gateway": "client"}
+			if tc.cancel {
+				caller.send(&wire.Message{Type: wire.TypeCancel, Call: id})
+				for _, o := range outs {
+					if m := o.expect(t, wire.TypeCancelled); m.Reason != wire.ReasonCancelled {
+						t.Errorf("cancelled for %q", m.Reason)
+					}
+				}
+				return
+			}
+			if tc.refuse != "" {
+				send[tc.refuse](&wire.Message{Type: wire.TypeRefuse, Seq: 9, Call: id})
+				outs[tc.refuse].expect(t, wire.TypeRefused)
+			}
+			send[tc.answer](&wire.Message{Type: wire.TypeAccept, Call: id})
+			caller.out.expect(t, wire.TypeAccepted)
+			outs[tc.answer].expect(t, wire.TypeAccepted)
+			if tc.refuse == "" {
+				if m := outs[other[tc.answer]].expect(t, wire.TypeCancelled); m.Reason != wire.ReasonAnsweredElsewhere {
+					t.Errorf("the other device stopped for %q", m.Reason)
+				}
+			}
+			if cs := b.Calls(); len(cs) != 1 || (cs[0].CalleeVia == ViaSIP) != (tc.answer == "gateway") {
+				t.Errorf("calls %+v after %s answered", cs, tc.answer)
+			}
+		})
+	}
+}
