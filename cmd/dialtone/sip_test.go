@@ -171,6 +171,7 @@ func TestSIPProtocolEdgesSipp(t *testing.T) {
 		{"invite", "+12025550177", "404"}, // a number the server does not hold
 		{"invite", "600", "488"},          // no offer in the INVITE: delayed offers are not taken
 		{"invite-g711", "600", "488"},     // G.711 only: no transcoding
+		{"reinvite-hold", "600", ""},      // hold mid-call: recvonly from the same lease
 	} {
 		scen := tc.scen
 		t.Run(scen+tc.callee, func(t *testing.T) {

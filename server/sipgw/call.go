@@ -37,6 +37,7 @@ const (
 	evKeyFrame                   // the phone asked for a key frame (SIP INFO)
 	evAnswer                     // the phone answered our INVITE: err nil for 2xx
 	evRinging                    // the phone rings (180/183 to our INVITE)
+	evReinvite                   // the phone changes the session (hold)
 )
 
 type event struct {
@@ -45,6 +46,8 @@ type event struct {
 	cand  *webrtc.ICECandidate
 	state webrtc.PeerConnectionState
 	err   error
+	req   *sip.Request // evReinvite
+	tx    sip.ServerTransaction
 }
 
 // sipCall is one call between a SIP phone and a dialtone party, both
@@ -66,7 +69,8 @@ type sipCall struct {
 	leased   bool
 	br       *bridge
 	sessID   uint64
-	answered bool // media agreed on both sides
+	version  uint64 // of the gateway's SDP, one more for each
+	answered bool   // media agreed on both sides
 	pending  []webrtc.ICECandidateInit
 
 	srv *sipgo.DialogServerSession // inbound
@@ -81,6 +85,11 @@ func (g *Gateway) newCall(inbound bool, num, sipID string) *sipCall {
 		events: make(chan event, maxEvents),
 		sessID: rand.Uint64N(1 << 62),
 	}
+}
+
+func (c *sipCall) nextVersion() uint64 {
+	c.version++
+	return c.version
 }
 
 func (c *sipCall) push(ev event) {
@@ -348,4 +357,44 @@ func (g *Gateway) host() string {
 		return g.contact.HostPort()
 	}
 	return g.contact.Host
+}
+
+// inDialog answers a request inside one of the gateway's dialogs (a
+// re-INVITE) and reports whether it was one. Its To tag is the gateway's
+// own, which only the phone it was given to knows.
+func (g *Gateway) inDialog(req *sip.Request, tx sip.ServerTransaction) bool {
+	tag, ok := req.To().Params.Get("tag")
+	if !ok || tag == "" {
+		return false
+	}
+	c := g.calls.get(req.CallID().Value())
+	if c == nil || c.localTag() != tag {
+		g.respond(tx, sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call Does Not Exist", nil))
+		return true
+	}
+	c.push(event{kind: evReinvite, req: req, tx: tx})
+	return true
+}
+
+func (c *sipCall) localTag() string {
+	var tag string
+	switch {
+	case c.srv != nil:
+		tag, _ = c.srv.InviteRequest.To().Params.Get("tag")
+	case c.cli != nil:
+		tag, _ = c.cli.InviteRequest.From().Params.Get("tag")
+	}
+	return tag
+}
+
+// reinvite answers the phone's new offer from the same lease.
+func (c *sipCall) reinvite(req *sip.Request, tx sip.ServerTransaction) {
+	o, err := parseSDP(req.Body())
+	if err != nil || c.br == nil || !c.answered {
+		c.g.respond(tx, sip.NewResponseFromRequest(req, sip.StatusNotAcceptableHere, "Not Acceptable Here", nil))
+		return
+	}
+	c.br.update(o)
+	c.log.Info("SIP phone changed the session", "audio_held", o.audio == nil || !o.audio.recv)
+	c.g.respond(tx, sip.NewSDPResponseFromRequest(req, localSDP(c.lease.Addr, c.sessID, c.nextVersion(), o)))
 }

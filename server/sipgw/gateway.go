@@ -242,6 +242,9 @@ func (g *Gateway) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		g.respond(tx, res)
 		return
 	}
+	if g.inDialog(req, tx) {
+		return
+	}
 	from, err := number.Parse(req.From().Address.User, "")
 	if err != nil || from.IsService() {
 		// Only our numbers' devices may call: there are no trunks, and no

@@ -102,6 +102,8 @@ func (c *sipCall) inboundEvent(ev event, o *offer) (over bool) {
 		}
 	case evKeyFrame:
 		c.br.keyFrameFromPeer()
+	case evReinvite:
+		c.reinvite(ev.req, ev.tx)
 	case evCancel:
 		if c.id == "" {
 			return true
@@ -136,7 +138,7 @@ func (c *sipCall) inboundMessage(m *wire.Message, o *offer) (over bool) {
 			return true
 		}
 		c.bridged()
-		return !c.ok(c.srv.RespondSDP(localSDP(c.lease.Addr, c.sessID, o)))
+		return !c.ok(c.srv.RespondSDP(localSDP(c.lease.Addr, c.sessID, c.nextVersion(), o)))
 	case wire.TypeSDP:
 		if err := c.onSDP(m); err != nil {
 			c.log.Warn("applying the dialtone party's SDP", "err", err)

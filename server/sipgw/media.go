@@ -45,6 +45,7 @@ type leg struct {
 	latched bool
 	seen    int
 
+	held      atomic.Bool   // the phone takes nothing: on hold, or sendonly
 	phoneSSRC atomic.Uint32 // the phone's stream, for key-frame requests to it
 	peerSSRC  atomic.Uint32 // the dialtone party's stream, for requests to it
 }
@@ -146,7 +147,9 @@ func (b *bridge) setLegs(o *offer) error {
 		if err != nil {
 			return err
 		}
-		b.legs = append(b.legs, &leg{s: s, local: local, ssrc: 0x5150_0000 + uint32(i), to: s.addr, rtcpTo: s.rtcp})
+		l := &leg{s: s, local: local, ssrc: 0x5150_0000 + uint32(i), to: s.addr, rtcpTo: s.rtcp}
+		l.held.Store(!s.recv)
+		b.legs = append(b.legs, l)
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -374,7 +377,7 @@ func (b *bridge) onTrack(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		if err != nil {
 			return
 		}
-		if pkt.Unmarshal(buf[:n]) != nil || len(pkt.Payload) == 0 || !l.s.recv {
+		if pkt.Unmarshal(buf[:n]) != nil || len(pkt.Payload) == 0 || l.held.Load() {
 			continue
 		}
 		pkt.Header.Extension, pkt.Header.Extensions = false, nil
@@ -409,6 +412,19 @@ func (b *bridge) readRTCP(l *leg, sender *webrtc.RTPSender) {
 				b.keyFrameFromPhone(l)
 			}
 		}
+	}
+}
+
+// update applies a re-INVITE's offer: a stream the phone no longer
+// receives (hold: sendonly or inactive) is not sent to it. Its addresses
+// and payload types stay as first agreed.
+func (b *bridge) update(o *offer) {
+	for _, l := range b.legs {
+		s := o.audio
+		if l.s.kind == "video" {
+			s = o.video
+		}
+		l.held.Store(s == nil || !s.recv)
 	}
 }
 

@@ -103,7 +103,7 @@ func (c *sipCall) invite(ctx context.Context, reg Registration, caller string) e
 	req.AppendHeader(from)
 	req.AppendHeader(toHdr)
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	req.SetBody(localSDP(c.lease.Addr, c.sessID, nil))
+	req.SetBody(localSDP(c.lease.Addr, c.sessID, c.nextVersion(), nil))
 	if reg.Transport != "" {
 		req.SetTransport(reg.Transport)
 	}
@@ -147,6 +147,8 @@ func (c *sipCall) outboundEvent(ev event, cancel context.CancelFunc) (over bool)
 		}
 	case evKeyFrame:
 		c.br.keyFrameFromPeer()
+	case evReinvite:
+		c.reinvite(ev.req, ev.tx)
 	case evAnswer:
 		return c.onAnswer(ev.err)
 	case evBye:

@@ -180,14 +180,14 @@ const (
 // from video), RTCP multiplexed on it. With answerTo it answers that offer
 // line by line, refusing the lines it does not use; without it offers Opus
 // and VP8.
-func localSDP(at netip.AddrPort, sessID uint64, answerTo *offer) []byte {
+func localSDP(at netip.AddrPort, sessID, version uint64, answerTo *offer) []byte {
 	ip := at.Addr().Unmap()
 	family := "IP4"
 	if ip.Is6() {
 		family = "IP6"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "v=0\r\no=dialtone %d %d IN %s %s\r\ns=dialtone\r\nc=IN %s %s\r\nt=0 0\r\n", sessID, sessID, family, ip, family, ip)
+	fmt.Fprintf(&b, "v=0\r\no=dialtone %d %d IN %s %s\r\ns=dialtone\r\nc=IN %s %s\r\nt=0 0\r\n", sessID, version, family, ip, family, ip)
 	media := func(s *stream, kind string) {
 		pt, codec := uint8(offerOpusPT), "opus/48000/2"
 		if kind == "video" {

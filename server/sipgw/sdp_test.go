@@ -65,7 +65,7 @@ func TestParseSDP(t *testing.T) {
 				t.Errorf("audio SSRCs %v", o.audio.ssrcs)
 			}
 			lease := netip.MustParseAddrPort("127.77.0.9:40002")
-			ans := localSDP(lease, 7, o)
+			ans := localSDP(lease, 7, 1, o)
 			if n := strings.Count(string(ans), " 0 RTP/AVP"); n != tc.wantRefused {
 				t.Errorf("answer refuses %d lines, want %d:\n%s", n, tc.wantRefused, ans)
 			}
@@ -108,7 +108,7 @@ func describeStream(s *stream) string {
 
 func TestLocalOffer(t *testing.T) {
 	lease := netip.MustParseAddrPort("[2001:db8::5]:40000")
-	o, err := parseSDP(localSDP(lease, 1, nil))
+	o, err := parseSDP(localSDP(lease, 1, 1, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,6 +130,6 @@ func FuzzSDP(f *testing.F) {
 		if err != nil {
 			return
 		}
-		checkOurs(t, localSDP(lease, 1, o), lease, o)
+		checkOurs(t, localSDP(lease, 1, 1, o), lease, o)
 	})
 }
