@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"net/netip"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -77,6 +78,10 @@ func checkSIPLease(t *testing.T, rs *runningServer, bp *baresipPhone, sipNumber 
 	ap, err := netip.ParseAddrPort(lease)
 	if err != nil {
 		t.Fatalf("the SIP party's lease %q: %v", lease, err)
+	}
+	out, err := exec.Command(binary(t), "server", "calls", "--admin", adminOf(rs)).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "_VIA") || !strings.Contains(string(out), " sip ") && !strings.HasSuffix(strings.TrimSpace(string(out)), "sip") {
+		t.Errorf("dialtone server calls does not show the SIP party: %v\n%s", err, out)
 	}
 	if ip, ok := dnsA(t, rs, sipNumber); !ok || ip != ap.Addr() {
 		t.Errorf("DNS answers %s for %s during the call, want its lease %s", ip, sipNumber, ap.Addr())

@@ -1,6 +1,7 @@
 // Package sipgw is the server's SIP side: a registrar that lets SIP phones
 // (baresip, Linphone, desk phones) register the server's numbers with digest
-// credentials (RFC 8760: SHA-256 and MD5), over UDP and TCP.
+// credentials (RFC 8760: SHA-256 and MD5), over UDP and TCP, and a gateway
+// that bridges their calls to dialtone parties.
 //
 // It keeps registrations in memory (a SIP phone re-registers well inside its
 // expiry, and a restarted server is simply registered with again) and reads
@@ -8,8 +9,18 @@
 // size, header count and a rate per source address; a request it cannot
 // parse is answered 400 where there is enough of it to answer.
 //
-// It is not yet a gateway: an INVITE is authenticated (407, as one of our
-// numbers; there are no trunks) and its callee looked up (404 for a number
-// the server does not hold), but the call is not bridged to a dialtone
-// party: a known callee is answered 480.
+// Calls. An INVITE is authenticated (407) as one of our numbers (there are
+// no trunks) and its callee looked up (404 for a number the server does
+// not hold); then a party for the phone's number (switchboard.AttachParty)
+// dials the callee through the switchboard as any caller would. The other
+// way, the switchboard asks the gateway (Reaches, Reach) for a number that
+// has SIP devices, and the gateway INVITEs the device. Either way the SIP
+// party takes its number's lease and binds one UDP socket on it (bridge):
+// pion's ICE mux on that socket is the party's end of the WebRTC session
+// with the dialtone party, through the relay, and what the mux cannot place
+// is the phone's RTP, passed through to WebRTC tracks without transcoding
+// (Opus and VP8 only; anything else is 488).
+//
+// It is not a proxy or a B2BUA for SIP-to-SIP calls of foreign parties, and
+// it does not decode media.
 package sipgw
