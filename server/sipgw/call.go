@@ -23,6 +23,11 @@ import (
 // callbacks and the SIP side's requests.
 const maxEvents = 256
 
+// renewEvery is how often a call renews its lease: the switchboard renews
+// the leases of answered calls only, and a call may ring as long as a
+// lease lives unrenewed (30 s by default).
+const renewEvery = 5 * time.Second
+
 // byeTimeout bounds a BYE or CANCEL the gateway sends as a call ends.
 const byeTimeout = 5 * time.Second
 
@@ -140,6 +145,12 @@ func (c *sipCall) leaseMedia() error {
 	c.br = br
 	c.log.Debug("SIP party leased", "lease.addr", l.Addr)
 	return nil
+}
+
+func (c *sipCall) renewLease() {
+	if _, err := c.g.cfg.Leases.Renew(c.number); err != nil {
+		c.log.Warn("renewing the SIP party's lease", "err", err)
+	}
 }
 
 // finish closes what the call holds: the bridge, the switchboard

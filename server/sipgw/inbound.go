@@ -3,6 +3,7 @@ package sipgw
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 	"github.com/pion/webrtc/v4"
@@ -70,8 +71,12 @@ func (g *Gateway) inboundCall(req *sip.Request, tx sip.ServerTransaction, from, 
 // serveInbound runs the inbound call's events until it is over.
 func (c *sipCall) serveInbound(o *offer) {
 	ctx := c.srv.Context()
+	renew := time.NewTicker(renewEvery)
+	defer renew.Stop()
 	for {
 		select {
+		case <-renew.C:
+			c.renewLease()
 		case <-c.g.quit:
 			c.hangUp()
 			return

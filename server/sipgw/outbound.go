@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -74,8 +75,12 @@ func (c *sipCall) serveOutbound(reg Registration, caller string) {
 		return
 	}
 	defer c.cli.Close()
+	renew := time.NewTicker(renewEvery)
+	defer renew.Stop()
 	for {
 		select {
+		case <-renew.C:
+			c.renewLease()
 		case <-c.g.quit:
 			cancel()
 			c.hangUp()
