@@ -119,3 +119,27 @@ func waitCount(t *testing.T, c interface{ Load() uint64 }, want uint64) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// BenchmarkPhonePacket is what each of the phone's RTP packets costs before
+// it is written to the WebRTC track: parsing, finding its stream, latching.
+func BenchmarkPhonePacket(b *testing.B) {
+	src := netip.MustParseAddrPort("192.0.2.2:4000")
+	br := &bridge{legs: []*leg{
+		{s: &stream{kind: "audio", pt: 96, addr: src, ssrcs: []uint32{1}}, to: src},
+		{s: &stream{kind: "video", pt: 96, addr: netip.MustParseAddrPort("192.0.2.2:4002"), ssrcs: []uint32{2}}},
+	}}
+	p := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 96, SSRC: 2}, Payload: make([]byte, 1100)}
+	raw, _ := p.Marshal()
+	var pkt rtp.Packet
+	b.ReportAllocs()
+	for b.Loop() {
+		if pkt.Unmarshal(raw) != nil {
+			b.Fatal("unmarshal")
+		}
+		l := br.legFor(&pkt, src)
+		if l == nil {
+			b.Fatal("no leg")
+		}
+		l.accept(src)
+	}
+}

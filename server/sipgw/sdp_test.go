@@ -133,3 +133,14 @@ func FuzzSDP(f *testing.F) {
 		checkOurs(t, localSDP(lease, 1, 1, o), lease, o)
 	})
 }
+
+// BenchmarkParseSDP is the cost of reading a phone's offer.
+func BenchmarkParseSDP(b *testing.B) {
+	body := readSDP(b, "baresip-offer.sdp")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := parseSDP(body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
