@@ -162,3 +162,26 @@ func TestSIPForkBaresip(t *testing.T) {
 		checkLeaseBack(t, rs, sipTestNumber)
 	})
 }
+
+// TestSIPRingsEveryDevice: a number with two SIP phones rings both; the
+// one that answers takes the call and the other gets a CANCEL.
+func TestSIPRingsEveryDevice(t *testing.T) {
+	binary(t)
+	rs, pass := sipServer(t, "--sip-digest", "MD5", "--pool", "127.77.26.0/24")
+	desk := startBaresipPhone(t, rs.addrs["sip"], sipTestNumber, pass, 440)
+	mobile := startBaresipPhone(t, rs.addrs["sip"], sipTestNumber, pass, 550)
+	waitMetric(t, adminOf(rs), "dialtone_sip_registrations 2")
+	caller := servertest.Register(t, rs.addrs["signalling"], "+15550100061")
+	seq := caller.Send(&wire.Message{Type: wire.TypeDial, To: sipTestNumber})
+	id := caller.ExpectReply(seq).Call
+	desk.waitEvent("CALL_INCOMING")
+	mobile.waitEvent("CALL_INCOMING")
+	mobile.do("accept", "")
+	caller.Expect(wire.TypeAccepted, id)
+	mobile.waitEvent("CALL_ESTABLISHED")
+	desk.waitEvent("CALL_CLOSED") // the CANCEL
+	caller.Send(&wire.Message{Type: wire.TypeHangup, Call: id})
+	caller.Expect(wire.TypeHangupAck, id)
+	mobile.waitEvent("CALL_CLOSED")
+	checkLeaseBack(t, rs, sipTestNumber)
+}

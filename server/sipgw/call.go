@@ -46,13 +46,15 @@ const (
 )
 
 type event struct {
-	kind  eventKind
-	msg   *wire.Message
-	cand  *webrtc.ICECandidate
-	state webrtc.PeerConnectionState
-	err   error
-	req   *sip.Request // evReinvite
-	tx    sip.ServerTransaction
+	kind   eventKind
+	msg    *wire.Message
+	cand   *webrtc.ICECandidate
+	state  webrtc.PeerConnectionState
+	err    error
+	req    *sip.Request // evReinvite
+	tx     sip.ServerTransaction
+	fork   int    // evAnswer: which INVITE
+	callID string // evBye: which dialog
 }
 
 // sipCall is one call between a SIP phone and a dialtone party, both
@@ -78,9 +80,11 @@ type sipCall struct {
 	answered bool   // media agreed on both sides
 	pending  []webrtc.ICECandidateInit
 
-	srv *sipgo.DialogServerSession // inbound
-	cli *sipgo.DialogClientSession // outbound
-	wg  sync.WaitGroup             // the INVITE's waiter, outbound
+	srv   *sipgo.DialogServerSession // inbound
+	cli   *sipgo.DialogClientSession // outbound: the device that answered
+	forks []*fork                    // outbound: the INVITE to each device
+	ids   []string                   // the Call-IDs in the call table
+	wg    sync.WaitGroup             // the INVITEs' waiters, outbound
 }
 
 func (g *Gateway) newCall(inbound bool, num, sipID string) *sipCall {
@@ -272,24 +276,30 @@ type callTable struct {
 	live int // bridged
 }
 
-func (t *callTable) add(c *sipCall) bool {
+func (t *callTable) add(c *sipCall) bool { return t.addID(c.sipID, c) }
+
+// addID files c under a SIP Call-ID, one of its own.
+func (t *callTable) addID(id string, c *sipCall) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.m == nil {
 		t.m = make(map[string]*sipCall)
 	}
-	if t.m[c.sipID] != nil {
+	if t.m[id] != nil {
 		return false
 	}
-	t.m[c.sipID] = c
+	t.m[id] = c
+	c.ids = append(c.ids, id)
 	return true
 }
 
 func (t *callTable) remove(c *sipCall) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.m[c.sipID] == c {
-		delete(t.m, c.sipID)
+	for _, id := range c.ids {
+		if t.m[id] == c {
+			delete(t.m, id)
+		}
 	}
 }
 
@@ -325,7 +335,7 @@ func (g *Gateway) onBye(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	if c := g.calls.get(req.CallID().Value()); c != nil {
-		c.push(event{kind: evBye})
+		c.push(event{kind: evBye, callID: req.CallID().Value()})
 	}
 }
 

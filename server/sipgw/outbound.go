@@ -43,13 +43,25 @@ func (g *Gateway) Reach(n, caller string, conn *switchboard.Conn) switchboard.Ou
 	g.wg.Add(1)
 	go func() {
 		defer g.wg.Done()
-		c.serveOutbound(regs[0], caller)
+		c.serveOutbound(regs[:min(len(regs), maxForks)], caller)
 	}()
 	return partyOut{c}
 }
 
-// serveOutbound rings the phone and runs the call until it is over.
-func (c *sipCall) serveOutbound(reg Registration, caller string) {
+// maxForks bounds the devices of one number rung at once (the registrar
+// keeps at most MaxContacts).
+const maxForks = 8
+
+// fork is the INVITE to one of the number's devices.
+type fork struct {
+	cli    *sipgo.DialogClientSession
+	cancel context.CancelFunc
+	done   bool // its final answer came
+}
+
+// serveOutbound rings the number's devices and runs the call until it is
+// over: the first device to answer takes it, the others get a CANCEL.
+func (c *sipCall) serveOutbound(regs []Registration, caller string) {
 	defer c.finish()
 	var first event
 	select {
@@ -67,14 +79,21 @@ func (c *sipCall) serveOutbound(reg Registration, caller string) {
 		c.handle(&wire.Message{Type: wire.TypeRefuse})
 		return
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if err := c.invite(ctx, reg, caller); err != nil {
-		c.log.Info("ringing a SIP phone", "contact", reg.Contact, "err", err)
+	defer func() {
+		for _, f := range c.forks {
+			f.cancel()
+			f.cli.Close()
+		}
+	}()
+	for _, reg := range regs {
+		if err := c.invite(reg, caller); err != nil {
+			c.log.Info("ringing a SIP phone", "contact", reg.Contact, "err", err)
+		}
+	}
+	if len(c.forks) == 0 {
 		c.handle(&wire.Message{Type: wire.TypeRefuse})
 		return
 	}
-	defer c.cli.Close()
 	renew := time.NewTicker(renewEvery)
 	defer renew.Stop()
 	for {
@@ -82,20 +101,29 @@ func (c *sipCall) serveOutbound(reg Registration, caller string) {
 		case <-renew.C:
 			c.renewLease()
 		case <-c.g.quit:
-			cancel()
+			c.cancelForks(nil)
 			c.hangUp()
 			return
 		case ev := <-c.events:
-			if c.outboundEvent(ev, cancel) {
+			if c.outboundEvent(ev) {
 				return
 			}
 		}
 	}
 }
 
+// cancelForks sends a CANCEL on every INVITE but keep's.
+func (c *sipCall) cancelForks(keep *fork) {
+	for _, f := range c.forks {
+		if f != keep {
+			f.cancel()
+		}
+	}
+}
+
 // invite sends the INVITE with the gateway's offer and waits for its
 // answer on a goroutine of the call's.
-func (c *sipCall) invite(ctx context.Context, reg Registration, caller string) error {
+func (c *sipCall) invite(reg Registration, caller string) error {
 	to, err := parseContact(reg.Contact)
 	if err != nil {
 		return err
@@ -112,12 +140,15 @@ func (c *sipCall) invite(ctx context.Context, reg Registration, caller string) e
 	if reg.Transport != "" {
 		req.SetTransport(reg.Transport)
 	}
+	ctx, cancel := context.WithCancel(context.Background())
 	cli, err := c.g.clientDialogs.WriteInvite(ctx, req)
 	if err != nil {
+		cancel()
 		return fmt.Errorf("sending INVITE: %w", err)
 	}
-	c.cli, c.sipID = cli, req.CallID().Value()
-	c.g.calls.add(c)
+	i := len(c.forks)
+	c.forks = append(c.forks, &fork{cli: cli, cancel: cancel})
+	c.g.calls.addID(req.CallID().Value(), c)
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
@@ -127,7 +158,7 @@ func (c *sipCall) invite(ctx context.Context, reg Registration, caller string) e
 			}
 			return nil
 		}})
-		c.push(event{kind: evAnswer, err: err})
+		c.push(event{kind: evAnswer, err: err, fork: i})
 	}()
 	return nil
 }
@@ -141,7 +172,7 @@ func parseContact(s string) (sip.Uri, error) {
 	return u, nil
 }
 
-func (c *sipCall) outboundEvent(ev event, cancel context.CancelFunc) (over bool) {
+func (c *sipCall) outboundEvent(ev event) (over bool) {
 	switch ev.kind {
 	case evCandidate:
 		c.onCandidate(ev.cand)
@@ -155,8 +186,11 @@ func (c *sipCall) outboundEvent(ev event, cancel context.CancelFunc) (over bool)
 	case evReinvite:
 		c.reinvite(ev.req, ev.tx)
 	case evAnswer:
-		return c.onAnswer(ev.err)
+		return c.onAnswer(c.forks[ev.fork], ev.err)
 	case evBye:
+		if c.cli == nil || ev.callID != c.cli.InviteRequest.CallID().Value() {
+			return false // a device that answered too late, told BYE
+		}
 		c.handle(&wire.Message{Type: wire.TypeHangup})
 		return true
 	case evMessage:
@@ -173,12 +207,15 @@ func (c *sipCall) outboundEvent(ev event, cancel context.CancelFunc) (over bool)
 		case wire.TypeICE:
 			c.addCandidate(m.Candidate)
 		case wire.TypeCancelled:
-			// The caller gave up or nobody answered: CANCEL the INVITE
-			// and wait for the waiter to finish with it.
-			cancel()
+			// The caller gave up, nobody answered, or the number's
+			// dialtone client did: CANCEL the INVITEs and wait for their
+			// waiters; a device that answered meanwhile gets a BYE.
+			c.cancelForks(nil)
 			c.wg.Wait()
-			if c.cli.LoadState() == sip.DialogStateEstablished {
-				c.ackAndBye()
+			for _, f := range c.forks {
+				if f.cli.LoadState() == sip.DialogStateEstablished {
+					c.ackAndBye(f.cli)
+				}
 			}
 			return true
 		case wire.TypeEnded:
@@ -193,8 +230,20 @@ func (c *sipCall) outboundEvent(ev event, cancel context.CancelFunc) (over bool)
 	return false
 }
 
-// onAnswer acts on the phone's final answer to the INVITE.
-func (c *sipCall) onAnswer(err error) (over bool) {
+// onAnswer acts on one device's final answer to its INVITE.
+func (c *sipCall) onAnswer(f *fork, err error) (over bool) {
+	f.done = true
+	if err == nil && c.cli != nil {
+		c.ackAndBye(f.cli) // another device took the call first
+		return false
+	}
+	var o *offer
+	if err == nil {
+		if o, err = parseSDP(f.cli.InviteResponse.Body()); err != nil {
+			c.log.Info("SIP phone's answer is unusable", "err", err)
+			c.ackAndBye(f.cli)
+		}
+	}
 	if err != nil {
 		var de *sipgo.ErrDialogResponse
 		code := 0
@@ -202,16 +251,19 @@ func (c *sipCall) onAnswer(err error) (over bool) {
 			code = de.Res.StatusCode
 		}
 		c.log.Info("SIP phone did not answer", "status", code, "err", err)
+		if c.cli != nil {
+			return false
+		}
+		for _, g := range c.forks {
+			if !g.done {
+				return false // another device still rings
+			}
+		}
 		c.handle(&wire.Message{Type: wire.TypeRefuse})
 		return true
 	}
-	o, perr := parseSDP(c.cli.InviteResponse.Body())
-	if perr != nil {
-		c.log.Info("SIP phone's answer is unusable", "err", perr)
-		c.ackAndBye()
-		c.handle(&wire.Message{Type: wire.TypeRefuse})
-		return true
-	}
+	c.cli = f.cli
+	c.cancelForks(f)
 	if err := c.cli.Ack(context.Background()); err != nil {
 		c.log.Debug("sending ACK", "err", err)
 	}
@@ -225,9 +277,13 @@ func (c *sipCall) onAnswer(err error) (over bool) {
 	return false
 }
 
-func (c *sipCall) ackAndBye() {
-	if err := c.cli.Ack(context.Background()); err != nil {
+func (c *sipCall) ackAndBye(cli *sipgo.DialogClientSession) {
+	if err := cli.Ack(context.Background()); err != nil {
 		c.log.Debug("sending ACK", "err", err)
 	}
-	c.bye()
+	ctx, cancel := context.WithTimeout(context.Background(), byeTimeout)
+	defer cancel()
+	if err := cli.Bye(ctx); err != nil {
+		c.log.Debug("sending BYE", "err", err)
+	}
 }
