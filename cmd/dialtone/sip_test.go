@@ -188,7 +188,7 @@ func TestSIPProtocolEdgesSipp(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, "sipp", "-sf", file, "-m", "1", "-i", "127.0.0.1", "-p", strconv.Itoa(freePort(t)),
+			cmd := exec.CommandContext(ctx, "sipp", "-sf", file, "-m", "1", "-i", "127.0.0.1", "-p", strconv.Itoa(freeSIPPort(t)),
 				"-t", "u1", "-timeout", "10", "-nostdin", "-trace_err", "-error_file", filepath.Join(dir, "err.log"), rs.addrs["sip"])
 			cmd.Dir = dir
 			if out, err := cmd.CombinedOutput(); err != nil {
