@@ -305,9 +305,11 @@ func (s *Server) Run(ctx context.Context) error {
 	if s.echo != nil {
 		s.echo.Close()
 	}
-	s.sig.CloseAll()
 	shutCtx, done := context.WithTimeout(context.Background(), 5*time.Second)
 	defer done()
+	if err := s.sig.Close(shutCtx); err != nil {
+		s.log.Warn("closing signalling", "err", err)
+	}
 	_ = sigHTTP.Shutdown(shutCtx)
 	if adminHTTP != nil {
 		_ = adminHTTP.Shutdown(shutCtx)

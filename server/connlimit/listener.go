@@ -157,5 +157,8 @@ func (c *Conn) Close() error {
 	return err
 }
 
+// NetConn returns the connection it wraps, as tls.Conn does.
+func (c *Conn) NetConn() net.Conn { return c.Conn }
+
 // Source is the key the connection is counted under.
 func (c *Conn) Source() netip.Prefix { return c.src }

@@ -1,46 +1,459 @@
 package signaling
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"sync"
+	"syscall"
 	"time"
 
-	"github.com/coder/websocket"
+	"github.com/gobwas/ws"
 	"golang.org/x/time/rate"
 
 	"github.com/dialtone/dialtone/call/wire"
 	"github.com/dialtone/dialtone/server/switchboard"
 )
 
-// conn is one client's WebSocket. Its reader runs in the HTTP handler's
-// goroutine. A writer goroutine runs only while there is something to write:
-// most connections sit idle between keepalives, and a parked writer per
-// connection would cost a goroutine stack (and the GC headroom on it) for
-// nothing.
+// conn is one client's WebSocket. Between messages it holds no goroutine
+// and no buffer: its socket waits in the poller, and a goroutine reads only
+// while bytes are coming (see poll_linux.go). A writer goroutine likewise
+// runs only while there is something to write. (A TLS connection, whose
+// socket readiness the poller cannot interpret, keeps a reading goroutine.)
 type conn struct {
 	srv     *Server
-	ws      *websocket.Conn
+	nc      net.Conn
+	raw     syscall.RawConn // the socket the poller watches; nil: read by a goroutine of its own
+	pollFD  int32
+	pollGen uint32 // 0 until the poller watches it
 	sw      *switchboard.Conn
 	limiter *rate.Limiter
 	remote  string
+	ip      string
+
+	// idle closes the connection when the client has sent nothing for too
+	// long; handshake is when it must have registered by.
+	idle      *time.Timer
+	handshake time.Time
+	closeWait *time.Timer
+
+	// The read side, owned by whichever goroutine holds it (rstate active):
+	// buf[r0:r1] is read and not yet handled; buf is nil while parked.
+	buf     []byte
+	r0, r1  int
+	msg     []byte // a fragmented message so far; nil when none
+	msgOp   ws.OpCode
+	strikes int
 
 	mu sync.Mutex
 	// queue[head:] waits for the writer, oldest first. It is nil while the
 	// connection is idle, so an idle connection holds no buffer.
-	queue   []*wire.Message
+	queue   []item
 	head    int
 	writing bool          // a writer goroutine owns the socket's write side
 	closing bool          // Close was called: the writer ends with a close frame
+	code    ws.StatusCode // the close frame's code
 	reason  string        // the close frame's reason
-	stopped chan struct{} // when not nil, closed as the writer exits; serve waits on it
+	rstate  readState
+	aborted bool // the read side ends at its next step
+	done    bool // the socket is closed and the connection forgotten
+}
+
+// item is a message for the client, or a control frame ready to write.
+type item struct {
+	m     *wire.Message
+	frame []byte
+}
+
+type readState int
+
+const (
+	readActive readState = iota // a goroutine holds the read side
+	readParked                  // the poller holds it
+	readEnded
+)
+
+// closeWaitFor is how long a close frame the server sent waits for the
+// client's before the socket is closed all the same.
+const closeWaitFor = 2 * time.Second
+
+// start begins reading: the bytes that came with the upgrade first, then
+// whatever the socket brings.
+func (c *conn) start(early []byte) {
+	cfg := &c.srv.cfg
+	c.handshake = time.Now().Add(cfg.HandshakeTimeout)
+	c.idle = time.AfterFunc(cfg.HandshakeTimeout, c.timedOut)
+	if c.srv.poll != nil {
+		c.raw = pollable(c.nc)
+	}
+	if len(early) == 0 && c.raw != nil {
+		if c.park() == parked {
+			return
+		}
+		c.srv.wg.Add(1)
+		go func() {
+			defer c.srv.wg.Done()
+			c.endRead()
+		}()
+		return
+	}
+	if len(early) > 0 {
+		c.buf = append(getBuf(len(early)), early...)
+		c.r1 = len(c.buf)
+	}
+	c.srv.wg.Add(1)
+	go func() {
+		defer c.srv.wg.Done()
+		c.readRun(len(early) == 0)
+	}()
+}
+
+// readable runs in a goroutine of its own when the poller sees bytes.
+func (c *conn) readable() {
+	defer c.srv.wg.Done()
+	c.mu.Lock()
+	if c.rstate != readParked {
+		c.mu.Unlock()
+		return // the read side was taken meanwhile
+	}
+	c.rstate = readActive
+	c.mu.Unlock()
+	c.readRun(true)
+}
+
+// readRun reads and handles messages while bytes keep coming, and parks the
+// connection when a read leaves nothing half received.
+func (c *conn) readRun(fill bool) {
+	for {
+		if fill && !c.fill() {
+			c.endRead()
+			return
+		}
+		fill = true
+		if !c.handleFrames() {
+			c.endRead()
+			return
+		}
+		if c.r0 == c.r1 && c.msg == nil && c.raw != nil {
+			putBuf(c.buf)
+			c.buf, c.r0, c.r1 = nil, 0, 0
+			if c.park() == parked {
+				return
+			}
+			c.endRead()
+			return
+		}
+	}
+}
+
+type parkResult int
+
+const (
+	parked parkResult = iota
+	parkFailed
+)
+
+// park hands the read side to the poller.
+func (c *conn) park() parkResult {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.aborted {
+		return parkFailed
+	}
+	var err error
+	if c.pollGen == 0 {
+		err = c.srv.poll.add(c)
+	} else {
+		err = c.srv.poll.arm(c)
+	}
+	if err != nil {
+		// The socket is closed, or the poller is: end the connection.
+		return parkFailed
+	}
+	// The event may already have fired: the goroutine it started waits for
+	// c.mu and then finds the connection parked.
+	c.rstate = readParked
+	return parked
+}
+
+// readBuf is the buffer a read starts with: messages are mostly small.
+const readBuf = 4 << 10
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, readBuf); return &b }}
+
+func getBuf(n int) []byte {
+	if n > readBuf {
+		return make([]byte, 0, n)
+	}
+	return (*bufPool.Get().(*[]byte))[:0]
+}
+
+func putBuf(b []byte) {
+	if cap(b) == readBuf {
+		b = b[:0]
+		bufPool.Put(&b)
+	}
+}
+
+// fill reads once from the socket, after what is held. It reports false
+// when the read side is over (the socket closed or failed, or the
+// connection was aborted).
+func (c *conn) fill() bool {
+	if c.buf == nil {
+		c.buf = getBuf(readBuf)
+	}
+	if c.r0 > 0 {
+		n := copy(c.buf[:cap(c.buf)], c.buf[c.r0:c.r1])
+		c.r0, c.r1 = 0, n
+	}
+	if c.r1 == cap(c.buf) {
+		// A frame longer than the buffer: handleFrames has bounded it.
+		nb := make([]byte, 0, min(2*cap(c.buf), wire.MaxMessage+maxHeader))
+		if cap(nb) <= c.r1 {
+			nb = make([]byte, 0, c.r1+readBuf)
+		}
+		nb = append(nb, c.buf[:c.r1]...)
+		putBuf(c.buf)
+		c.buf = nb
+	}
+	n, err := c.nc.Read(c.buf[c.r1:cap(c.buf)])
+	c.r1 += n
+	c.buf = c.buf[:c.r1]
+	if err != nil && n == 0 {
+		return false
+	}
+	return !c.isAborted()
+}
+
+func (c *conn) isAborted() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.aborted
+}
+
+// handleFrames handles every complete frame held. It reports false when
+// the read side is over.
+func (c *conn) handleFrames() bool {
+	for {
+		h, n, err := parseHeader(c.buf[c.r0:c.r1])
+		if err != nil {
+			c.closeWith(ws.StatusProtocolError, "protocol violation")
+			return false
+		}
+		if n == 0 {
+			return true
+		}
+		if h.OpCode.IsData() || h.OpCode == ws.OpContinuation {
+			if int64(len(c.msg))+h.Length > wire.MaxMessage {
+				c.srv.stats.badMessages.Add(1)
+				c.closeWith(ws.StatusMessageTooBig, "message over the size limit")
+				return false
+			}
+		}
+		end := c.r0 + n + int(h.Length)
+		if end > c.r1 {
+			return true
+		}
+		payload := c.buf[c.r0+n : end]
+		ws.Cipher(payload, h.Mask, 0)
+		ok := c.frame(h, payload)
+		c.r0 = end
+		if !ok {
+			return false
+		}
+	}
+}
+
+// frame acts on one frame; false ends the read side.
+func (c *conn) frame(h ws.Header, payload []byte) bool {
+	switch h.OpCode {
+	case ws.OpPing:
+		c.sendFrame(appendFrame(nil, ws.OpPong, payload))
+		return true
+	case ws.OpPong:
+		return true
+	case ws.OpClose:
+		// Answer with the client's code; the read side is over.
+		code := ws.StatusNormalClosure
+		if len(payload) == 1 {
+			code = ws.StatusProtocolError
+		} else if len(payload) >= 2 {
+			code, _ = ws.ParseCloseFrameData(payload)
+		}
+		c.closeWith(code, "")
+		return false
+	case ws.OpContinuation:
+		if c.msg == nil {
+			c.closeWith(ws.StatusProtocolError, "continuation without a message")
+			return false
+		}
+		c.msg = append(c.msg, payload...)
+		if !h.Fin {
+			return true
+		}
+		data := c.msg
+		c.msg = nil
+		return c.message(c.msgOp, data)
+	default: // text or binary
+		if c.msg != nil {
+			c.closeWith(ws.StatusProtocolError, "a new message inside a fragmented one")
+			return false
+		}
+		if !h.Fin {
+			c.msgOp = h.OpCode
+			c.msg = append(make([]byte, 0, 2*len(payload)), payload...)
+			return true
+		}
+		return c.message(h.OpCode, payload)
+	}
+}
+
+// message handles one whole client message; false ends the read side.
+func (c *conn) message(op ws.OpCode, data []byte) bool {
+	cfg := &c.srv.cfg
+	if c.isClosing() {
+		return false
+	}
+	c.resetIdle()
+	if op != ws.OpText {
+		c.srv.stats.badMessages.Add(1)
+		c.send(wire.ErrorMessage(nil, wire.CodeBadMessage, "messages are JSON in text frames"))
+		c.Close("binary frame")
+		return false
+	}
+	if !c.limiter.Allow() {
+		c.srv.stats.rateLimited.Add(1)
+		c.strikes++
+		c.send(wire.ErrorMessage(nil, wire.CodeRateLimited, "too many messages; slow down"))
+	} else if m, err := wire.Decode(data); err != nil {
+		c.srv.stats.badMessages.Add(1)
+		c.strikes++
+		var we *wire.Error
+		errors.As(err, &we)
+		c.send(&wire.Message{Type: wire.TypeError, Re: seqOf(data), Code: we.Code, Message: we.Msg})
+	} else {
+		c.sw.Handle(c.srv.ctx, m)
+	}
+	if c.strikes > cfg.MaxStrikes {
+		c.Close("too many bad messages")
+		return false
+	}
+	return true
+}
+
+// resetIdle restarts the idle clock after a message; until the client has
+// registered it runs to the handshake deadline at the latest.
+func (c *conn) resetIdle() {
+	d := c.srv.cfg.IdleTimeout
+	if !c.sw.Registered() {
+		d = min(d, time.Until(c.handshake))
+	}
+	c.idle.Reset(d)
+}
+
+// timedOut runs on the idle timer: the client has sent nothing for too long.
+func (c *conn) timedOut() {
+	if c.isClosing() {
+		return
+	}
+	c.send(wire.ErrorMessage(nil, wire.CodeBadMessage, "timed out: register within the handshake timeout and ping while idle"))
+	c.Close("timeout")
+	c.abortRead()
+}
+
+// abortRead ends the read side: at once when the poller holds it, at its
+// next step (a blocked read fails now) when a goroutine does.
+func (c *conn) abortRead() {
+	c.mu.Lock()
+	c.aborted = true
+	switch c.rstate {
+	case readParked:
+		c.srv.poll.remove(c)
+		c.rstate = readActive // ours now
+		c.mu.Unlock()
+		c.endRead()
+		return
+	case readActive:
+		_ = c.nc.SetReadDeadline(time.Unix(1, 0))
+	}
+	c.mu.Unlock()
+}
+
+// endRead is the end of the read side, by the goroutine holding it: the
+// switchboard hears of it after the last message was handled, and the
+// socket closes once the writer has said goodbye.
+func (c *conn) endRead() {
+	if c.buf != nil {
+		putBuf(c.buf)
+		c.buf, c.r0, c.r1 = nil, 0, 0
+	}
+	c.msg = nil
+	c.idle.Stop()
+	c.mu.Lock()
+	c.rstate = readEnded
+	c.mu.Unlock()
+	if c.sw != nil {
+		c.sw.Disconnect()
+	}
+	c.Close("")
+	c.finishIfDone()
+}
+
+// finishIfDone closes the socket and forgets the connection once both
+// sides are over.
+func (c *conn) finishIfDone() {
+	c.mu.Lock()
+	if c.done || c.rstate != readEnded || !c.closing || c.writing {
+		c.mu.Unlock()
+		return
+	}
+	c.done = true
+	if c.pollGen != 0 {
+		c.srv.poll.remove(c)
+	}
+	if c.closeWait != nil {
+		c.closeWait.Stop()
+	}
+	c.mu.Unlock()
+	lingerClose(c.nc)
+	c.srv.forget(c)
+}
+
+// lingerClose closes a socket without a reset: closing one with unread
+// bytes (what a client sent after a frame that ended the connection) would
+// send an RST, and the client could lose the close frame before it. It
+// says FIN, then reads what is left, for closeWaitFor at most.
+func lingerClose(nc net.Conn) {
+	for inner := nc; inner != nil; {
+		if cw, ok := inner.(interface{ CloseWrite() error }); ok {
+			if cw.CloseWrite() == nil {
+				_ = nc.SetReadDeadline(time.Now().Add(closeWaitFor))
+				var b [512]byte
+				for {
+					if _, err := nc.Read(b[:]); err != nil {
+						break
+					}
+				}
+			}
+			break
+		}
+		u, ok := inner.(interface{ NetConn() net.Conn })
+		if !ok {
+			break
+		}
+		inner = u.NetConn()
+	}
+	nc.Close()
 }
 
 // Send queues m for the client without blocking: the switchboard calls it
 // with its lock held. A client too slow to take its messages is
 // disconnected; its session may resume elsewhere.
-func (c *conn) Send(m *wire.Message) bool {
+func (c *conn) Send(m *wire.Message) bool { return c.enqueue(item{m: m}) }
+
+func (c *conn) sendFrame(f []byte) { c.enqueue(item{frame: f}) }
+
+func (c *conn) enqueue(it item) bool {
 	c.mu.Lock()
 	if c.closing {
 		c.mu.Unlock()
@@ -52,27 +465,31 @@ func (c *conn) Send(m *wire.Message) bool {
 		c.Close("too slow to read its messages")
 		return false
 	}
-	c.queue = append(c.queue, m)
+	c.queue = append(c.queue, it)
 	start := c.startWriterLocked()
 	c.mu.Unlock()
 	if start {
+		c.srv.wg.Add(1)
 		go c.writeLoop()
 	}
 	return true
 }
 
 // Close ends the connection once the queued messages are written.
-func (c *conn) Close(reason string) {
+func (c *conn) Close(reason string) { c.closeWith(ws.StatusNormalClosure, reason) }
+
+func (c *conn) closeWith(code ws.StatusCode, reason string) {
 	c.mu.Lock()
 	if c.closing {
 		c.mu.Unlock()
 		return
 	}
 	c.closing = true
-	c.reason = reason
+	c.code, c.reason = code, reason
 	start := c.startWriterLocked()
 	c.mu.Unlock()
 	if start {
+		c.srv.wg.Add(1)
 		go c.writeLoop()
 	}
 }
@@ -93,184 +510,88 @@ func (c *conn) isClosing() bool {
 	return c.closing
 }
 
-func (c *conn) serve(ctx context.Context) {
-	c.readLoop(ctx)
-	c.sw.Disconnect()
-	c.Close("")
-	// Close has made sure a writer is running or has finished, and nothing
-	// starts one after it: wait for it so no goroutine outlives the handler.
-	c.mu.Lock()
-	var stopped chan struct{}
-	if c.writing {
-		c.stopped = make(chan struct{})
-		stopped = c.stopped
-	}
-	c.mu.Unlock()
-	if stopped != nil {
-		<-stopped
-	}
-	c.ws.CloseNow()
-}
-
-// errIdle is the cause of the read context's end when the client has sent
-// nothing for too long.
-var errIdle = errors.New("idle")
-
-// readDeadline is the context readLoop reads under. One context and timer
-// serve every read, re-armed for each, so a message costs no allocation for
-// its deadline; they are replaced only after the deadline has passed.
-type readDeadline struct {
-	ctx    context.Context
-	cancel context.CancelCauseFunc
-	timer  *time.Timer
-}
-
-// arm returns a context that ends with cause errIdle at t.
-func (d *readDeadline) arm(parent context.Context, t time.Time) context.Context {
-	if d.ctx == nil {
-		ctx, cancel := context.WithCancelCause(parent)
-		d.ctx, d.cancel = ctx, cancel
-		d.timer = time.AfterFunc(time.Until(t), func() { cancel(errIdle) })
-		return ctx
-	}
-	d.timer.Reset(time.Until(t))
-	return d.ctx
-}
-
-// disarm stops the timer. If it has already fired, the context is spent and
-// the next arm makes a new one, so a message that arrived just in time does
-// not doom the read after it.
-func (d *readDeadline) disarm() {
-	if !d.timer.Stop() {
-		d.cancel(nil)
-		d.ctx = nil
-	}
-}
-
-func (c *conn) readLoop(ctx context.Context) {
-	cfg := &c.srv.cfg
-	handshakeDeadline := time.Now().Add(cfg.HandshakeTimeout)
-	strikes := 0
-	var rd readDeadline
-	defer func() {
-		if rd.ctx != nil {
-			rd.timer.Stop()
-			rd.cancel(nil)
-		}
-	}()
-	for {
-		deadline := time.Now().Add(cfg.IdleTimeout)
-		if !c.sw.Registered() && handshakeDeadline.Before(deadline) {
-			deadline = handshakeDeadline
-		}
-		rctx := rd.arm(ctx, deadline)
-		typ, data, err := c.ws.Read(rctx)
-		timedOut := err != nil && context.Cause(rctx) == errIdle
-		rd.disarm()
-		if c.isClosing() {
-			return
-		}
-		if err != nil {
-			if timedOut {
-				c.send(wire.ErrorMessage(nil, wire.CodeBadMessage, "timed out: register within the handshake timeout and ping while idle"))
-				c.Close("timeout")
-			}
-			var ce websocket.CloseError
-			if errors.As(err, &ce) && ce.Code == websocket.StatusMessageTooBig {
-				c.srv.stats.badMessages.Add(1)
-			}
-			return
-		}
-		if typ != websocket.MessageText {
-			c.srv.stats.badMessages.Add(1)
-			c.send(wire.ErrorMessage(nil, wire.CodeBadMessage, "messages are JSON in text frames"))
-			c.Close("binary frame")
-			return
-		}
-		if !c.limiter.Allow() {
-			c.srv.stats.rateLimited.Add(1)
-			strikes++
-			c.send(wire.ErrorMessage(nil, wire.CodeRateLimited, "too many messages; slow down"))
-		} else if m, err := wire.Decode(data); err != nil {
-			c.srv.stats.badMessages.Add(1)
-			strikes++
-			var we *wire.Error
-			errors.As(err, &we)
-			c.send(&wire.Message{Type: wire.TypeError, Re: seqOf(data), Code: we.Code, Message: we.Msg})
-		} else {
-			c.sw.Handle(ctx, m)
-		}
-		if strikes > cfg.MaxStrikes {
-			c.Close("too many bad messages")
-			return
-		}
-	}
-}
-
 func (c *conn) send(m *wire.Message) { c.Send(m) }
+
+// maxWrite bounds the bytes one write gathers from the queue.
+const maxWrite = 64 << 10
 
 // writeLoop writes the queue until it is empty and exits; after Close it
 // first says goodbye with a close frame. Only one runs at a time (writing),
-// which keeps each connection's messages in order.
+// which keeps each connection's messages in order. What is queued while it
+// writes goes out in one write.
 func (c *conn) writeLoop() {
+	defer c.srv.wg.Done()
+	var out []byte
 	for {
 		c.mu.Lock()
 		if c.head == len(c.queue) {
-			closing, reason := c.closing, c.reason
+			closing, code, reason := c.closing, c.code, c.reason
 			// Drop the buffer: an idle connection should hold none.
 			c.queue, c.head = nil, 0
 			if !closing {
-				c.stopWritingLocked()
+				c.writing = false
 				c.mu.Unlock()
 				return
 			}
 			c.mu.Unlock()
-			c.ws.Close(websocket.StatusNormalClosure, truncate(reason))
-			c.stopWriting()
+			c.writeBytes(appendFrame(out[:0], ws.OpClose, closeBody(code, reason)))
+			c.closeSent()
 			return
 		}
-		m := c.queue[c.head]
-		c.queue[c.head] = nil
-		c.head++
+		out = out[:0]
+		for c.head < len(c.queue) && len(out) < maxWrite {
+			it := c.queue[c.head]
+			c.queue[c.head] = item{}
+			c.head++
+			out = c.appendItem(out, it)
+		}
 		c.mu.Unlock()
-		if !c.write(m) {
-			c.Close("write failed")
-			c.ws.CloseNow()
+		if !c.writeBytes(out) {
 			c.mu.Lock()
+			c.closing = true
 			c.queue, c.head = nil, 0
-			c.stopWritingLocked()
+			c.writing = false
 			c.mu.Unlock()
+			c.abortRead()
+			c.finishIfDone()
 			return
 		}
 	}
 }
 
-func (c *conn) stopWriting() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.stopWritingLocked()
-}
-
-func (c *conn) stopWritingLocked() {
-	c.writing = false
-	if c.stopped != nil {
-		close(c.stopped)
+func (c *conn) appendItem(out []byte, it item) []byte {
+	if it.m == nil {
+		return append(out, it.frame...)
 	}
+	b, err := wire.Encode(it.m)
+	if err != nil {
+		c.srv.log.Error("encoding a message", "type", it.m.Type, "err", err)
+		return out
+	}
+	return appendFrame(out, ws.OpText, b)
 }
 
-// write reports whether m was written or need not be.
-func (c *conn) write(m *wire.Message) bool {
-	b, err := wire.Encode(m)
-	if err != nil {
-		c.srv.log.Error("encoding a message", "type", m.Type, "err", err)
+// writeBytes writes b within the write timeout.
+func (c *conn) writeBytes(b []byte) bool {
+	if len(b) == 0 {
 		return true
 	}
-	// No context from serve: the writer may be started by any Send. Ending
-	// serve's context closes the socket anyway (a read under it fails and
-	// closes it), so this write then fails at once.
-	ctx, cancel := context.WithTimeout(context.Background(), c.srv.cfg.WriteTimeout)
-	defer cancel()
-	return c.ws.Write(ctx, websocket.MessageText, b) == nil
+	_ = c.nc.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
+	_, err := c.nc.Write(b)
+	return err == nil
+}
+
+// closeSent ends the writer after the close frame: the client has
+// closeWaitFor to answer with its own before the read side is ended.
+func (c *conn) closeSent() {
+	c.mu.Lock()
+	c.writing = false
+	ended := c.rstate == readEnded
+	if !ended && c.closeWait == nil {
+		c.closeWait = time.AfterFunc(closeWaitFor, c.abortRead)
+	}
+	c.mu.Unlock()
+	c.finishIfDone()
 }
 
 // seqOf recovers the sequence number of a message that did not decode, so

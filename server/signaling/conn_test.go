@@ -31,14 +31,16 @@ func newPipe(t *testing.T, sendQueue int, writeTimeout time.Duration) *pipe {
 	t.Helper()
 	srv := &Server{cfg: Config{SendQueue: sendQueue, WriteTimeout: writeTimeout}, log: slog.New(slog.DiscardHandler)}
 	conns := make(chan *conn, 1)
-	release := make(chan struct{})
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, err := websocket.Accept(w, r, nil)
+		if _, uerr := checkUpgrade(r, ""); uerr != nil {
+			uerr.write(w)
+			return
+		}
+		nc, _, err := hijack(w, r, "", wait)
 		if err != nil {
 			return
 		}
-		conns <- &conn{srv: srv, ws: ws, remote: r.RemoteAddr}
-		<-release
+		conns <- &conn{srv: srv, nc: nc, remote: r.RemoteAddr}
 	}))
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
@@ -50,9 +52,8 @@ func newPipe(t *testing.T, sendQueue int, writeTimeout time.Duration) *pipe {
 	p := &pipe{c: <-conns, client: client}
 	t.Cleanup(func() {
 		client.CloseNow()
-		p.c.ws.CloseNow()
+		p.c.nc.Close()
 		p.waitIdle(t)
-		close(release)
 		hs.Close()
 	})
 	return p

@@ -6,7 +6,9 @@
 package signaling
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -14,7 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/coder/websocket"
+	"github.com/gobwas/ws"
 	"golang.org/x/time/rate"
 
 	"github.com/dialtone/dialtone/call/wire"
@@ -87,24 +89,52 @@ func (c *Config) validate() error {
 
 // Server accepts signalling connections. It is an http.Handler for wire.Path.
 type Server struct {
-	cfg Config
-	log *slog.Logger
+	cfg  Config
+	log  *slog.Logger
+	poll *poller // nil: every connection is read by a goroutine of its own
 
-	mu    sync.Mutex
-	perIP map[string]int
-	conns map[*conn]struct{}
+	// ctx is what the switchboard handles messages under; Close ends it.
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // the poller's and the connections' goroutines
+
+	mu     sync.Mutex
+	perIP  map[string]int
+	conns  map[*conn]struct{}
+	closed bool
+	gone   chan struct{} // when not nil, closed as the last connection is forgotten
 
 	stats struct {
 		accepted, rejected, badMessages, rateLimited, slowClosed, current atomic.Int64
 	}
 }
 
-// New returns a signalling server.
+// New returns a signalling server. Close releases it.
 func New(cfg Config) (*Server, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &Server{cfg: cfg, log: cfg.Logger, perIP: make(map[string]int), conns: make(map[*conn]struct{})}, nil
+	s := &Server{cfg: cfg, log: cfg.Logger, perIP: make(map[string]int), conns: make(map[*conn]struct{})}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	p, err := newPoller()
+	if err != nil {
+		// Still serve, a goroutine per connection.
+		s.log.Warn("no poller for idle connections", "err", err)
+	} else {
+		s.poll = p
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			p.run(s.ready)
+		}()
+	}
+	return s, nil
+}
+
+// ready starts a goroutine to read a connection the poller saw bytes on.
+func (s *Server) ready(c *conn) {
+	s.wg.Add(1)
+	go c.readable()
 }
 
 // Stats are the transport's counters.
@@ -119,7 +149,7 @@ func (s *Server) Stats() Stats {
 		BadMessages: s.stats.badMessages.Load(), RateLimited: s.stats.rateLimited.Load(), SlowClosed: s.stats.slowClosed.Load()}
 }
 
-// ServeHTTP upgrades the request and serves the connection until it ends.
+// ServeHTTP upgrades the request and hands the connection to the poller.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ip := sourceIP(r.RemoteAddr)
 	if !s.admit(ip) {
@@ -127,23 +157,31 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "too many connections from your address", http.StatusTooManyRequests)
 		return
 	}
-	defer s.leave(ip)
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{wire.Subprotocol}})
-	if err != nil {
-		return // Accept has answered the client
-	}
-	if ws.Subprotocol() != wire.Subprotocol {
-		ws.Close(websocket.StatusPolicyViolation, "offer the subprotocol "+wire.Subprotocol)
+	proto, uerr := checkUpgrade(r, wire.Subprotocol)
+	if uerr != nil {
+		s.leave(ip)
+		uerr.write(w)
 		return
 	}
-	ws.SetReadLimit(wire.MaxMessage)
-	s.stats.accepted.Add(1)
-	c := &conn{srv: s, ws: ws, remote: r.RemoteAddr}
+	nc, early, err := hijack(w, r, proto, s.cfg.WriteTimeout)
+	if err != nil {
+		s.leave(ip)
+		return
+	}
+	c := &conn{srv: s, nc: nc, remote: r.RemoteAddr, ip: ip}
 	c.limiter = rate.NewLimiter(rate.Limit(s.cfg.Rate), s.cfg.Burst)
-	c.sw = s.cfg.Switchboard.Connect(c, r.RemoteAddr)
-	s.track(c, true)
-	defer s.track(c, false)
-	c.serve(r.Context())
+	if !s.track(c) {
+		nc.Close()
+		s.leave(ip)
+		return
+	}
+	if proto == "" {
+		c.closeWith(ws.StatusPolicyViolation, "offer the subprotocol "+wire.Subprotocol)
+	} else {
+		s.stats.accepted.Add(1)
+		c.sw = s.cfg.Switchboard.Connect(c, r.RemoteAddr)
+	}
+	c.start(early)
 }
 
 func (s *Server) admit(ip string) bool {
@@ -164,15 +202,30 @@ func (s *Server) leave(ip string) {
 	}
 }
 
-func (s *Server) track(c *conn, add bool) {
+// track counts a new connection, unless the server is closed.
+func (s *Server) track(c *conn) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if add {
-		s.conns[c] = struct{}{}
-		s.stats.current.Add(1)
-	} else {
-		delete(s.conns, c)
-		s.stats.current.Add(-1)
+	if s.closed {
+		return false
+	}
+	s.conns[c] = struct{}{}
+	s.stats.current.Add(1)
+	return true
+}
+
+// forget is a connection's end, once its socket is closed.
+func (s *Server) forget(c *conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.conns, c)
+	s.stats.current.Add(-1)
+	if s.perIP[c.ip]--; s.perIP[c.ip] <= 0 {
+		delete(s.perIP, c.ip)
+	}
+	if len(s.conns) == 0 && s.gone != nil {
+		close(s.gone)
+		s.gone = nil
 	}
 }
 
@@ -188,6 +241,44 @@ func (s *Server) CloseAll() {
 	for _, c := range cs {
 		c.Close("server shutting down")
 	}
+}
+
+// Close closes every connection, refuses new ones, and waits until the
+// connections are gone (each has closeWaitFor to answer the close frame)
+// or ctx ends, and then for the transport's goroutines.
+func (s *Server) Close(ctx context.Context) error {
+	s.mu.Lock()
+	s.closed = true
+	var gone chan struct{}
+	if len(s.conns) > 0 {
+		s.gone = make(chan struct{})
+		gone = s.gone
+	}
+	s.mu.Unlock()
+	s.CloseAll()
+	var err error
+	if gone != nil {
+		select {
+		case <-gone:
+		case <-ctx.Done():
+			err = fmt.Errorf("closing signalling connections: %w", ctx.Err())
+			s.mu.Lock()
+			cs := make([]*conn, 0, len(s.conns))
+			for c := range s.conns {
+				cs = append(cs, c)
+			}
+			s.mu.Unlock()
+			for _, c := range cs {
+				c.abortRead()
+			}
+		}
+	}
+	s.cancel()
+	if s.poll != nil {
+		s.poll.close()
+	}
+	s.wg.Wait()
+	return err
 }
 
 // sourceIP is the key connections per source are counted under: the IPv4
