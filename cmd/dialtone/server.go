@@ -40,6 +40,7 @@ type serverFlags struct {
 	logLevel                  string
 	dialRate                  int
 	dialLimits                bool
+	connBudget                int
 	web                       bool
 	adminToken                tokenFlags
 	dnsRate                   float64
@@ -127,6 +128,7 @@ func newServerCmd() *cobra.Command {
 	fl.StringArrayVar(&f.dnsAllow, "dns-allow", []string{"127.0.0.0/8", "::1/128"}, "prefix allowed to query the DNS (repeatable)")
 	fl.IntVar(&f.dialRate, "dial-rate", 60, "dials a minute one source address may make")
 	fl.BoolVar(&f.dialLimits, "dial-limits", true, "limit ringing calls and dials per caller and address (false: for load tests)")
+	fl.IntVar(&f.connBudget, "conn-budget", 0, "TCP connections all listeners may hold together (0: three quarters of the open-file limit; negative: no bound)")
 	fl.Float64Var(&f.dnsRate, "dns-rate", dnsserver.DefaultRate, "UDP DNS responses per second per source /24 (IPv6 /56), burst as many; 0: no limit")
 	fl.IntVar(&f.dnsSlip, "dns-slip", dnsserver.DefaultSlip, "over --dns-rate, every Nth response is sent truncated (the client retries over TCP), the rest dropped; 0: drop all")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
@@ -141,7 +143,7 @@ func (f *serverFlags) config() (server.Config, error) {
 		Zone: f.zone, DataDir: f.data, Registration: f.registration, Media: f.media,
 		LeaseTTL: f.leaseTTL, HoldDown: f.holdDown, RingTimeout: f.ring, Grace: f.grace, Web: f.web,
 		DialLimits: switchboard.DialLimits{Off: !f.dialLimits, SourcePerMinute: f.dialRate},
-		DNSRate:    f.dnsRate, DNSSlip: f.dnsSlip}
+		DNSRate:    f.dnsRate, DNSSlip: f.dnsSlip, ConnBudget: f.connBudget}
 	if f.dialRate <= 0 {
 		return cfg, fmt.Errorf("--dial-rate %d: want at least 1 (--dial-limits=false turns the limits off)", f.dialRate)
 	}
