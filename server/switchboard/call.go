@@ -91,8 +91,8 @@ func (sb *Switchboard) dial(c *Conn, m *wire.Message) {
 				return
 			}
 		}
-		id := newCallID()
 		now := sb.cfg.Now()
+		id := newCallID(now)
 		if len(s.calls) >= sb.cfg.MaxCallsPerNumber {
 			c.reply(m, wire.CodeWrongState, "you are in as many calls as you can be")
 			return
@@ -146,7 +146,7 @@ func (sb *Switchboard) dial(c *Conn, m *wire.Message) {
 // unavailable answers a dial to a number with no session.
 func (sb *Switchboard) unavailable(s *session, m *wire.Message, to number.Number, fx *effects) {
 	sb.stats.unavailable.Add(1)
-	id := newCallID()
+	id := newCallID(sb.cfg.Now())
 	reason := wire.ReasonUnknown
 	if sb.registered[to] {
 		reason = wire.ReasonOffline
