@@ -72,6 +72,11 @@ type results struct {
 	CallsPerSec         float64 `json:"call_setups_per_sec"`
 	SetupP50Ms          float64 `json:"setup_ms_p50"`
 	SetupP95Ms          float64 `json:"setup_ms_p95"`
+	// ServerCPUPerSetupUs is the server's CPU time (user and system, from
+	// /proc) over the call phase divided by the set-ups: on a shared
+	// machine it says what the server can do better than the rate does.
+	ServerCPUPerSetupUs float64 `json:"server_cpu_us_per_setup,omitempty"`
+	SetupsPerCPUSecond  float64 `json:"setups_per_server_cpu_second,omitempty"`
 	Failures            int64   `json:"failures"`
 }
 
@@ -85,6 +90,9 @@ func (r results) print() {
 	fmt.Printf("calling pairs                %d\n", r.Pairs)
 	fmt.Printf("call set-ups (dial→accepted→hangup) %d, %.0f/s\n", r.Calls, r.CallsPerSec)
 	fmt.Printf("dial→accepted p50 / p95      %.2f ms / %.2f ms\n", r.SetupP50Ms, r.SetupP95Ms)
+	if r.ServerCPUPerSetupUs > 0 {
+		fmt.Printf("server CPU per set-up        %.0f µs (%.0f set-ups per server CPU-second)\n", r.ServerCPUPerSetupUs, r.SetupsPerCPUSecond)
+	}
 	fmt.Printf("failures                     %d\n", r.Failures)
 }
 
@@ -122,6 +130,7 @@ func run(ctx context.Context, url string, idle, pairs int, dur time.Duration, pi
 	cctx, cancel := context.WithTimeout(ctx, dur)
 	defer cancel()
 	var wg sync.WaitGroup
+	cpu0 := cpuSeconds(pid)
 	callStart := time.Now()
 	for i := range pairs {
 		wg.Add(1)
@@ -144,6 +153,10 @@ func run(ctx context.Context, url string, idle, pairs int, dur time.Duration, pi
 	wg.Wait()
 	r.Calls = calls.Load()
 	r.CallsPerSec = float64(r.Calls) / time.Since(callStart).Seconds()
+	if cpu := cpuSeconds(pid) - cpu0; pid > 0 && cpu > 0 && r.Calls > 0 {
+		r.ServerCPUPerSetupUs = cpu * 1e6 / float64(r.Calls)
+		r.SetupsPerCPUSecond = float64(r.Calls) / cpu
+	}
 	r.Failures = failures.Load()
 	var all []time.Duration
 	for _, l := range lat {
@@ -397,6 +410,30 @@ func rssMB(pid int) float64 {
 		}
 	}
 	return 0
+}
+
+// cpuSeconds reads a process's user and system CPU time from
+// /proc/PID/stat (fields 14 and 15, in clock ticks of 1/100 s on Linux).
+func cpuSeconds(pid int) float64 {
+	if pid <= 0 {
+		return 0
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// The command name may hold spaces; the fields after it do not.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (u + st) / 100
 }
 
 // waitSettled gives the server's garbage collector a moment to return the
