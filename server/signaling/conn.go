@@ -90,27 +90,18 @@ func (c *conn) start(early []byte) {
 		if c.park() == parked {
 			return
 		}
-		c.srv.wg.Add(1)
-		go func() {
-			defer c.srv.wg.Done()
-			c.endRead()
-		}()
+		c.srv.spawn(c.endRead)
 		return
 	}
 	if len(early) > 0 {
 		c.buf = append(getBuf(len(early)), early...)
 		c.r1 = len(c.buf)
 	}
-	c.srv.wg.Add(1)
-	go func() {
-		defer c.srv.wg.Done()
-		c.readRun(len(early) == 0)
-	}()
+	c.srv.spawn(func() { c.readRun(len(early) == 0) })
 }
 
 // readable runs in a goroutine of its own when the poller sees bytes.
 func (c *conn) readable() {
-	defer c.srv.wg.Done()
 	c.mu.Lock()
 	if c.rstate != readParked {
 		c.mu.Unlock()
@@ -469,8 +460,7 @@ func (c *conn) enqueue(it item) bool {
 	start := c.startWriterLocked()
 	c.mu.Unlock()
 	if start {
-		c.srv.wg.Add(1)
-		go c.writeLoop()
+		c.srv.spawn(c.writeLoop)
 	}
 	return true
 }
@@ -489,8 +479,7 @@ func (c *conn) closeWith(code ws.StatusCode, reason string) {
 	start := c.startWriterLocked()
 	c.mu.Unlock()
 	if start {
-		c.srv.wg.Add(1)
-		go c.writeLoop()
+		c.srv.spawn(c.writeLoop)
 	}
 }
 
@@ -520,7 +509,6 @@ const maxWrite = 64 << 10
 // which keeps each connection's messages in order. What is queued while it
 // writes goes out in one write.
 func (c *conn) writeLoop() {
-	defer c.srv.wg.Done()
 	var out []byte
 	for {
 		c.mu.Lock()

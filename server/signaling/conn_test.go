@@ -29,7 +29,7 @@ type pipe struct {
 // timeout. The conn has no switchboard; these tests never start its reader.
 func newPipe(t *testing.T, sendQueue int, writeTimeout time.Duration) *pipe {
 	t.Helper()
-	srv := &Server{cfg: Config{SendQueue: sendQueue, WriteTimeout: writeTimeout}, log: slog.New(slog.DiscardHandler)}
+	srv := &Server{cfg: Config{SendQueue: sendQueue, WriteTimeout: writeTimeout}, log: slog.New(slog.DiscardHandler), ctx: context.Background()}
 	conns := make(chan *conn, 1)
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, uerr := checkUpgrade(r, ""); uerr != nil {

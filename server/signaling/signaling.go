@@ -96,7 +96,8 @@ type Server struct {
 	// ctx is what the switchboard handles messages under; Close ends it.
 	ctx    context.Context
 	cancel context.CancelFunc
-	wg     sync.WaitGroup // the poller's and the connections' goroutines
+	wg     sync.WaitGroup // the poller's and the workers' goroutines
+	work   chan func()    // idle workers take work here (see spawn)
 
 	mu     sync.Mutex
 	perIP  map[string]int
@@ -116,6 +117,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, perIP: make(map[string]int), conns: make(map[*conn]struct{})}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.work = make(chan func())
 	p, err := newPoller()
 	if err != nil {
 		// Still serve, a goroutine per connection.
@@ -131,10 +133,9 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// ready starts a goroutine to read a connection the poller saw bytes on.
+// ready starts a worker reading a connection the poller saw bytes on.
 func (s *Server) ready(c *conn) {
-	s.wg.Add(1)
-	go c.readable()
+	s.spawn(c.readable)
 }
 
 // Stats are the transport's counters.
