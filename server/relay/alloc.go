@@ -117,10 +117,14 @@ func (r *Relay) bind(callID, number string, lease netip.AddrPort) (*leaseConn, e
 	if secondary {
 		r.stats.secondary.Add(1)
 	}
+	rw := newBatchRW(uc)
 	c := &leaseConn{
-		udp: uc, r: r, callID: callID, number: number,
+		udp: uc, in: newBatchReader(rw, r.flush, leaseBatch), out: newBatchWriter(rw, r.flush),
+		r: r, callID: callID, number: number,
 		lease: lease, bound: bound, ctr: r.stats.lease(lease),
 	}
+	// Out of batches until onAllocationCreated knows the client is on UDP.
+	c.in.solo.Store(true)
 	r.conns[c] = struct{}{}
 	r.byBound[bound] = c
 	r.gen.Add(1)

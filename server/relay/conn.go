@@ -26,6 +26,8 @@ type leaseConn struct {
 	// udp is not embedded: pion/turn must not reach an unchecked read or
 	// write method.
 	udp            *net.UDPConn
+	in             *batchReader
+	out            *batchWriter
 	r              *Relay
 	callID, number string
 	lease, bound   netip.AddrPort
@@ -59,25 +61,27 @@ func (c *leaseConn) ReadFrom(p []byte) (int, net.Addr, error) {
 			c.ctr.bytesIn.Add(uint64(n))
 			return n, net.UDPAddrFromAddrPort(from), nil
 		}
-		n, from, err := c.udp.ReadFromUDPAddrPort(p)
+		data, ua, err := c.in.read()
 		if err != nil {
 			if c.woken(err) {
 				continue
 			}
-			return n, nil, err
+			return 0, nil, err
 		}
+		from := ua.AddrPort()
 		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
 		if !c.allowed(from) {
 			c.r.stats.refuse(ReasonPacketIn)
 			continue
 		}
 		if !c.permits(from.Addr()) {
-			c.hold(p[:n], from)
+			c.hold(data, from)
 			continue
 		}
+		n := copy(p, data)
 		c.ctr.packetsIn.Add(1)
 		c.ctr.bytesIn.Add(uint64(n))
-		return n, net.UDPAddrFromAddrPort(from), nil
+		return n, ua, nil
 	}
 }
 
@@ -99,7 +103,10 @@ func (c *leaseConn) WriteTo(p []byte, addr net.Addr) (int, error) {
 	// already see it in Stats.
 	c.ctr.packetsOut.Add(1)
 	c.ctr.bytesOut.Add(uint64(len(p)))
-	return c.udp.WriteToUDPAddrPort(p, to)
+	if err := c.out.write(p, ua); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // Close closes the socket; pion/turn's read loop then deletes the allocation.

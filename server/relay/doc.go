@@ -43,6 +43,15 @@
 // datagrams that pass the lease check are held; pion/turn still applies its
 // permissions, so what gets through is unchanged.
 //
+// # Batches
+//
+// The TURN listener and the relay sockets are the relay's own
+// net.PacketConns, handed to pion/turn: each read loop takes what its socket
+// holds in one recvmmsg (up to 32 datagrams on the listener, 8 on a relay
+// socket), and the datagrams pion/turn sends meanwhile are queued per
+// socket and sent with one sendmmsg each when the batch is done (batch.go).
+// A write made while no loop is inside a batch goes out at once.
+//
 // # TURN over TCP
 //
 // pion/turn reads a TCP connection until it fails and puts no deadline on

@@ -126,6 +126,7 @@ type Relay struct {
 	cfg   Config
 	log   *slog.Logger
 	stats *stats
+	flush *flusher // batched writes of every relay socket (batch.go)
 
 	// gen changes whenever calls end, leases go or allocations come and go,
 	// so that cached peer sets are fetched again.
@@ -153,6 +154,7 @@ func New(cfg Config) (*Relay, error) {
 		ready:    make(chan struct{}),
 		log:      cfg.Logger,
 		stats:    newStats(),
+		flush:    &flusher{},
 		conns:    map[*leaseConn]struct{}{},
 		byBound:  map[netip.AddrPort]*leaseConn{},
 		byClient: map[string]*leaseConn{},
@@ -185,6 +187,9 @@ func (r *Relay) Serve(ctx context.Context, pc net.PacketConn, lns ...net.Listene
 		r.mu.Unlock()
 	}
 	r.sizeBuffers(pc)
+	if uc, ok := pc.(*net.UDPConn); ok {
+		pc = newTurnConn(uc, r.flush)
+	}
 	gen := generator{r}
 	sc := turn.ServerConfig{
 		Realm:              r.cfg.Realm,
@@ -360,6 +365,9 @@ func (r *Relay) onAllocationCreated(src, _ net.Addr, _, _, _ string, relayAddr n
 	if c != nil {
 		c.client = key
 		r.byClient[key] = c
+		// Over TCP its read loop's writes may block (batch.go).
+		_, tcp := src.(*net.TCPAddr)
+		c.in.solo.Store(tcp)
 	}
 	r.mu.Unlock()
 	r.streamAllocated(key, +1)

@@ -1,0 +1,190 @@
+package relay
+
+import (
+	"fmt"
+	"net"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/net/ipv4"
+)
+
+// countingRW counts the batch system calls made on a socket.
+type countingRW struct {
+	batchRW
+	reads, writes atomic.Int32
+}
+
+func (c *countingRW) ReadBatch(ms []ipv4.Message, flags int) (int, error) {
+	c.reads.Add(1)
+	return c.batchRW.ReadBatch(ms, flags)
+}
+
+func (c *countingRW) WriteBatch(ms []ipv4.Message, flags int) (int, error) {
+	c.writes.Add(1)
+	return c.batchRW.WriteBatch(ms, flags)
+}
+
+func udpSocket(t *testing.T) *net.UDPConn {
+	t.Helper()
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+func sendN(t *testing.T, from, to *net.UDPConn, n int) {
+	t.Helper()
+	for i := range n {
+		if _, err := from.WriteTo(fmt.Appendf(nil, "datagram %d", i), to.LocalAddr()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// readN reads n datagrams from c and checks they are "datagram 0".. in order.
+func readN(t *testing.T, c *net.UDPConn, n int) {
+	t.Helper()
+	buf := make([]byte, 2048)
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for i := range n {
+		k, _, err := c.ReadFrom(buf)
+		if err != nil {
+			t.Fatalf("datagram %d: %v", i, err)
+		}
+		if got, want := string(buf[:k]), fmt.Sprintf("datagram %d", i); got != want {
+			t.Fatalf("got %q, want %q", got, want)
+		}
+	}
+}
+
+// The datagrams a socket holds are taken with one system call, not one each.
+func TestBatchReaderTakesWhatTheSocketHolds(t *testing.T) {
+	sock, sender := udpSocket(t), udpSocket(t)
+	rw := &countingRW{batchRW: newBatchRW(sock)}
+	r := newBatchReader(rw, &flusher{}, listenerBatch)
+	// Loopback delivers before sendto returns: all 20 are queued now.
+	sendN(t, sender, sock, 20)
+	for i := range 20 {
+		data, from, err := r.read()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := string(data), fmt.Sprintf("datagram %d", i); got != want {
+			t.Fatalf("got %q, want %q", got, want)
+		}
+		if from.Port != sender.LocalAddr().(*net.UDPAddr).Port {
+			t.Fatalf("from %v, want %v", from, sender.LocalAddr())
+		}
+	}
+	if n := rw.reads.Load(); n != 1 {
+		t.Errorf("%d reads for 20 queued datagrams, want 1", n)
+	}
+}
+
+// Writes made while a read loop is inside a batch go out together, in
+// order, when the batch ends; with no batch under way they go at once.
+func TestWritesWaitForTheBatchToEnd(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		solo    bool // the reading loop stays out of batches
+		batched bool
+	}{
+		{"loop in a batch", false, true},
+		{"solo loop", true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in, out, sender, peer := udpSocket(t), udpSocket(t), udpSocket(t), udpSocket(t)
+			f := &flusher{}
+			r := newBatchReader(newBatchRW(in), f, listenerBatch)
+			r.solo.Store(tc.solo)
+			orw := &countingRW{batchRW: newBatchRW(out)}
+			w := newBatchWriter(orw, f)
+
+			sendN(t, sender, in, 2)
+			if _, _, err := r.read(); err != nil { // the loop is inside its batch
+				t.Fatal(err)
+			}
+			to := peer.LocalAddr().(*net.UDPAddr)
+			for i := range 10 {
+				if err := w.write(fmt.Appendf(nil, "datagram %d", i), to); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n, want := orw.writes.Load(), map[bool]int32{true: 0, false: 10}[tc.batched]; n != want {
+				t.Fatalf("%d sendmmsg inside the batch, want %d", n, want)
+			}
+			if _, _, err := r.read(); err != nil { // the batch's last datagram
+				t.Fatal(err)
+			}
+			r.endBatch() // what read does before it blocks for the next batch
+			if n, want := orw.writes.Load(), map[bool]int32{true: 1, false: 10}[tc.batched]; n != want {
+				t.Fatalf("%d sendmmsg after the batch, want %d", n, want)
+			}
+			readN(t, peer, 10)
+
+			// No batch under way: a write goes out at once.
+			before := orw.writes.Load()
+			if err := w.write([]byte("datagram 0"), to); err != nil {
+				t.Fatal(err)
+			}
+			if n := orw.writes.Load() - before; n != 1 {
+				t.Fatalf("%d sendmmsg for a write outside a batch, want 1", n)
+			}
+			readN(t, peer, 1)
+		})
+	}
+}
+
+// A full queue is sent without waiting for the batch to end.
+func TestFullWriteQueueIsFlushed(t *testing.T) {
+	out, peer := udpSocket(t), udpSocket(t)
+	_ = peer.SetReadBuffer(1 << 20)
+	f := &flusher{}
+	f.begin()
+	orw := &countingRW{batchRW: newBatchRW(out)}
+	w := newBatchWriter(orw, f)
+	for i := range writeBatch {
+		if err := w.write(fmt.Appendf(nil, "datagram %d", i), peer.LocalAddr().(*net.UDPAddr)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := orw.writes.Load(); n != 1 {
+		t.Fatalf("%d sendmmsg after %d queued writes, want 1", n, writeBatch)
+	}
+	readN(t, peer, writeBatch)
+	f.end(nil)
+}
+
+// BenchmarkBatchReader is the per-datagram cost of the batched read path.
+func BenchmarkBatchReader(b *testing.B) {
+	sock, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sock.Close()
+	_ = sock.SetReadBuffer(4 << 20)
+	sender, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sender.Close()
+	r := newBatchReader(newBatchRW(sock), &flusher{}, listenerBatch)
+	payload := make([]byte, 1200)
+	b.SetBytes(int64(len(payload)))
+	for i := 0; i < b.N; {
+		burst := min(listenerBatch, b.N-i)
+		for range burst {
+			_, _ = sender.WriteTo(payload, sock.LocalAddr())
+		}
+		for range burst {
+			if _, _, err := r.read(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		i += burst
+	}
+}

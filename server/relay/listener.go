@@ -1,0 +1,44 @@
+package relay
+
+import (
+	"net"
+	"time"
+)
+
+// turnConn is the client-facing UDP socket as pion/turn sees it: read and
+// written in batches (batch.go). pion/turn reads it from one goroutine.
+type turnConn struct {
+	udp *net.UDPConn
+	in  *batchReader
+	out *batchWriter
+}
+
+func newTurnConn(udp *net.UDPConn, f *flusher) *turnConn {
+	rw := newBatchRW(udp)
+	return &turnConn{udp: udp, in: newBatchReader(rw, f, listenerBatch), out: newBatchWriter(rw, f)}
+}
+
+func (c *turnConn) ReadFrom(p []byte) (int, net.Addr, error) {
+	data, from, err := c.in.read()
+	if err != nil {
+		return 0, nil, err
+	}
+	return copy(p, data), from, nil
+}
+
+func (c *turnConn) WriteTo(p []byte, addr net.Addr) (int, error) {
+	ua, ok := addr.(*net.UDPAddr)
+	if !ok {
+		return c.udp.WriteTo(p, addr)
+	}
+	if err := c.out.write(p, ua); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+func (c *turnConn) Close() error                       { return c.udp.Close() }
+func (c *turnConn) LocalAddr() net.Addr                { return c.udp.LocalAddr() }
+func (c *turnConn) SetDeadline(t time.Time) error      { return c.udp.SetDeadline(t) }
+func (c *turnConn) SetReadDeadline(t time.Time) error  { return c.udp.SetReadDeadline(t) }
+func (c *turnConn) SetWriteDeadline(t time.Time) error { return c.udp.SetWriteDeadline(t) }
