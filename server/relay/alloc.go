@@ -141,6 +141,7 @@ func (r *Relay) unregister(c *leaseConn) {
 	if c.client != "" && r.byClient[c.client] == c {
 		delete(r.byClient, c.client)
 	}
+	c.forgetUDPClient()
 	r.mu.Unlock()
 	r.gen.Add(1)
 }

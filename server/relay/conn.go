@@ -44,6 +44,12 @@ type leaseConn struct {
 	holdMu       sync.Mutex
 	held         []heldDatagram
 	readDeadline time.Time // the one pion/turn set
+
+	// Channels relayed without pion/turn (channels.go).
+	channels  atomic.Pointer[[]channel]
+	chMu      sync.Mutex                  // serialises changes to channels
+	udpClient atomic.Pointer[net.UDPAddr] // the client, when it is on UDP
+	frame     []byte                      // ChannelData being framed; the read loop's
 }
 
 type peerSet struct {
@@ -78,11 +84,32 @@ func (c *leaseConn) ReadFrom(p []byte) (int, net.Addr, error) {
 			c.hold(data, from)
 			continue
 		}
+		if c.relayToClient(data, from) {
+			continue
+		}
 		n := copy(p, data)
 		c.ctr.packetsIn.Add(1)
 		c.ctr.bytesIn.Add(uint64(n))
 		return n, ua, nil
 	}
+}
+
+// relayToClient sends a peer's datagram to a UDP client in its channel,
+// if it has one for the peer, and reports whether it did.
+func (c *leaseConn) relayToClient(data []byte, from netip.AddrPort) bool {
+	cl := c.udpClient.Load()
+	if cl == nil {
+		return false
+	}
+	ch := c.channelByPeer(from)
+	tc := c.r.turn.Load()
+	if ch == nil || tc == nil {
+		return false
+	}
+	c.ctr.packetsIn.Add(1)
+	c.ctr.bytesIn.Add(uint64(len(data)))
+	c.sendChannelData(ch, data, cl, tc)
+	return true
 }
 
 // WriteTo sends p to a peer. A datagram to anything else is dropped and

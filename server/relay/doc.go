@@ -52,6 +52,11 @@
 // socket and sent with one sendmmsg each when the batch is done (batch.go).
 // A write made while no loop is inside a batch goes out at once.
 //
+// ChannelData over UDP, the media, does not pass through pion/turn: the
+// relay mirrors the channels pion/turn binds (its channel events) and
+// relays ChannelData in those same read loops, through the same peer
+// checks and counters (channels.go). Everything else is pion/turn's.
+//
 // # TURN over TCP
 //
 // pion/turn reads a TCP connection until it fails and puts no deadline on

@@ -8,22 +8,30 @@ import (
 // turnConn is the client-facing UDP socket as pion/turn sees it: read and
 // written in batches (batch.go). pion/turn reads it from one goroutine.
 type turnConn struct {
+	r   *Relay
 	udp *net.UDPConn
 	in  *batchReader
 	out *batchWriter
 }
 
-func newTurnConn(udp *net.UDPConn, f *flusher) *turnConn {
+func newTurnConn(r *Relay, udp *net.UDPConn) *turnConn {
 	rw := newBatchRW(udp)
-	return &turnConn{udp: udp, in: newBatchReader(rw, f, listenerBatch), out: newBatchWriter(rw, f)}
+	return &turnConn{r: r, udp: udp, in: newBatchReader(rw, r.flush, listenerBatch), out: newBatchWriter(rw, r.flush)}
 }
 
+// ReadFrom returns the next datagram for pion/turn: ChannelData in a
+// channel the relay knows it relays itself (channels.go).
 func (c *turnConn) ReadFrom(p []byte) (int, net.Addr, error) {
-	data, from, err := c.in.read()
-	if err != nil {
-		return 0, nil, err
+	for {
+		data, from, err := c.in.read()
+		if err != nil {
+			return 0, nil, err
+		}
+		if c.r.relayChannelData(data, from) {
+			continue
+		}
+		return copy(p, data), from, nil
 	}
-	return copy(p, data), from, nil
 }
 
 func (c *turnConn) WriteTo(p []byte, addr net.Addr) (int, error) {

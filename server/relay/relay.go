@@ -127,6 +127,10 @@ type Relay struct {
 	log   *slog.Logger
 	stats *stats
 	flush *flusher // batched writes of every relay socket (batch.go)
+	// For the ChannelData the relay relays itself (channels.go): the TURN
+	// listener, and UDP clients' allocation sockets by client address.
+	turn       atomic.Pointer[turnConn]
+	udpClients sync.Map // netip.AddrPort → *leaseConn
 
 	// gen changes whenever calls end, leases go or allocations come and go,
 	// so that cached peer sets are fetched again.
@@ -188,7 +192,9 @@ func (r *Relay) Serve(ctx context.Context, pc net.PacketConn, lns ...net.Listene
 	}
 	r.sizeBuffers(pc)
 	if uc, ok := pc.(*net.UDPConn); ok {
-		pc = newTurnConn(uc, r.flush)
+		tc := newTurnConn(r, uc)
+		r.turn.Store(tc)
+		pc = tc
 	}
 	gen := generator{r}
 	sc := turn.ServerConfig{
@@ -202,6 +208,8 @@ func (r *Relay) Serve(ctx context.Context, pc net.PacketConn, lns ...net.Listene
 			OnAllocationDeleted: r.onAllocationDeleted,
 			OnPermissionCreated: r.onPermissionCreated,
 			OnPermissionDeleted: r.onPermissionDeleted,
+			OnChannelCreated:    r.onChannelCreated,
+			OnChannelDeleted:    r.onChannelDeleted,
 		},
 		PacketConnConfigs: []turn.PacketConnConfig{{
 			PacketConn: pc, RelayAddressGenerator: gen, PermissionHandler: r.permit,
@@ -368,6 +376,10 @@ func (r *Relay) onAllocationCreated(src, _ net.Addr, _, _, _ string, relayAddr n
 		// Over TCP its read loop's writes may block (batch.go).
 		_, tcp := src.(*net.TCPAddr)
 		c.in.solo.Store(tcp)
+		if ua, ok := src.(*net.UDPAddr); ok {
+			c.udpClient.Store(ua)
+			r.udpClients.Store(udpKey(ua), c)
+		}
 	}
 	r.mu.Unlock()
 	r.streamAllocated(key, +1)
@@ -383,6 +395,7 @@ func (r *Relay) onAllocationDeleted(src, _ net.Addr, _, _, _ string) {
 	if c := r.byClient[key]; c != nil {
 		delete(r.byClient, key)
 		c.client = ""
+		c.forgetUDPClient()
 	}
 	r.mu.Unlock()
 	r.streamAllocated(key, -1)
