@@ -83,12 +83,13 @@ func (f *flusher) end(scratch []*batchWriter) []*batchWriter {
 // batchReader hands out the datagrams of one socket read in batches. It is
 // used by one goroutine, the socket's read loop.
 type batchReader struct {
-	rw      batchRW
-	f       *flusher
-	ms      []ipv4.Message
-	n, next int
-	inBatch bool
-	scratch []*batchWriter
+	rw        batchRW
+	f         *flusher
+	ms        []ipv4.Message
+	n, next   int
+	inBatch   bool
+	scratch   []*batchWriter
+	datagrams atomic.Uint64 // read so far
 	// solo keeps the reader out of batches: the writes its loop makes may
 	// block, and others' queued writes must not wait for them.
 	solo atomic.Bool
@@ -113,6 +114,7 @@ func (b *batchReader) read() ([]byte, *net.UDPAddr, error) {
 			return nil, nil, err
 		}
 		b.n, b.next = n, 0
+		b.datagrams.Add(uint64(n))
 		if n > 0 && !b.solo.Load() {
 			b.inBatch = true
 			b.f.begin()

@@ -52,6 +52,11 @@
 // socket and sent with one sendmmsg each when the batch is done (batch.go).
 // A write made while no loop is inside a batch goes out at once.
 //
+// The listener is spread over Config.ListenerSockets sockets (default
+// GOMAXPROCS) in one SO_REUSEPORT group on the address of the socket Serve
+// is given, one read loop each; the kernel keeps each client on one socket
+// (Linux; elsewhere it stays one socket).
+//
 // ChannelData over UDP, the media, does not pass through pion/turn: the
 // relay mirrors the channels pion/turn binds (its channel events) and
 // relays ChannelData in those same read loops, through the same peer

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -63,6 +64,12 @@ type Config struct {
 	// kernel before the relay reads them. Default 2 MiB; the kernel caps it
 	// at net.core.rmem_max / wmem_max. Negative leaves the system default.
 	SocketBuffer int
+	// ListenerSockets is how many UDP sockets the TURN listener is spread
+	// over, each with its own read loop: Serve binds more sockets on the
+	// address of the one it is given, in one SO_REUSEPORT group (Linux;
+	// elsewhere the listener stays one socket). Default GOMAXPROCS; 1
+	// keeps the one socket.
+	ListenerSockets int
 	// Now is the clock for credential expiry. Default time.Now.
 	Now func() time.Time
 
@@ -101,6 +108,9 @@ func (c *Config) validate() error {
 	if c.SocketBuffer == 0 {
 		c.SocketBuffer = 2 << 20
 	}
+	if c.ListenerSockets <= 0 {
+		c.ListenerSockets = runtime.GOMAXPROCS(0)
+	}
 	for _, d := range []struct {
 		p *time.Duration
 		v time.Duration
@@ -130,7 +140,8 @@ type Relay struct {
 	// For the ChannelData the relay relays itself (channels.go): the TURN
 	// listener, and UDP clients' allocation sockets by client address.
 	turn       atomic.Pointer[turnConn]
-	udpClients sync.Map // netip.AddrPort → *leaseConn
+	listeners  []*turnConn // all of the listener's sockets; set before Ready
+	udpClients sync.Map    // netip.AddrPort → *leaseConn
 
 	// gen changes whenever calls end, leases go or allocations come and go,
 	// so that cached peer sets are fetched again.
@@ -191,11 +202,7 @@ func (r *Relay) Serve(ctx context.Context, pc net.PacketConn, lns ...net.Listene
 		r.mu.Unlock()
 	}
 	r.sizeBuffers(pc)
-	if uc, ok := pc.(*net.UDPConn); ok {
-		tc := newTurnConn(r, uc)
-		r.turn.Store(tc)
-		pc = tc
-	}
+	pcs := r.listenerConns(pc)
 	gen := generator{r}
 	sc := turn.ServerConfig{
 		Realm:              r.cfg.Realm,
@@ -211,9 +218,11 @@ func (r *Relay) Serve(ctx context.Context, pc net.PacketConn, lns ...net.Listene
 			OnChannelCreated:    r.onChannelCreated,
 			OnChannelDeleted:    r.onChannelDeleted,
 		},
-		PacketConnConfigs: []turn.PacketConnConfig{{
+	}
+	for _, pc := range pcs {
+		sc.PacketConnConfigs = append(sc.PacketConnConfigs, turn.PacketConnConfig{
 			PacketConn: pc, RelayAddressGenerator: gen, PermissionHandler: r.permit,
-		}},
+		})
 	}
 	for _, ln := range lns {
 		sc.ListenerConfigs = append(sc.ListenerConfigs, turn.ListenerConfig{
@@ -236,6 +245,31 @@ func (r *Relay) Serve(ctx context.Context, pc net.PacketConn, lns ...net.Listene
 	}
 	r.closeWhere(func(*leaseConn) bool { return true })
 	return nil
+}
+
+// listenerConns wraps pc, and the further sockets it is spread over, as
+// the batched PacketConns pion/turn reads (batch.go). pion/turn keeps each
+// socket's allocations apart; the kernel keeps a client on one socket.
+func (r *Relay) listenerConns(pc net.PacketConn) []net.PacketConn {
+	uc, ok := pc.(*net.UDPConn)
+	if !ok {
+		return []net.PacketConn{pc}
+	}
+	more, err := spread(uc, r.cfg.ListenerSockets)
+	if err != nil {
+		r.log.Warn("relay listener stays one socket", "err", err)
+	}
+	r.listeners = []*turnConn{newTurnConn(r, uc)}
+	r.turn.Store(r.listeners[0])
+	for _, c := range more {
+		r.sizeBuffers(c)
+		r.listeners = append(r.listeners, newTurnConn(r, c))
+	}
+	out := make([]net.PacketConn, len(r.listeners))
+	for i, tc := range r.listeners {
+		out[i] = tc
+	}
+	return out
 }
 
 func (r *Relay) setListeners(pc net.PacketConn, lns []net.Listener) {
