@@ -32,14 +32,17 @@ const (
 	datagramMax   = 2048 // read buffer per datagram; pion/turn's own buffers are 1600
 )
 
-// batchRW is the recvmmsg/sendmmsg pair of golang.org/x/net (a loop of
-// single reads and writes where the system has no batch calls).
+// batchRW reads and writes a socket's datagrams in batches: recvmmsg and
+// sendmmsg on Linux (mmsg_linux.go), golang.org/x/net's ReadBatch and
+// WriteBatch elsewhere (a loop of single reads and writes where the
+// system has no batch calls). The messages have one buffer each.
 type batchRW interface {
 	ReadBatch(ms []ipv4.Message, flags int) (int, error)
 	WriteBatch(ms []ipv4.Message, flags int) (int, error)
 }
 
-func newBatchRW(c *net.UDPConn) batchRW {
+// xnetBatchRW is golang.org/x/net's batch reader and writer for c.
+func xnetBatchRW(c *net.UDPConn) batchRW {
 	if a, ok := c.LocalAddr().(*net.UDPAddr); ok && a.IP.To4() != nil {
 		return ipv4.NewPacketConn(c)
 	}

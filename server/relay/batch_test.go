@@ -188,3 +188,56 @@ func BenchmarkBatchReader(b *testing.B) {
 		i += burst
 	}
 }
+
+// Batches carry each datagram's address both ways, on IPv4, IPv6 and
+// dual-stack sockets (an IPv4 sender comes as a mapped address there).
+func TestBatchAddressFamilies(t *testing.T) {
+	for _, tc := range []struct{ name, network, listen, sender, senderNet string }{
+		{"ipv4", "udp4", "127.0.0.1:0", "127.0.0.1:0", "udp4"},
+		{"ipv6", "udp6", "[::1]:0", "[::1]:0", "udp6"},
+		{"dual stack, ipv4 sender", "udp", "[::]:0", "127.0.0.1:0", "udp4"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pc, err := net.ListenPacket(tc.network, tc.listen)
+			if err != nil {
+				t.Skipf("no %s here: %v", tc.network, err)
+			}
+			defer pc.Close()
+			sc, err := net.ListenPacket(tc.senderNet, tc.sender)
+			if err != nil {
+				t.Skipf("no %s here: %v", tc.senderNet, err)
+			}
+			defer sc.Close()
+			sock, sender := pc.(*net.UDPConn), sc.(*net.UDPConn)
+			to := &net.UDPAddr{IP: sender.LocalAddr().(*net.UDPAddr).IP, Port: sock.LocalAddr().(*net.UDPAddr).Port}
+			if to.IP.IsUnspecified() || tc.network == "udp" {
+				to.IP = net.IPv4(127, 0, 0, 1)
+			}
+			for i := range 3 {
+				if _, err := sender.WriteTo(fmt.Appendf(nil, "datagram %d", i), to); err != nil {
+					t.Fatal(err)
+				}
+			}
+			rw := newBatchRW(sock)
+			r := newBatchReader(rw, &flusher{}, listenerBatch)
+			w := newBatchWriter(rw, &flusher{})
+			for i := range 3 {
+				data, from, err := r.read()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got, want := string(data), fmt.Sprintf("datagram %d", i); got != want {
+					t.Fatalf("got %q, want %q", got, want)
+				}
+				sa := sender.LocalAddr().(*net.UDPAddr)
+				if !from.IP.Equal(sa.IP) || from.Port != sa.Port {
+					t.Fatalf("from %v, want %v", from, sa)
+				}
+				if err := w.write(data, from); err != nil {
+					t.Fatal(err)
+				}
+			}
+			readN(t, sender, 3)
+		})
+	}
+}
