@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -251,8 +252,11 @@ func load(tb testing.TB, srvAddr string, p *net.UDPConn, to netip.AddrPort, k, n
 }
 
 // BenchmarkRelayVsCoturn: the same load through our relay and through
-// coturn's turnserver, each its own process. Reports delivered pkts/s,
-// loss and the server's CPU per Mbit/s relayed; the ratios are logged.
+// coturn's turnserver, each its own process, in three alternating rounds
+// per load generator (pion TURN clients in this process; coturn's
+// turnutils_uclient when installed). Each run reports delivered pkts/s,
+// loss and the server's CPU per Mbit/s relayed; the medians and the ratios
+// are printed at the end.
 func BenchmarkRelayVsCoturn(b *testing.B) {
 	if _, err := exec.LookPath("turnserver"); err != nil {
 		b.Skip("turnserver not installed (Debian package coturn)")
@@ -266,41 +270,85 @@ func BenchmarkRelayVsCoturn(b *testing.B) {
 			s.stop()
 		}
 	}()
-	type result struct{ pps, cpuPerMbit float64 }
-	res := map[string]result{}
+	res := map[string][]benchResult{}
 	report := func(b *testing.B, key string, sent, got int64, elapsed, cpu time.Duration) {
 		mbit := float64(got) * 1200 * 8 / 1e6
-		r := result{pps: float64(got) / elapsed.Seconds(), cpuPerMbit: cpu.Seconds() * 1e6 / mbit}
-		res[key] = r
+		r := benchResult{
+			pps: float64(got) / elapsed.Seconds(), cpuPerMbit: cpu.Seconds() * 1e6 / mbit,
+			loss: 100 * float64(sent-got) / float64(sent),
+		}
+		res[key] = append(res[key], r)
 		b.ReportMetric(r.pps, "pkts/s")
-		b.ReportMetric(100*float64(sent-got)/float64(sent), "loss%")
+		b.ReportMetric(r.loss, "loss%")
 		b.ReportMetric(r.cpuPerMbit, "server-cpu-µs/Mbit")
 	}
-	for _, s := range servers {
-		b.Run("pion-client/"+s.name, func(b *testing.B) {
-			const clients = 4
-			n := max(b.N, 1000)
-			cpu0 := s.cpu(b)
-			got, elapsed := load(b, s.addr, p, leaseB, clients, n)
-			report(b, "pion-client/"+s.name, int64(n), got, elapsed, s.cpu(b)-cpu0)
-		})
+	const rounds = 3
+	// Both orders, so that neither server always runs on the other's heels.
+	order := func(round int) []*server {
+		if round%2 == 0 {
+			return servers
+		}
+		return []*server{servers[1], servers[0]}
 	}
-	if _, err := exec.LookPath("turnutils_uclient"); err == nil {
-		_ = p.SetReadDeadline(time.Time{})
-		go echo(p)
-		for _, s := range servers {
-			b.Run("uclient/"+s.name, func(b *testing.B) {
+	for round := range rounds {
+		for _, s := range order(round) {
+			b.Run("pion-client/"+s.name, func(b *testing.B) {
+				const clients, n = 4, 200_000
 				cpu0 := s.cpu(b)
-				sent, got, elapsed := uclientLoad(b, s.addr, leaseB)
-				report(b, "uclient/"+s.name, sent, got, elapsed, s.cpu(b)-cpu0)
+				got, elapsed := load(b, s.addr, p, leaseB, clients, n)
+				report(b, "pion-client/"+s.name, n, got, elapsed, s.cpu(b)-cpu0)
 			})
 		}
 	}
-	for _, load := range []string{"pion-client", "uclient"} {
-		if d, c := res[load+"/dialtone"], res[load+"/coturn"]; c.pps > 0 && d.pps > 0 {
-			fmt.Printf("relay vs coturn, %s load: dialtone/coturn pkts/s %.2f, server CPU per Mbit %.2f\n",
-				load, d.pps/c.pps, d.cpuPerMbit/c.cpuPerMbit)
+	loads := []string{"pion-client"}
+	if _, err := exec.LookPath("turnutils_uclient"); err == nil {
+		loads = append(loads, "uclient")
+		_ = p.SetReadDeadline(time.Time{})
+		go echo(p)
+		for round := range rounds {
+			for _, s := range order(round) {
+				b.Run("uclient/"+s.name, func(b *testing.B) {
+					cpu0 := s.cpu(b)
+					sent, got, elapsed := uclientLoad(b, s.addr, leaseB)
+					report(b, "uclient/"+s.name, sent, got, elapsed, s.cpu(b)-cpu0)
+				})
+			}
 		}
+	}
+	for _, load := range loads {
+		d, c := median(res[load+"/dialtone"]), median(res[load+"/coturn"])
+		if c.pps == 0 || d.pps == 0 {
+			continue
+		}
+		fmt.Printf("relay vs coturn, %s load, medians of %d alternating runs: "+
+			"dialtone %.0f pkts/s, %.0f µs CPU per Mbit, loss %.2f %%; coturn %.0f pkts/s, %.0f µs per Mbit, loss %.2f %%; "+
+			"dialtone/coturn pkts/s %.2f×, CPU per Mbit %.2f×\n",
+			load, rounds, d.pps, d.cpuPerMbit, d.loss, c.pps, c.cpuPerMbit, c.loss, d.pps/c.pps, d.cpuPerMbit/c.cpuPerMbit)
+	}
+}
+
+type benchResult struct{ pps, cpuPerMbit, loss float64 }
+
+// median takes each figure's median over rs on its own.
+func median(rs []benchResult) benchResult {
+	if len(rs) == 0 {
+		return benchResult{}
+	}
+	pick := func(f func(benchResult) float64) float64 {
+		v := make([]float64, len(rs))
+		for i, r := range rs {
+			v[i] = f(r)
+		}
+		slices.Sort(v)
+		if len(v)%2 == 1 {
+			return v[len(v)/2]
+		}
+		return (v[len(v)/2-1] + v[len(v)/2]) / 2
+	}
+	return benchResult{
+		pps:        pick(func(r benchResult) float64 { return r.pps }),
+		cpuPerMbit: pick(func(r benchResult) float64 { return r.cpuPerMbit }),
+		loss:       pick(func(r benchResult) float64 { return r.loss }),
 	}
 }
 
