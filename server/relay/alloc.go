@@ -119,12 +119,10 @@ func (r *Relay) bind(callID, number string, lease netip.AddrPort) (*leaseConn, e
 	}
 	rw := newBatchRW(uc)
 	c := &leaseConn{
-		udp: uc, in: newBatchReader(rw, r.flush, leaseBatch), out: newBatchWriter(rw, r.flush),
+		udp: uc, in: newBatchReader(rw, leaseBatch), out: newBatchWriter(rw),
 		r: r, callID: callID, number: number,
 		lease: lease, bound: bound, ctr: r.stats.lease(lease),
 	}
-	// Out of batches until onAllocationCreated knows the client is on UDP.
-	c.in.solo.Store(true)
 	r.conns[c] = struct{}{}
 	r.byBound[bound] = c
 	r.gen.Add(1)

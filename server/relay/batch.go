@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -17,14 +18,12 @@ import (
 // the next; one recvfrom and one sendto per datagram, and a park and a
 // wake-up of the reading goroutine whenever the socket runs dry, were most
 // of the relay's CPU. So a read loop here takes everything the socket holds
-// (up to a batch) in one recvmmsg, hands it to pion/turn one datagram at a
-// time, and the writes pion/turn makes while any loop is inside a batch are
-// queued per socket and sent with one sendmmsg per socket when the batch is
-// done, before the loop reads again. A write made while no loop is inside
-// a batch goes out at once. So a queued write waits at most for the end of
-// the batches under way; a loop that may block inside its batch (one that
-// writes to a TURN-over-TCP client, which may not read for
-// Config.TCPWriteTimeout) therefore never joins (batchReader.solo).
+// (up to a batch) in one recvmmsg, and the datagrams the loop itself relays
+// meanwhile (channels.go) are queued per destination socket and sent with
+// one sendmmsg per socket when its batch is done, before it reads again or
+// hands a datagram to pion/turn. A queued datagram so waits only for the
+// rest of its own loop's batch, never for another thread. Writes pion/turn
+// makes (STUN, Send indications) go out at once.
 const (
 	listenerBatch = 32   // datagrams per recvmmsg on the TURN listener
 	leaseBatch    = 8    // on an allocation's relay socket (its buffers are per allocation)
@@ -49,57 +48,18 @@ func xnetBatchRW(c *net.UDPConn) batchRW {
 	return ipv6.NewPacketConn(c)
 }
 
-// flusher is shared by all of a relay's batched sockets: it knows whether
-// any read loop is inside a batch and which sockets have queued writes.
-type flusher struct {
-	mu     sync.Mutex
-	active int            // read loops inside a batch
-	dirty  []*batchWriter // sockets with queued writes
-}
-
-func (f *flusher) begin() {
-	f.mu.Lock()
-	f.active++
-	f.mu.Unlock()
-}
-
-// end marks the end of a loop's batch and flushes every queued write.
-// scratch is the loop's own slice for the sockets to flush; end returns it
-// for reuse.
-func (f *flusher) end(scratch []*batchWriter) []*batchWriter {
-	f.mu.Lock()
-	f.active--
-	scratch = append(scratch[:0], f.dirty...)
-	for _, w := range f.dirty {
-		w.dirty = false
-	}
-	clear(f.dirty)
-	f.dirty = f.dirty[:0]
-	f.mu.Unlock()
-	for _, w := range scratch {
-		w.flush()
-	}
-	clear(scratch)
-	return scratch
-}
-
 // batchReader hands out the datagrams of one socket read in batches. It is
 // used by one goroutine, the socket's read loop.
 type batchReader struct {
 	rw        batchRW
-	f         *flusher
 	ms        []ipv4.Message
 	n, next   int
-	inBatch   bool
-	scratch   []*batchWriter
-	datagrams atomic.Uint64 // read so far
-	// solo keeps the reader out of batches: the writes its loop makes may
-	// block, and others' queued writes must not wait for them.
-	solo atomic.Bool
+	outbox    []*batchWriter // sockets this loop queued datagrams on
+	datagrams atomic.Uint64  // read so far
 }
 
-func newBatchReader(rw batchRW, f *flusher, size int) *batchReader {
-	b := &batchReader{rw: rw, f: f, ms: make([]ipv4.Message, size)}
+func newBatchReader(rw batchRW, size int) *batchReader {
+	b := &batchReader{rw: rw, ms: make([]ipv4.Message, size)}
 	for i := range b.ms {
 		b.ms[i].Buffers = [][]byte{make([]byte, datagramMax)}
 	}
@@ -107,21 +67,17 @@ func newBatchReader(rw batchRW, f *flusher, size int) *batchReader {
 }
 
 // read returns the next datagram (valid until the next call) and where it
-// came from. When the batch is used up it flushes the writes queued
+// came from. When the batch is used up it sends what the loop queued
 // meanwhile and reads the next batch, blocking until one comes.
 func (b *batchReader) read() ([]byte, *net.UDPAddr, error) {
 	for b.next >= b.n {
-		b.endBatch()
+		b.flush()
 		n, err := b.rw.ReadBatch(b.ms, 0)
 		if err != nil {
 			return nil, nil, err
 		}
 		b.n, b.next = n, 0
 		b.datagrams.Add(uint64(n))
-		if n > 0 && !b.solo.Load() {
-			b.inBatch = true
-			b.f.begin()
-		}
 	}
 	m := &b.ms[b.next]
 	b.next++
@@ -132,52 +88,45 @@ func (b *batchReader) read() ([]byte, *net.UDPAddr, error) {
 	return m.Buffers[0][:m.N], from, nil
 }
 
-// endBatch ends the current batch, if any, flushing what it wrote.
-func (b *batchReader) endBatch() {
-	if b.inBatch {
-		b.inBatch = false
-		b.scratch = b.f.end(b.scratch)
+// queue queues p to go to addr through w when the loop's batch is done
+// (or before, if w's queue fills). It is called from the loop only.
+func (b *batchReader) queue(w *batchWriter, p []byte, to *net.UDPAddr) {
+	w.mu.Lock()
+	if w.enqueue(p, to) {
+		_ = w.send()
+	}
+	w.mu.Unlock()
+	if !slices.Contains(b.outbox, w) {
+		b.outbox = append(b.outbox, w)
 	}
 }
 
-// batchWriter queues a socket's writes while a read loop is inside a batch.
-type batchWriter struct {
-	rw    batchRW
-	f     *flusher
-	dirty bool // in f.dirty; guarded by f.mu
+// flush sends what the loop queued.
+func (b *batchReader) flush() {
+	for _, w := range b.outbox {
+		w.flush()
+	}
+	clear(b.outbox)
+	b.outbox = b.outbox[:0]
+}
 
+// batchWriter is a socket's queue of datagrams to send. Several loops may
+// queue on it; each flushes it at the end of its own batch.
+type batchWriter struct {
+	rw batchRW
 	mu sync.Mutex
 	ms []ipv4.Message // ms[:n] are queued
 	n  int
 }
 
-func newBatchWriter(rw batchRW, f *flusher) *batchWriter { return &batchWriter{rw: rw, f: f} }
+func newBatchWriter(rw batchRW) *batchWriter { return &batchWriter{rw: rw} }
 
-// write sends p to addr, or queues it to be sent when the current batch
-// ends. It reports p as written either way; a failed send is counted by
-// the caller's socket errors no more than pion/turn would have logged them.
+// write sends p to addr now, after anything queued.
 func (w *batchWriter) write(p []byte, to *net.UDPAddr) error {
-	w.f.mu.Lock()
-	if w.f.active == 0 {
-		w.f.mu.Unlock()
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		// Queued datagrams still waiting for their flush go first.
-		w.enqueue(p, to)
-		return w.send()
-	}
 	w.mu.Lock()
-	full := w.enqueue(p, to)
-	w.mu.Unlock()
-	if !w.dirty {
-		w.dirty = true
-		w.f.dirty = append(w.f.dirty, w)
-	}
-	w.f.mu.Unlock()
-	if full {
-		w.flush()
-	}
-	return nil
+	defer w.mu.Unlock()
+	w.enqueue(p, to)
+	return w.send()
 }
 
 // enqueue copies p into the queue and reports whether the queue is full.

@@ -65,7 +65,7 @@ func readN(t *testing.T, c *net.UDPConn, n int) {
 func TestBatchReaderTakesWhatTheSocketHolds(t *testing.T) {
 	sock, sender := udpSocket(t), udpSocket(t)
 	rw := &countingRW{batchRW: newBatchRW(sock)}
-	r := newBatchReader(rw, &flusher{}, listenerBatch)
+	r := newBatchReader(rw, listenerBatch)
 	// Loopback delivers before sendto returns: all 20 are queued now.
 	sendN(t, sender, sock, 20)
 	for i := range 20 {
@@ -85,78 +85,62 @@ func TestBatchReaderTakesWhatTheSocketHolds(t *testing.T) {
 	}
 }
 
-// Writes made while a read loop is inside a batch go out together, in
-// order, when the batch ends; with no batch under way they go at once.
-func TestWritesWaitForTheBatchToEnd(t *testing.T) {
-	for _, tc := range []struct {
-		name    string
-		solo    bool // the reading loop stays out of batches
-		batched bool
-	}{
-		{"loop in a batch", false, true},
-		{"solo loop", true, false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			in, out, sender, peer := udpSocket(t), udpSocket(t), udpSocket(t), udpSocket(t)
-			f := &flusher{}
-			r := newBatchReader(newBatchRW(in), f, listenerBatch)
-			r.solo.Store(tc.solo)
-			orw := &countingRW{batchRW: newBatchRW(out)}
-			w := newBatchWriter(orw, f)
+// Datagrams a loop relays inside its batch go out together, in order,
+// when the batch is done; a write from outside the loop goes at once.
+func TestQueuedWritesWaitForTheirLoopsBatch(t *testing.T) {
+	in, out, sender, peer := udpSocket(t), udpSocket(t), udpSocket(t), udpSocket(t)
+	r := newBatchReader(newBatchRW(in), listenerBatch)
+	orw := &countingRW{batchRW: newBatchRW(out)}
+	w := newBatchWriter(orw)
 
-			sendN(t, sender, in, 2)
-			if _, _, err := r.read(); err != nil { // the loop is inside its batch
-				t.Fatal(err)
-			}
-			to := peer.LocalAddr().(*net.UDPAddr)
-			for i := range 10 {
-				if err := w.write(fmt.Appendf(nil, "datagram %d", i), to); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if n, want := orw.writes.Load(), map[bool]int32{true: 0, false: 10}[tc.batched]; n != want {
-				t.Fatalf("%d sendmmsg inside the batch, want %d", n, want)
-			}
-			if _, _, err := r.read(); err != nil { // the batch's last datagram
-				t.Fatal(err)
-			}
-			r.endBatch() // what read does before it blocks for the next batch
-			if n, want := orw.writes.Load(), map[bool]int32{true: 1, false: 10}[tc.batched]; n != want {
-				t.Fatalf("%d sendmmsg after the batch, want %d", n, want)
-			}
-			readN(t, peer, 10)
-
-			// No batch under way: a write goes out at once.
-			before := orw.writes.Load()
-			if err := w.write([]byte("datagram 0"), to); err != nil {
-				t.Fatal(err)
-			}
-			if n := orw.writes.Load() - before; n != 1 {
-				t.Fatalf("%d sendmmsg for a write outside a batch, want 1", n)
-			}
-			readN(t, peer, 1)
-		})
+	sendN(t, sender, in, 2)
+	if _, _, err := r.read(); err != nil { // the loop is inside its batch
+		t.Fatal(err)
 	}
+	to := peer.LocalAddr().(*net.UDPAddr)
+	for i := range 10 {
+		r.queue(w, fmt.Appendf(nil, "datagram %d", i), to)
+	}
+	if n := orw.writes.Load(); n != 0 {
+		t.Fatalf("%d sendmmsg inside the batch, want 0", n)
+	}
+	if _, _, err := r.read(); err != nil { // the batch's last datagram
+		t.Fatal(err)
+	}
+	r.flush() // what read does before it blocks for the next batch
+	if n := orw.writes.Load(); n != 1 {
+		t.Fatalf("%d sendmmsg after the batch, want 1", n)
+	}
+	readN(t, peer, 10)
+
+	// Not from the loop: a write goes out at once.
+	if err := w.write([]byte("datagram 0"), to); err != nil {
+		t.Fatal(err)
+	}
+	if n := orw.writes.Load(); n != 2 {
+		t.Fatalf("%d sendmmsg after a direct write, want 2", n)
+	}
+	readN(t, peer, 1)
 }
 
 // A full queue is sent without waiting for the batch to end.
 func TestFullWriteQueueIsFlushed(t *testing.T) {
-	out, peer := udpSocket(t), udpSocket(t)
+	in, out, peer := udpSocket(t), udpSocket(t), udpSocket(t)
 	_ = peer.SetReadBuffer(1 << 20)
-	f := &flusher{}
-	f.begin()
+	r := newBatchReader(newBatchRW(in), listenerBatch)
 	orw := &countingRW{batchRW: newBatchRW(out)}
-	w := newBatchWriter(orw, f)
+	w := newBatchWriter(orw)
 	for i := range writeBatch {
-		if err := w.write(fmt.Appendf(nil, "datagram %d", i), peer.LocalAddr().(*net.UDPAddr)); err != nil {
-			t.Fatal(err)
-		}
+		r.queue(w, fmt.Appendf(nil, "datagram %d", i), peer.LocalAddr().(*net.UDPAddr))
 	}
 	if n := orw.writes.Load(); n != 1 {
 		t.Fatalf("%d sendmmsg after %d queued writes, want 1", n, writeBatch)
 	}
 	readN(t, peer, writeBatch)
-	f.end(nil)
+	r.flush()
+	if n := orw.writes.Load(); n != 1 {
+		t.Fatalf("%d sendmmsg after flushing an empty queue, want 1", n)
+	}
 }
 
 // BenchmarkBatchReader is the per-datagram cost of the batched read path.
@@ -172,7 +156,7 @@ func BenchmarkBatchReader(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer sender.Close()
-	r := newBatchReader(newBatchRW(sock), &flusher{}, listenerBatch)
+	r := newBatchReader(newBatchRW(sock), listenerBatch)
 	payload := make([]byte, 1200)
 	b.SetBytes(int64(len(payload)))
 	for i := 0; i < b.N; {
@@ -219,8 +203,8 @@ func TestBatchAddressFamilies(t *testing.T) {
 				}
 			}
 			rw := newBatchRW(sock)
-			r := newBatchReader(rw, &flusher{}, listenerBatch)
-			w := newBatchWriter(rw, &flusher{})
+			r := newBatchReader(rw, listenerBatch)
+			w := newBatchWriter(rw)
 			for i := range 3 {
 				data, from, err := r.read()
 				if err != nil {

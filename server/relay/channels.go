@@ -104,7 +104,7 @@ func udpKey(a *net.UDPAddr) netip.AddrPort {
 
 // relayChannelData relays a client's ChannelData datagram to the peer of
 // its channel and reports whether it did; if not, pion/turn gets it.
-func (r *Relay) relayChannelData(data []byte, from *net.UDPAddr) bool {
+func (r *Relay) relayChannelData(loop *batchReader, data []byte, from *net.UDPAddr) bool {
 	if len(data) < 4 || data[0] < 0x40 || data[0] > 0x7f { // channels 0x4000-0x7FFF
 		return false
 	}
@@ -121,7 +121,7 @@ func (r *Relay) relayChannelData(data []byte, from *net.UDPAddr) bool {
 	if ch == nil {
 		return false
 	}
-	_, _ = c.WriteTo(data[4:4+n], ch.peer)
+	c.send(data[4:4+n], ch.peer, loop)
 	return true
 }
 
@@ -135,7 +135,7 @@ func (c *leaseConn) sendChannelData(ch *channel, data []byte, client *net.UDPAdd
 	copy(buf[4:], data)
 	clear(buf[4+len(data):])
 	c.frame = buf
-	_, _ = tc.WriteTo(buf, client)
+	c.in.queue(tc.out, buf, client)
 }
 
 // forgetUDPClient stops relaying ChannelData for c's client.

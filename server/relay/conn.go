@@ -87,6 +87,8 @@ func (c *leaseConn) ReadFrom(p []byte) (int, net.Addr, error) {
 		if c.relayToClient(data, from) {
 			continue
 		}
+		// What pion/turn does with it must not hold up what is queued.
+		c.in.flush()
 		n := copy(p, data)
 		c.ctr.packetsIn.Add(1)
 		c.ctr.bytesIn.Add(uint64(n))
@@ -120,20 +122,30 @@ func (c *leaseConn) WriteTo(p []byte, addr net.Addr) (int, error) {
 		c.r.stats.refuse(ReasonPacketOut)
 		return len(p), nil
 	}
+	if err := c.send(p, ua, nil); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// send sends p to ua if ua is a peer: queued on loop, the read loop
+// relaying it, or at once without one.
+func (c *leaseConn) send(p []byte, ua *net.UDPAddr, loop *batchReader) error {
 	to := ua.AddrPort()
 	to = netip.AddrPortFrom(to.Addr().Unmap(), to.Port())
 	if !c.allowed(to) {
 		c.r.stats.refuse(ReasonPacketOut)
-		return len(p), nil
+		return nil
 	}
 	// Counted before sending, so that a peer that has the datagram can
 	// already see it in Stats.
 	c.ctr.packetsOut.Add(1)
 	c.ctr.bytesOut.Add(uint64(len(p)))
-	if err := c.out.write(p, ua); err != nil {
-		return 0, err
+	if loop == nil {
+		return c.out.write(p, ua)
 	}
-	return len(p), nil
+	loop.queue(c.out, p, ua)
+	return nil
 }
 
 // Close closes the socket; pion/turn's read loop then deletes the allocation.

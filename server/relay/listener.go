@@ -16,7 +16,7 @@ type turnConn struct {
 
 func newTurnConn(r *Relay, udp *net.UDPConn) *turnConn {
 	rw := newBatchRW(udp)
-	return &turnConn{r: r, udp: udp, in: newBatchReader(rw, r.flush, listenerBatch), out: newBatchWriter(rw, r.flush)}
+	return &turnConn{r: r, udp: udp, in: newBatchReader(rw, listenerBatch), out: newBatchWriter(rw)}
 }
 
 // ReadFrom returns the next datagram for pion/turn: ChannelData in a
@@ -27,9 +27,11 @@ func (c *turnConn) ReadFrom(p []byte) (int, net.Addr, error) {
 		if err != nil {
 			return 0, nil, err
 		}
-		if c.r.relayChannelData(data, from) {
+		if c.r.relayChannelData(c.in, data, from) {
 			continue
 		}
+		// What pion/turn does with it must not hold up what is queued.
+		c.in.flush()
 		return copy(p, data), from, nil
 	}
 }

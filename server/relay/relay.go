@@ -136,7 +136,6 @@ type Relay struct {
 	cfg   Config
 	log   *slog.Logger
 	stats *stats
-	flush *flusher // batched writes of every relay socket (batch.go)
 	// For the ChannelData the relay relays itself (channels.go): the TURN
 	// listener, and UDP clients' allocation sockets by client address.
 	turn       atomic.Pointer[turnConn]
@@ -169,7 +168,6 @@ func New(cfg Config) (*Relay, error) {
 		ready:    make(chan struct{}),
 		log:      cfg.Logger,
 		stats:    newStats(),
-		flush:    &flusher{},
 		conns:    map[*leaseConn]struct{}{},
 		byBound:  map[netip.AddrPort]*leaseConn{},
 		byClient: map[string]*leaseConn{},
@@ -407,9 +405,6 @@ func (r *Relay) onAllocationCreated(src, _ net.Addr, _, _, _ string, relayAddr n
 	if c != nil {
 		c.client = key
 		r.byClient[key] = c
-		// Over TCP its read loop's writes may block (batch.go).
-		_, tcp := src.(*net.TCPAddr)
-		c.in.solo.Store(tcp)
 		if ua, ok := src.(*net.UDPAddr); ok {
 			c.udpClient.Store(ua)
 			r.udpClients.Store(udpKey(ua), c)
