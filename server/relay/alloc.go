@@ -119,7 +119,7 @@ func (r *Relay) bind(callID, number string, lease netip.AddrPort) (*leaseConn, e
 	}
 	rw := newBatchRW(uc)
 	c := &leaseConn{
-		udp: uc, in: newBatchReader(rw, leaseBatch), out: newBatchWriter(rw),
+		udp: uc, in: newBatchReader(rw, 1, leaseBatch), out: newBatchWriter(rw),
 		r: r, callID: callID, number: number,
 		lease: lease, bound: bound, ctr: r.stats.lease(lease),
 	}

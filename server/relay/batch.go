@@ -26,7 +26,7 @@ import (
 // makes (STUN, Send indications) go out at once.
 const (
 	listenerBatch = 32   // datagrams per recvmmsg on the TURN listener
-	leaseBatch    = 8    // on an allocation's relay socket (its buffers are per allocation)
+	leaseBatch    = 8    // on an allocation's relay socket, growing from 1 (its buffers are per allocation)
 	writeBatch    = 64   // datagrams queued per socket before it is flushed anyway
 	datagramMax   = 2048 // read buffer per datagram; pion/turn's own buffers are 1600
 )
@@ -52,18 +52,27 @@ func xnetBatchRW(c *net.UDPConn) batchRW {
 // used by one goroutine, the socket's read loop.
 type batchReader struct {
 	rw        batchRW
-	ms        []ipv4.Message
+	max       int            // batch size it may grow to
+	ms        []ipv4.Message // its buffers, grown when a batch fills them
 	n, next   int
 	outbox    []*batchWriter // sockets this loop queued datagrams on
 	datagrams atomic.Uint64  // read so far
 }
 
-func newBatchReader(rw batchRW, size int) *batchReader {
-	b := &batchReader{rw: rw, ms: make([]ipv4.Message, size)}
-	for i := range b.ms {
-		b.ms[i].Buffers = [][]byte{make([]byte, datagramMax)}
-	}
+// newBatchReader reads up to size datagrams at a time. It starts with
+// buffers for start and doubles them whenever a batch fills them all, so
+// that a quiet allocation's socket (a call's 50 datagrams a second) holds
+// 2 KB, not a whole batch's.
+func newBatchReader(rw batchRW, start, size int) *batchReader {
+	b := &batchReader{rw: rw, max: size}
+	b.grow(start)
 	return b
+}
+
+func (b *batchReader) grow(n int) {
+	for len(b.ms) < n {
+		b.ms = append(b.ms, ipv4.Message{Buffers: [][]byte{make([]byte, datagramMax)}})
+	}
 }
 
 // read returns the next datagram (valid until the next call) and where it
@@ -78,6 +87,9 @@ func (b *batchReader) read() ([]byte, *net.UDPAddr, error) {
 		}
 		b.n, b.next = n, 0
 		b.datagrams.Add(uint64(n))
+		if n == len(b.ms) && n < b.max {
+			b.grow(min(2*n, b.max)) // from the next batch
+		}
 	}
 	m := &b.ms[b.next]
 	b.next++

@@ -65,7 +65,7 @@ func readN(t *testing.T, c *net.UDPConn, n int) {
 func TestBatchReaderTakesWhatTheSocketHolds(t *testing.T) {
 	sock, sender := udpSocket(t), udpSocket(t)
 	rw := &countingRW{batchRW: newBatchRW(sock)}
-	r := newBatchReader(rw, listenerBatch)
+	r := newBatchReader(rw, listenerBatch, listenerBatch)
 	// Loopback delivers before sendto returns: all 20 are queued now.
 	sendN(t, sender, sock, 20)
 	for i := range 20 {
@@ -83,13 +83,27 @@ func TestBatchReaderTakesWhatTheSocketHolds(t *testing.T) {
 	if n := rw.reads.Load(); n != 1 {
 		t.Errorf("%d reads for 20 queued datagrams, want 1", n)
 	}
+
+	// An allocation's reader starts with one buffer and doubles them as
+	// batches fill: 1, 2, 4, 8, then the last 5.
+	lr := &countingRW{batchRW: newBatchRW(sock)}
+	l := newBatchReader(lr, 1, leaseBatch)
+	sendN(t, sender, sock, 20)
+	for range 20 {
+		if _, _, err := l.read(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, buffers := lr.reads.Load(), len(l.ms); n != 5 || buffers != leaseBatch {
+		t.Errorf("%d reads and %d buffers for 20 datagrams, want 5 and %d", n, buffers, leaseBatch)
+	}
 }
 
 // Datagrams a loop relays inside its batch go out together, in order,
 // when the batch is done; a write from outside the loop goes at once.
 func TestQueuedWritesWaitForTheirLoopsBatch(t *testing.T) {
 	in, out, sender, peer := udpSocket(t), udpSocket(t), udpSocket(t), udpSocket(t)
-	r := newBatchReader(newBatchRW(in), listenerBatch)
+	r := newBatchReader(newBatchRW(in), listenerBatch, listenerBatch)
 	orw := &countingRW{batchRW: newBatchRW(out)}
 	w := newBatchWriter(orw)
 
@@ -127,7 +141,7 @@ func TestQueuedWritesWaitForTheirLoopsBatch(t *testing.T) {
 func TestFullWriteQueueIsFlushed(t *testing.T) {
 	in, out, peer := udpSocket(t), udpSocket(t), udpSocket(t)
 	_ = peer.SetReadBuffer(1 << 20)
-	r := newBatchReader(newBatchRW(in), listenerBatch)
+	r := newBatchReader(newBatchRW(in), listenerBatch, listenerBatch)
 	orw := &countingRW{batchRW: newBatchRW(out)}
 	w := newBatchWriter(orw)
 	for i := range writeBatch {
@@ -156,7 +170,7 @@ func BenchmarkBatchReader(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer sender.Close()
-	r := newBatchReader(newBatchRW(sock), listenerBatch)
+	r := newBatchReader(newBatchRW(sock), listenerBatch, listenerBatch)
 	payload := make([]byte, 1200)
 	b.SetBytes(int64(len(payload)))
 	for i := 0; i < b.N; {
@@ -203,7 +217,7 @@ func TestBatchAddressFamilies(t *testing.T) {
 				}
 			}
 			rw := newBatchRW(sock)
-			r := newBatchReader(rw, listenerBatch)
+			r := newBatchReader(rw, listenerBatch, listenerBatch)
 			w := newBatchWriter(rw)
 			for i := range 3 {
 				data, from, err := r.read()

@@ -47,11 +47,11 @@
 //
 // The TURN listener and the relay sockets are the relay's own
 // net.PacketConns, handed to pion/turn: each read loop takes what its socket
-// holds in one recvmmsg (up to 32 datagrams on the listener, 8 on a relay
-// socket), and the datagrams the loop relays meanwhile are queued per
-// socket and sent with one sendmmsg each when its batch is done (batch.go),
-// so that a datagram waits only for its own loop. What pion/turn writes
-// goes out at once.
+// holds in one recvmmsg (up to 32 datagrams on the listener; on a relay
+// socket from 1, doubling to 8 as batches fill), and the datagrams the loop
+// relays meanwhile are queued per socket and sent with one sendmmsg each
+// when its batch is done (batch.go), so that a datagram waits only for its
+// own loop. What pion/turn writes goes out at once.
 //
 // The listener is spread over Config.ListenerSockets sockets (default
 // GOMAXPROCS) in one SO_REUSEPORT group on the address of the socket Serve

@@ -16,7 +16,7 @@ type turnConn struct {
 
 func newTurnConn(r *Relay, udp *net.UDPConn) *turnConn {
 	rw := newBatchRW(udp)
-	return &turnConn{r: r, udp: udp, in: newBatchReader(rw, listenerBatch), out: newBatchWriter(rw)}
+	return &turnConn{r: r, udp: udp, in: newBatchReader(rw, listenerBatch, listenerBatch), out: newBatchWriter(rw)}
 }
 
 // ReadFrom returns the next datagram for pion/turn: ChannelData in a
