@@ -271,6 +271,7 @@ func (s *Server) Run(ctx context.Context) error {
 			return fmt.Errorf("building the browser phone: %w", err)
 		}
 		mux.Handle("/", page)
+		mux.Handle(wire.FormatPath, web.NewFormatter(web.FormatConfig{}))
 	}
 	// Timeouts for HTTP before the upgrade: a WebSocket, once hijacked, has
 	// the signalling transport's own.

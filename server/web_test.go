@@ -56,6 +56,8 @@ func TestWebPage(t *testing.T) {
 		{"GET", "proto.js", 200, "text/javascript; charset=utf-8", "dialtone/1 registration proof"},
 		{"GET", "style.css", 200, "text/css; charset=utf-8", ""},
 		{"GET", "ringtone.wav", 200, "audio/wav", "RIFF"},
+		{"GET", "v1/format?n=%2B15550100042", 200, "application/json", `"display":"+1 555-010-0042","ok":true,"number":"+15550100042"`},
+		{"GET", "v1/format?n=%2B1555", 200, "application/json", `"reason":"+1555 is too short for a +1 number"`},
 		{"HEAD", "", 200, "text/html; charset=utf-8", ""},
 		{"GET", "nope.js", 404, "", ""},
 		{"GET", "../go.mod", 404, "", ""},
@@ -104,6 +106,9 @@ func TestWebOff(t *testing.T) {
 	resp, _ := fetch(t, "GET", "http://"+srv.Addrs.Signal+"/")
 	if resp.StatusCode != http.StatusNotFound {
 		t.Errorf("GET / with the page off: %d, want 404", resp.StatusCode)
+	}
+	if resp, _ := fetch(t, "GET", "http://"+srv.Addrs.Signal+wire.FormatPath+"?n=600"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET %s with the page off: %d, want 404", wire.FormatPath, resp.StatusCode)
 	}
 }
 

@@ -256,6 +256,18 @@ func Format(n Number, region string) string {
 	return phonenumbers.Format(pn, phonenumbers.INTERNATIONAL)
 }
 
+// Typed is what a person typed, as people write it: formatted (with
+// Format) as soon as it is a possible number, and left as typed until
+// then, so digits do not jump about while a number is half written.
+// Service codes stay as typed. It is the as-you-type rule of every
+// dialtone phone, the terminal's and the browser's.
+func Typed(in, region string) string {
+	if n, err := Parse(in, region); err == nil && !n.IsService() {
+		return Format(n, region)
+	}
+	return in
+}
+
 // FromDigits turns the digits of a DNS label back into a Number: service
 // codes stay bare, anything longer gains its "+". It checks the form only.
 func FromDigits(d string) (Number, error) {

@@ -150,6 +150,29 @@ func TestFormat(t *testing.T) {
 	}
 }
 
+// TestTyped: a number is shown formatted once it is possible, and as typed
+// before then (and when it is too long, or not a number at all).
+func TestTyped(t *testing.T) {
+	for _, tt := range []struct{ in, region string }{
+		{"+15550100042", ""}, {"+15550100042", "US"}, {"5550100042", "US"}, {"+1555", ""},
+		{"+442079460000", ""}, {"02079460000", "GB"}, {"600", ""}, {"+1 555 010 0042 9", ""}, {"abc", ""}, {"", "US"},
+	} {
+		want := tt.in
+		if n, err := Parse(tt.in, tt.region); err == nil && !n.IsService() {
+			want = Format(n, tt.region)
+		}
+		if got := Typed(tt.in, tt.region); got != want {
+			t.Errorf("Typed(%q, %q) = %q, want %q", tt.in, tt.region, got, want)
+		}
+	}
+	if got := Typed("5550100042", "US"); got != "(555) 010-0042" {
+		t.Errorf("a national number reads %q", got)
+	}
+	if got := Typed("+1555", ""); got != "+1555" {
+		t.Errorf("a half-typed number reads %q, want it as typed", got)
+	}
+}
+
 // FuzzParse checks that no input crashes the parser and that whatever it
 // accepts is canonical and stable.
 func FuzzParse(f *testing.F) {

@@ -267,6 +267,14 @@
 //   - Keys. WebCrypto's Ed25519 gives exactly the bytes registration needs:
 //     exportKey("raw") of the public key is key, sign() is sig; the private
 //     key can stay non-extractable.
+//   - Numbers. GET FormatPath?n=TYPED&region=CC (same origin, at most
+//     256 bytes of query, rate-limited per source: HTTP 429 with
+//     Retry-After when over) answers a Formatted: the display form of
+//     what was typed, whether it is a number and why not, by call/number's
+//     rules. The page asks as the user types (debounced, stale answers
+//     dropped) and before dialling, and groups digits itself only while the
+//     server cannot be reached. region is the page's own number's Region,
+//     empty before it has one.
 //   - Chromium gathers no candidates on loopback interfaces: it reaches the
 //     relay from an ordinary interface address, so a relay for browsers
 //     must be on an address they can route to (on one machine loopback

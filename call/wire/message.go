@@ -11,6 +11,29 @@ const Subprotocol = "dialtone.v1"
 // Path is the URL path of the signalling endpoint.
 const Path = "/v1"
 
+// FormatPath is the URL path of the number formatter a server with the
+// browser phone serves beside Path: GET FormatPath?n=TYPED&region=CC
+// answers a Formatted as JSON, so the page formats numbers as the user
+// types by the same rules as the terminal phone (call/number).
+const FormatPath = "/v1/format"
+
+// Formatted is FormatPath's answer about one typed number.
+type Formatted struct {
+	// Display is what to show in the field: the number as people write
+	// it once it is possible, the input as typed until then.
+	Display string `json:"display"`
+	// OK says whether the input is a number dialtone accepts; Number is
+	// then its normalised form (what dial and hello carry).
+	OK     bool   `json:"ok"`
+	Number string `json:"number,omitempty"`
+	// Service says the number is a short service code ("600").
+	Service bool `json:"service,omitempty"`
+	// Region is the ISO 3166 country the number belongs to, if any.
+	Region string `json:"region,omitempty"`
+	// Reason says, for people, why the input is not a number, when !OK.
+	Reason string `json:"reason,omitempty"`
+}
+
 // Bounds on untrusted input.
 const (
 	MaxMessage   = 64 << 10 // bytes in one WebSocket message

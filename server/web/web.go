@@ -72,13 +72,7 @@ func New(cfg Config) (*Handler, error) {
 // ServeHTTP serves GET and HEAD for the page's files, with strict headers.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd := w.Header()
-	hd.Set("Content-Security-Policy", Policy)
-	hd.Set("X-Content-Type-Options", "nosniff")
-	hd.Set("X-Frame-Options", "DENY")
-	hd.Set("Referrer-Policy", "no-referrer")
-	hd.Set("Cross-Origin-Opener-Policy", "same-origin")
-	hd.Set("Cross-Origin-Resource-Policy", "same-origin")
-	hd.Set("Permissions-Policy", "camera=(self), microphone=(self), autoplay=(self), geolocation=()")
+	strict(hd)
 	hd.Set("Cache-Control", "no-cache")
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		hd.Set("Allow", "GET, HEAD")
@@ -101,6 +95,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		hd.Set("Content-Type", ct)
 	}
 	http.ServeContent(w, r, name, h.cfg.ModTime, bytes.NewReader(b))
+}
+
+// strict sets the headers every answer of the page's carries.
+func strict(hd http.Header) {
+	hd.Set("Content-Security-Policy", Policy)
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("X-Frame-Options", "DENY")
+	hd.Set("Referrer-Policy", "no-referrer")
+	hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+	hd.Set("Cross-Origin-Resource-Policy", "same-origin")
+	hd.Set("Permissions-Policy", "camera=(self), microphone=(self), autoplay=(self), geolocation=()")
 }
 
 // contentType is set from the name, so that nosniff never meets a guess.

@@ -162,12 +162,8 @@ func emit(msg tea.Msg) tea.Cmd { return func() tea.Msg { return msg } }
 
 // Formatted is the typed number as people write it, formatted as soon as it
 // is a possible number and left as typed until then.
-func Formatted(in, region string) string {
-	if n, err := number.Parse(in, region); err == nil && !n.IsService() {
-		return number.Format(n, region)
-	}
-	return in
-}
+// The rule is number.Typed, which the browser phone shows too.
+func Formatted(in, region string) string { return number.Typed(in, region) }
 
 // View draws the home screen in c.Width×c.Height, help bar excluded.
 func (m *Model) View(c *common.Common, st Status, helpView string) string {
