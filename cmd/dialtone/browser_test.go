@@ -214,6 +214,19 @@ func (b *browser) open(page string) {
 	b.wait("the page", `document.body.dataset.ready === "1"`)
 }
 
+// waitText waits until the element's text is want (numbers in it are
+// shown by the server's rules once the page has learnt them).
+func (b *browser) waitText(id, want string) {
+	b.t.Helper()
+	b.wait(fmt.Sprintf("#%s to read %q", id, want), fmt.Sprintf(`document.getElementById(%q).textContent === %s`, id, jsString(want)))
+}
+
+// waitContains waits until the element's text contains want.
+func (b *browser) waitContains(id, want string) {
+	b.t.Helper()
+	b.wait(fmt.Sprintf("#%s to contain %q", id, want), fmt.Sprintf(`document.getElementById(%q).textContent.includes(%s)`, id, jsString(want)))
+}
+
 // register fills in the first-run form.
 func (b *browser) register(number, invite string) {
 	b.t.Helper()

@@ -1,7 +1,7 @@
 // The browser phone: screens, keys, and the call flow. Every string shown
 // is set with textContent; nothing from the network or storage is parsed
 // as HTML.
-import { format, normalize, digits } from "./format.js";
+import { Numbers, NumberField, normalize } from "./format.js";
 import { Signal } from "./proto.js";
 import { CallMedia, localMedia } from "./media.js";
 import * as store from "./store.js";
@@ -25,6 +25,19 @@ const st = {
 document.addEventListener("securitypolicyviolation", e => st.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
 window.dialtone = st;
 
+// Numbers are shown by the server's rules (call/number, as in the TUI);
+// texts that show one are bound, so they are redrawn when it is learnt.
+st.numbers = new Numbers({ onLearn: () => refreshLabels() });
+const fmt = n => st.numbers.display(n);
+const bound = new Map(); // element → function giving its text
+function bind(el, text) { bound.set(el, text); el.textContent = text(); }
+function refreshLabels() {
+  for (const [el, text] of bound) el.textContent = text();
+  renderLists();
+  renderIncoming();
+}
+const fields = {};
+
 function show(name) {
   document.body.dataset.screen = name;
   for (const s of Screens) $(s).hidden = s !== name;
@@ -32,11 +45,45 @@ function show(name) {
   if (first) $(first).focus();
 }
 
-function status(text) { $("status").textContent = text; }
+// announce says a change of call state to screen readers (the live
+// region is read out even when focus is elsewhere).
+function announce(text) { $("announce").textContent = text; }
+
+// openDialog shows a modal dialog and remembers what had focus, so that
+// closing it puts focus back (unless a new screen took it meanwhile).
+function openDialog(d, focus) {
+  if (!d.open) {
+    const prev = document.activeElement;
+    d.returnFocus = prev && prev !== document.body && !d.contains(prev) ? prev : null;
+    d.showModal();
+  }
+  focus.focus();
+}
+
+function restoreFocus(d) {
+  const back = d.returnFocus;
+  d.returnFocus = null;
+  const a = document.activeElement;
+  if (!back || !back.isConnected || back.closest("[hidden]")) return;
+  if (!a || a === document.body || d.contains(a)) back.focus();
+}
+
+// trapTab keeps Tab and shift+Tab inside an open modal dialog, going
+// round from the last control to the first and back.
+function trapTab(ev, d) {
+  const els = [...d.querySelectorAll("button, input, [tabindex]")].filter(e => !e.disabled && !e.closest("[hidden]") && e.tabIndex >= 0);
+  if (!els.length) return;
+  const i = els.indexOf(document.activeElement);
+  const next = ev.shiftKey ? (i <= 0 ? els.length - 1 : i - 1) : (i < 0 || i === els.length - 1 ? 0 : i + 1);
+  ev.preventDefault();
+  els[next].focus();
+}
+
+function status(text) { bind($("status"), typeof text === "function" ? text : () => text); }
 
 function peerLabel(n) {
   const name = store.contacts.name(n);
-  return name ? `${name} (${format(n)})` : format(n);
+  return name ? `${name} (${fmt(n)})` : fmt(n);
 }
 
 // ---- registration
@@ -45,13 +92,19 @@ async function register(number, invite, keys) {
   const sig = new Signal({
     number, keys, invite,
     onMessage: m => handle(m),
-    onState: (text, ok) => { status(ok ? `${format(number)} · registered` : text); document.body.dataset.registered = ok ? "1" : ""; },
+    onState: (text, ok) => { status(ok ? () => `${fmt(number)} · registered` : text); document.body.dataset.registered = ok ? "1" : ""; },
     onFatal: m => { status("refused: " + (m.message || m.code)); show("setup"); },
   });
   const reg = await sig.start();
   st.signal = sig;
   st.me = reg.number || number;
   st.services = reg.services || [];
+  // National numbers are one's own country's, as in the TUI.
+  const own = await st.numbers.ask(st.me);
+  st.numbers.region = (own && own.region) || "";
+  await st.numbers.ask(st.me); // as this phone shows it, before home shows it
+  refreshLabels();
+  for (const f of Object.values(fields)) f.set(f.raw);
   missed(reg.missed || []);
   return reg;
 }
@@ -69,10 +122,17 @@ function missed(list) {
 
 async function setup(ev) {
   ev.preventDefault();
-  const number = normalize($("setup-number").value, "");
   const invite = $("setup-invite").value.trim();
   $("setup-error").textContent = "";
-  if (!number.startsWith("+")) { $("setup-error").textContent = "Write the number with + and the country code."; return; }
+  $("setup-register").disabled = true;
+  const f = await fields.setup.check();
+  $("setup-register").disabled = false;
+  // The TUI's first-run checks: a number, and not a service code.
+  let number = normalize(fields.setup.raw, "");
+  if (f && !f.ok) { $("setup-error").textContent = f.reason; fields.setup.el.focus(); return; }
+  if (f && f.service) { $("setup-error").textContent = `${f.number} is a service code, not a number`; fields.setup.el.focus(); return; }
+  if (f) number = f.number;
+  else if (!number.startsWith("+")) { $("setup-error").textContent = "Write the number with + and the country code."; fields.setup.el.focus(); return; }
   $("setup-register").disabled = true;
   try {
     const keys = await store.newKeys();
@@ -89,7 +149,7 @@ async function setup(ev) {
 // ---- home
 
 function home() {
-  $("me").textContent = format(st.me);
+  bind($("me"), () => fmt(st.me));
   renderLists();
   show("home");
 }
@@ -101,13 +161,29 @@ function renderLists() {
     const li = document.createElement("li");
     const b = document.createElement("button");
     b.type = "button"; b.className = "who";
-    b.textContent = `${c.name} · ${format(c.number)}`;
-    b.setAttribute("aria-label", `Call ${c.name}, ${format(c.number)}`);
+    b.textContent = `${c.name} · ${fmt(c.number)}`;
+    b.setAttribute("aria-label", `Call ${c.name}, ${fmt(c.number)}`);
     b.addEventListener("click", () => dial(c.number));
     const d = document.createElement("button");
     d.type = "button"; d.textContent = "Delete";
     d.setAttribute("aria-label", `Delete contact ${c.name}`);
-    d.addEventListener("click", () => { if (confirm(`Delete ${c.name}?`)) { store.contacts.remove(c.number); renderLists(); } });
+    // Two presses, as the TUI asks for y: the first asks, the second deletes.
+    d.addEventListener("click", () => {
+      if (d.dataset.confirm !== "1") {
+        d.dataset.confirm = "1"; d.textContent = "Really delete?";
+        d.setAttribute("aria-label", `Really delete contact ${c.name}? Press again to delete`);
+        announce(`Press again to delete ${c.name}`);
+        return;
+      }
+      store.contacts.remove(c.number);
+      renderLists();
+      announce(`${c.name} deleted`);
+      $("dial-number").focus();
+    });
+    d.addEventListener("blur", () => {
+      if (d.dataset.confirm !== "1") return;
+      d.dataset.confirm = ""; d.textContent = "Delete"; d.setAttribute("aria-label", `Delete contact ${c.name}`);
+    });
     li.append(b, d);
     cl.append(li);
   }
@@ -133,12 +209,6 @@ function renderLists() {
   if (!rl.children.length) { const li = document.createElement("li"); li.textContent = "none yet"; rl.append(li); }
 }
 
-function typed(ev) {
-  const el = ev.target;
-  const f = format(el.value);
-  if (f !== el.value) el.value = f;
-}
-
 // ---- calls
 
 async function ensureStream() {
@@ -148,15 +218,32 @@ async function ensureStream() {
   return st.stream;
 }
 
+// dialTyped dials what is in the number field, once the server's rules
+// (call/number, as in the TUI) say it is a number, and says why not.
+async function dialTyped() {
+  const field = fields.dial;
+  const err = $("dial-error");
+  err.textContent = "";
+  if (field.raw.trim() === "") { err.textContent = "type a number, or dial 600 for the echo test"; return; }
+  const f = await field.check();
+  if (!f) return dial(normalize(field.raw, st.me)); // the server cannot say: it judges the dial itself
+  if (!f.ok) { err.textContent = f.reason; return; }
+  if (f.service && !st.services.some(s => s.code === f.number)) {
+    err.textContent = `${f.number} is no service of this server; write numbers with + and the country code`;
+    return;
+  }
+  return dial(f.number);
+}
+
 async function dial(to) {
-  to = normalize(to, st.me);
   $("dial-error").textContent = "";
-  if (!to) { $("dial-error").textContent = "Type a number first."; return; }
+  if (!to) { $("dial-error").textContent = "type a number, or dial 600 for the echo test"; return; }
   if (st.current) return;
-  $("dial-number").value = ""; // dialled: the next call starts afresh, as in the TUI
+  fields.dial.set(""); // dialled: the next call starts afresh, as in the TUI
   st.current = { id: "", peer: to, dir: "out", state: "dialling" };
   st.dialAt = performance.now();
-  $("outgoing-peer").textContent = peerLabel(to);
+  bind($("outgoing-peer"), () => peerLabel(to));
+  announce(`Calling ${peerLabel(to)}`);
   $("outgoing-state").textContent = "dialling…";
   show("outgoing");
   try { await ensureStream(); } catch (e) { end(st.current, "no camera or microphone: " + e.message); return; }
@@ -182,6 +269,7 @@ function handle(m) {
     c.id = m.call; c.state = "ringing";
     st.calls.set(c.id, c);
     $("outgoing-state").textContent = "ringing…";
+    announce("Ringing");
     return;
   case "incoming": return incoming(m);
   case "accepted": return accepted(c, m);
@@ -230,9 +318,8 @@ function incoming(m) {
 function ask(c) {
   st.incoming = c;
   renderIncoming();
-  const d = $("incoming");
-  if (!d.open) d.showModal();
-  $("accept").focus();
+  openDialog($("incoming"), $("accept"));
+  announce(`${st.current ? "Call waiting" : "Incoming call"} from ${peerLabel(c.peer)}`);
   $("ringtone").play().catch(() => {}); // autoplay may be refused before any click
 }
 
@@ -244,7 +331,7 @@ function renderIncoming() {
   if (!c) return;
   const waiting = !!st.current;
   $("incoming-title").textContent = waiting ? "Call waiting" : "Incoming call";
-  $("incoming-from").textContent = peerLabel(c.peer);
+  bind($("incoming-from"), () => peerLabel(c.peer));
   $("incoming-waiting").hidden = !waiting;
   $("accept").firstChild.textContent = waiting ? "End call and accept " : "Accept ";
   $("incoming-more").hidden = st.queued.length === 0;
@@ -272,8 +359,8 @@ async function accept() {
   st.current = c;
   c.state = "accepting";
   st.dialAt = performance.now();
-  $("incall-peer").textContent = peerLabel(c.peer);
-  $("incall-peer-sr").textContent = peerLabel(c.peer);
+  bind($("incall-peer"), () => peerLabel(c.peer));
+  bind($("incall-peer-sr"), () => peerLabel(c.peer));
   show("incall");
   nextIncoming(); // the next in line is now call waiting over this one
   try { await ensureStream(); } catch (e) { st.signal.send({ type: "refuse", call: c.id }); end(c, "no camera or microphone: " + e.message); return; }
@@ -311,9 +398,10 @@ function accepted(c, m) {
   c.state = "active";
   c.accepted = m;
   st.current = c;
-  $("incall-peer").textContent = peerLabel(c.peer);
-  $("incall-peer-sr").textContent = peerLabel(c.peer);
+  bind($("incall-peer"), () => peerLabel(c.peer));
+  bind($("incall-peer-sr"), () => peerLabel(c.peer));
   if (document.body.dataset.screen !== "incall") show("incall");
+  announce(`In a call with ${peerLabel(c.peer)}`);
   $("self").srcObject = st.stream;
   c.media = new CallMedia({
     call: c.id, accepted: m, stream: st.stream, signal: st.signal,
@@ -437,8 +525,9 @@ function end(c, why) {
   $("remote").srcObject = null;
   store.recents.add({ number: c.peer, kind: c.dir === "out" ? "out" : (c.media ? "in" : "missed"), call: c.id });
   if (st.stream && !st.incoming) { for (const t of st.stream.getTracks()) t.stop(); st.stream = null; }
-  $("ended-reason").textContent = `${peerLabel(c.peer)}: ${why}` +
-    (c.trust && c.trust.code ? ` · safety code ${c.trust.code} (${trust.words(c.trust)})` : "");
+  bind($("ended-reason"), () => `${peerLabel(c.peer)}: ${why}` +
+    (c.trust && c.trust.code ? ` · safety code ${c.trust.code} (${trust.words(c.trust)})` : ""));
+  announce(`Call ended. ${peerLabel(c.peer)}: ${why}`);
   showTrustButtons(c);
   show("ended");
   if (st.incoming) { renderIncoming(); $("accept").focus(); } // a waiting call is now just incoming
@@ -448,14 +537,14 @@ function toggleMute() {
   st.muted = !st.muted;
   if (st.current && st.current.media) st.current.media.setMuted(st.muted);
   $("mute").setAttribute("aria-pressed", String(st.muted));
-  $("mute").firstChild.textContent = st.muted ? "Unmute " : "Mute ";
+  announce(st.muted ? "Microphone muted" : "Microphone on");
 }
 
 function toggleCamera() {
   st.cameraOff = !st.cameraOff;
   if (st.current && st.current.media) st.current.media.setCamera(!st.cameraOff);
   $("camera").setAttribute("aria-pressed", String(st.cameraOff));
-  $("camera").firstChild.textContent = st.cameraOff ? "Camera on " : "Camera off ";
+  announce(st.cameraOff ? "Camera off" : "Camera on");
 }
 
 function toggleStats() {
@@ -469,18 +558,19 @@ function toggleStats() {
 
 function newContact(number) {
   $("contact-name").value = "";
-  $("contact-number").value = format(number || "");
+  fields.contact.set(number || "");
   $("contact-error").textContent = "";
-  $("contact-dialog").showModal();
-  $("contact-name").focus();
+  openDialog($("contact-dialog"), $("contact-name"));
 }
 
-function saveContact(ev) {
+async function saveContact(ev) {
   ev.preventDefault();
   const name = $("contact-name").value.trim();
-  const number = normalize($("contact-number").value, st.me);
-  if (!name) { $("contact-error").textContent = "A contact needs a name."; return; }
-  if (!digits(number)) { $("contact-error").textContent = "A contact needs a number."; return; }
+  if (!name) { $("contact-error").textContent = "A contact needs a name."; $("contact-name").focus(); return; }
+  const f = await fields.contact.check();
+  if (f && !f.ok) { $("contact-error").textContent = f.reason; fields.contact.el.focus(); return; }
+  const number = f ? f.number : normalize(fields.contact.raw, st.me);
+  if (!number) { $("contact-error").textContent = "A contact needs a number."; return; }
   store.contacts.put({ name, number });
   $("contact-dialog").close();
   renderLists();
@@ -492,51 +582,51 @@ function onKey(ev) {
   if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
   const k = ev.key;
   const inField = ev.target instanceof HTMLInputElement;
+  // Enter and space on a focused button are that button's: Enter on
+  // Refuse refuses, whatever the shortcut for Enter is.
+  const ownKey = ev.target instanceof HTMLButtonElement && (k === "Enter" || k === " ");
+  for (const d of [$("contact-dialog"), $("incoming")]) if (d.open && k === "Tab") return trapTab(ev, d);
   if ($("contact-dialog").open) return; // the form's own keys; esc closes it
   if (st.incoming) {
-    if (k === "a" || k === "Enter") { ev.preventDefault(); accept(); }
+    if (k === "a" || (k === "Enter" && !ownKey)) { ev.preventDefault(); accept(); }
     else if (k === "r" || k === "Escape") { ev.preventDefault(); refuse(); }
     return;
   }
   if (k === "?" && !(inField && ev.target.id !== "dial-number")) { ev.preventDefault(); $("help").hidden = !$("help").hidden; return; }
   const screen = document.body.dataset.screen;
   if (screen === "home") {
-    if (!inField && /^[0-9+]$/.test(k)) { ev.preventDefault(); $("dial-number").focus(); $("dial-number").value = format($("dial-number").value + k); }
-    else if (!inField && k === "Backspace") { ev.preventDefault(); erase(); }
-    else if (k === "n" && (!inField || ev.target.id === "dial-number")) { ev.preventDefault(); newContact($("dial-number").value); }
+    if (!inField && /^[0-9+]$/.test(k)) { ev.preventDefault(); $("dial-number").focus(); fields.dial.append(k); }
+    else if (!inField && k === "Backspace") { ev.preventDefault(); fields.dial.erase(); }
+    else if (k === "n" && (!inField || ev.target.id === "dial-number")) { ev.preventDefault(); newContact(fields.dial.raw); }
     return;
   }
   if (screen === "outgoing" && (k === "h" || k === "Escape")) { ev.preventDefault(); hangup(); return; }
   if (screen === "incall") {
-    const f = { h: hangup, m: toggleMute, v: toggleCamera, s: toggleStats }[k];
+    const f = { h: hangup, Escape: hangup, m: toggleMute, v: toggleCamera, s: toggleStats }[k];
     if (f) { ev.preventDefault(); f(); }
     return;
   }
-  if (screen === "ended" && (k === "Enter" || k === "Escape" || k === " ")) { ev.preventDefault(); home(); }
+  if (screen === "ended" && !ownKey && (k === "Enter" || k === "Escape" || k === " ")) { ev.preventDefault(); home(); }
   if (screen === "ended" && k === "T" && !$("trust-new-key").hidden) { ev.preventDefault(); trustNewKey(); }
   if (screen === "ended" && k === "V" && !$("codes-match").hidden) { ev.preventDefault(); codesMatch(); }
-}
-
-function erase() {
-  const d = digits($("dial-number").value);
-  $("dial-number").value = format(d.slice(0, -1));
 }
 
 // ---- start
 
 async function main() {
   $("setup-form").addEventListener("submit", setup);
-  $("setup-number").addEventListener("input", typed);
-  $("dial-number").addEventListener("input", typed);
-  $("contact-number").addEventListener("input", typed);
-  $("dial-form").addEventListener("submit", ev => { ev.preventDefault(); dial($("dial-number").value); });
+  fields.setup = new NumberField($("setup-number"), st.numbers);
+  fields.dial = new NumberField($("dial-number"), st.numbers);
+  fields.contact = new NumberField($("contact-number"), st.numbers);
+  st.fields = fields;
+  $("dial-form").addEventListener("submit", ev => { ev.preventDefault(); dialTyped(); });
   $("pad").addEventListener("click", ev => {
     const d = ev.target.closest("button");
     if (!d) return;
-    if (d.id === "erase") erase(); else $("dial-number").value = format($("dial-number").value + d.dataset.digit);
+    if (d.id === "erase") fields.dial.erase(); else fields.dial.append(d.dataset.digit);
   });
+  $("add-contact").addEventListener("click", () => newContact(fields.dial.raw));
   $("echo").addEventListener("click", () => dial("600"));
-  $("add-contact").addEventListener("click", () => newContact($("dial-number").value));
   $("contact-form").addEventListener("submit", saveContact);
   $("contact-back").addEventListener("click", () => $("contact-dialog").close());
   $("cancel").addEventListener("click", hangup);
@@ -547,6 +637,7 @@ async function main() {
   $("accept").addEventListener("click", accept);
   $("refuse").addEventListener("click", refuse);
   $("incoming").addEventListener("cancel", ev => { ev.preventDefault(); refuse(); });
+  for (const d of [$("incoming"), $("contact-dialog")]) d.addEventListener("close", () => restoreFocus(d));
   $("ended-ok").addEventListener("click", home);
   $("trust-new-key").addEventListener("click", trustNewKey);
   $("codes-match").addEventListener("click", codesMatch);
@@ -560,7 +651,7 @@ async function main() {
     await register(id.number, "", id.keys);
     home();
   } catch (e) {
-    $("setup-number").value = format(id.number);
+    fields.setup.set(id.number);
     $("setup-error").textContent = e && e.code ? `${e.message || e.code} (${e.code})` : String(e);
     show("setup");
   }
