@@ -259,6 +259,7 @@ func TestBrowserKeyboardOnly(t *testing.T) {
 	b.wait("the incoming dialog", `document.getElementById("incoming").open`)
 	b.wantFocus("accept")
 	b.wait("the live region", `document.getElementById("announce").textContent.startsWith("Incoming call from")`)
+	b.wait("the ringtone", `!document.getElementById("ringtone").paused && document.getElementById("ringtone").currentSrc.endsWith("/ringtone.wav")`)
 	if got := append(b.tab("refuse", false), b.tab("accept", false)...); strings.Join(got, " ") != "refuse accept" {
 		t.Errorf("the incoming dialog's Tab went %v, want round inside it", got)
 	}
@@ -267,7 +268,7 @@ func TestBrowserKeyboardOnly(t *testing.T) {
 	if got := evalJS[string](b, `document.getElementById("status").textContent`); strings.Contains(got, "error") {
 		t.Errorf("the status line says %q after refusing", got)
 	}
-	b.wait("the dialog gone", `!document.getElementById("incoming").open`)
+	b.wait("the dialog gone and the ringtone stopped", `!document.getElementById("incoming").open && document.getElementById("ringtone").paused`)
 	b.wantFocus("echo")
 	// Enter on Refuse refuses (not the Enter shortcut for accept).
 	seq = caller.Send(&wire.Message{Type: wire.TypeDial, To: page})

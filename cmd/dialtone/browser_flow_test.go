@@ -2,8 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"net/netip"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -85,6 +88,36 @@ func TestBrowserCallOutcomes(t *testing.T) {
 		}
 		b.wait("the ended screen", `document.body.dataset.screen === "ended"`)
 		if got := b.text("ended-reason"); !strings.HasSuffix(got, "no answer") {
+			t.Errorf("ended screen says %q", got)
+		}
+		home(t)
+	})
+	t.Run("page not answering", func(t *testing.T) {
+		b.t = t
+		caller := servertest.Register(t, srv.url, "+15550100047")
+		seq := caller.Send(&wire.Message{Type: wire.TypeDial, To: page})
+		id := caller.ExpectReply(seq).Call
+		b.wait("the incoming dialog", `document.getElementById("incoming").open`)
+		caller.Expect(wire.TypeNoAnswer, id)
+		b.wait("the dialog gone", `!document.getElementById("incoming").open`)
+		home(t)
+		b.waitContains("recents", shown("+15550100047", "US")+" · missed")
+	})
+	t.Run("busy", func(t *testing.T) {
+		b.t = t
+		// Two calls ring at the callee from two other sources: it has no
+		// room for a third.
+		const callee = "+15550100048"
+		servertest.Register(t, srv.url, callee)
+		for i, n := range []string{"+15550100038", "+15550100039"} {
+			c := servertest.RegisterFrom(t, srv.url, n, netip.MustParseAddr(fmt.Sprintf("127.0.0.%d", i+2)))
+			if m := c.ExpectReply(c.Send(&wire.Message{Type: wire.TypeDial, To: callee})); m.Type != wire.TypeRinging {
+				t.Fatalf("%s's dial was answered %s", n, m.Type)
+			}
+		}
+		b.dial(callee)
+		b.wait("the ended screen", `document.body.dataset.screen === "ended"`)
+		if got := b.text("ended-reason"); !strings.HasSuffix(got, "busy") {
 			t.Errorf("ended screen says %q", got)
 		}
 		home(t)
@@ -205,4 +238,37 @@ func TestBrowserAndTUIUnderTmux(t *testing.T) {
 	tui.keys("q")
 	tui.waitFor("dialtone exited 0", 10*time.Second)
 	srv.waitLeasesFree(t)
+}
+
+// TestBrowserCallsTheEmbeddedServersTUI is what a new user does after
+// make run: the phone starts without --server, so it runs the embedded
+// server, whose page address its status line shows; Chromium opens that
+// address, registers a number of its own and calls the terminal, through
+// the embedded server's relay on loopback.
+func TestBrowserCallsTheEmbeddedServersTUI(t *testing.T) {
+	needTmux(t)
+	interfaceIP(t) // chromium reaches even a loopback relay from an interface address
+	dir := t.TempDir()
+	tui := newTmuxPane(t, tmuxSocket(t), "tui", binary(t), "--config", filepath.Join(dir, "config.toml"), "--data", dir,
+		"--number", "+12025550141", "--camera", "test", "--mic", "test", "--speaker", "none")
+	tui.resize(200, 50)
+	status := tui.waitFor("browser phone http", 20*time.Second)
+	m := regexp.MustCompile(`browser phone (http://127\.0\.0\.1:[0-9]+/)`).FindStringSubmatch(status)
+	if m == nil {
+		t.Fatalf("no page address on the status line:\n%s", status)
+	}
+
+	b := newBrowser(t)
+	b.registered(m[1], "+12025550142")
+	b.dial("+12025550141")
+	tui.waitFor("incoming call", 20*time.Second)
+	tui.keys("a")
+	tui.waitFor("h hang up", 20*time.Second)
+	checkPageMedia(t, b.waitMedia())
+	b.key("h")
+	tui.waitFor("call ended", 10*time.Second)
+	b.wait("the ended screen", `document.body.dataset.screen === "ended"`)
+	tui.keys("Enter")
+	tui.keys("q")
+	tui.waitFor("dialtone exited 0", 10*time.Second)
 }

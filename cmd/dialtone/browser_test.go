@@ -124,7 +124,7 @@ type browser struct {
 	logs    strings.Builder // the page's console
 }
 
-func newBrowser(t *testing.T) *browser {
+func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) *browser {
 	t.Helper()
 	profile := t.TempDir()
 	opts := []chromedp.ExecAllocatorOption{
@@ -143,6 +143,7 @@ func newBrowser(t *testing.T) *browser {
 		chromedp.Flag("metrics-recording-only", true),
 		chromedp.WindowSize(420, 860), // a phone-sized screen
 	}
+	opts = append(opts, extra...)
 	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	b := &browser{t: t, profile: profile}
 	ctx, cancel := chromedp.NewContext(actx, chromedp.WithBrowserOption(chromedp.WithConsolef(b.logf)))

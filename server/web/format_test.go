@@ -2,9 +2,11 @@ package web
 
 import (
 	"encoding/json"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -162,4 +164,32 @@ func FuzzFormat(f *testing.F) {
 			t.Fatal("refused without a reason")
 		}
 	})
+}
+
+// outside is a URL with a host in it (the page's own WebSocket URL is
+// built from location.host).
+var outside = regexp.MustCompile(`(?i)((https?|wss?|ftp):)?//[a-z0-9-]+(\.[a-z0-9-]+)+`)
+
+// TestPageIsSelfContained: no file of the page names another origin (no
+// CDN, no outside fonts), so it works on a machine without internet; the
+// CSP would refuse such a load anyway.
+func TestPageIsSelfContained(t *testing.T) {
+	names, err := fs.Glob(static, "static/*")
+	if err != nil || len(names) < 5 {
+		t.Fatalf("the page's files: %v, %v", names, err)
+	}
+	for _, name := range names {
+		b, err := fs.ReadFile(static, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u := outside.FindString(string(b)); u != "" {
+			t.Errorf("%s names %q", name, u)
+		}
+		for _, bad := range []string{"@import", "url(", "@font-face"} {
+			if strings.Contains(string(b), bad) {
+				t.Errorf("%s contains %q", name, bad)
+			}
+		}
+	}
 }
