@@ -98,7 +98,7 @@ async function register(number, invite, keys) {
   const reg = await sig.start();
   st.signal = sig;
   st.me = reg.number || number;
-  st.services = reg.services || [];
+  st.services = reg.services; // absent: the server did not say, so any code may be tried
   // National numbers are one's own country's, as in the TUI.
   const own = await st.numbers.ask(st.me);
   st.numbers.region = (own && own.region) || "";
@@ -228,7 +228,7 @@ async function dialTyped() {
   const f = await field.check();
   if (!f) return dial(normalize(field.raw, st.me)); // the server cannot say: it judges the dial itself
   if (!f.ok) { err.textContent = f.reason; return; }
-  if (f.service && !st.services.some(s => s.code === f.number)) {
+  if (f.service && Array.isArray(st.services) && !st.services.some(s => s.code === f.number)) {
     err.textContent = `${f.number} is no service of this server; write numbers with + and the country code`;
     return;
   }
