@@ -75,6 +75,32 @@ func (b *browser) audit(where string) map[string]int {
 	return roles
 }
 
+// contrast fails on visible text whose contrast with what is behind it
+// is under WCAG's 4.5:1 (3:1 for large text).
+func (b *browser) contrast(where string) {
+	b.t.Helper()
+	low := evalJS[[]string](b, `(() => {
+		const rgb = c => (c.match(/[0-9.]+/g) || []).map(Number);
+		const lum = ([r, g, b]) => [r, g, b].map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+			.reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i], 0);
+		const behind = e => { for (; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor); if (c.length === 3 || c[3] > 0) return c.slice(0, 3); } return [255, 255, 255]; };
+		const out = [];
+		for (const e of document.querySelectorAll("body *")) {
+			if (!e.getClientRects().length || e.closest("[hidden], video, #videos, .sr-only")) continue;
+			if (![...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())) continue;
+			const s = getComputedStyle(e);
+			const a = lum(rgb(s.color)), c = lum(behind(e));
+			const ratio = (Math.max(a, c) + 0.05) / (Math.min(a, c) + 0.05);
+			const large = parseFloat(s.fontSize) >= 24 || (parseFloat(s.fontSize) >= 18.66 && Number(s.fontWeight) >= 700);
+			if (ratio < (large ? 3 : 4.5)) out.push((e.id || e.className || e.tagName) + " " + ratio.toFixed(2));
+		}
+		return out;
+	})()`)
+	for _, l := range low {
+		b.t.Errorf("%s: text with too little contrast: %s", where, l)
+	}
+}
+
 // TestBrowserAccessibleNames reads Chromium's accessibility tree on every
 // screen of the page (first run, home with a contact and a recent call,
 // the incoming dialog, the contact dialog, dialling, in a call with the
@@ -84,6 +110,7 @@ func TestBrowserAccessibleNames(t *testing.T) {
 	srv := startWebServer(t)
 	b := newBrowser(t)
 	b.open(srv.page)
+	b.contrast("first run")
 	if r := b.audit("first run"); r["textbox"] < 2 || r["button"] < 1 {
 		t.Errorf("first run: the tree lacks the form's fields and button: %v", r)
 	}
@@ -106,6 +133,10 @@ func TestBrowserAccessibleNames(t *testing.T) {
 	if r := b.audit("home"); r["button"] < 16 || r["textbox"] < 1 {
 		t.Errorf("home: %v", r)
 	}
+	b.dial("+1555") // refused, with its reason shown
+	b.wait("the reason", `document.getElementById("dial-error").textContent !== ""`)
+	b.contrast("home")
+	b.run(chromedp.Evaluate[chromedp.Void](`window.dialtone.fields.dial.set("")`))
 
 	b.key("n")
 	b.wait("the contact dialog", `document.getElementById("contact-dialog").open`)
@@ -121,9 +152,11 @@ func TestBrowserAccessibleNames(t *testing.T) {
 	if r := b.audit("in a call"); r["Video"]+r["video"] < 2 {
 		t.Errorf("in a call: the tree lacks the two videos: %v", r)
 	}
+	b.contrast("in a call")
 	b.key("h")
 	b.wait("the ended screen", `document.body.dataset.screen === "ended"`)
 	b.audit("ended")
+	b.contrast("ended")
 }
 
 // focused describes the element with focus, and whether its focus ring

@@ -126,6 +126,10 @@ func TestBrowserFormatsAsTheTUI(t *testing.T) {
 			})
 		}
 	})
+	// As in the TUI, typing again clears the reason.
+	b.t = t
+	b.key("0")
+	b.wait("the reason cleared", `document.getElementById("dial-error").textContent === ""`)
 }
 
 // TestBrowserFormatField: the page asks the server once typing pauses,

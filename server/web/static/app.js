@@ -615,9 +615,10 @@ function onKey(ev) {
 
 async function main() {
   $("setup-form").addEventListener("submit", setup);
-  fields.setup = new NumberField($("setup-number"), st.numbers);
-  fields.dial = new NumberField($("dial-number"), st.numbers);
-  fields.contact = new NumberField($("contact-number"), st.numbers);
+  const clears = id => () => { $(id).textContent = ""; };
+  fields.setup = new NumberField($("setup-number"), st.numbers, 120, clears("setup-error"));
+  fields.dial = new NumberField($("dial-number"), st.numbers, 120, clears("dial-error"));
+  fields.contact = new NumberField($("contact-number"), st.numbers, 120, clears("contact-error"));
   st.fields = fields;
   $("dial-form").addEventListener("submit", ev => { ev.preventDefault(); dialTyped(); });
   $("pad").addEventListener("click", ev => {

@@ -162,11 +162,12 @@ export class Numbers {
 // answers, and asks again only once typing pauses; an answer to anything
 // but the latest text is dropped.
 export class NumberField {
-  constructor(el, numbers, delay = 120) {
-    this.el = el; this.numbers = numbers; this.delay = delay;
+  // onEdit is called when the user changes what was typed.
+  constructor(el, numbers, delay = 120, onEdit = () => {}) {
+    this.el = el; this.numbers = numbers; this.delay = delay; this.onEdit = onEdit;
     this.raw = ""; this.seq = 0; this.timer = 0;
     el.addEventListener("beforeinput", e => this.beforeInput(e));
-    el.addEventListener("input", () => { if (el.value !== this.el.dataset.shown) this.set(el.value); }); // autofill and the like
+    el.addEventListener("input", () => { if (el.value !== this.el.dataset.shown) this.edit(el.value); }); // autofill and the like
     this.render();
   }
 
@@ -184,6 +185,13 @@ export class NumberField {
       return; // undo and the like: the input event puts the field right
     }
     e.preventDefault();
+    this.edit(raw);
+  }
+
+  // edit is a change the user made: as in the TUI, it clears the reason
+  // a number was refused.
+  edit(raw) {
+    if (filter(raw) !== this.raw) this.onEdit();
     this.set(raw);
   }
 
@@ -200,8 +208,8 @@ export class NumberField {
     }, this.delay);
   }
 
-  append(s) { this.set(this.raw + s); }
-  erase() { this.set([...this.raw].slice(0, -1).join("")); }
+  append(s) { this.edit(this.raw + s); }
+  erase() { this.edit([...this.raw].slice(0, -1).join("")); }
 
   render() {
     const shown = this.numbers.shown(this.raw);
