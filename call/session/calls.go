@@ -91,6 +91,12 @@ func (p *Phone) handle(ctx context.Context, m *wire.Message) {
 			p.log.Debug("media-state not passed on", keyCall, id, "code", m.Code)
 			return
 		}
+		if rec == nil && id != "" && m.Code == wire.CodeUnknownCall {
+			// A late message (a candidate, a resent SDP) for a call that
+			// has already ended here: the server agrees it is over.
+			p.log.Debug("message for an ended call", keyCall, id, "re", m.Re)
+			return
+		}
 		p.emit(call.Event{Kind: call.EventError, Call: id, Code: string(m.Code), Error: m.Message})
 		if rec != nil && m.Code == wire.CodeUnknownCall {
 			// The server no longer knows the call: it is over.
