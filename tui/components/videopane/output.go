@@ -33,6 +33,8 @@ type Output struct {
 	buf     []byte
 
 	kitty  Kitty
+	sixel  Sixel
+	iterm  ITerm
 	imgCur []Image   // the images being painted
 	imgOn  []Image   // what the terminal shows: frames not kept, only At and Gen
 	kindOn frameKind // what the terminal shows
@@ -65,6 +67,12 @@ type OutputConfig struct {
 	Tolerance int
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// Pictures is the protocol SubmitImages draws with; default
+	// KittyPictures.
+	Pictures Pictures
+	// CellW and CellH are a cell's size in pixels, for sixel images,
+	// which the terminal does not scale; 0 means DefaultCellW×DefaultCellH.
+	CellW, CellH int
 }
 
 func (c *OutputConfig) validate() {
@@ -76,6 +84,9 @@ func (c *OutputConfig) validate() {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.Pictures == NoPictures {
+		c.Pictures = KittyPictures
 	}
 }
 
@@ -122,7 +133,8 @@ const layoutMaxFull = time.Second
 // NewOutput returns an Output writing to w, hidden until the first Submit.
 func NewOutput(w io.Writer, cfg OutputConfig) *Output {
 	cfg.validate()
-	return &Output{cfg: cfg, w: w, hidden: true, kick: make(chan struct{}, 1), painter: Painter{Tolerance: cfg.Tolerance}}
+	return &Output{cfg: cfg, w: w, hidden: true, kick: make(chan struct{}, 1), painter: Painter{Tolerance: cfg.Tolerance},
+		sixel: Sixel{CellW: cfg.CellW, CellH: cfg.CellH}}
 }
 
 // altScreenOff is what a renderer writes when it gives the terminal's main
@@ -153,8 +165,8 @@ func (o *Output) Write(p []byte) (int, error) {
 		// The pictures are the terminal's to keep until deleted: delete
 		// them before the screen they sit on goes.
 		var b []byte
-		for i := range o.imgOn {
-			b = KittyDelete(b, uint32(i+1))
+		for i, im := range o.imgOn {
+			b = o.removePicture(b, uint32(i+1), im.At)
 		}
 		o.imgOn, o.kindOn = o.imgOn[:0], kindNone
 		if _, err := o.w.Write(b); err != nil {
@@ -192,10 +204,11 @@ func (o *Output) Submit(g *Grid, x, y int, mode ColorMode, layoutChanged bool) {
 	}
 }
 
-// SubmitImages is Submit for pictures the terminal scales itself (the
-// kitty graphics protocol): the images replace the region's cells, the
-// first as image id 1, the next as 2, later ones on top. The frames are
-// copied.
+// SubmitImages is Submit for pictures drawn with the protocol of
+// OutputConfig.Pictures: the images replace the region's cells, the first
+// as image id 1, the next as 2, later ones on top. The frames are copied.
+// Only images whose frame or place changed are sent again, and, where
+// pictures live in the cells (sixel, iTerm2), the ones on top of them.
 func (o *Output) SubmitImages(imgs []Image, layoutChanged bool) {
 	if layoutChanged {
 		o.erase(Rect{})
@@ -262,8 +275,8 @@ func (o *Output) erase(keep Rect) {
 	if o.kindOn == kindImages {
 		// erase and paint both hold term, so they never run together.
 		b := []byte(syncBegin)
-		for i := range o.imgOn {
-			b = KittyDelete(b, uint32(i+1))
+		for i, im := range o.imgOn {
+			b = o.removePicture(b, uint32(i+1), im.At)
 		}
 		o.imgOn, o.kindOn = o.imgOn[:0], kindNone
 		_, _ = o.w.Write(append(b, syncEnd...))
@@ -357,8 +370,8 @@ func (o *Output) paint(p *Painter, g *Grid, buf []byte) []byte {
 	if o.kindOn == kindImages {
 		// From pictures back to cells: take the pictures away first.
 		buf = append(buf, syncBegin...)
-		for i := range o.imgOn {
-			buf = KittyDelete(buf, uint32(i+1))
+		for i, im := range o.imgOn {
+			buf = o.removePicture(buf, uint32(i+1), im.At)
 		}
 		buf = append(buf, syncEnd...)
 		o.imgOn = o.imgOn[:0]
@@ -403,18 +416,23 @@ func (o *Output) paintImages(buf []byte) []byte {
 		o.imgOn, o.erased = o.imgOn[:0], false
 	}
 	o.kindOn = kindImages
+	inCells := o.cfg.Pictures.inCells()
+	redraw := false // a picture below was drawn again, over these
 	for i, im := range o.imgCur {
 		id := uint32(i + 1)
-		if i < len(o.imgOn) && o.imgOn[i].At == im.At && o.imgOn[i].Gen == im.Gen {
+		shown := i < len(o.imgOn)
+		if !redraw && shown && o.imgOn[i].At == im.At && o.imgOn[i].Gen == im.Gen {
 			continue
 		}
+		redraw = inCells
 		if len(buf) == start {
 			buf = append(buf, syncBegin...)
 		}
-		if !validFrame(im.Frame) {
-			buf = KittyDelete(buf, id)
-		} else {
-			buf = o.kitty.Append(buf, id, im.Frame, im.At)
+		if shown && (o.imgOn[i].At != im.At || !validFrame(im.Frame)) {
+			buf = o.removePicture(buf, id, o.imgOn[i].At)
+		}
+		if validFrame(im.Frame) {
+			buf = o.appendPicture(buf, id, im)
 		}
 		if i >= len(o.imgOn) {
 			o.imgOn = append(o.imgOn, Image{})
@@ -425,7 +443,7 @@ func (o *Output) paintImages(buf []byte) []byte {
 		if len(buf) == start {
 			buf = append(buf, syncBegin...)
 		}
-		buf = KittyDelete(buf, uint32(i+1))
+		buf = o.removePicture(buf, uint32(i+1), o.imgOn[i].At)
 	}
 	o.imgOn = o.imgOn[:min(len(o.imgOn), len(o.imgCur))]
 	if len(buf) > start {

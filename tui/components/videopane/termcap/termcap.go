@@ -1,8 +1,10 @@
 // Package termcap finds out what pictures a terminal can show, by asking
 // it: the kitty graphics protocol (a query image the terminal must answer
-// OK), sixel (attribute 4 in the primary device attributes, DA1), and the
-// terminal's name (XTGETTCAP TN), with DA1 last as the sentinel every
-// terminal answers. It never guesses from TERM alone. The package parses
+// OK), sixel (attribute 4 in the primary device attributes, DA1), the
+// terminal's name (XTGETTCAP TN) and version (XTVERSION), for iTerm2
+// inline images, and a cell's size in pixels (XTWINOPS 16), for sixel
+// images, which the terminal does not scale; DA1 comes last, as the
+// sentinel every terminal answers. It never guesses from TERM alone. The package parses
 // replies and bounds the wait; it does not draw.
 package termcap
 
@@ -21,8 +23,8 @@ import (
 
 // Query is what Detect writes: a 1×1 kitty graphics query (a=q: the
 // terminal checks it and answers, and shows nothing), XTGETTCAP for the
-// terminal's name, and DA1.
-const Query = "\x1b_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\x1b\\" + "\x1bP+q544e\x1b\\" + "\x1b[c"
+// terminal's name, XTVERSION, the cell size report, and DA1.
+const Query = "\x1b_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\x1b\\" + "\x1bP+q544e\x1b\\" + "\x1b[>0q" + "\x1b[16t" + "\x1b[c"
 
 // Caps is what the terminal said it supports.
 type Caps struct {
@@ -34,6 +36,24 @@ type Caps struct {
 	Sixel bool
 	// Name is the terminal's own name (XTGETTCAP TN), if it gave one.
 	Name string
+	// Version is the terminal's name and version (XTVERSION), if it gave
+	// them: "iTerm2 3.5.0", "WezTerm 20240203-110809-5046fc22".
+	Version string
+	// CellW and CellH are a cell's size in pixels, if the terminal said.
+	CellW, CellH int
+}
+
+// ITerm reports whether the terminal said it is one that shows iTerm2
+// inline images (iTerm2, WezTerm), by its name or version: never from
+// TERM.
+func (c Caps) ITerm() bool {
+	for _, s := range []string{c.Name, c.Version} {
+		s = strings.ToLower(s)
+		if strings.HasPrefix(s, "iterm2") || strings.HasPrefix(s, "wezterm") {
+			return true
+		}
+	}
+	return false
 }
 
 func (c Caps) String() string {
@@ -47,6 +67,12 @@ func (c Caps) String() string {
 	if c.Name != "" {
 		s = append(s, "name "+strconv.Quote(c.Name))
 	}
+	if c.Version != "" {
+		s = append(s, "version "+strconv.Quote(c.Version))
+	}
+	if c.CellW > 0 {
+		s = append(s, fmt.Sprintf("cell %dx%d px", c.CellW, c.CellH))
+	}
 	if !c.Answered {
 		s = append(s, "no answer")
 	}
@@ -54,7 +80,8 @@ func (c Caps) String() string {
 }
 
 // Parse reads the terminal's replies in b: APC G (kitty), DCS +r / -r
-// (XTGETTCAP) and CSI ? … c (DA1). Anything else (keys typed meanwhile,
+// (XTGETTCAP), DCS >| (XTVERSION), CSI 6;h;w t (cell size) and CSI ? … c
+// (DA1). Anything else (keys typed meanwhile,
 // other replies) is skipped; a reply cut off at the end is ignored. It
 // returns how many bytes it consumed up to and including the DA1 reply, or
 // len(b) without one.
@@ -97,6 +124,9 @@ func Parse(b []byte) (Caps, int) {
 				}
 				return c, i
 			}
+			if final == 't' {
+				c.cellSize(string(params))
+			}
 		default:
 			i += 2
 		}
@@ -118,8 +148,29 @@ func (c *Caps) kitty(body []byte) {
 	}
 }
 
-// tcap reads an XTGETTCAP reply: "1+r544e=<hex name>".
+// cellSize reads a cell size report's parameters: "6;height;width".
+func (c *Caps) cellSize(params string) {
+	f := strings.Split(params, ";")
+	if len(f) != 3 || f[0] != "6" {
+		return
+	}
+	h, err1 := strconv.Atoi(f[1])
+	w, err2 := strconv.Atoi(f[2])
+	if err1 != nil || err2 != nil || w <= 0 || h <= 0 || w > 256 || h > 512 {
+		return
+	}
+	c.CellW, c.CellH = w, h
+}
+
+// tcap reads an XTGETTCAP reply, "1+r544e=<hex name>", or an XTVERSION
+// one, ">|name version".
 func (c *Caps) tcap(body []byte) {
+	if v, ok := bytes.CutPrefix(body, []byte(">|")); ok {
+		if len(v) <= 128 && isPrint(v) {
+			c.Version = string(v)
+		}
+		return
+	}
 	rest, ok := bytes.CutPrefix(body, []byte("1+r"))
 	if !ok {
 		return

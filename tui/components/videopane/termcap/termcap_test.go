@@ -24,6 +24,11 @@ func TestParse(t *testing.T) {
 		{"cut off", "\x1b_Gi=31;OK\x1b\\\x1b[?62;4", Caps{Kitty: true}},
 		{"name not printable", "\x1bP1+r544e=1b5b\x1b\\\x1b[?1c", Caps{Answered: true}},
 		{"other CSI first", "\x1b[2;1R\x1b[?1;2c", Caps{Answered: true}},
+		{"xterm -ti vt340, cell size", "\x1bP1+r544e=787465726d\x1b\\\x1bP>|XTerm(379)\x1b\\\x1b[6;13;6t\x1b[?63;1;2;4;6;9;15;22c",
+			Caps{Answered: true, Sixel: true, Name: "xterm", Version: "XTerm(379)", CellW: 6, CellH: 13}},
+		{"iTerm2", "\x1bP>|iTerm2 3.5.0\x1b\\\x1b[6;32;14t\x1b[?62;4c", Caps{Answered: true, Sixel: true, Version: "iTerm2 3.5.0", CellW: 14, CellH: 32}},
+		{"bogus cell size", "\x1b[6;0;9t\x1b[6;20t\x1b[4;600;800t\x1b[?1c", Caps{Answered: true}},
+		{"version not printable", "\x1bP>|a\x07b\x1b\\\x1b[?1c", Caps{Answered: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, n := Parse([]byte(tc.in))
@@ -34,6 +39,23 @@ func TestParse(t *testing.T) {
 				t.Errorf("consumed %d of %d bytes", n, len(tc.in))
 			}
 		})
+	}
+}
+
+// TestITerm: iTerm2 inline images for iTerm2 and WezTerm by name or
+// version, nothing else.
+func TestITerm(t *testing.T) {
+	for c, want := range map[Caps]bool{
+		{Version: "iTerm2 3.5.0"}:                     true,
+		{Version: "WezTerm 20240203-110809-5046fc22"}: true,
+		{Name: "WezTerm"}:                             true,
+		{Name: "xterm", Version: "XTerm(379)"}:        false,
+		{Version: "kitty(0.39.1)"}:                    false,
+		{}:                                            false,
+	} {
+		if got := c.ITerm(); got != want {
+			t.Errorf("%+v.ITerm() = %v, want %v", c, got, want)
+		}
 	}
 }
 
