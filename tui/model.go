@@ -102,7 +102,7 @@ type Model struct {
 	remoteSeq, localSeq uint64
 	mode                videopane.ColorMode
 	videoLayout         videoLayout
-	videoKitty          bool // the last frame went as kitty images
+	videoPictures       bool // the last frame went as pictures
 	images, imagesSent  []videopane.Image
 	saveSeq             uint64
 	quitting            bool

@@ -97,9 +97,10 @@ type Config struct {
 	// Glyphs is how the painted video divides a cell: half-blocks (the
 	// default), quadrants or sextants.
 	Glyphs videopane.Glyphs
-	// Kitty draws the painted video as pictures with the kitty graphics
-	// protocol, falling back to Glyphs where a pane shows only text.
-	Kitty bool
+	// Pictures draws the painted video as pictures, in the protocol of
+	// the Video output (kitty graphics, sixel, iTerm2 images), falling back
+	// to Glyphs where a pane shows only text.
+	Pictures bool
 	// ASCII draws the video as plain characters whatever the terminal's
 	// colours.
 	ASCII bool

@@ -98,21 +98,21 @@ func (m *Model) paintVideo() {
 	l := videoLayout{m.c.Width, m.c.Height, g.Rows}
 	moved := l != m.videoLayout
 	m.videoLayout = l
-	if m.cfg.Kitty {
+	if m.cfg.Pictures {
 		var ok bool
 		if m.images, ok = m.incall.VideoImages(m.images); ok {
-			if moved || !m.videoKitty || !sameImages(m.images, m.imagesSent) {
+			if moved || !m.videoPictures || !sameImages(m.images, m.imagesSent) {
 				out.SubmitImages(m.images, moved)
 				m.imagesSent = append(m.imagesSent[:0], m.images...)
 			}
-			m.videoKitty = true
+			m.videoPictures = true
 			return
 		}
 	}
-	if changed || moved || m.videoKitty {
+	if changed || moved || m.videoPictures {
 		out.Submit(g, 0, 0, m.mode, moved)
 	}
-	m.videoKitty = false
+	m.videoPictures = false
 }
 
 // display is the stats panel's video line.
@@ -128,8 +128,8 @@ func (m *Model) display() string {
 	}
 	name := m.cfg.Glyphs.String()
 	switch {
-	case m.videoKitty:
-		name = "kitty graphics"
+	case m.videoPictures:
+		name = out.Pictures().String()
 	case m.mode == videopane.NoColor:
 		name = "ascii"
 	}

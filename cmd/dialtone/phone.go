@@ -44,7 +44,7 @@ func addPhoneFlags(cmd *cobra.Command) {
 	fl.String("speaker", "default", "speaker: default, a PortAudio device name or index, or none")
 	fl.String("region", "", "your country (ISO 3166, e.g. US) for numbers without a country code (default: your number's)")
 	fl.Int("fps", tui.DefaultFPS, "most video frames drawn per second (1–120)")
-	fl.String("video", "auto", "how video is drawn: auto, blocks (half-blocks), quadrant, sextant (needs a font with Unicode 13 sextants), kitty (graphics protocol) or ascii; auto asks the terminal for kitty graphics (not inside tmux), else blocks")
+	fl.String("video", "auto", "how video is drawn: auto, blocks (half-blocks), quadrant, sextant (needs a font with Unicode 13 sextants), kitty (graphics protocol), sixel, iterm (iTerm2 inline images) or ascii; auto asks the terminal for kitty graphics, then iTerm2/WezTerm, then sixel (not inside tmux), else blocks")
 	fl.String("invite", "", "one-time invite code, for a server that registers new numbers by invitation")
 }
 
@@ -280,7 +280,8 @@ func runPhone(cmd *cobra.Command, _ []string) error {
 	// through its cell diff, which would compare every cell of a picture
 	// that changes every frame anyway; Bubble Tea writes through the same
 	// Output, so the two never interleave.
-	video := videopane.NewOutput(os.Stdout, videopane.OutputConfig{})
+	pics := pictures(ctx, o.Video, logger)
+	video := videopane.NewOutput(os.Stdout, videopane.OutputConfig{Pictures: pics.pics, CellW: pics.cellW, CellH: pics.cellH})
 	vctx, vcancel := context.WithCancel(ctx)
 	var vwg sync.WaitGroup
 	vwg.Go(func() {
@@ -292,7 +293,7 @@ func runPhone(cmd *cobra.Command, _ []string) error {
 	defer vcancel()
 	glyphs, ascii, _ := videoMode(o.Video)
 	model := tui.New(tui.Config{
-		Glyphs: glyphs, ASCII: ascii, Kitty: useKitty(ctx, o.Video, logger),
+		Glyphs: glyphs, ASCII: ascii, Pictures: pics.pics != videopane.NoPictures,
 		Number: o.Number, Region: o.Region, Connect: connect, Server: o.Server,
 		SaveNumber: func(n string) error { return saveNumber(cfgPath, n) },
 		Ringer:     ringer, Remote: remote, Local: local, FPS: o.FPS, Devices: devs.shown, Video: video,

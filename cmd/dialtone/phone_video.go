@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/x/term"
+	"golang.org/x/sys/unix"
 
 	"github.com/dialtone/dialtone/tui/components/videopane/termcap"
 
@@ -29,12 +30,13 @@ func (t ttyOutput) Write(p []byte) (int, error) { return t.out.Write(p) }
 func (t ttyOutput) Close() error                { return t.f.Close() }
 func (t ttyOutput) Fd() uintptr                 { return t.f.Fd() }
 
-// videoMode reads --video: the glyphs of the painted video, and whether it
-// is plain characters. auto is half-blocks unless the terminal answers that
-// it shows kitty graphics (see useKitty).
+// videoMode reads --video: the glyphs of the painted video (for the
+// picture protocols, where a pane shows only text), and whether it is
+// plain characters. auto is half-blocks unless the terminal answers that
+// it shows pictures (see pictures).
 func videoMode(s string) (videopane.Glyphs, bool, error) {
 	switch s {
-	case "auto", "blocks", "kitty", "":
+	case "auto", "blocks", "kitty", "sixel", "iterm", "":
 		return videopane.HalfBlocks, false, nil
 	case "quadrant":
 		return videopane.Quadrants, false, nil
@@ -43,37 +45,72 @@ func videoMode(s string) (videopane.Glyphs, bool, error) {
 	case "ascii":
 		return videopane.HalfBlocks, true, nil
 	}
-	return 0, false, fmt.Errorf("--video %q: want auto, kitty, blocks, quadrant, sextant or ascii", s)
+	return 0, false, fmt.Errorf("--video %q: want auto, kitty, sixel, iterm, blocks, quadrant, sextant or ascii", s)
 }
 
 // detectTimeout bounds the wait for a terminal that does not answer.
 const detectTimeout = 100 * time.Millisecond
 
-// useKitty says whether the video is drawn with kitty graphics: always for
-// --video kitty; for auto, when the terminal itself answers the kitty
-// graphics query, never inside tmux (which does not pass the protocol
-// through unless told to, and then not for placements it must track).
-func useKitty(ctx context.Context, mode string, logger *slog.Logger) bool {
-	switch {
-	case mode == "kitty":
-		return true
-	case mode != "auto" && mode != "":
-		return false
-	case os.Getenv("TMUX") != "":
-		logger.Info("terminal", "video", "half-blocks inside tmux")
-		return false
+// pictureChoice is how the video is drawn in pixels, if it is.
+type pictureChoice struct {
+	pics         videopane.Pictures // NoPictures: cells
+	cellW, cellH int                // a cell's pixels; 0 unknown
+}
+
+// pictures chooses the picture protocol from --video: the one named, or
+// for auto the first the terminal itself says it has: kitty graphics when
+// it answers the kitty query, iTerm2 images when it names itself iTerm2
+// or WezTerm (XTVERSION, XTGETTCAP TN, or the TERM_PROGRAM those set),
+// sixel when DA1 lists it; never inside tmux, which passes none of them
+// through by default (auto is half-blocks there), and never from TERM.
+func pictures(ctx context.Context, mode string, logger *slog.Logger) pictureChoice {
+	var want videopane.Pictures
+	switch mode {
+	case "kitty":
+		return pictureChoice{pics: videopane.KittyPictures}
+	case "iterm":
+		return pictureChoice{pics: videopane.ITermPictures}
+	case "sixel":
+		want = videopane.SixelPictures // the cell size is the terminal's to say
+	case "auto", "":
+		if os.Getenv("TMUX") != "" {
+			logger.Info("terminal", "video", "half-blocks inside tmux")
+			return pictureChoice{}
+		}
+	default:
+		return pictureChoice{}
 	}
 	caps, err := detect(ctx)
 	if err != nil {
 		logger.Info("terminal not queried", "err", err)
-		return false
+		return pictureChoice{pics: want}
 	}
-	logger.Info("terminal", "offers", caps.String(), "term_program", os.Getenv("TERM_PROGRAM"))
-	return caps.Kitty
+	c := pictureChoice{pics: want, cellW: caps.CellW, cellH: caps.CellH}
+	if want == videopane.NoPictures {
+		c.pics = choosePictures(caps, os.Getenv("TERM_PROGRAM"))
+	}
+	logger.Info("terminal", "offers", caps.String(), "term_program", os.Getenv("TERM_PROGRAM"), "video", c.pics.String())
+	return c
+}
+
+// choosePictures is auto's choice from what the terminal said: kitty
+// graphics (the terminal keeps and scales the pictures), iTerm2 images
+// (it scales JPEGs), sixel (every pixel sent), else cells.
+func choosePictures(caps termcap.Caps, termProgram string) videopane.Pictures {
+	switch {
+	case caps.Kitty:
+		return videopane.KittyPictures
+	case caps.ITerm() || termProgram == "iTerm.app" || termProgram == "WezTerm":
+		return videopane.ITermPictures
+	case caps.Sixel:
+		return videopane.SixelPictures
+	}
+	return videopane.NoPictures
 }
 
 // detect asks the controlling terminal what it can show, in raw mode for
-// at most detectTimeout.
+// at most detectTimeout. A terminal that does not report its cell size
+// may still have set the window's pixel size, which gives it.
 func detect(ctx context.Context) (termcap.Caps, error) {
 	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
 	if err != nil {
@@ -85,5 +122,11 @@ func detect(ctx context.Context) (termcap.Caps, error) {
 		return termcap.Caps{}, fmt.Errorf("setting the terminal raw: %w", err)
 	}
 	defer term.Restore(tty.Fd(), st) //nolint:errcheck // best effort
-	return termcap.Detect(ctx, tty, detectTimeout)
+	caps, err := termcap.Detect(ctx, tty, detectTimeout)
+	if err == nil && caps.CellW == 0 {
+		if ws, werr := unix.IoctlGetWinsize(int(tty.Fd()), unix.TIOCGWINSZ); werr == nil && ws.Col > 0 && ws.Row > 0 && ws.Xpixel > 0 && ws.Ypixel > 0 {
+			caps.CellW, caps.CellH = int(ws.Xpixel/ws.Col), int(ws.Ypixel/ws.Row)
+		}
+	}
+	return caps, err
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/tui/components/videopane"
+	"github.com/dialtone/dialtone/tui/components/videopane/termcap"
 )
 
 func TestVideoMode(t *testing.T) {
@@ -24,6 +25,8 @@ func TestVideoMode(t *testing.T) {
 		{"sextant", videopane.Sextants, false, false},
 		{"ascii", videopane.HalfBlocks, true, false},
 		{"kitty", videopane.HalfBlocks, false, false},
+		{"sixel", videopane.HalfBlocks, false, false},
+		{"iterm", videopane.HalfBlocks, false, false},
 		{"kitty-ish", 0, false, true},
 	} {
 		g, a, err := videoMode(tc.in)
@@ -37,14 +40,38 @@ func TestVideoMode(t *testing.T) {
 	}
 }
 
-// TestUseKitty: kitty graphics when asked for, never inside tmux when
-// left to auto, and never for the cell modes.
-func TestUseKitty(t *testing.T) {
+// TestPictures: the protocol asked for, and inside tmux, left to auto,
+// none; never for the cell modes.
+func TestPictures(t *testing.T) {
 	t.Setenv("TMUX", "/tmp/tmux-0/default,1,0")
 	logger := slog.New(slog.DiscardHandler)
-	for mode, want := range map[string]bool{"kitty": true, "auto": false, "blocks": false, "sextant": false} {
-		if got := useKitty(context.Background(), mode, logger); got != want {
-			t.Errorf("useKitty(%q) in tmux = %v, want %v", mode, got, want)
+	for mode, want := range map[string]videopane.Pictures{
+		"kitty": videopane.KittyPictures, "sixel": videopane.SixelPictures, "iterm": videopane.ITermPictures,
+		"auto": videopane.NoPictures, "blocks": videopane.NoPictures, "sextant": videopane.NoPictures,
+	} {
+		if got := pictures(context.Background(), mode, logger).pics; got != want {
+			t.Errorf("pictures(%q) in tmux = %v, want %v", mode, got, want)
+		}
+	}
+}
+
+// TestChoosePictures: auto takes kitty graphics first, then iTerm2 images
+// for a terminal that names itself iTerm2 or WezTerm, then sixel.
+func TestChoosePictures(t *testing.T) {
+	for _, tc := range []struct {
+		caps termcap.Caps
+		tp   string
+		want videopane.Pictures
+	}{
+		{termcap.Caps{Answered: true, Kitty: true, Sixel: true, Version: "WezTerm 2024"}, "", videopane.KittyPictures},
+		{termcap.Caps{Answered: true, Sixel: true, Version: "WezTerm 20240203"}, "", videopane.ITermPictures},
+		{termcap.Caps{Answered: true, Sixel: true}, "iTerm.app", videopane.ITermPictures},
+		{termcap.Caps{Answered: true, Sixel: true, Name: "xterm", Version: "XTerm(379)"}, "", videopane.SixelPictures},
+		{termcap.Caps{Answered: true, Name: "xterm"}, "", videopane.NoPictures},
+		{termcap.Caps{}, "", videopane.NoPictures},
+	} {
+		if got := choosePictures(tc.caps, tc.tp); got != tc.want {
+			t.Errorf("choosePictures(%+v, %q) = %v, want %v", tc.caps, tc.tp, got, tc.want)
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -164,6 +165,47 @@ func TestPhoneKittyUnderXvfb(t *testing.T) {
 	_ = send("hq")
 }
 
+// TestPhoneSixelUnderXvfb is the same in xterm as a VT340 with 256
+// colour registers, which answers DA1 with sixel: --video auto must pick
+// sixel, and the pattern's code must read off the sixel picture. The
+// latency is measured over a few readings, as a screenshot takes a while.
+func TestPhoneSixelUnderXvfb(t *testing.T) {
+	needXvfb(t, "xterm", "xdotool")
+	bin := binary(t)
+	display := xvfb(t)
+	dir := t.TempDir()
+	xterm := exec.Command("xterm", "-ti", "vt340", "-xrm", "XTerm*decTerminalID: vt340", "-xrm", "XTerm*numColorRegisters: 256",
+		"-geometry", "70x36+0+0", "-u8", "-bg", "black", "-fg", "white", "-e", bin, "--config", filepath.Join(dir, "config.toml"),
+		"--data", dir, "--number", "+12025550100", "--camera", "test", "--mic", "test", "--speaker", "none", "--video", "auto")
+	xterm.Env = append(os.Environ(), "DISPLAY="+display, "LANG=C.UTF-8", "LC_ALL=C.UTF-8", "TMUX=", "TERM=xterm-256color")
+	if err := xterm.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { xterm.Process.Kill(); xterm.Wait() })
+	xdo := func(args ...string) error {
+		cmd := exec.Command("xdotool", args...)
+		cmd.Env = append(os.Environ(), "DISPLAY="+display)
+		return cmd.Run()
+	}
+	waitLog(t, dir, "video=sixel", "registered")
+	if err := xdo("mousemove", "100", "100"); err != nil {
+		t.Fatal(err)
+	}
+	if err := xdo("type", "600"); err != nil {
+		t.Fatal(err)
+	}
+	if err := xdo("key", "Return"); err != nil {
+		t.Fatal(err)
+	}
+	var lats []time.Duration
+	for range 3 {
+		lats = append(lats, readPattern(t, display, "sixel"))
+	}
+	slices.Sort(lats)
+	t.Logf("sixel display latency: median %v of %v", lats[1].Round(time.Millisecond), lats)
+	_ = xdo("type", "hq")
+}
+
 func containsAll(s string, subs ...string) bool {
 	for _, sub := range subs {
 		if !strings.Contains(s, sub) {
@@ -225,19 +267,24 @@ func waitLog(t *testing.T, dir string, want ...string) {
 	}
 }
 
-// readPattern takes screenshots until the test pattern's code reads.
-func readPattern(t *testing.T, display, name string) {
+// readPattern takes screenshots until the test pattern's code reads, and
+// returns the display latency: from the frame's capture to the
+// screenshot's start, which the frame was on the screen by. The last
+// screenshot is kept as a test artifact.
+func readPattern(t *testing.T, display, name string) time.Duration {
 	t.Helper()
-	shot := filepath.Join(t.TempDir(), name+".png")
+	shot := filepath.Join(t.ArtifactDir(), name+".png")
 	deadline := time.Now().Add(30 * time.Second)
 	for {
+		taken := time.Now()
 		if f, ok := pictureIn(screenshot(t, display, shot), 320, 240); ok {
 			if seq, at, ok := synthetic.DecodePattern(f); ok {
-				t.Logf("%s: frame %d captured %v ago read off the screen", name, seq, time.Since(at).Round(time.Millisecond))
-				if d := time.Since(at); d < 0 || d > 10*time.Second {
+				lat := taken.Sub(at)
+				t.Logf("%s: frame %d, captured %v before the screenshot began, read off the screen", name, seq, lat.Round(time.Millisecond))
+				if lat < 0 || lat > 10*time.Second {
 					t.Errorf("capture time %v is not a recent frame's", at)
 				}
-				return
+				return lat
 			}
 		}
 		if time.Now().After(deadline) {

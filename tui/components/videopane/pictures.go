@@ -34,6 +34,9 @@ func (p Pictures) String() string {
 // cells takes it away.
 func (p Pictures) inCells() bool { return p == SixelPictures || p == ITermPictures }
 
+// Pictures is the protocol SubmitImages draws with.
+func (o *Output) Pictures() Pictures { return o.cfg.Pictures }
+
 // appendPicture draws im as image id.
 func (o *Output) appendPicture(b []byte, id uint32, im Image) []byte {
 	switch o.cfg.Pictures {
