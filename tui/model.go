@@ -103,6 +103,7 @@ type Model struct {
 	mode                videopane.ColorMode
 	videoLayout         videoLayout
 	videoPictures       bool // the last frame went as pictures
+	resizeGen           int  // the last resize, for its settled message
 	images, imagesSent  []videopane.Image
 	saveSeq             uint64
 	quitting            bool
@@ -213,6 +214,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.c.Width, m.c.Height = msg.Width, msg.Height
+		return m, m.onResize()
+	case resizedMsg:
+		if msg.gen == m.resizeGen {
+			return m, tea.ClearScreen
+		}
 	case tea.ColorProfileMsg:
 		if !m.cfg.ASCII {
 			m.mode = ColorMode(msg.Profile)

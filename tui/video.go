@@ -149,3 +149,26 @@ func sameImages(a, b []videopane.Image) bool {
 	}
 	return true
 }
+
+// resizeSettle is how long after the last resize the screen is cleared
+// once more when pictures live in the cells.
+const resizeSettle = 300 * time.Millisecond
+
+// resizedMsg says the terminal kept its size resizeSettle after resize gen.
+type resizedMsg struct{ gen int }
+
+// onResize, for pictures that live in the cells (sixel, iTerm2), clears
+// the screen once the size settles. While a terminal resizes, pictures it
+// draws can land outside the places the Output knows (xterm leaves stray
+// bands of a sixel picture over the status line), where neither the
+// Output's erase nor the renderer's cell diff would ever clear them; the
+// clear makes the renderer draw the screen whole and the Output repaint.
+func (m *Model) onResize() tea.Cmd {
+	out := m.cfg.Video
+	if !m.cfg.Pictures || out == nil || !out.Pictures().InCells() {
+		return nil
+	}
+	m.resizeGen++
+	gen := m.resizeGen
+	return tea.Tick(resizeSettle, func(time.Time) tea.Msg { return resizedMsg{gen: gen} })
+}

@@ -2,8 +2,11 @@ package tui
 
 import (
 	"bytes"
+	"reflect"
 	"strings"
 	"testing"
+
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/dialtone/dialtone/tui/components/videopane"
 )
@@ -55,6 +58,37 @@ func TestVideoPictures(t *testing.T) {
 			m.stats = true
 			if c := m.View().Content; !strings.Contains(c, tc.pics.String()) {
 				t.Errorf("the stats panel does not say %s:\n%s", tc.pics, c)
+			}
+		})
+	}
+}
+
+// TestResizeClearsCellPictures: where pictures live in the cells, the
+// screen is cleared once a resize has settled, and only after the last
+// of several; kitty pictures, above the text, need no clear.
+func TestResizeClearsCellPictures(t *testing.T) {
+	for _, tc := range []struct {
+		pics  videopane.Pictures
+		clear bool
+	}{{videopane.SixelPictures, true}, {videopane.ITermPictures, true}, {videopane.KittyPictures, false}} {
+		t.Run(tc.pics.String(), func(t *testing.T) {
+			video := videopane.NewOutput(&bytes.Buffer{}, videopane.OutputConfig{Pictures: tc.pics})
+			m, _ := inCallModel(100, 30, func(c *Config) { c.Video, c.Pictures = video, true })
+			_, cmd := m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+			if (cmd != nil) != tc.clear {
+				t.Fatalf("resize returned %v, want a settle timer: %v", cmd, tc.clear)
+			}
+			if !tc.clear {
+				return
+			}
+			first := m.resizeGen
+			m.Update(tea.WindowSizeMsg{Width: 130, Height: 40})
+			if _, cmd := m.Update(resizedMsg{gen: first}); cmd != nil {
+				t.Error("an earlier resize's timer cleared the screen")
+			}
+			_, cmd = m.Update(resizedMsg{gen: m.resizeGen})
+			if cmd == nil || reflect.TypeOf(cmd()) != reflect.TypeOf(tea.ClearScreen()) {
+				t.Errorf("the last resize's timer returned %v, want a clear screen", cmd)
 			}
 		})
 	}

@@ -416,7 +416,7 @@ func (o *Output) paintImages(buf []byte) []byte {
 		o.imgOn, o.erased = o.imgOn[:0], false
 	}
 	o.kindOn = kindImages
-	inCells := o.cfg.Pictures.inCells()
+	inCells := o.cfg.Pictures.InCells()
 	redraw := false // a picture below was drawn again, over these
 	for i, im := range o.imgCur {
 		id := uint32(i + 1)

@@ -29,10 +29,10 @@ func (p Pictures) String() string {
 	return "cells"
 }
 
-// inCells reports whether the protocol's pictures live in the cells they
+// InCells reports whether the protocol's pictures live in the cells they
 // cover: drawing one over another replaces it there, and erasing the
 // cells takes it away.
-func (p Pictures) inCells() bool { return p == SixelPictures || p == ITermPictures }
+func (p Pictures) InCells() bool { return p == SixelPictures || p == ITermPictures }
 
 // Pictures is the protocol SubmitImages draws with.
 func (o *Output) Pictures() Pictures { return o.cfg.Pictures }
@@ -50,7 +50,7 @@ func (o *Output) appendPicture(b []byte, id uint32, im Image) []byte {
 
 // removePicture takes image id, shown in the cells of at, off the screen.
 func (o *Output) removePicture(b []byte, id uint32, at Rect) []byte {
-	if !o.cfg.Pictures.inCells() {
+	if !o.cfg.Pictures.InCells() {
 		return KittyDelete(b, id)
 	}
 	return appendErase(b, at)
