@@ -7,7 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages: what the build links against, and what the tests drive.
 DEBS_BUILD := gcc pkg-config libvpx-dev libopus-dev portaudio19-dev
 DEBS_TEST := dnsutils tmux pulseaudio pulseaudio-utils libasound2-plugins coturn qemu-system-x86 chromium baresip-core sip-tester xvfb kitty imagemagick xterm xdotool
-DEBS_BENCH := dnsperf timg knot
+DEBS_BENCH := dnsperf timg knot mpv
 
 # Flags for the phone under make run: make run ARGS='--server ws://127.0.0.1:7700/v1'
 ARGS ?=
@@ -58,6 +58,7 @@ bench: deps-bench build ## run the benchmarks and the server load test; figures 
 	./.ci/bench-call
 	./.ci/bench-tui
 	./.ci/bench-timg
+	./.ci/bench-mpv
 
 soak: deps ## kill -9 the server mid-burst, at full size, several rounds; count what survived
 	$(GO) test -count=1 -timeout 30m -run 'TestFault' -v ./server -args -soak
