@@ -138,7 +138,7 @@ var clampTab = func() (t [384]uint8) {
 
 // dither maps the pixels of rgb, rows of pw, to the palette the last call
 // to palette chose.
-func (q *quantizer) dither(idx []uint8, rgb []uint32, pw int, _ []uint32) {
+func (q *quantizer) dither(idx []uint8, rgb []uint32, pw int) {
 	for y := 0; y*pw < len(rgb); y++ {
 		row, out := rgb[y*pw:(y+1)*pw], idx[y*pw:(y+1)*pw]
 		offs := ditherOff[(y&3)<<2 : (y&3)<<2+4]

@@ -7,9 +7,9 @@
 // steady state. Pane is a thin component around it for the TUI's pages.
 // RenderGrid draws the same picture as cells (half-blocks, quadrants or
 // sextants) for the Painter, which writes only the cells that changed; the
-// Output paints them, or kitty graphics images, on the terminal beside the
-// TUI's own renderer, dropping frames a slow terminal cannot take. The
-// package does not decode or pace frames.
+// Output paints them, or pictures (kitty graphics, sixel, iTerm2 inline
+// images), on the terminal beside the TUI's own renderer, dropping frames
+// a slow terminal cannot take. The package does not decode or pace frames.
 package videopane
 
 import (

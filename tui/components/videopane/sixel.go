@@ -76,7 +76,7 @@ func (s *Sixel) Append(dst []byte, f device.Frame, at Rect) []byte {
 		ditherFixed(s.idx, s.rgb, pw)
 	} else {
 		s.pal = s.q.palette(s.pal[:0], s.rgb, 255)
-		s.q.dither(s.idx, s.rgb, pw, s.pal)
+		s.q.dither(s.idx, s.rgb, pw)
 	}
 	dst = appendCUP(dst, at.Row, at.Col)
 	// P2=1: pixels no sixel sets stay as they are; raster attributes give
