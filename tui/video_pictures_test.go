@@ -93,3 +93,35 @@ func TestResizeClearsCellPictures(t *testing.T) {
 		})
 	}
 }
+
+// TestStatsNameTheVideo: the stats panel's display line names how the
+// video is drawn, for every --video choice.
+func TestStatsNameTheVideo(t *testing.T) {
+	for _, tc := range []struct {
+		want string
+		opt  func(*Config)
+	}{
+		{"blocks", func(c *Config) {}},
+		{"quadrant", func(c *Config) { c.Glyphs = videopane.Quadrants }},
+		{"sextant", func(c *Config) { c.Glyphs = videopane.Sextants }},
+		{"ascii", func(c *Config) { c.ASCII = true }},
+		{"kitty graphics", func(c *Config) { c.Pictures = true }},
+	} {
+		t.Run(tc.want, func(t *testing.T) {
+			video := videopane.NewOutput(&bytes.Buffer{}, videopane.OutputConfig{})
+			m, remote := inCallModel(100, 30, func(c *Config) { c.Video = video; tc.opt(c) })
+			remote.WriteFrame(benchFrames(320, 240, 1)[0])
+			m.Update(tickMsg{gen: m.tickGen})
+			m.View()
+			m.stats = true
+			c := m.View().Content
+			i := strings.Index(c, "display")
+			if i < 0 {
+				t.Fatalf("no display line in the stats panel:\n%s", c)
+			}
+			if line, _, _ := strings.Cut(c[i:], "\n"); !strings.Contains(line, tc.want+" ") {
+				t.Errorf("display line %q does not name %q", line, tc.want)
+			}
+		})
+	}
+}
