@@ -103,6 +103,9 @@ func (m *Message) checkBounds() error {
 			return err
 		}
 	}
+	if len(m.Via) > MaxToken {
+		return errorf(CodeTooLarge, "via longer than %d bytes", MaxToken)
+	}
 	if m.Statement != nil {
 		if err := m.Statement.check(); err != nil {
 			return err

@@ -243,7 +243,31 @@
 // reference phone refuses media on a statement that does not verify or
 // does not match, and on a pinned number whose sdp comes unsigned; it
 // connects, marked unverified, a peer that has never signed, and marks a
-// call to a service code "via server".
+// call to a service code, or an unsigned sdp marked via, "via server".
+//
+// # Server parties
+//
+// Some parties are the server itself: the services (the echo test) and the
+// SIP gateway, which speaks for a SIP phone registered to a number (a
+// number may have a dialtone key and SIP devices at once). They sign
+// nothing. On the sdp it passes on from one, the server sets via: "sip"
+// for the gateway, "service" for a service code; it drops any via a
+// client sends. The reference phone's rule:
+//
+//   - A peer that is a service code is "via server", with or without via.
+//   - An sdp with a statement is judged as above; via changes nothing.
+//   - An unsigned sdp with via is "via server": connected, never verified,
+//     no safety code, nothing pinned, never a key change. If the phone has
+//     keys pinned for the number, it says plainly that this call is not
+//     with the pinned (or verified) device: "via server — SIP phone of
+//     +1…, not end-to-end verified".
+//   - An unsigned sdp without via is as above: unverified for a number
+//     that never signed, refused for one with pinned keys.
+//
+// via is the server's word, so it can only ever lower what a phone shows:
+// a server in the middle could mark any call via, and the phone then
+// shows that call as not verified and not with the device it knows, never
+// as verified.
 //
 // # Browser clients
 //

@@ -177,11 +177,22 @@ type Message struct {
 	// own first. The server passes both on untouched.
 	Statement *Signed  `json:"statement,omitempty"`
 	Chain     []Signed `json:"chain,omitempty"`
+	// Via is set by the server, on the sdp it passes on, when the other
+	// party is one the server runs itself (ViaSIP, ViaService); whatever a
+	// client puts there is dropped. It explains a missing statement and
+	// never stands for one: see "Server parties" in the package doc.
+	Via string `json:"via,omitempty"`
 
 	// Errors.
 	Code    Code   `json:"code,omitempty"`
 	Message string `json:"message,omitempty"`
 }
+
+// Server parties, as sdp's via names them.
+const (
+	ViaSIP     = "sip"     // the SIP gateway, for a SIP phone of the number
+	ViaService = "service" // a service code the server answers (the echo test)
+)
 
 // Signed is canonical bytes built by call/identity and the Ed25519
 // signature over them.

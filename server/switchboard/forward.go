@@ -20,6 +20,7 @@ func (sb *Switchboard) forward(c *Conn, m *wire.Message) {
 	var (
 		cl   *call
 		from netip.Addr
+		via  string
 	)
 	sb.locked(func(*effects) {
 		cl = sb.partyCall(c, m)
@@ -31,6 +32,7 @@ func (sb *Switchboard) forward(c *Conn, m *wire.Message) {
 			cl = nil
 			return
 		}
+		via = viaOf(c.sess)
 		from = cl.calleeLease.Addr.Addr()
 		if c.sess.number == cl.caller {
 			from = cl.callerLease.Addr.Addr()
@@ -41,6 +43,9 @@ func (sb *Switchboard) forward(c *Conn, m *wire.Message) {
 	}
 	out := &wire.Message{Type: m.Type, Call: cl.id, SDPType: m.SDPType, SDP: m.SDP, Candidate: m.Candidate, Camera: m.Camera,
 		Statement: m.Statement, Chain: m.Chain}
+	if m.Type == wire.TypeSDP {
+		out.Via = via
+	}
 	if sb.cfg.Media == wire.MediaRelay && m.Type != wire.TypeMediaState && !sb.scrub(c, m, out, from) {
 		return
 	}
@@ -96,4 +101,16 @@ func (sb *Switchboard) relayURLs(urls []string) []string {
 		return urls
 	}
 	return udp
+}
+
+// viaOf is what sdp's via says of a sender: the kind of server party it
+// is, or "" for a client.
+func viaOf(s *session) string {
+	switch {
+	case s.via != "":
+		return s.via
+	case s.service:
+		return wire.ViaService
+	}
+	return ""
 }

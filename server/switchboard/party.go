@@ -22,7 +22,7 @@ type Gateway interface {
 
 // Party kinds, as the admin API shows them.
 const (
-	ViaSIP = "sip"
+	ViaSIP = wire.ViaSIP
 )
 
 // SetGateway makes g the gateway asked for numbers without a dialtone

@@ -192,3 +192,30 @@ func TestForkFirstAnswerWins(t *testing.T) {
 		})
 	}
 }
+
+// TestSDPVia: the sdp a gateway party sends reaches the other side marked
+// via sip; a client's sdp is passed on unmarked, whatever it claims.
+func TestSDPVia(t *testing.T) {
+	const sdp = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=fingerprint:sha-256 AA:BB\r\n"
+	b := newBoard(t, Config{})
+	callee := b.register(t, "+15550100002")
+	out := newOutbox()
+	pc, err := b.AttachParty("+12025550101", ViaSIP, out, "sip")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Disconnect()
+	pc.Handle(context.Background(), &wire.Message{Type: wire.TypeDial, Seq: 1, To: callee.number})
+	id := out.expect(t, wire.TypeRinging).Call
+	callee.out.expect(t, wire.TypeIncoming)
+	callee.send(&wire.Message{Type: wire.TypeAccept, Call: id})
+	out.expect(t, wire.TypeAccepted)
+	pc.Handle(context.Background(), &wire.Message{Type: wire.TypeSDP, Call: id, SDPType: wire.SDPOffer, SDP: sdp})
+	if m := callee.out.expect(t, wire.TypeSDP); m.Via != wire.ViaSIP {
+		t.Errorf("the party's sdp reached the client with via %q, want %q", m.Via, wire.ViaSIP)
+	}
+	callee.send(&wire.Message{Type: wire.TypeSDP, Call: id, SDPType: wire.SDPAnswer, SDP: sdp, Via: wire.ViaSIP})
+	if m := out.expect(t, wire.TypeSDP); m.Via != "" {
+		t.Errorf("a client's sdp went on with via %q, want none", m.Via)
+	}
+}
