@@ -107,8 +107,11 @@ const (
 	// TrustNewDevice: a device linked to the number by a pinned device
 	// (VouchedBy); shown as new until the user confirms it.
 	TrustNewDevice TrustState = "new-device"
-	// TrustViaServer: the peer is a service of the server (the echo
-	// test); the server is the other end, so there is nothing to verify.
+	// TrustViaServer: the peer is a party the server runs itself: a
+	// service (the echo test), or the SIP gateway speaking for a SIP phone
+	// of the number. Connected, never verified: no safety code, nothing
+	// pinned. For a number with pinned keys it says (Pinned, WasVerified)
+	// that the call is not with the pinned device.
 	TrustViaServer TrustState = "via-server"
 	// TrustUnsigned: the peer sent no statement and has never signed one
 	// (an older phone): connected, marked unverified.
@@ -130,7 +133,8 @@ type Trust struct {
 	// the same one (empty without a signed statement).
 	SafetyCode string `json:"safety_code,omitempty"`
 	// Key is a short ID of the peer's device key; Pinned of the key we
-	// had pinned, on a key change.
+	// had pinned, on a key change, and on via-server for a number whose
+	// key is pinned (the device this call is not with).
 	Key    string `json:"key,omitempty"`
 	Pinned string `json:"pinned,omitempty"`
 	// Device is the peer device's name, when its link certificate names it;
@@ -138,8 +142,12 @@ type Trust struct {
 	Device    string `json:"device,omitempty"`
 	VouchedBy string `json:"vouched_by,omitempty"`
 	// WasVerified: on a key change, the user had verified the old key; the
-	// new one, once accepted, is not.
+	// new one, once accepted, is not. On via-server: the number has a
+	// verified key, and this call is not with that device.
 	WasVerified bool `json:"was_verified,omitempty"`
+	// Via is, on via-server, the kind of server party the server said the
+	// peer is (call/wire's ViaSIP, ViaService).
+	Via string `json:"via,omitempty"`
 	// Detail says why, in words, for the states that warn.
 	Detail string `json:"detail,omitempty"`
 }

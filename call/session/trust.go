@@ -63,7 +63,7 @@ func (p *Phone) parties(rec *callRec) (caller, callee string) {
 // checkPeer judges the statement that came with the peer's SDP m.
 func (p *Phone) checkPeer(rec *callRec, m *wire.Message) call.Trust {
 	if !strings.HasPrefix(rec.peer, "+") {
-		return call.Trust{State: call.TrustViaServer, Detail: "the other end is the server itself"}
+		return call.Trust{State: call.TrustViaServer, Via: wire.ViaService, Detail: "the other end is the server itself"}
 	}
 	pins, err := p.pins(rec.peer)
 	if err != nil {
@@ -72,6 +72,9 @@ func (p *Phone) checkPeer(rec *callRec, m *wire.Message) call.Trust {
 		// unsigned.
 		p.log.Warn("reading pinned keys", keyPeer, rec.peer, "err", err)
 		return call.Trust{State: call.TrustUnsigned, Detail: "pinned keys unreadable: " + err.Error()}
+	}
+	if m.Statement == nil && m.Via != "" {
+		return viaServer(rec.peer, m.Via, pins)
 	}
 	if m.Statement == nil {
 		if len(pins) > 0 {
@@ -129,6 +132,30 @@ func (p *Phone) checkPeer(rec *callRec, m *wire.Message) call.Trust {
 		why = t.Detail + "; " + why
 	}
 	t.Detail = why
+	return t
+}
+
+// viaServer judges an unsigned sdp the server says comes from a party of
+// its own (via). The mark only explains why nothing is signed: the call is
+// connected but never verified, pins nothing and changes no key. Since a
+// server in the middle could mark any call so, a number with pinned keys
+// is told plainly that this is not the device pinned for it.
+func viaServer(peer, via string, pins []identity.Pin) call.Trust {
+	t := call.Trust{State: call.TrustViaServer, Via: via}
+	what := "a party of the server"
+	if via == wire.ViaSIP {
+		what = "the SIP gateway, for a SIP phone of " + peer
+	}
+	t.Detail = "via server: " + what + "; not end to end verified"
+	if len(pins) > 0 {
+		t.Pinned = identity.KeyID(pins[0].Key)
+		dev := "the device whose key is pinned for " + peer
+		if slices.ContainsFunc(pins, func(x identity.Pin) bool { return x.Verified }) {
+			t.WasVerified = true
+			dev = "the device you verified for " + peer
+		}
+		t.Detail += ", and not " + dev
+	}
 	return t
 }
 
