@@ -89,3 +89,42 @@ func TestSafetyCodeShown(t *testing.T) {
 		t.Fatalf("after V: %+v", pins)
 	}
 }
+
+// TestViaServerSIP: a call the server marks as its SIP gateway's, from a
+// number whose key is pinned and verified, shows "via server (SIP
+// gateway)" and that it is not the verified device, in the status line and
+// the summary, offers no V, and leaves the pin as it was.
+func TestViaServerSIP(t *testing.T) {
+	keys := &book.Keys{Path: filepath.Join(t.TempDir(), "keys.json")}
+	k := testKey(4)
+	keys.Pin("+12025550101", identity.Pin{Key: k, Verified: true})
+	d := newDriver(t, Config{Book: sampleBook(), Keys: keys})
+	d.dial("+12025550101")
+	d.event(call.Event{Kind: call.EventAccepted, Call: "c1", LocalLease: "127.77.0.1:40000", RemoteLease: "127.77.0.2:40000", Media: "relay"})
+	d.waitFor("in call", func() bool { return d.m.Screen() == ScreenInCall })
+	tr := &call.Trust{State: call.TrustViaServer, Via: "sip", Pinned: identity.KeyID(k), WasVerified: true,
+		Detail: "via server: the SIP gateway, for a SIP phone of +12025550101; not end to end verified"}
+	d.event(call.Event{Kind: call.EventTrust, Call: "c1", Trust: tr})
+	d.event(call.Event{Kind: call.EventConnected, Call: "c1"})
+	d.waitFor("trust", func() bool { return d.m.cur != nil && d.m.cur.trust != nil })
+	v := ansi.Strip(d.m.Content())
+	if !strings.Contains(v, "via server (SIP gateway) · not your verified device") || strings.Contains(v, "✓ verified") {
+		t.Errorf("status line does not say it is not the verified device:\n%s", v)
+	}
+	d.now = d.now.Add(30 * time.Second)
+	d.event(call.Event{Kind: call.EventEnded, Call: "c1", Reason: "hangup", Trust: tr})
+	d.waitFor("summary", func() bool { return d.m.Screen() == ScreenSummary })
+	v = ansi.Strip(d.m.Content())
+	for _, want := range []string{"SIP phone, not end to end verified", "not the verified device of", identity.KeyID(k)} {
+		if !strings.Contains(v, want) {
+			t.Errorf("summary lacks %q:\n%s", want, v)
+		}
+	}
+	if strings.Contains(v, "V mark") || strings.Contains(v, "safety code") {
+		t.Errorf("summary offers to verify a call with no safety code:\n%s", v)
+	}
+	golden(t, "summary_via_sip_80x24", d.m.Content())
+	if pins, _ := keys.Pins("+12025550101"); len(pins) != 1 || !pins[0].Key.Equal(k) || !pins[0].Verified {
+		t.Fatalf("pins changed: %+v", pins)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/dialtone/dialtone/call"
+	"github.com/dialtone/dialtone/call/wire"
 )
 
 // TrustWords says in one line what is known of the peer's key, safety code
@@ -19,6 +20,9 @@ func TrustWords(t *call.Trust) string {
 		call.TrustKeyChanged: "KEY CHANGED",
 		call.TrustInvalid:    "NOT VERIFIED",
 	}[t.State]
+	if t.State == call.TrustViaServer {
+		state = ViaWords(t)
+	}
 	if t.SafetyCode != "" {
 		return t.SafetyCode + "  " + state
 	}
@@ -43,7 +47,12 @@ func TrustBadge(c *Common, t *call.Trust) string {
 	case call.TrustVerified:
 		return s.Status.Render("✓ verified")
 	case call.TrustViaServer:
-		return s.Subtle.Render("via server")
+		if t.Pinned != "" {
+			// The server's mark cannot stand for the device pinned for the
+			// number: say so where the user looks.
+			return s.Warn.Render(viaName(t) + " · not your " + pinnedWord(t) + " device")
+		}
+		return s.Subtle.Render(viaName(t))
 	case call.TrustNewDevice:
 		return s.Warn.Render("new device of this number")
 	case call.TrustUnsigned:
@@ -77,11 +86,45 @@ func TrustLines(c *Common, t *call.Trust, number string) []string {
 	case call.TrustInvalid:
 		return []string{"", s.Bad.Render("WARNING: NOT CONNECTED, THE CALL COULD NOT BE VERIFIED"), t.Detail}
 	case call.TrustViaServer:
-		return []string{"via server (not end to end)"}
+		lines := []string{ViaWords(t)}
+		if t.Pinned != "" {
+			lines = append(lines, s.Warn.Render("not the "+pinnedWord(t)+" device of "+c.FormatNumber(number)+
+				" (key "+t.Pinned+"): the server says this is a SIP phone of the number"))
+		}
+		return lines
 	}
 	lines := []string{"safety code " + t.SafetyCode, TrustWords(&call.Trust{State: t.State, Device: t.Device, VouchedBy: t.VouchedBy})}
 	if t.State == call.TrustNewDevice {
 		lines = append(lines, s.Warn.Render("new device of this number, vouched for by "+t.VouchedBy))
 	}
 	return lines
+}
+
+// viaName is the via-server badge: which party of the server it is.
+func viaName(t *call.Trust) string {
+	switch t.Via {
+	case wire.ViaSIP:
+		return "via server (SIP gateway)"
+	case wire.ViaService:
+		return "via server (service)"
+	}
+	return "via server"
+}
+
+// ViaWords says in one line what a via-server call is.
+func ViaWords(t *call.Trust) string {
+	switch {
+	case t.Via == wire.ViaSIP:
+		return "via server (SIP gateway): a SIP phone, not end to end verified"
+	case t.Via == wire.ViaService || t.Via == "":
+		return "via server: the other end is the server itself"
+	}
+	return "via server: not end to end verified"
+}
+
+func pinnedWord(t *call.Trust) string {
+	if t.WasVerified {
+		return "verified"
+	}
+	return "pinned"
 }
