@@ -161,6 +161,9 @@ func TestSIPCallBaresipToDialtone(t *testing.T) {
 	}
 	bp.waitEvent("CALL_ESTABLISHED")
 	callee.waitFor(t, call.EventConnected) // its first video frame from baresip decoded
+	if tr := trustOf(t, callee); tr.State != call.TrustViaServer || tr.Via != "sip" || tr.SafetyCode != "" {
+		t.Errorf("the dialtone phone's trust event %+v, want via-server (sip) with no safety code", tr)
+	}
 	checkSIPLease(t, rs, bp, sipTestNumber)
 	waitHeard(t, callee)
 	bp.do("hangup", "")
@@ -189,6 +192,9 @@ func TestSIPCallDialtoneToBaresip(t *testing.T) {
 	caller.waitFor(t, call.EventRinging)
 	bp.do("accept", "")
 	caller.waitFor(t, call.EventConnected)
+	if tr := trustOf(t, caller); tr.State != call.TrustViaServer || tr.Via != "sip" || tr.SafetyCode != "" {
+		t.Errorf("the dialtone phone's trust event %+v, want via-server (sip) with no safety code", tr)
+	}
 	checkSIPLease(t, rs, bp, sipTestNumber)
 	bp.waitEvent("CALL_CLOSED")
 	if code := caller.exit(t); code != 0 {
