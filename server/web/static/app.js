@@ -526,7 +526,8 @@ function end(c, why) {
   store.recents.add({ number: c.peer, kind: c.dir === "out" ? "out" : (c.media ? "in" : "missed"), call: c.id });
   if (st.stream && !st.incoming) { for (const t of st.stream.getTracks()) t.stop(); st.stream = null; }
   bind($("ended-reason"), () => `${peerLabel(c.peer)}: ${why}` +
-    (c.trust && c.trust.code ? ` · safety code ${c.trust.code} (${trust.words(c.trust)})` : ""));
+    (c.trust && c.trust.code ? ` · safety code ${c.trust.code} (${trust.words(c.trust)})` : "") +
+    (c.trust && c.trust.state === "via-server" && c.trust.via !== "service" ? ` · ${trust.words(c.trust)}` : ""));
   announce(`Call ended. ${peerLabel(c.peer)}: ${why}`);
   showTrustButtons(c);
   show("ended");

@@ -114,9 +114,10 @@ async function safetyCode(a, b) {
 // promise of the safety code (1024 digests: kept off the call's set-up).
 // States "invalid" and "key-changed" must not carry media.
 export async function judge(keys, c, me, m) {
-  if (!c.peer.startsWith("+")) return { state: "via-server", detail: "the other end is the server itself" };
+  if (!c.peer.startsWith("+")) return { state: "via-server", via: "service", detail: "the other end is the server itself" };
   const pins = loadPins();
   const known = pins[c.peer];
+  if (!m.statement && m.via) return viaServer(c.peer, m.via, known);
   if (!m.statement) {
     if (known && known.keys.length) return { state: "invalid", detail: "it sent no signed statement, though it has signed before" };
     return { state: "unsigned", detail: "the other phone signs nothing" };
@@ -150,6 +151,22 @@ export async function judge(keys, c, me, m) {
   return { state: "key-changed", code, detail: "the key is not the one pinned for this number: a new phone, or someone in the middle" };
 }
 
+// viaServer judges an unsigned SDP the server marks as one of its own
+// parties (via "sip": the SIP gateway). The mark is the server's word: the
+// call connects, never verified, pins nothing, and for a number with a
+// pinned key says it is not that device (call/wire's "Server parties").
+function viaServer(peer, via, known) {
+  const t = { state: "via-server", via };
+  t.detail = "via server: " + (via === "sip" ? "the SIP gateway, for a SIP phone of " + peer : "a party of the server") +
+    "; not end to end verified";
+  if (known && known.keys.length) {
+    t.pinned = true;
+    t.wasVerified = !!known.verified;
+    t.detail += ", and not the device " + (known.verified ? "you verified" : "whose key is pinned") + " for " + peer;
+  }
+  return t;
+}
+
 // carries says whether a call in state may carry media.
 export const carries = state => state !== "invalid" && state !== "key-changed";
 
@@ -172,6 +189,10 @@ export function verify(number) {
 }
 
 export function words(t) {
+  if (t.state === "via-server") {
+    const w = t.via === "sip" ? "via server (SIP gateway): a SIP phone, not end to end verified" : "via server";
+    return t.pinned ? w + " · not your " + (t.wasVerified ? "verified" : "pinned") + " device" : w;
+  }
   return ({
     verified: "verified", pinned: "not verified yet: compare the code by voice",
     new: "first call: key pinned now; compare the code by voice", "via-server": "via server",
