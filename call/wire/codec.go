@@ -111,6 +111,9 @@ func (m *Message) checkBounds() error {
 			return err
 		}
 	}
+	if err := checkDevice(m); err != nil {
+		return err
+	}
 	if c := m.Candidate; c != nil {
 		if len(c.Candidate) > MaxCandidate {
 			return errorf(CodeTooLarge, "candidate longer than %d bytes", MaxCandidate)

@@ -33,6 +33,17 @@ const (
 	CodeResumeFailed Code = "resume-failed"
 	CodeShutdown     Code = "server-shutdown"
 	CodeInternal     Code = "internal"
+
+	// Devices (see "Devices" in the package documentation).
+	CodeLinkInvalid     Code = "link-invalid"      // no such link code, or not one in form
+	CodeLinkExpired     Code = "link-expired"      // the code is older than LinkTTL
+	CodeLinkUsed        Code = "link-used"         // the code linked a device already
+	CodeLinkWrongNumber Code = "link-wrong-number" // the code is for another number; it is spent
+	CodeLinkLimited     Code = "link-limited"      // too many link attempts for the number or from the address
+	CodeLinkUnconfirmed Code = "link-unconfirmed"  // the linking device did not sign in time, or signed wrong
+	CodeDeviceLimit     Code = "device-limit"      // the number holds MaxDevices devices already
+	CodeUnknownDevice   Code = "unknown-device"    // unlink: no device of that name
+	CodeUnlinked        Code = "unlinked"          // this device was unlinked; it cannot register again
 )
 
 // ErrBadMessage is returned by Decode for every message it rejects; the

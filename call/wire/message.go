@@ -183,6 +183,13 @@ type Message struct {
 	// never stands for one: see "Server parties" in the package doc.
 	Via string `json:"via,omitempty"`
 
+	// Devices of one number (link.go).
+	Link    string       `json:"link,omitempty"`    // hello: the link code; link-code: a new one
+	Device  string       `json:"device,omitempty"`  // a device's name
+	TTLS    int          `json:"ttl_s,omitempty"`   // link-code: seconds the code is good for
+	At      int64        `json:"at,omitempty"`      // link-request, link-cert: the certificate's time, Unix seconds
+	Devices []DeviceInfo `json:"devices,omitempty"` // device-list
+
 	// Errors.
 	Code    Code   `json:"code,omitempty"`
 	Message string `json:"message,omitempty"`

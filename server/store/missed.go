@@ -102,3 +102,52 @@ func (s *Store) AckMissed(ctx context.Context, number string, upToID int64) erro
 	}
 	return nil
 }
+
+// PendingMissedFor returns the missed calls that number's device with key
+// has not acknowledged, oldest first; at most the newest MaxMissed.
+func (s *Store) PendingMissedFor(ctx context.Context, number string, key []byte) ([]MissedCall, error) {
+	rows, err := s.r.QueryContext(ctx,
+		`SELECT id, to_number, from_number, at, call_id FROM (
+			SELECT * FROM missed_calls WHERE to_number = ? AND id > coalesce(
+				(SELECT missed_ack FROM devices WHERE number = ? AND key = ?), 0)
+			ORDER BY id DESC LIMIT ?
+		) ORDER BY id`, number, number, key, MaxMissed)
+	if err != nil {
+		return nil, fmt.Errorf("listing missed calls for %s: %w", number, err)
+	}
+	defer rows.Close()
+	var ms []MissedCall
+	for rows.Next() {
+		var (
+			m  MissedCall
+			at int64
+		)
+		if err := rows.Scan(&m.ID, &m.To, &m.From, &at, &m.CallID); err != nil {
+			return nil, fmt.Errorf("listing missed calls for %s: %w", number, err)
+		}
+		m.At = fromDB(at)
+		ms = append(ms, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing missed calls for %s: %w", number, err)
+	}
+	return ms, nil
+}
+
+// AckMissedFor notes that number's device with key has shown the missed
+// calls up to and including upToID; once every device of the number has,
+// they are deleted.
+func (s *Store) AckMissedFor(ctx context.Context, number string, key []byte, upToID int64) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx,
+			`UPDATE devices SET missed_ack = max(missed_ack, ?) WHERE number = ? AND key = ?`,
+			upToID, number, key); err != nil {
+			return err
+		}
+		return trimAcked(ctx, tx, number)
+	})
+	if err != nil {
+		return fmt.Errorf("acknowledging missed calls for %s: %w", number, err)
+	}
+	return nil
+}

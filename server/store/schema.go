@@ -68,6 +68,45 @@ CREATE TABLE sip_credentials (
 	created_at INTEGER NOT NULL
 ) STRICT;
 `,
+	// 4: several devices per number. Each subscriber's one key becomes its
+	// first device, the root of the number's link certificates (it has
+	// none). A device's missed_ack is the newest missed call it has shown,
+	// so each device of a number sees every missed call once. Link codes
+	// are stored hashed, like invites. device_removals lets a running
+	// server learn of an unlink made by another process.
+	`
+CREATE TABLE devices (
+	number     TEXT NOT NULL REFERENCES subscribers(number) ON DELETE CASCADE,
+	key        BLOB NOT NULL,
+	name       TEXT NOT NULL,
+	linked_at  INTEGER NOT NULL,
+	last_seen  INTEGER,
+	by_key     BLOB,
+	cert       BLOB,
+	sig        BLOB,
+	missed_ack INTEGER NOT NULL DEFAULT 0,
+	PRIMARY KEY (number, key)
+) STRICT;
+CREATE UNIQUE INDEX devices_name ON devices(number, name);
+INSERT INTO devices (number, key, name, linked_at)
+	SELECT number, key, 'first device', registered_at FROM subscribers;
+
+CREATE TABLE link_codes (
+	code_hash  BLOB PRIMARY KEY,
+	number     TEXT NOT NULL,
+	by_key     BLOB NOT NULL,
+	created_at INTEGER NOT NULL,
+	expires_at INTEGER NOT NULL,
+	used_at    INTEGER
+) STRICT;
+
+CREATE TABLE device_removals (
+	id     INTEGER PRIMARY KEY AUTOINCREMENT,
+	number TEXT NOT NULL,
+	key    BLOB NOT NULL,
+	at     INTEGER NOT NULL
+) STRICT;
+`,
 }
 
 // migrate brings the schema up to date. It runs in one immediate transaction,

@@ -16,7 +16,13 @@ type Subscriber struct {
 	// RegisteredAt is when the number was bound; AddSubscriber fills in
 	// the store's clock when it is zero.
 	RegisteredAt time.Time
+	// Device names the number's first device; default FirstDevice.
+	Device string
 }
+
+// FirstDevice is the name of a number's first device when it gave none,
+// and of every number's one device from before numbers had several.
+const FirstDevice = "first device"
 
 func (sub Subscriber) check() error {
 	if sub.Number == "" {
@@ -52,6 +58,16 @@ func (s *Store) addSubscriber(ctx context.Context, tx *sql.Tx, sub Subscriber) e
 	if isUniqueViolation(err) {
 		return ErrExists
 	}
+	if err != nil {
+		return err
+	}
+	name := sub.Device
+	if name == "" {
+		name = FirstDevice
+	}
+	_, err = tx.ExecContext(ctx,
+		`INSERT INTO devices (number, key, name, linked_at) VALUES (?, ?, ?, ?)`,
+		sub.Number, []byte(sub.Key), name, toDB(at))
 	return err
 }
 

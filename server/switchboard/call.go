@@ -22,21 +22,21 @@ func (s callState) String() string {
 	return [...]string{"ringing", "active", "ended"}[s]
 }
 
-// call is one call between two numbers.
+// call is one call between two numbers. from is the caller's device; the
+// call rings on the callee's devices in alerted, and to is the one that
+// answered (nil while it rings).
 type call struct {
 	id             wire.CallID
 	caller, callee number.Number
 	from, to       *session
-	// alt is a second device of the callee's number ringing with to (its
-	// SIP phone, through the gateway) until one of them answers.
-	alt           *session
-	state         callState
-	ring          timer
-	start, answer time.Time
-	callerLease   lease.Lease
-	calleeLease   lease.Lease
-	source        string // the caller's source (see DialLimits)
-	ringCounted   bool   // counted in limits.ringing
+	alerted        []*session
+	state          callState
+	ring           timer
+	start, answer  time.Time
+	callerLease    lease.Lease
+	calleeLease    lease.Lease
+	source         string // the caller's source (see DialLimits)
+	ringCounted    bool   // counted in limits.ringing
 }
 
 func (c *call) other(s *session) *session {
@@ -78,22 +78,25 @@ func (sb *Switchboard) dial(c *Conn, m *wire.Message) {
 			sb.dialLimited(c, m, why)
 			return
 		}
-		callee := sb.sessions[to]
-		viaGateway := callee == nil && sb.reaches(to)
-		if callee == nil && !viaGateway {
+		callee := sb.lines[to]
+		online := callee != nil && len(callee.devices) > 0
+		viaGateway := !online && sb.reaches(to)
+		if !online && !viaGateway {
 			sb.unavailable(s, m, to, fx)
 			return
 		}
-		if callee != nil {
-			if glare := findRinging(callee, s); glare != nil {
-				// Both dialled each other: the second dial answers the first.
+		if online {
+			if glare := findRinging(callee, s.number); glare != nil {
+				// Both dialled each other: the second dial answers the
+				// first, on the device that dialled.
+				sb.takeCall(glare, s)
 				sb.answer(glare, m.Seq, fx)
 				return
 			}
 		}
 		now := sb.cfg.Now()
 		id := newCallID(now)
-		if len(s.calls) >= sb.cfg.MaxCallsPerNumber {
+		if len(sb.lineOf(s.number).calls) >= sb.cfg.MaxCallsPerNumber {
 			c.reply(m, wire.CodeWrongState, "you are in as many calls as you can be")
 			return
 		}
@@ -101,12 +104,7 @@ func (sb *Switchboard) dial(c *Conn, m *wire.Message) {
 			sb.dialLimited(c, m, why)
 			return
 		}
-		if viaGateway {
-			if callee = sb.reach(to, s); callee == nil {
-				sb.unavailable(s, m, to, fx)
-				return
-			}
-		}
+		callee = sb.lineOf(to)
 		if !sb.roomFor(callee, s) {
 			sb.stats.busy.Add(1)
 			sb.send(s, &wire.Message{Type: wire.TypeBusy, Re: m.Seq, Call: id, To: string(to)})
@@ -119,23 +117,36 @@ func (sb *Switchboard) dial(c *Conn, m *wire.Message) {
 			}, "busy call")
 			return
 		}
-		cl := &call{id: id, caller: s.number, callee: to, from: s, to: callee, start: now}
+		alerted := callee.sessions()
+		if sb.reaches(to) {
+			// The number has SIP devices too (through the gateway): they
+			// ring with its dialtone devices; the first to answer takes
+			// the call.
+			if party := sb.reach(to, s); party != nil {
+				alerted = append(alerted, party)
+			}
+		}
+		if len(alerted) == 0 {
+			if len(callee.calls) == 0 {
+				delete(sb.lines, to)
+			}
+			sb.unavailable(s, m, to, fx)
+			return
+		}
+		cl := &call{id: id, caller: s.number, callee: to, from: s, start: now, alerted: alerted}
 		sb.calls[id] = cl
 		s.calls[id] = cl
+		sb.lineOf(s.number).calls[id] = cl
 		callee.calls[id] = cl
+		for _, a := range cl.alerted {
+			a.calls[id] = cl
+		}
 		sb.limits.ring(cl)
 		waiting := len(callee.calls) > 1
 		cl.ring = time.AfterFunc(sb.cfg.RingTimeout, func() { sb.ringTimeout(cl) })
 		sb.send(s, &wire.Message{Type: wire.TypeRinging, Re: m.Seq, Call: id, Peer: string(to)})
-		sb.send(callee, &wire.Message{Type: wire.TypeIncoming, Call: id, From: string(s.number), Waiting: waiting})
-		if !viaGateway && sb.reaches(to) {
-			// The number has a dialtone client and SIP devices: ring
-			// both; the first to answer takes the call.
-			if alt := sb.reach(to, s); alt != nil {
-				cl.alt = alt
-				alt.calls[id] = cl
-				sb.send(alt, &wire.Message{Type: wire.TypeIncoming, Call: id, From: string(s.number)})
-			}
+		for _, a := range cl.alerted {
+			sb.send(a, &wire.Message{Type: wire.TypeIncoming, Call: id, From: string(s.number), Waiting: waiting && a.via == ""})
 		}
 		cdr := store.CDR{CallID: string(id), Caller: string(s.number), Callee: string(to), Start: now}
 		fx.record(sb, func(ctx context.Context) error { return sb.cfg.Store.StartCall(ctx, cdr) }, "call start")
@@ -181,14 +192,20 @@ func (sb *Switchboard) canonical(s string) (number.Number, error) {
 	return number.Canonical(s)
 }
 
-// findRinging returns a call from a to b that is still ringing.
-func findRinging(a, b *session) *call {
-	for _, cl := range a.calls {
-		if cl.state == stateRinging && cl.from == a && cl.to == b {
+// findRinging returns a call from a's number to b that is still ringing.
+func findRinging(a *line, b number.Number) *call {
+	for _, cl := range sortedCalls(a.calls) {
+		if cl.state == stateRinging && cl.caller == a.number && cl.callee == b {
 			return cl
 		}
 	}
 	return nil
+}
+
+// takeCall makes s, a device of cl's callee, the one that answers it.
+func (sb *Switchboard) takeCall(cl *call, s *session) {
+	cl.to = s
+	s.calls[cl.id] = cl
 }
 
 // partyCall finds m's call and checks that c's number takes part in it.
@@ -206,16 +223,11 @@ func (sb *Switchboard) accept(c *Conn, m *wire.Message) {
 		if cl == nil {
 			return
 		}
-		if cl.state != stateRinging || (cl.to != c.sess && cl.alt != c.sess) {
+		if cl.state != stateRinging || !cl.alertedOn(c.sess) {
 			c.reply(m, wire.CodeWrongState, "only the callee accepts, while the call rings")
 			return
 		}
-		if cl.alt != nil {
-			if cl.alt == c.sess {
-				cl.to, cl.alt = cl.alt, cl.to
-			}
-			sb.dropLeg(cl, cl.alt, wire.ReasonAnsweredElsewhere)
-		}
+		sb.takeCall(cl, c.sess)
 		sb.answer(cl, m.Seq, fx)
 	})
 }
@@ -243,6 +255,14 @@ func (sb *Switchboard) answer(cl *call, re uint64, fx *effects) {
 	cl.calleeLease = calleeLease
 	cl.state = stateActive
 	sb.limits.unring(cl)
+	// The callee's other devices stop ringing: the first to accept has it.
+	for _, o := range cl.alerted {
+		if o != cl.to {
+			delete(o.calls, cl.id)
+			sb.send(o, &wire.Message{Type: wire.TypeCancelled, Call: cl.id, Reason: wire.ReasonAnsweredElsewhere, Device: cl.to.name})
+		}
+	}
+	cl.alerted = nil
 	cl.answer = sb.cfg.Now()
 	sb.stats.accepted.Add(1)
 	callerMsg := sb.acceptedMsg(cl, cl.callee, cl.callerLease, cl.calleeLease, true)
@@ -278,18 +298,26 @@ func (sb *Switchboard) refuse(c *Conn, m *wire.Message) {
 		if cl == nil {
 			return
 		}
-		if cl.state != stateRinging || (cl.to != c.sess && cl.alt != c.sess) {
+		if cl.state != stateRinging || !cl.alertedOn(c.sess) {
 			c.reply(m, wire.CodeWrongState, "only the callee refuses, while the call rings")
 			return
 		}
-		if sb.refuseLeg(cl, c.sess) {
-			sb.send(c.sess, &wire.Message{Type: wire.TypeRefused, Re: m.Seq, Call: cl.id})
-			return
-		}
-		sb.stats.refused.Add(1)
-		sb.endCall(cl, wire.ReasonRefused, nil, fx)
-		sb.send(c.sess, &wire.Message{Type: wire.TypeRefused, Re: m.Seq, Call: cl.id})
+		sb.refuseOn(cl, c.sess, m.Seq, "", fx)
 	})
+}
+
+// refuseOn takes s's refusal of cl. The call goes on ringing on the
+// callee's other devices: it is refused when every device it rang on has
+// refused (or gone), and otherwise rings out. s is answered refused (with
+// reason, when it refused by hanging up) either way.
+func (sb *Switchboard) refuseOn(cl *call, s *session, re uint64, reason string, fx *effects) {
+	if len(cl.alerted) > 1 {
+		cl.unalert(s)
+	} else {
+		sb.stats.refused.Add(1)
+		sb.endCall(cl, wire.ReasonRefused, s, fx)
+	}
+	sb.send(s, &wire.Message{Type: wire.TypeRefused, Re: re, Call: cl.id, Reason: reason})
 }
 
 func (sb *Switchboard) cancel(c *Conn, m *wire.Message) {
@@ -319,12 +347,10 @@ func (sb *Switchboard) hangup(c *Conn, m *wire.Message) {
 		reason, ack := wire.ReasonHangup, wire.TypeHangupAck
 		if cl.state == stateRinging {
 			reason, ack = wire.ReasonCancelled, wire.TypeCancelled
-			if cl.to == c.sess || cl.alt == c.sess {
-				reason, ack = wire.ReasonRefused, wire.TypeRefused
-				if sb.refuseLeg(cl, c.sess) {
-					sb.send(c.sess, &wire.Message{Type: ack, Re: m.Seq, Call: cl.id, Reason: reason})
-					return
-				}
+			if cl.from != c.sess {
+				sb.stats.hangups.Add(1)
+				sb.refuseOn(cl, c.sess, m.Seq, wire.ReasonRefused, fx)
+				return
 			}
 		}
 		sb.stats.hangups.Add(1)
@@ -358,11 +384,17 @@ func (sb *Switchboard) endCall(cl *call, reason string, skip *session, fx *effec
 	}
 	delete(sb.calls, cl.id)
 	delete(cl.from.calls, cl.id)
-	delete(cl.to.calls, cl.id)
-	alt := cl.alt
-	if alt != nil {
-		delete(alt.calls, cl.id)
-		cl.alt = nil
+	callees := cl.calleeSessions()
+	for _, s := range callees {
+		delete(s.calls, cl.id)
+	}
+	for _, n := range [2]number.Number{cl.caller, cl.callee} {
+		if l := sb.lines[n]; l != nil {
+			delete(l.calls, cl.id)
+			if len(l.calls) == 0 && len(l.devices) == 0 {
+				delete(sb.lines, n)
+			}
+		}
 	}
 
 	// The leases go back before anyone hears the call is over, so that a
@@ -374,12 +406,13 @@ func (sb *Switchboard) endCall(cl *call, reason string, skip *session, fx *effec
 	if callerMsg != nil && cl.from != skip {
 		sb.send(cl.from, callerMsg)
 	}
-	if calleeMsg != nil && cl.to != skip {
-		sb.send(cl.to, calleeMsg)
-	}
-	if calleeMsg != nil && alt != nil && alt != skip {
-		m := *calleeMsg
-		sb.send(alt, &m)
+	if calleeMsg != nil {
+		for _, s := range callees {
+			if s != skip {
+				m := *calleeMsg
+				sb.send(s, &m)
+			}
+		}
 	}
 	if reason == wire.ReasonPeerLost {
 		sb.stats.peerLost.Add(1)

@@ -44,12 +44,17 @@ type Conn struct {
 	nonce  []byte
 	sess   *session // once registered; guarded by sb.mu after that
 	remote string
+	dev    admitted // the device that registered
 }
 
-// session is a registered number's presence: it outlives a dropped
-// connection for the grace period, so calls survive a reconnect.
+// session is one registered device's presence: it outlives a dropped
+// connection for the grace period, so calls survive a reconnect. A number
+// has one session per device (its line).
 type session struct {
 	number    number.Number
+	key       string // the device's public key
+	name      string // the device's name
+	ln        *line
 	token     string
 	out       Outbox // nil while dropped
 	conn      *Conn
@@ -69,6 +74,13 @@ type session struct {
 }
 
 type timer interface{ Stop() bool }
+
+func (s *session) line() *line {
+	if s.ln == nil { // a gateway's party: outside the lines
+		return &line{number: s.number, calls: s.calls}
+	}
+	return s.ln
+}
 
 func (s *session) sortedCalls() []*call {
 	cs := make([]*call, 0, len(s.calls))
@@ -124,6 +136,14 @@ func (c *Conn) Handle(ctx context.Context, m *wire.Message) {
 		sb.forward(c, m)
 	case wire.TypeMissedAck:
 		sb.ackMissed(ctx, c, m)
+	case wire.TypeLinkNew:
+		sb.linkNew(ctx, c, m)
+	case wire.TypeLinkCert:
+		sb.linkCert(c, m)
+	case wire.TypeListDevices:
+		sb.listDevices(ctx, c, m)
+	case wire.TypeUnlink:
+		sb.unlink(ctx, c, m)
 	case wire.TypeBye:
 		sb.bye(c)
 	}
@@ -165,18 +185,20 @@ func (c *Conn) handleProof(ctx context.Context, m *wire.Message) {
 		c.fail(m, wire.CodeAuthFailed, "the signature does not verify")
 		return
 	}
-	if code, msg := sb.bindKey(ctx, number.Number(h.Number), key, h.Invite); code != "" {
-		if code == wire.CodeAuthFailed {
+	dev, code, msg := sb.admit(ctx, c, key)
+	if code != "" {
+		if code == wire.CodeAuthFailed || code == wire.CodeUnlinked {
 			sb.stats.authFailures.Add(1)
 		}
 		c.fail(m, code, msg)
 		return
 	}
+	c.dev = dev
 	if err := sb.flushRecords(ctx); err != nil {
 		c.fail(m, wire.CodeInternal, "try again")
 		return
 	}
-	missed, err := sb.cfg.Store.PendingMissed(ctx, h.Number)
+	missed, err := sb.cfg.Store.PendingMissedFor(ctx, h.Number, key)
 	if err != nil {
 		sb.log.Error("reading missed calls", keyNumber, h.Number, "err", err)
 	}
@@ -194,19 +216,16 @@ func (c *Conn) fail(m *wire.Message, code wire.Code, msg string) {
 // bindKey checks key against the number's bound key, binding it first if the
 // number is new and policy allows. It returns an error code and message, or
 // "" when the key may use the number.
-func (sb *Switchboard) bindKey(ctx context.Context, n number.Number, key ed25519.PublicKey, invite string) (wire.Code, string) {
-	sub, err := sb.cfg.Store.Subscriber(ctx, string(n))
+func (sb *Switchboard) bindKey(ctx context.Context, n number.Number, key ed25519.PublicKey, invite, device string) (wire.Code, string) {
+	_, err := sb.cfg.Store.Subscriber(ctx, string(n))
 	switch {
 	case err == nil:
-		if !sub.Key.Equal(key) {
-			return wire.CodeAuthFailed, "this number is bound to another key"
-		}
-		return "", ""
+		return wire.CodeAuthFailed, "this number is bound to other keys"
 	case !errors.Is(err, store.ErrNotFound):
 		sb.log.Error("looking up subscriber", keyNumber, n, "err", err)
 		return wire.CodeInternal, "the server could not check the number; try again"
 	}
-	sub = store.Subscriber{Number: string(n), Key: key, RegisteredAt: sb.cfg.Now()}
+	sub := store.Subscriber{Number: string(n), Key: key, RegisteredAt: sb.cfg.Now(), Device: device}
 	if sb.cfg.Registration == RegistrationInvite {
 		if invite == "" {
 			return wire.CodeInviteRequired, "this server registers new numbers by invitation; ask the operator for a code"
@@ -220,8 +239,8 @@ func (sb *Switchboard) bindKey(ctx context.Context, n number.Number, key ed25519
 		}
 	} else if err := sb.cfg.Store.AddSubscriber(ctx, sub); err != nil {
 		if errors.Is(err, store.ErrExists) {
-			// Someone bound it between our look-up and now: check again.
-			return sb.bindKey(ctx, n, key, "")
+			// Someone bound it between our look-up and now.
+			return wire.CodeAuthFailed, "this number is bound to other keys"
 		}
 		sb.log.Error("adding subscriber", keyNumber, n, "err", err)
 		return wire.CodeInternal, "the server could not register the number; try again"
@@ -248,7 +267,12 @@ func (sb *Switchboard) register(c *Conn, m *wire.Message, missed []store.MissedC
 		for _, mc := range missed {
 			reply.Missed = append(reply.Missed, wire.Missed{ID: mc.ID, From: mc.From, At: mc.At, Call: wire.CallID(mc.CallID)})
 		}
-		old := sb.sessions[n]
+		reply.Device, reply.Chain = c.dev.name, c.dev.chain
+		// An unlink that races this registration is caught by the next
+		// pass over the removals (pollRemovals).
+		key := string(c.hello.Key)
+		ln := sb.lineOf(n)
+		old := ln.devices[key]
 		if old != nil && c.hello.Resume != "" && old.token == c.hello.Resume {
 			if c.hello.Last >= old.lostSN {
 				sb.resume(c, old, reply)
@@ -263,11 +287,14 @@ func (sb *Switchboard) register(c *Conn, m *wire.Message, missed []store.MissedC
 		if old != nil {
 			sb.replace(old, fx)
 		}
-		s := &session{number: n, token: randomToken(24), calls: make(map[wire.CallID]*call)}
+		s := &session{number: n, key: key, name: c.dev.name, ln: ln, token: randomToken(24), calls: make(map[wire.CallID]*call)}
 		sb.attach(c, s)
 		sb.stats.registrations.Add(1)
 		reply.Session = s.token
 		c.out.Send(reply)
+		sb.ringNewDevice(s)
+		pub, at := ed25519.PublicKey(c.hello.Key), sb.cfg.Now()
+		fx.record(sb, func(ctx context.Context) error { return sb.cfg.Store.TouchDevice(ctx, string(n), pub, at) }, "device seen")
 	})
 }
 
@@ -276,7 +303,10 @@ func (sb *Switchboard) attach(c *Conn, s *session) {
 	s.source = sourceKey(c.remote)
 	c.sess = s
 	c.phase.Store(int32(phaseRegistered))
-	sb.sessions[s.number] = s
+	if s.ln == nil {
+		s.ln = sb.lineOf(s.number)
+	}
+	s.ln.devices[s.key] = s
 	sb.tokens[s.token] = s
 }
 
@@ -310,22 +340,25 @@ func (sb *Switchboard) resume(c *Conn, s *session, reply *wire.Message) {
 // it held cannot continue without their media state.
 func (sb *Switchboard) replace(old *session, fx *effects) {
 	for _, cl := range old.sortedCalls() {
-		sb.endCall(cl, wire.ReasonPeerLost, nil, fx)
+		sb.leave(cl, old, wire.ReasonPeerLost, nil, fx)
 	}
 	if old.grace != nil {
 		old.grace.Stop()
 	}
 	if old.conn != nil {
 		old.conn.phase.Store(int32(phaseGone))
-		old.out.Send(&wire.Message{Type: wire.TypeError, Code: wire.CodeAuthFailed, Message: "this number registered on another connection"})
+		old.out.Send(&wire.Message{Type: wire.TypeError, Code: wire.CodeAuthFailed, Message: "this device registered on another connection"})
 		old.out.Close("replaced")
 	}
 	sb.dropSession(old)
 }
 
 func (sb *Switchboard) dropSession(s *session) {
-	if sb.sessions[s.number] == s {
-		delete(sb.sessions, s.number)
+	if l := sb.lines[s.number]; l != nil && l.devices[s.key] == s {
+		delete(l.devices, s.key)
+		if len(l.devices) == 0 && len(l.calls) == 0 {
+			delete(sb.lines, s.number)
+		}
 	}
 	delete(sb.tokens, s.token)
 	sb.forget(s)
@@ -359,12 +392,12 @@ func (c *Conn) Disconnect() {
 // graceOver ends a dropped session's calls.
 func (sb *Switchboard) graceOver(s *session) {
 	sb.locked(func(fx *effects) {
-		if s.conn != nil || sb.sessions[s.number] != s {
+		if s.conn != nil || !sb.current(s) {
 			return // resumed or replaced meanwhile
 		}
 		sb.log.Info("client did not come back", keyNumber, s.number)
 		for _, cl := range s.sortedCalls() {
-			sb.endCall(cl, wire.ReasonPeerLost, s, fx)
+			sb.leave(cl, s, wire.ReasonPeerLost, s, fx)
 		}
 		sb.dropSession(s)
 	})
@@ -375,7 +408,7 @@ func (sb *Switchboard) bye(c *Conn) {
 	sb.locked(func(fx *effects) {
 		s := c.sess
 		for _, cl := range s.sortedCalls() {
-			sb.endCall(cl, wire.ReasonHangup, s, fx)
+			sb.leave(cl, s, wire.ReasonHangup, s, fx)
 		}
 		sb.dropSession(s)
 		c.phase.Store(int32(phaseGone))
@@ -385,7 +418,7 @@ func (sb *Switchboard) bye(c *Conn) {
 }
 
 func (sb *Switchboard) ackMissed(ctx context.Context, c *Conn, m *wire.Message) {
-	if err := sb.cfg.Store.AckMissed(ctx, string(c.sess.number), m.ID); err != nil {
+	if err := sb.cfg.Store.AckMissedFor(ctx, string(c.sess.number), c.hello.Key, m.ID); err != nil {
 		sb.log.Error("acknowledging missed calls", keyNumber, c.sess.number, "err", err)
 		c.reply(m, wire.CodeInternal, "could not record the acknowledgement")
 	}

@@ -53,7 +53,7 @@ func size(m *wire.Message) int {
 
 // keep adds a delivered message to s's history, within the bounds.
 func (sb *Switchboard) keep(s *session, m *wire.Message, now time.Time) {
-	if s.service || sb.sessions[s.number] != s {
+	if s.service || !sb.current(s) {
 		return // services resume nothing; a dropped session is gone
 	}
 	switch m.Type {
@@ -139,7 +139,7 @@ func (sb *Switchboard) forget(s *session) {
 func (sb *Switchboard) trimHistories() {
 	sb.locked(func(*effects) {
 		cutoff := sb.cfg.Now().Add(-sb.cfg.KeepHistory)
-		for _, s := range sb.sessions {
+		for _, s := range sb.allSessions() {
 			sb.trim(s, cutoff, sb.cfg.MaxPending, sb.cfg.MaxHistoryBytes)
 		}
 	})
@@ -156,7 +156,7 @@ func (sb *Switchboard) History() HistoryStats {
 	sb.mu.Lock()
 	defer sb.mu.Unlock()
 	st := HistoryStats{Bytes: sb.hist.bytes}
-	for _, s := range sb.sessions {
+	for _, s := range sb.allSessions() {
 		for _, e := range s.history {
 			if e.m != nil {
 				st.Messages++

@@ -132,8 +132,8 @@ func (l *limits) admitRinging(s *session) string {
 		return ""
 	}
 	ringing := 0
-	for _, cl := range s.calls {
-		if cl.state == stateRinging && cl.from == s {
+	for _, cl := range s.line().calls {
+		if cl.state == stateRinging && cl.caller == s.number {
 			ringing++
 		}
 	}
@@ -170,7 +170,7 @@ func (l *limits) unring(cl *call) {
 // many numbers) ringing it takes one slot however often it dials, and the
 // next caller still gets through, to call waiting, where the callee sees
 // both and can refuse either.
-func (sb *Switchboard) roomFor(callee, s *session) bool {
+func (sb *Switchboard) roomFor(callee *line, s *session) bool {
 	if callee.service {
 		return true
 	}
@@ -181,7 +181,7 @@ func (sb *Switchboard) roomFor(callee, s *session) bool {
 	used := 0
 	sources := make(map[string]bool, len(callee.calls))
 	for _, cl := range callee.calls {
-		if cl.state == stateRinging && cl.to == callee {
+		if cl.state == stateRinging && cl.callee == callee.number {
 			if sources[cl.source] {
 				continue
 			}

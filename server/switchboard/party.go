@@ -56,7 +56,7 @@ func (sb *Switchboard) AttachParty(n, via string, out Outbox, remote string) (*C
 }
 
 func (sb *Switchboard) attachParty(c *Conn, n number.Number, via string) *session {
-	s := &session{number: n, calls: make(map[wire.CallID]*call), via: via}
+	s := &session{number: n, calls: make(map[wire.CallID]*call), via: via, name: "SIP phone"}
 	s.out, s.conn = c.out, c
 	s.source = sourceKey(c.remote)
 	c.hello = &wire.Message{Number: string(n)}
@@ -87,46 +87,18 @@ func (sb *Switchboard) reach(to number.Number, caller *session) *session {
 	return sb.attachParty(c, to, ViaSIP)
 }
 
-// dropLeg stops one of two devices ringing for a call, telling it why.
-func (sb *Switchboard) dropLeg(cl *call, s *session, reason string) {
-	if cl.alt == s {
-		cl.alt = nil
-	} else if cl.to == s && cl.alt != nil {
-		cl.to, cl.alt = cl.alt, nil
-	} else {
-		return
-	}
-	delete(s.calls, cl.id)
-	sb.send(s, &wire.Message{Type: wire.TypeCancelled, Call: cl.id, Reason: reason})
-}
-
-// refuseLeg takes a refusal from one of two ringing devices: the other
-// rings on. It reports whether it did; false leaves the refusal to end
-// the call.
-func (sb *Switchboard) refuseLeg(cl *call, s *session) bool {
-	if cl.alt == nil || (cl.to != s && cl.alt != s) {
-		return false
-	}
-	if cl.alt == s {
-		cl.alt = nil
-	} else {
-		cl.to, cl.alt = cl.alt, nil
-	}
-	delete(s.calls, cl.id)
-	return true
-}
-
 // dropParty ends a party's calls as hung up and forgets it; where it is
-// one of two devices ringing, only its ringing stops.
+// one of several devices ringing, only its ringing stops.
 func (sb *Switchboard) dropParty(s *session, fx *effects) {
 	for _, cl := range s.sortedCalls() {
-		if sb.refuseLeg(cl, s) {
+		if cl.state == stateRinging && cl.from != s && cl.alertedOn(s) && len(cl.alerted) > 1 {
+			cl.unalert(s)
 			continue
 		}
 		reason := wire.ReasonHangup
 		if cl.state == stateRinging {
 			reason = wire.ReasonCancelled
-			if cl.to == s {
+			if cl.from != s {
 				reason = wire.ReasonRefused
 			}
 		}

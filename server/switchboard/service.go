@@ -20,12 +20,13 @@ func (sb *Switchboard) AttachService(code, name string, out Outbox) (*Conn, erro
 	c := sb.Connect(out, "service "+code)
 	sb.mu.Lock()
 	defer sb.mu.Unlock()
-	if sb.sessions[n] != nil {
+	if sb.lines[n] != nil {
 		return nil, fmt.Errorf("service code %s is taken", code)
 	}
-	s := &session{number: n, calls: make(map[wire.CallID]*call), service: true}
+	s := &session{number: n, calls: make(map[wire.CallID]*call), service: true, name: name}
 	c.hello = &wire.Message{Number: code}
 	sb.attach(c, s)
+	s.ln.service = true
 	delete(sb.tokens, "") // services resume nothing
 	sb.registered[n] = true
 	sb.services[n] = name

@@ -158,7 +158,7 @@ type Switchboard struct {
 	log *slog.Logger
 
 	mu         sync.Mutex
-	sessions   map[number.Number]*session // registered numbers with a session (connected or in grace)
+	lines      map[number.Number]*line // numbers with a session (connected or in grace) or a call
 	tokens     map[string]*session
 	calls      map[wire.CallID]*call
 	registered map[number.Number]bool // every subscriber and service, for DNS and unavailable
@@ -166,6 +166,7 @@ type Switchboard struct {
 	closed     bool
 	limits     *limits
 	gw         Gateway // may be nil
+	links      *linkState
 
 	recs recordQueue // store writes, committed in order before what they acknowledge is sent
 	hist historyTotal
@@ -190,7 +191,8 @@ func New(ctx context.Context, cfg Config) (*Switchboard, error) {
 	sb := &Switchboard{
 		cfg:        cfg,
 		log:        cfg.Logger,
-		sessions:   make(map[number.Number]*session),
+		lines:      make(map[number.Number]*line),
+		links:      newLinkState(),
 		tokens:     make(map[string]*session),
 		calls:      make(map[wire.CallID]*call),
 		registered: make(map[number.Number]bool),
@@ -207,6 +209,9 @@ func New(ctx context.Context, cfg Config) (*Switchboard, error) {
 		sb.registered[number.Number(s.Number)] = true
 	}
 	if err := sb.recover(ctx); err != nil {
+		return nil, err
+	}
+	if sb.links.lastRemoval, err = cfg.Store.LastRemoval(ctx); err != nil {
 		return nil, err
 	}
 	sb.wg.Add(2)
@@ -237,7 +242,7 @@ func (sb *Switchboard) Close() {
 		if !first {
 			return
 		}
-		for _, s := range sb.sessions {
+		for _, s := range sb.allSessions() {
 			if s.out != nil {
 				s.out.Send(&wire.Message{Type: wire.TypeError, Code: wire.CodeShutdown, Message: "the server is shutting down"})
 				s.out.Close("server shutting down")
@@ -284,6 +289,7 @@ func (sb *Switchboard) maintain() {
 			sb.trimHistories()
 		case <-beat.C:
 			sb.heartbeat()
+			sb.pollRemovals()
 		case <-keep.C:
 			sb.expireRecords()
 		}
@@ -310,8 +316,8 @@ func (sb *Switchboard) renewAndSweep() {
 			// A lease expired under a call: its holder is gone for good.
 			n := number.Number(l.Number)
 			sb.log.Warn("lease expired", keyNumber, n, keyLease, l.Addr)
-			if s := sb.sessions[n]; s != nil {
-				for _, c := range s.sortedCalls() {
+			if l := sb.lines[n]; l != nil {
+				for _, c := range sortedCalls(l.calls) {
 					sb.endCall(c, wire.ReasonLeaseLost, nil, fx)
 				}
 			}

@@ -20,17 +20,17 @@ func (sb *Switchboard) Lease(n string) (netip.AddrPort, bool) {
 func (sb *Switchboard) Peers(n string) []netip.AddrPort {
 	sb.mu.Lock()
 	defer sb.mu.Unlock()
-	s := sb.sessions[number.Number(n)]
-	if s == nil {
+	l := sb.lines[number.Number(n)]
+	if l == nil {
 		return nil
 	}
 	var out []netip.AddrPort
-	for _, cl := range s.calls {
+	for _, cl := range l.calls {
 		if cl.state != stateActive {
 			continue
 		}
 		other := cl.callerLease
-		if cl.caller == s.number {
+		if cl.caller == l.number {
 			other = cl.calleeLease
 		}
 		out = append(out, other.Addr)
@@ -94,7 +94,7 @@ func (sb *Switchboard) Calls() []CallView {
 		out = append(out, CallView{ID: string(cl.id), Caller: string(cl.caller), Callee: string(cl.callee),
 			State: cl.state.String(), Start: cl.start, Answer: cl.answer,
 			CallerLease: addrString(cl.callerLease.Addr), CalleeLease: addrString(cl.calleeLease.Addr),
-			CallerVia: cl.from.via, CalleeVia: cl.to.via})
+			CallerVia: cl.from.via, CalleeVia: cl.calleeVia()})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		return out[i].Start.Before(out[j].Start) || out[i].Start.Equal(out[j].Start) && out[i].ID < out[j].ID
@@ -109,6 +109,7 @@ type NumberView struct {
 	Dropped bool   `json:"dropped,omitempty"` // connection lost, calls held for a resume
 	Service string `json:"service,omitempty"`
 	Calls   int    `json:"calls"`
+	Devices int    `json:"devices,omitempty"` // sessions online or in grace
 	Lease   string `json:"lease,omitempty"`
 }
 
@@ -118,8 +119,14 @@ func (sb *Switchboard) Numbers() []NumberView {
 	out := make([]NumberView, 0, len(sb.registered))
 	for n := range sb.registered {
 		v := NumberView{Number: string(n), Service: sb.services[n]}
-		if s := sb.sessions[n]; s != nil {
-			v.Online, v.Dropped, v.Calls = true, s.conn == nil && !s.service, len(s.calls)
+		if l := sb.lines[n]; l != nil && len(l.devices) > 0 {
+			v.Online, v.Dropped, v.Calls = true, !l.service, len(l.calls)
+			for _, s := range l.devices {
+				v.Devices++
+				if s.conn != nil {
+					v.Dropped = false
+				}
+			}
 		}
 		out = append(out, v)
 	}
@@ -164,7 +171,7 @@ func (sb *Switchboard) Stats() Stats {
 	defer sb.mu.Unlock()
 	st.HistoryBytes = sb.hist.bytes
 	st.Registered = len(sb.registered)
-	for _, s := range sb.sessions {
+	for _, s := range sb.allSessions() {
 		if s.service {
 			continue
 		}

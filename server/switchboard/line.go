@@ -1,0 +1,137 @@
+package switchboard
+
+import (
+	"sort"
+
+	"github.com/dialtone/dialtone/call/number"
+	"github.com/dialtone/dialtone/call/wire"
+)
+
+// line is a number's presence: the sessions of its devices that are
+// connected or in their grace period, and the calls the number takes part
+// in. Call waiting and busy count a line's calls, not a device's; an
+// incoming call rings on every device of the line.
+type line struct {
+	number  number.Number
+	devices map[string]*session // by device key
+	calls   map[wire.CallID]*call
+	service bool
+}
+
+// lineOf returns n's line, making it if need be.
+func (sb *Switchboard) lineOf(n number.Number) *line {
+	l := sb.lines[n]
+	if l == nil {
+		l = &line{number: n, devices: make(map[string]*session), calls: make(map[wire.CallID]*call)}
+		sb.lines[n] = l
+	}
+	return l
+}
+
+// sessions returns the line's sessions, in the order of their device keys.
+func (l *line) sessions() []*session {
+	out := make([]*session, 0, len(l.devices))
+	for _, s := range l.devices {
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].key < out[j].key })
+	return out
+}
+
+// current reports whether s is still its device's session.
+func (sb *Switchboard) current(s *session) bool {
+	l := sb.lines[s.number]
+	return l != nil && l.devices[s.key] == s
+}
+
+// allSessions returns every session of every line.
+func (sb *Switchboard) allSessions() []*session {
+	var out []*session
+	for _, l := range sb.lines {
+		for _, s := range l.devices {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// alertedOn reports whether cl rings on s.
+func (cl *call) alertedOn(s *session) bool {
+	for _, a := range cl.alerted {
+		if a == s {
+			return true
+		}
+	}
+	return false
+}
+
+// unalert stops cl ringing on s.
+func (cl *call) unalert(s *session) {
+	for i, a := range cl.alerted {
+		if a == s {
+			cl.alerted = append(cl.alerted[:i:i], cl.alerted[i+1:]...)
+			break
+		}
+	}
+	delete(s.calls, cl.id)
+}
+
+// calleeSessions are the callee's sessions that hear about cl: the one
+// that answered, or every device it rings on.
+func (cl *call) calleeSessions() []*session {
+	if cl.to != nil {
+		return []*session{cl.to}
+	}
+	return cl.alerted
+}
+
+// leave takes s out of cl because s is going (its grace ran out, it was
+// replaced, said bye or was unlinked). A call still ringing on another
+// device of the callee rings on there; otherwise the call ends for reason.
+func (sb *Switchboard) leave(cl *call, s *session, reason string, skip *session, fx *effects) {
+	if cl.state == stateRinging && s != cl.from && cl.alertedOn(s) && len(cl.alerted) > 1 {
+		cl.unalert(s)
+		return
+	}
+	sb.endCall(cl, reason, skip, fx)
+}
+
+// ringNewDevice rings s, a device of its number that registered afresh,
+// for the calls already ringing for the number.
+func (sb *Switchboard) ringNewDevice(s *session) {
+	l := sb.lines[s.number]
+	if l == nil || s.service {
+		return
+	}
+	for _, cl := range sortedCalls(l.calls) {
+		if cl.state != stateRinging || cl.callee != s.number || cl.alertedOn(s) {
+			continue
+		}
+		cl.alerted = append(cl.alerted, s)
+		s.calls[cl.id] = cl
+		sb.send(s, &wire.Message{Type: wire.TypeIncoming, Call: cl.id, From: string(cl.caller), Waiting: len(l.calls) > 1})
+	}
+}
+
+func sortedCalls(m map[wire.CallID]*call) []*call {
+	cs := make([]*call, 0, len(m))
+	for _, c := range m {
+		cs = append(cs, c)
+	}
+	sort.Slice(cs, func(i, j int) bool { return cs[i].id < cs[j].id })
+	return cs
+}
+
+// calleeVia is the network of the callee's device that answered, or, while
+// the call rings, of a device it rings on through a gateway.
+func (cl *call) calleeVia() string {
+	if cl.to != nil {
+		return cl.to.via
+	}
+	for _, a := range cl.alerted {
+		if a.via != "" {
+			return a.via
+		}
+	}
+	return ""
+}
