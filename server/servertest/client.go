@@ -36,6 +36,9 @@ type Client struct {
 	seq     uint64
 	lastSN  uint64
 	Session string
+
+	// Link and Device go in hello: a link code, and this device's name.
+	Link, Device string
 }
 
 // NewKey returns a fresh Ed25519 key.
@@ -127,7 +130,8 @@ func (c *Client) Login(invite, resume string) *wire.Message {
 // LoginErr is Login without a test.
 func (c *Client) LoginErr(invite, resume string) (*wire.Message, error) {
 	pub := c.Key.Public().(ed25519.PublicKey)
-	hello := &wire.Message{Type: wire.TypeHello, Number: c.Number, Key: pub, Invite: invite, Resume: resume}
+	hello := &wire.Message{Type: wire.TypeHello, Number: c.Number, Key: pub, Invite: invite, Resume: resume,
+		Link: c.Link, Device: c.Device}
 	if resume != "" {
 		hello.Last = c.LastSN()
 	}

@@ -140,7 +140,8 @@ func (s *Store) PendingMissedFor(ctx context.Context, number string, key []byte)
 func (s *Store) AckMissedFor(ctx context.Context, number string, key []byte, upToID int64) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx,
-			`UPDATE devices SET missed_ack = max(missed_ack, ?) WHERE number = ? AND key = ?`,
+			`UPDATE devices SET missed_ack = max(missed_ack, min(?, (SELECT coalesce(max(id), 0) FROM missed_calls)))
+			 WHERE number = ? AND key = ?`,
 			upToID, number, key); err != nil {
 			return err
 		}
