@@ -47,6 +47,12 @@ type Config struct {
 	Key ed25519.PrivateKey
 	// Invite is a one-time code for a server that registers by invitation.
 	Invite string
+	// Link is a one-time link code from another device of Number: with it
+	// this key joins the number's devices at the first registration.
+	Link string
+	// Device names this device among the number's; the server picks one
+	// if it is empty.
+	Device string
 	// ClientName goes in hello, for the server's logs; default "dialtone".
 	ClientName string
 	// MinBackoff and MaxBackoff bound the wait between reconnection
@@ -128,6 +134,10 @@ type Client struct {
 	token     string
 	lastSN    uint64
 	keepalive time.Duration
+	linked    bool // registered once: the link code is spent
+
+	link   linkOffer         // the link code this device made, under mu
+	onLink func(name string) // under mu
 }
 
 // New checks cfg and returns a Client; Run connects it.
@@ -402,7 +412,10 @@ func (c *Client) connect(ctx context.Context) (registered bool, err error) {
 // connection, resuming the session if there is one.
 func (c *Client) register(ctx context.Context, ws *websocket.Conn) (*wire.Message, error) {
 	hello := &wire.Message{Type: wire.TypeHello, Seq: c.seq.Add(1), Number: c.cfg.Number,
-		Key: c.cfg.Key.Public().(ed25519.PublicKey), Invite: c.cfg.Invite, Client: c.cfg.ClientName}
+		Key: c.cfg.Key.Public().(ed25519.PublicKey), Invite: c.cfg.Invite, Client: c.cfg.ClientName, Device: c.cfg.Device}
+	if !c.linked {
+		hello.Link = c.cfg.Link
+	}
 	if c.token != "" {
 		hello.Resume, hello.Last = c.token, c.lastSN
 	}
@@ -432,6 +445,7 @@ func (c *Client) register(ctx context.Context, ws *websocket.Conn) (*wire.Messag
 		c.lastSN = 0
 	}
 	c.token = reg.Session
+	c.linked = true
 	c.keepalive = c.cfg.Keepalive
 	if c.keepalive <= 0 {
 		c.keepalive = time.Duration(reg.KeepaliveS) * time.Second

@@ -40,4 +40,6 @@ func (e *RejectedError) Is(target error) bool { return target == ErrRejected }
 var fatalCodes = map[wire.Code]bool{
 	wire.CodeAuthFailed: true, wire.CodeInviteRequired: true, wire.CodeInviteInvalid: true,
 	wire.CodeBadNumber: true, wire.CodeVersion: true,
+	wire.CodeLinkInvalid: true, wire.CodeLinkExpired: true, wire.CodeLinkUsed: true, wire.CodeLinkWrongNumber: true,
+	wire.CodeLinkLimited: true, wire.CodeLinkUnconfirmed: true, wire.CodeDeviceLimit: true, wire.CodeUnlinked: true,
 }

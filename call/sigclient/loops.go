@@ -46,7 +46,10 @@ func (c *Client) readLoop(ctx context.Context, ws *websocket.Conn) error {
 		if m.Type == wire.TypePong && c.takePing(m.Re) {
 			continue
 		}
-		if m.Type == wire.TypeError && m.Re == 0 && m.Code == wire.CodeAuthFailed {
+		if m.Type == wire.TypeLinkRequest {
+			c.answerLink(m)
+		}
+		if m.Type == wire.TypeError && m.Re == 0 && (m.Code == wire.CodeAuthFailed || m.Code == wire.CodeUnlinked) {
 			// The number registered on another connection: two clients
 			// must not fight over it.
 			return &RejectedError{ServerError{Code: m.Code, Message: m.Message}}

@@ -75,6 +75,7 @@ Exit status:
 
 type callFlags struct {
 	server, number, data, invite string
+	link, device                 string
 	dial, answer                 string
 	camera, mic, speaker         string
 	duration                     time.Duration
@@ -98,6 +99,8 @@ func newCallCmd() *cobra.Command {
 	fl.StringVar(&f.number, "number", "", "our number, E.164 (required)")
 	fl.StringVar(&f.data, "data", defaultDataDir("phone"), "data directory (identity key)")
 	fl.StringVar(&f.invite, "invite", "", "one-time invite code, for a server that registers by invitation")
+	fl.StringVar(&f.link, "link", "", "one-time link code from another device of --number (dialtone link there): this device joins the number")
+	fl.StringVar(&f.device, "device", defaultDeviceName(), "this device's name among the number's devices")
 	fl.StringVar(&f.dial, "dial", "", "call this number (E.164 or a service code such as 600)")
 	fl.StringVar(&f.answer, "answer", "", "answer incoming calls: auto or refuse")
 	fl.StringVar(&f.camera, "camera", "test", "video source: test (pattern 320x240@30), none, or a V4L2 device")
@@ -155,7 +158,7 @@ func runCall(ctx context.Context, f *callFlags, stdout io.Writer) error {
 	}
 	defer devs.close()
 	phone, err := session.New(session.Config{
-		Sig: sigclient.Config{URL: f.server, Number: f.number, Key: key, Invite: f.invite,
+		Sig: sigclient.Config{URL: f.server, Number: f.number, Key: key, Invite: f.invite, Link: f.link, Device: f.device,
 			ClientName: "dialtone-call", Patience: f.retryFor, MaxBackoff: f.retryMax},
 		Media:  callMedia(f.camera == "test"),
 		Camera: devs.cam, Mic: devs.mic, Speaker: devs.spk,

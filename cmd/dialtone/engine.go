@@ -21,7 +21,7 @@ func newSessionEngine(_ context.Context, cfg engineConfig) (*engine, error) {
 		ringer = audio.NewRinger(cfg.Speaker, nil)
 	}
 	p, err := session.New(session.Config{
-		Sig:    sigclient.Config{URL: cfg.URL, Number: cfg.Number, Key: cfg.Key, Invite: cfg.Invite, ClientName: "dialtone-tui"},
+		Sig:    sigclient.Config{URL: cfg.URL, Number: cfg.Number, Key: cfg.Key, Invite: cfg.Invite, Link: cfg.Link, Device: cfg.Device, ClientName: "dialtone-tui"},
 		Media:  callMedia(false),
 		Camera: cfg.Camera, Mic: cfg.Mic, Speaker: cfg.Speaker,
 		RemoteVideo: cfg.RemoteVideo, LocalVideo: cfg.LocalVideo,

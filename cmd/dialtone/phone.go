@@ -46,6 +46,8 @@ func addPhoneFlags(cmd *cobra.Command) {
 	fl.Int("fps", tui.DefaultFPS, "most video frames drawn per second (1–120)")
 	fl.String("video", "auto", "how video is drawn: auto, blocks (half-blocks), quadrant, sextant (needs a font with Unicode 13 sextants), kitty (graphics protocol), sixel, iterm (iTerm2 inline images) or ascii; auto asks the terminal for kitty graphics, then iTerm2/WezTerm, then sixel (not inside tmux), else blocks")
 	fl.String("invite", "", "one-time invite code, for a server that registers new numbers by invitation")
+	fl.String("link", "", "one-time link code from another device of --number (dialtone link there): this device joins the number")
+	fl.String("device", "", "this device's name among the number's devices (default: the host name)")
 }
 
 // phoneOptions are the phone's settings after the config file and flags.
@@ -53,6 +55,8 @@ type phoneOptions struct {
 	configPath string
 	// invite is used once, at the first registration; it is not remembered.
 	invite string
+	// link is a link code, used once like invite; device names this device.
+	link, device string
 	phoneConfig
 }
 
@@ -84,6 +88,11 @@ func phoneOptionsFrom(cmd *cobra.Command) (phoneOptions, error) {
 		return o, err
 	}
 	o.invite, _ = fl.GetString("invite")
+	o.link, _ = fl.GetString("link")
+	o.device, _ = fl.GetString("device")
+	if o.device == "" {
+		o.device = defaultDeviceName()
+	}
 	if fps, _ := fl.GetInt("fps"); fl.Changed("fps") || o.FPS == 0 {
 		o.FPS = fps
 	}
@@ -142,6 +151,7 @@ func expandHome(p string) string {
 type engineConfig struct {
 	URL, Number, Region string
 	Invite              string
+	Link, Device        string
 	Key                 ed25519.PrivateKey
 	// The devices the phone opened (nil: missing or none); the engine
 	// never closes them.
@@ -249,7 +259,7 @@ func runPhone(cmd *cobra.Command, _ []string) error {
 		if newEngine == nil {
 			return nil, errNoEngine
 		}
-		e, err := newEngine(cctx, engineConfig{URL: url, Number: n, Region: o.Region, Key: key, Invite: o.invite,
+		e, err := newEngine(cctx, engineConfig{URL: url, Number: n, Region: o.Region, Key: key, Invite: o.invite, Link: o.link, Device: o.device,
 			Camera: devs.cam, Mic: devs.mic, Speaker: devs.spk, RemoteVideo: remote, LocalVideo: local,
 			Keys: keys, Logger: logger.With("part", "engine")})
 		if err != nil {

@@ -134,7 +134,7 @@ func newServerCmd() *cobra.Command {
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fl.BoolVar(&f.web, "web", true, "serve the browser phone at / on the signalling address (--web=false: off)")
 	cmd.AddCommand(newAdminListCmd("leases", "/api/leases"), newAdminListCmd("numbers", "/api/numbers"),
-		newAdminListCmd("calls", "/api/calls"), newInviteCmd(), newSIPPasswordCmd())
+		newAdminListCmd("calls", "/api/calls"), newInviteCmd(), newSIPPasswordCmd(), newServerUnlinkCmd())
 	return cmd
 }
 
