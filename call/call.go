@@ -69,7 +69,10 @@ type Event struct {
 	// Media is the path policy the server chose ("relay" or "auto").
 	Media string `json:"media,omitempty"`
 	// Reason says why a call ended or was unavailable.
-	Reason    string  `json:"reason,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	// Device is the device of our number that took the call (cancelled,
+	// reason answered-elsewhere).
+	Device    string  `json:"device,omitempty"`
 	DurationS float64 `json:"duration_s,omitempty"`
 	// Stats accompany stats and ended events.
 	Stats *Stats `json:"stats,omitempty"`

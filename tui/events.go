@@ -204,6 +204,10 @@ func (m *Model) onFinal(ev call.Event) tea.Cmd {
 
 // missed records an incoming call that ended before we answered it.
 func (m *Model) missed(r *incomingCall, ev call.Event) tea.Cmd {
+	if ev.Kind == call.EventCancelled && ev.Device != "" { // answered on another device of ours
+		m.home.SetNote(m.c.Label(r.peer) + " answered on " + ev.Device)
+		return nil
+	}
 	if ev.Kind == call.EventCancelled || ev.Kind == call.EventEnded || ev.Kind == call.EventNoAnswer {
 		m.c.Book.Add(book.Record{Number: r.peer, Direction: book.Missed, At: r.at, Call: string(r.id)})
 		return m.save()

@@ -112,7 +112,9 @@ func (m *Model) onRejected(ev call.Event) {
 }
 
 // rejectedCodes are the server's codes for a registration it will not take.
-var rejectedCodes = map[string]bool{"auth-failed": true, "invite-required": true, "invite-invalid": true, "bad-number": true}
+var rejectedCodes = map[string]bool{"auth-failed": true, "invite-required": true, "invite-invalid": true, "bad-number": true,
+	"link-invalid": true, "link-expired": true, "link-used": true, "link-wrong-number": true, "link-limited": true,
+	"link-unconfirmed": true, "device-limit": true, "unlinked": true}
 
 func rejectedWords(ev call.Event, num string) string {
 	switch ev.Code {

@@ -65,6 +65,12 @@ func (p *Phone) handle(ctx context.Context, m *wire.Message) {
 	case wire.TypeNoAnswer:
 		p.outcome(rec, call.EventNoAnswer, ReasonNoAnswer, "")
 	case wire.TypeCancelled:
+		if rec != nil && m.Reason == wire.ReasonAnsweredElsewhere {
+			// Another device of our number took it: not a missed call.
+			p.emit(call.Event{Kind: call.EventCancelled, Call: rec.id, Peer: rec.peer, Reason: m.Reason, Device: m.Device})
+			p.end(rec, m.Reason, "")
+			break
+		}
 		p.outcome(rec, call.EventCancelled, ReasonCancelled, m.Reason)
 	case wire.TypeEnded:
 		if rec != nil {

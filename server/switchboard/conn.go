@@ -347,7 +347,7 @@ func (sb *Switchboard) replace(old *session, fx *effects) {
 	}
 	if old.conn != nil {
 		old.conn.phase.Store(int32(phaseGone))
-		old.out.Send(&wire.Message{Type: wire.TypeError, Code: wire.CodeAuthFailed, Message: "this device registered on another connection"})
+		old.out.Send(&wire.Message{Type: wire.TypeError, Code: wire.CodeAuthFailed, Message: "this number registered on another connection"})
 		old.out.Close("replaced")
 	}
 	sb.dropSession(old)

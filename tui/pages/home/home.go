@@ -48,6 +48,7 @@ type Model struct {
 	input   field.Field
 	cursor  int // -1: the number; then contacts; then history
 	err     string
+	note    string
 	confirm bool // asking whether to delete the chosen contact
 	// devices and devicesHint say which devices are in use or missing.
 	devices, devicesHint string
@@ -70,6 +71,10 @@ func (m *Model) SetInput(s string) { m.input.SetValue(s); m.cursor = -1 }
 
 // SetError shows err under the number until the next key.
 func (m *Model) SetError(err string) { m.err = err }
+
+// SetNote shows note (not an error: "answered on laptop") under the number
+// until the next key.
+func (m *Model) SetNote(note string) { m.note = note }
 
 func (m *Model) items(c *common.Common) (contacts, recent int) {
 	return len(c.Book.Contacts), min(len(c.Book.History), recentMax)
@@ -128,7 +133,7 @@ func (m *Model) Update(c *common.Common, msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	}
 	if m.input.Update(msg) {
-		m.cursor, m.err = -1, ""
+		m.cursor, m.err, m.note = -1, "", ""
 	}
 	return nil
 }
@@ -154,7 +159,7 @@ func (m *Model) dial(c *common.Common, nc int) tea.Cmd {
 		m.err = n.String() + " is no service of this server; write numbers with + and the country code"
 		return nil
 	}
-	m.err = ""
+	m.err, m.note = "", ""
 	return emit(DialMsg{Number: string(n)})
 }
 
@@ -190,6 +195,9 @@ func (m *Model) View(c *common.Common, st Status, helpView string) string {
 	hint := s.Subtle.Render("type a number and press enter")
 	if _, ok := c.Service(common.EchoCode); ok {
 		hint = s.Subtle.Render("dial " + common.EchoCode + " for the echo test")
+	}
+	if m.note != "" {
+		hint = s.Warn.Width(w).Render(m.note)
 	}
 	if m.err != "" {
 		hint = s.Bad.Width(w).Render(m.err) // wrapped: a reason cut at the edge says nothing
