@@ -26,6 +26,84 @@
 // a failed registration, the error code (e.g. "auth-failed"). A message over
 // MaxMessage bytes is closed with 1009.
 //
+// # Devices
+//
+// A number holds a set of device keys, at most MaxDevices (8), each with
+// a name (1 to MaxDeviceName bytes, printable; unique within the number),
+// when it was linked and when it was last seen. The first device claims the
+// number (open or invite registration, above) and is named by hello's
+// device, or "first device"; numbers registered before devices existed have
+// their one key as their first device. Registration answers to any key of
+// the set, and each device has its own session (resume token, sn,
+// history): a device that registers afresh replaces only its own earlier
+// session.
+//
+// Linking: a registered device sends link-new and gets link-code: a code
+// of 16 characters of Crockford base32 in four groups ("7K3M-Q9ZD-X2AB-PH4T",
+// read as invite codes are), for one device, within ttl_s (LinkTTL, five
+// minutes); a number has one live code, a new one replaces it. The new
+// device sends hello with the number, its own key, link set to the code and
+// device to its name. After its proof the server spends the code and sends
+// the device that made it link-request: the number, the name it gives the
+// new device (the one asked for, or with " 2", " 3"… after it when the
+// number has one of that name), the new key, and at (Unix seconds). That
+// device signs call/identity's LinkCert{number, device, key, its own key,
+// at} and answers link-cert with the same key, device and at, and sig; the
+// server checks the signature against the linking device's key and stores
+// the certificate, and only then answers the new device registered. The
+// server never signs a certificate: it cannot add a key the number's
+// devices did not vouch for. The reference client signs at once, without
+// asking, while it has a code of its own out that has let no device in:
+// making the code was the user's consent, and the code is shown only on
+// that device. The linking device has five seconds to sign.
+//
+// registered carries device, the device's name, and chain: its link
+// certificate (cert, the canonical LinkCert bytes, and sig), then its
+// linker's, and so on up to the first device, which has none (so the
+// first device's chain is empty). A chain stops early where a device in it
+// was unlinked.
+//
+// Refusals of a link, each an error answering the proof, after which the
+// connection closes: link-invalid (no such code, or not one in form, or
+// replaced by a newer one), link-expired, link-used, link-wrong-number (the
+// code is another number's; it is spent by the attempt), link-limited (more
+// than 5 attempts for the number, refilled one a minute, or 10 from the
+// source address, refilled one every 30 seconds; every attempt counts,
+// good or bad, so codes cannot be guessed faster than that, and link-new
+// is limited likewise), link-unconfirmed (the linking device is not
+// connected, did not sign in time, or signed wrong), device-limit.
+//
+// devices answers device-list: every device of the number, the first
+// first, with by naming the device that linked it (empty for the first),
+// online when it is connected, and this for the asking device. unlink
+// removes a device by name, from any device of the number (itself
+// included), and takes effect at once: the server answers unlinked, sends
+// the removed device's connection error unlinked, closes it (reason
+// "unlinked"), and its calls end (or ring on on other devices); the key can
+// no longer register (hello answers error unlinked). A number keeps one
+// device: unlinking the last is wrong-state; no such name is
+// unknown-device. The operator's unlink (dialtone server unlink) writes the
+// store; a running server acts on it within two seconds.
+//
+// Calls to a number ring on every device of it that is connected or in its
+// grace period (incoming to each, with waiting as usual), and on a device
+// that registers while the call still rings. The first accept takes the
+// call: the others get cancelled with reason "answered-elsewhere" and
+// device, the name of the device that took it, and a late accept there is
+// unknown-call. A refuse (or hangup while ringing) on one device stops it
+// ringing there (that device is answered refused) and the call rings on on
+// the others; the caller is refused when the last device it still rings on
+// refuses, and otherwise gets no-answer at the ring timeout: a
+// device declining may only mean "not here" (a laptop without a headset),
+// and an unattended device set to refuse must not keep the call from the
+// person at another. Each device can dial. Call waiting, busy and the
+// dial limits count the number's calls, not a device's: a number in a
+// call on one device takes one more call (waiting, on every device) and is
+// busy after. Missed calls are kept per number and acknowledged per
+// device: each device is shown each missed call (from the time it was
+// linked) until it sends missed-ack, and the record is deleted once every
+// device has. Leases stay per number, and the DNS answers as before.
+//
 // # Keepalive and timeouts
 //
 // The server closes a connection that has sent nothing for 30 seconds
@@ -60,7 +138,8 @@
 //
 // Client to server:
 //
-//	hello      number, key (base64 Ed25519 public key), [invite], [resume, last], [client]
+//	hello      number, key (base64 Ed25519 public key), [invite], [resume, last], [client],
+//	           [link] (a link code: this key joins the number's devices), [device] (this device's name)
 //	proof      sig (base64 Ed25519 signature of ProofMessage(number, nonce))
 //	dial       to (E.164 "+15551234567" or a service code "600")
 //	accept     call
@@ -74,7 +153,11 @@
 //	                                 "candidate": null is refused as bad-message)
 //	media-state call, camera ("on"|"off")  (once accepted, and at each change: whether
 //	           the sender's camera sends pictures; "off" also for a phone with none)
-//	missed-ack id                   (missed calls up to and including id were shown)
+//	missed-ack id                   (missed calls up to and including id were shown, on this device)
+//	link-new                        (a link code for another device, see Devices)
+//	link-cert  key, device, at, sig (the signed certificate a link-request asked for)
+//	devices                         (list the number's devices)
+//	unlink     device               (remove the number's device of that name)
 //	ping
 //	bye                             (leaving now: end my calls, no grace period)
 //
@@ -83,7 +166,8 @@
 //	challenge   nonce (base64, 32 bytes), server (name)
 //	registered  number, session (resume token), services [{code, name}],
 //	            media ("relay"|"auto"), grace_s, ring_s, keepalive_s,
-//	            missed [{id, from, at, call}], [resumed, calls [{call, peer, state}]]
+//	            missed [{id, from, at, call}], [resumed, calls [{call, peer, state}]],
+//	            device (this device's name), [chain [{cert, sig}]] (its link certificates)
 //	ringing     call, peer, re      (caller: the callee is being alerted)
 //	incoming    call, from, waiting (callee: accept or refuse; waiting = you are in another call)
 //	accepted    call, peer, local_lease, remote_lease, relay {urls, username, credential, expires},
@@ -93,11 +177,16 @@
 //	unavailable call, to, reason ("unknown"|"offline")
 //	busy        call, to             (the callee has no room for another call)
 //	no-answer   call                 (caller: ring timeout)
-//	cancelled   call, reason         (callee: the caller gave up or the ring timed out; caller: ack of cancel)
+//	cancelled   call, reason, [device] (callee: the caller gave up or the ring timed out, or
+//	                                  "answered-elsewhere": the device named took it; caller: ack of cancel)
 //	hangup-ack  call                 (to the party that hung up)
 //	ended       call, reason         (the other party hung up, vanished, or the server ended the call)
 //	sdp, ice,   as above, from the other party of a live call (the server passes
 //	media-state them on only between the call's two parties, once it is accepted)
+//	link-code   link, ttl_s, re      (answers link-new)
+//	link-request number, device, key, at (sign this device's certificate; see Devices)
+//	device-list devices [{name, key, linked_at, last_seen, online, by, this}], re
+//	unlinked    device, re           (answers unlink)
 //	pong        re
 //	error       code, message, [re], [call]
 //
