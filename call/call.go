@@ -48,6 +48,9 @@ const (
 	// EventTrust says, once the peer's SDP has come, whether the media's
 	// DTLS is bound to a key of the peer's number (Trust).
 	EventTrust EventKind = "trust"
+	// EventLinked: this device signed in another device of the number
+	// (Device names it), with a link code it made.
+	EventLinked EventKind = "linked"
 )
 
 // Event is one thing that happened. Fields not relevant to Kind are empty.

@@ -94,6 +94,8 @@ func (m *Model) applyEvent(ev call.Event) tea.Cmd {
 	case call.EventRefused, call.EventUnavailable, call.EventBusy, call.EventNoAnswer,
 		call.EventCancelled, call.EventEnded:
 		return m.onFinal(ev)
+	case call.EventLinked:
+		m.onLinked(ev)
 	}
 	return nil
 }

@@ -70,6 +70,10 @@ func (p *fakePhone) Dial(_ context.Context, n string) (call.ID, error) {
 	}
 	return p.nextID, p.dialErr
 }
+func (p *fakePhone) LinkCode(context.Context) (string, time.Duration, error) {
+	p.record("link")
+	return "7K3M-Q9ZD-X2AB-PH4T", 5 * time.Minute, nil
+}
 func (p *fakePhone) Accept(id call.ID) error { p.record("accept " + string(id)); return nil }
 func (p *fakePhone) Refuse(id call.ID) error { p.record("refuse " + string(id)); return nil }
 func (p *fakePhone) Hangup(id call.ID) error { p.record("hangup " + string(id)); return nil }

@@ -58,6 +58,10 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		case key.Matches(msg, sk.TrustKey):
 			return m.trustCmd(m.summary.Number)
 		}
+	case ScreenLink:
+		if key.Matches(msg, k.Back) {
+			m.screen = ScreenHome
+		}
 	}
 	return nil
 }

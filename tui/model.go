@@ -34,6 +34,7 @@ const (
 	ScreenOutgoing
 	ScreenInCall
 	ScreenSummary
+	ScreenLink
 )
 
 // Timeouts for engine calls made from commands.
@@ -87,6 +88,7 @@ type Model struct {
 	setup   setup.Model
 	incall  *incall.Model
 	summary summary.Info
+	link    linkState
 
 	cur     *activeCall
 	ringing *incomingCall
@@ -252,6 +254,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case home.EditMsg:
 		m.contact = contact.New(msg.Index, msg.Contact, m.c.Region)
 		m.screen = ScreenContact
+	case home.LinkMsg:
+		return m, m.openLink()
+	case linkCodeMsg:
+		m.onLinkCode(msg)
+		return m, m.linkTick()
+	case linkTickMsg:
+		return m, m.onLinkTick(msg)
 	case home.DeleteMsg:
 		m.c.Book.Delete(msg.Index)
 		return m, m.save()

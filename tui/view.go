@@ -8,6 +8,7 @@ import (
 	"github.com/dialtone/dialtone/tui/keymap"
 	"github.com/dialtone/dialtone/tui/pages/incall"
 	"github.com/dialtone/dialtone/tui/pages/incoming"
+	"github.com/dialtone/dialtone/tui/pages/link"
 	"github.com/dialtone/dialtone/tui/pages/outgoing"
 	"github.com/dialtone/dialtone/tui/pages/summary"
 )
@@ -56,6 +57,8 @@ func (m *Model) Content() string {
 		}
 	case ScreenSummary:
 		return summary.View(c, m.summary, help)
+	case ScreenLink:
+		return link.View(c, m.link.info(m.cfg.Number), c.Now(), help)
 	}
 	return m.home.View(c, m.status, help)
 }
@@ -85,6 +88,8 @@ func (m *Model) helpKeys() keymap.Help {
 		}
 	case ScreenSummary:
 		return k.Summary(m.canVerify(), m.canTrust())
+	case ScreenLink:
+		return k.LinkScreen()
 	}
 	return k.Home(m.home.State(m.c))
 }

@@ -39,6 +39,8 @@ func (p *Phone) handle(ctx context.Context, m *wire.Message) {
 	case sigclient.TypeDisconnected:
 		p.registered = false
 		p.emit(call.Event{Kind: call.EventDisconnected, Error: m.Message})
+	case sigclient.TypeLinkSigned:
+		p.emit(call.Event{Kind: call.EventLinked, Device: m.Device})
 	case sigclient.TypeRetrying:
 		p.registered, p.unreachable = false, m.Message
 		p.emit(call.Event{Kind: call.EventRetrying, Error: m.Message, Retry: p.sig.NextAttempt()})

@@ -438,3 +438,10 @@ func (p *Phone) Calls() []Call {
 	sortCalls(out)
 	return out
 }
+
+// LinkCode asks the server for a one-time code with which another device
+// joins this number; this phone signs that device in when it comes
+// (EventLinked). See sigclient.Client.LinkCode.
+func (p *Phone) LinkCode(ctx context.Context) (string, time.Duration, error) {
+	return p.sig.LinkCode(ctx)
+}

@@ -30,6 +30,10 @@ const (
 	// failed; Message says why in words (see Reason) and NextAttempt when
 	// the Client tries again, after its backoff.
 	TypeRetrying wire.Type = "retrying"
+	// TypeLinkSigned: this device signed the certificate of a device that
+	// came with its link code (LinkCode); Device names it. The server's
+	// link-request itself is not delivered.
+	TypeLinkSigned wire.Type = "link-signed"
 )
 
 // MaxQueued bounds the client messages waiting for a connection.

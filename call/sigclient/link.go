@@ -59,6 +59,7 @@ func (c *Client) answerLink(m *wire.Message) {
 		c.log.Warn("sending a link certificate", "err", err)
 	}
 	c.log.Info("device linked", "device", m.Device)
+	c.in.push(&wire.Message{Type: TypeLinkSigned, Device: m.Device})
 	c.mu.Lock()
 	f := c.onLink
 	c.mu.Unlock()

@@ -48,6 +48,7 @@ func (c *Client) readLoop(ctx context.Context, ws *websocket.Conn) error {
 		}
 		if m.Type == wire.TypeLinkRequest {
 			c.answerLink(m)
+			continue
 		}
 		if m.Type == wire.TypeError && m.Re == 0 && (m.Code == wire.CodeAuthFailed || m.Code == wire.CodeUnlinked) {
 			// The number registered on another connection: two clients

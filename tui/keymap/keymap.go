@@ -26,6 +26,7 @@ type KeyMap struct {
 	Delete     key.Binding
 	Confirm    key.Binding // yes, delete
 	Keep       key.Binding // no, keep
+	Link       key.Binding // link another device to the number
 
 	// Incoming dialog.
 	Accept key.Binding
@@ -84,6 +85,7 @@ func Default() KeyMap {
 		Save:     b("enter", "save", "enter"),
 		NextFld:  b("tab", "next field", "tab", "down", "up", "shift+tab"),
 		Back:     b("esc", "back", "esc"),
+		Link:     b("l", "link a device", "l"),
 		Continue: b("enter", "home", "enter", "esc", "space"),
 	}
 }
@@ -165,6 +167,7 @@ func (k KeyMap) HomeKeys(st HomeState) KeyMap {
 	c.NewContact = on(k.NewContact, !confirm)
 	c.Edit = on(k.Edit, !confirm && st.Contact)
 	c.Delete = on(k.Delete, !confirm && st.Contact)
+	c.Link = on(k.Link, !confirm)
 	return c
 }
 
@@ -186,6 +189,7 @@ func (k KeyMap) Home(st HomeState) Help {
 				with(k.NewContact, "n", "new contact: the typed number or chosen call"),
 				with(k.Edit, "e", "edit the chosen contact"),
 				with(k.Delete, "d", "delete the chosen contact (asks y/n)"),
+				with(k.Link, "l", "link another device to this number (a code, and its QR code)"),
 			},
 			k.fullTail(),
 		},
@@ -271,6 +275,18 @@ func (k KeyMap) SummaryKeys(verify, trust bool) KeyMap {
 	c := k
 	c.Verify, c.TrustKey = on(k.Verify, verify), on(k.TrustKey, trust)
 	return c
+}
+
+// LinkScreen is the link screen's help.
+func (k KeyMap) LinkScreen() Help {
+	return Help{
+		Short:  []key.Binding{with(k.Back, "esc", "back")},
+		Pinned: k.pinned(k.Quit),
+		Full: [][]key.Binding{
+			{with(k.Back, "esc", "back to the home screen (the code stays good until it expires)")},
+			k.fullTail(),
+		},
+	}
 }
 
 // Summary is the after-call screen's help.

@@ -13,6 +13,12 @@ import (
 	qr "github.com/skip2/go-qrcode"
 )
 
+// LinkText is what a link code's QR code says: the number and the code,
+// upper case, digits and the symbols of QR's alphanumeric mode only, so
+// that it fits a version-2 code (33×17 cells) a camera reads off a small
+// terminal.
+func LinkText(number, code string) string { return number + " " + code }
+
 // Render returns text as a QR code (error correction level M) in lines of
 // half-blocks, each line ending in a newline. A version-2 code with its
 // quiet zone is 33 modules: 33 columns and 17 rows.

@@ -33,6 +33,9 @@ type EditMsg struct {
 // DeleteMsg asks to delete the contact at Index.
 type DeleteMsg struct{ Index int }
 
+// LinkMsg asks for the link screen.
+type LinkMsg struct{}
+
 // Status is the connection status line.
 type Status struct {
 	Text string
@@ -131,6 +134,8 @@ func (m *Model) Update(c *common.Common, msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Delete):
 		m.confirm = true
 		return nil
+	case key.Matches(msg, k.Link):
+		return emit(LinkMsg{})
 	}
 	if m.input.Update(msg) {
 		m.cursor, m.err, m.note = -1, "", ""

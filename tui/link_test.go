@@ -1,0 +1,62 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/dialtone/dialtone/call"
+	"github.com/dialtone/dialtone/tui/book"
+)
+
+func TestLinkScreen(t *testing.T) {
+	d := newDriver(t, Config{Region: "US", Book: sampleBook()})
+	d.key("l")
+	d.waitFor("the link screen", func() bool { return d.m.Screen() == ScreenLink })
+	d.waitCall("link")
+	d.waitFor("the code", func() bool { return d.m.link.code != "" })
+	golden(t, "link_80x24", d.m.Content())
+	if v := ansi.Strip(d.m.Content()); !strings.Contains(v, "dialtone --number +12025550100 --link 7K3M-Q9ZD-X2AB-PH4T") ||
+		!strings.Contains(v, "for 5:00") || strings.Count(v, "█") < 50 {
+		t.Fatalf("the link screen lacks the command, the time left or the QR code:\n%s", v)
+	}
+	d.now = d.now.Add(5*time.Minute + time.Second)
+	if v := ansi.Strip(d.m.Content()); !strings.Contains(v, "expired") {
+		t.Errorf("an expired code is not said to be:\n%s", v)
+	}
+	d.event(call.Event{Kind: call.EventLinked, Device: "laptop"})
+	d.waitFor("linked", func() bool { return len(d.m.link.joined) == 1 })
+	if v := ansi.Strip(d.m.Content()); !strings.Contains(v, "linked laptop") {
+		t.Errorf("the joined device is not shown:\n%s", v)
+	}
+	d.key("esc")
+	if d.m.Screen() != ScreenHome || !strings.Contains(ansi.Strip(d.m.Content()), "linked laptop to this number") {
+		t.Errorf("home after linking:\n%s", ansi.Strip(d.m.Content()))
+	}
+	// A small terminal shows the code without the picture.
+	d.send(tea.WindowSizeMsg{Width: 40, Height: 12})
+	d.key("l")
+	d.waitFor("the code again", func() bool { return d.m.link.code != "" && d.m.Screen() == ScreenLink })
+	if v := ansi.Strip(d.m.Content()); strings.Contains(v, "█▀") || !strings.Contains(v, "7K3M-Q9ZD-X2AB-PH4T") {
+		t.Errorf("the small link screen:\n%s", v)
+	}
+}
+
+// A call answered on another device of the number is no missed call; the
+// home page says where it went.
+func TestAnsweredElsewhere(t *testing.T) {
+	d := newDriver(t, Config{Region: "US", Book: &book.Book{}})
+	d.event(call.Event{Kind: call.EventIncoming, Call: "c9", Peer: "+12025550101"})
+	d.waitFor("ringing", func() bool { return d.m.ringing != nil })
+	d.event(call.Event{Kind: call.EventCancelled, Call: "c9", Peer: "+12025550101", Reason: "answered-elsewhere", Device: "laptop"})
+	d.waitFor("stopped ringing", func() bool { return d.m.ringing == nil })
+	if len(d.m.c.Book.History) != 0 {
+		t.Errorf("a call answered elsewhere went into the history as %+v", d.m.c.Book.History)
+	}
+	if v := ansi.Strip(d.m.Content()); !strings.Contains(v, "answered on laptop") {
+		t.Errorf("home does not say where the call was answered:\n%s", v)
+	}
+}
