@@ -120,7 +120,7 @@ func runLink(ctx context.Context, c *sigclient.Client, out io.Writer, wait time.
 		return fmt.Errorf("asking for a link code: %w", err)
 	}
 	cfg := c.Config()
-	pic, err := qrcode.Render(linkCommand(cfg.URL, cfg.Number, code))
+	pic, err := qrcode.Render(qrcode.LinkText(cfg.Number, code))
 	if err != nil {
 		return err
 	}

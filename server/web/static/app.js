@@ -88,9 +88,9 @@ function peerLabel(n) {
 
 // ---- registration
 
-async function register(number, invite, keys) {
+async function register(number, invite, keys, link) {
   const sig = new Signal({
-    number, keys, invite,
+    number, keys, invite, link,
     onMessage: m => handle(m),
     onState: (text, ok) => { status(ok ? () => `${fmt(number)} · registered` : text); document.body.dataset.registered = ok ? "1" : ""; },
     onFatal: m => { status("refused: " + (m.message || m.code)); show("setup"); },
@@ -123,6 +123,7 @@ function missed(list) {
 async function setup(ev) {
   ev.preventDefault();
   const invite = $("setup-invite").value.trim();
+  const link = $("setup-link").value.trim();
   $("setup-error").textContent = "";
   $("setup-register").disabled = true;
   const f = await fields.setup.check();
@@ -136,7 +137,7 @@ async function setup(ev) {
   $("setup-register").disabled = true;
   try {
     const keys = await store.newKeys();
-    await register(number, invite, keys);
+    await register(number, invite, keys, link);
     await store.saveIdentity({ number: st.me, keys });
     home();
   } catch (e) {
@@ -279,7 +280,9 @@ function handle(m) {
   case "busy": return end(c, "busy");
   case "no-answer": return end(c, "no answer");
   case "unavailable": return end(c, m.reason === "offline" ? "not connected" : "no such number");
-  case "cancelled": return end(c, c && c.dir === "in" ? "missed" : "cancelled");
+  case "cancelled":
+    if (m.reason === "answered-elsewhere") return answeredElsewhere(c, m.device);
+    return end(c, c && c.dir === "in" ? "missed" : "cancelled");
   case "hangup-ack": return end(c, "hung up");
   case "ended": return end(c, { hangup: "the other party hung up", "peer-lost": "the other party was lost" }[m.reason] || "ended: " + (m.reason || ""));
   case "error":
@@ -502,6 +505,20 @@ function hangup() {
   if (c.state === "dialling") { end(c, "cancelled"); return; }
   if (c.state === "ringing") { st.signal.send({ type: "cancel", call: c.id }); return; }
   st.signal.send({ type: "hangup", call: c.id });
+}
+
+// answeredElsewhere drops an incoming call another device of the number
+// took: no missed call, just a word in the status line.
+function answeredElsewhere(c, device) {
+  if (!c) return;
+  st.calls.delete(c.id);
+  const q = st.queued.indexOf(c);
+  if (q >= 0) st.queued.splice(q, 1);
+  else if (st.incoming === c) closeIncoming();
+  else return;
+  nextIncoming();
+  renderIncoming();
+  status(`${peerLabel(c.peer)} answered on ${device || "another device"}`);
 }
 
 function end(c, why) {

@@ -5,7 +5,8 @@
 
 const Subprotocol = "dialtone.v1";
 const ProofContext = "dialtone/1 registration proof\0";
-const Fatal = new Set(["auth-failed", "invite-required", "invite-invalid", "bad-number", "unsupported-version"]);
+const Fatal = new Set(["auth-failed", "invite-required", "invite-invalid", "bad-number", "unsupported-version",
+  "link-invalid", "link-expired", "link-used", "link-wrong-number", "link-limited", "link-unconfirmed", "device-limit", "unlinked"]);
 
 export function b64(bytes) {
   let s = "";
@@ -64,6 +65,8 @@ export class Signal {
       const pub = await crypto.subtle.exportKey("raw", this.o.keys.publicKey);
       const hello = { type: "hello", number: this.o.number, key: b64(pub), client: "dialtone-web" };
       if (this.o.invite) hello.invite = this.o.invite;
+      // A link code joins this browser to the number's devices once.
+      if (this.o.link && !this.registrations) { hello.link = this.o.link; hello.device = "browser"; }
       if (this.session) { hello.resume = this.session; hello.last = this.lastSN; }
       this.send(hello);
     };

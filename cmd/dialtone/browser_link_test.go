@@ -1,0 +1,55 @@
+package main
+
+import (
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/dialtone/dialtone/call/wire"
+	"github.com/dialtone/dialtone/server/servertest"
+)
+
+// TestBrowserLink: the page joins a number with a link code; a call to the
+// number rings on the page and on the number's first device, the first
+// device takes it, and the page says so rather than counting it missed.
+func TestBrowserLink(t *testing.T) {
+	srv := startWebServer(t)
+	const number = "+15550100071"
+	first := servertest.Register(t, srv.url, number)
+	code := first.LinkCode()
+
+	var (
+		wg      sync.WaitGroup
+		req     *wire.Message
+		signErr error
+	)
+	wg.Add(1)
+	go func() { defer wg.Done(); req, signErr = first.SignLinkRequest() }()
+	b := newBrowser(t)
+	b.open(srv.page)
+	b.run(chromedp.SendKeys("#setup-number", number), chromedp.SendKeys("#setup-link", code), chromedp.Click("#setup-register"))
+	b.wait("registration", `document.body.dataset.screen === "home" && document.body.dataset.registered === "1"`)
+	wg.Wait()
+	if signErr != nil {
+		t.Fatal(signErr)
+	}
+	if req.Device != "browser" {
+		t.Errorf("the page joined as %q", req.Device)
+	}
+
+	caller := servertest.Register(t, srv.url, "+15550100072")
+	r := caller.ExpectReply(caller.Send(&wire.Message{Type: wire.TypeDial, To: number}))
+	first.Expect(wire.TypeIncoming, r.Call)
+	b.wait("the incoming dialog", `document.getElementById("incoming").open`)
+	first.Send(&wire.Message{Type: wire.TypeAccept, Call: r.Call})
+	caller.Expect(wire.TypeAccepted, r.Call)
+	b.wait("the dialog gone", `!document.getElementById("incoming").open`)
+	if got := b.text("status"); !strings.Contains(got, "answered on first device") {
+		t.Errorf("the status line says %q", got)
+	}
+	if got := b.text("recents"); strings.Contains(got, "missed") {
+		t.Errorf("recents %q count the call answered elsewhere as missed", got)
+	}
+}
