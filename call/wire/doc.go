@@ -207,7 +207,8 @@
 // 64-byte signature. If the number is not bound
 // yet, the server binds it to the key (policy "open") or, under policy
 // "invite", only when hello carried a valid one-time invite code for that
-// number. A bound number answers only to its key. Then the server sends
+// number. A bound number answers only to the keys of its devices (see
+// Devices). Then the server sends
 // registered, which lists missed calls still to be shown; the client
 // acknowledges them with missed-ack once shown, and they are not sent again.
 //

@@ -1,6 +1,8 @@
 // Package store keeps the server's persistent state in one SQLite file: the
-// subscribers and the keys bound to their numbers, the one-time invites an
-// operator issues, missed calls waiting for their callee, and call detail
+// subscribers and their devices (the keys that may register a number, each
+// with the link certificate another device of the number signed for it),
+// the one-time invites an operator issues and link codes devices make,
+// missed calls waiting for their callee's devices, and call detail
 // records.
 //
 // It is the only place the server writes to disk, and it is safe for use from

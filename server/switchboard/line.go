@@ -76,13 +76,14 @@ func (cl *call) unalert(s *session) {
 	delete(s.calls, cl.id)
 }
 
-// calleeSessions are the callee's sessions that hear about cl: the one
-// that answered, or every device it rings on.
+// calleeSessions are the callee's sessions that hear about cl: every
+// device it rings on, and the one that answered (the others are dropped
+// from alerted once the answer has its leases).
 func (cl *call) calleeSessions() []*session {
-	if cl.to != nil {
-		return []*session{cl.to}
+	if cl.to == nil || cl.alertedOn(cl.to) {
+		return cl.alerted
 	}
-	return cl.alerted
+	return append(cl.alerted[:len(cl.alerted):len(cl.alerted)], cl.to)
 }
 
 // leave takes s out of cl because s is going (its grace ran out, it was
