@@ -60,3 +60,18 @@ func TestAnsweredElsewhere(t *testing.T) {
 		t.Errorf("home does not say where the call was answered:\n%s", v)
 	}
 }
+
+// A link code the server refuses says why and what to do, not "choose
+// another number".
+func TestLinkCodeRefused(t *testing.T) {
+	d := newDriver(t, Config{Number: "-"})
+	d.typeText("+1 202 555 0100")
+	d.key("enter")
+	d.waitFor("connected", func() bool { return d.m.phone != nil })
+	d.event(call.Event{Kind: call.EventError, Code: "link-used", Error: "registration rejected: link-used: the link code was used already"})
+	d.waitFor("the form again", func() bool { return d.m.Screen() == ScreenSetup })
+	if got := ansi.Strip(d.m.Content()); !strings.Contains(got, "The link code was used already.") ||
+		!strings.Contains(got, "--link CODE") || strings.Contains(got, "Choose another number") {
+		t.Errorf("the form after a used link code:\n%s", got)
+	}
+}

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -107,7 +108,11 @@ func (m *Model) onRejected(ev call.Event) {
 	}
 	n.rejected, n.saveNumber = true, ""
 	m.status = home.Status{Text: "not registered"}
-	m.setup.SetError(rejectedWords(ev, m.c.FormatNumber(m.cfg.Number)) + "\nChoose another number.")
+	next := "\nChoose another number."
+	if strings.HasPrefix(ev.Code, "link-") || ev.Code == "device-limit" {
+		next = "\nMake a new code on a device of the number (l, or dialtone link) and start again with --link CODE."
+	}
+	m.setup.SetError(rejectedWords(ev, m.c.FormatNumber(m.cfg.Number)) + next)
 	m.screen = ScreenSetup
 }
 
@@ -129,6 +134,22 @@ func rejectedWords(ev call.Event, num string) string {
 		return "The invite code is not valid for " + num + "."
 	case "bad-number":
 		return "The server will not register " + num + "."
+	case "link-invalid":
+		return "There is no such link code for " + num + "."
+	case "link-expired":
+		return "The link code has expired (codes last five minutes)."
+	case "link-used":
+		return "The link code was used already."
+	case "link-wrong-number":
+		return "The link code is for another number than " + num + "."
+	case "link-limited":
+		return "Too many link attempts for " + num + "; wait a minute."
+	case "link-unconfirmed":
+		return "The device that made the link code did not confirm this one (is it still connected?)."
+	case "device-limit":
+		return num + " has as many devices as it may; unlink one first."
+	case "unlinked":
+		return "This device was unlinked from " + num + "."
 	}
 	return ev.Error
 }
