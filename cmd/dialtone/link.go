@@ -87,7 +87,11 @@ as a QR code. On the new device run what it says:
 or type the code into the browser phone's "link code" field. This device
 signs the new device's certificate when it comes (making the code is the
 consent), so it must stay connected until then: the command waits for the
-new device, up to --wait, and says its name.`,
+new device, up to --wait, and says its name.
+
+link, linked and unlink register as this device (its key in --data), so a
+phone of the same device that is running is replaced and stops: in the
+phone, press l on the home page instead, or run these on another device.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, stop, err := deviceClient(cmd)
