@@ -170,6 +170,15 @@ type Missed struct {
 	Call ID        `json:"call,omitempty"` // the server's call ID: the phone may have seen it ring
 }
 
+// Device is one device of our number.
+type Device struct {
+	Name     string
+	LinkedAt time.Time
+	By       string // the device that linked it; empty for the first
+	Online   bool
+	This     bool // the device asking
+}
+
 // Service is a short code the server answers itself, such as the echo test.
 type Service struct {
 	Code string `json:"code"`

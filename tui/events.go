@@ -95,7 +95,7 @@ func (m *Model) applyEvent(ev call.Event) tea.Cmd {
 		call.EventCancelled, call.EventEnded:
 		return m.onFinal(ev)
 	case call.EventLinked:
-		m.onLinked(ev)
+		return m.onLinked(ev)
 	}
 	return nil
 }

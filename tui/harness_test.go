@@ -74,6 +74,10 @@ func (p *fakePhone) LinkCode(context.Context) (string, time.Duration, error) {
 	p.record("link")
 	return "7K3M-Q9ZD-X2AB-PH4T", 5 * time.Minute, nil
 }
+func (p *fakePhone) Devices(context.Context) ([]call.Device, error) {
+	p.record("devices")
+	return []call.Device{{Name: "desk", This: true}, {Name: "phone", Online: true, By: "desk"}}, nil
+}
 func (p *fakePhone) Accept(id call.ID) error { p.record("accept " + string(id)); return nil }
 func (p *fakePhone) Refuse(id call.ID) error { p.record("refuse " + string(id)); return nil }
 func (p *fakePhone) Hangup(id call.ID) error { p.record("hangup " + string(id)); return nil }

@@ -18,7 +18,11 @@ func TestLinkScreen(t *testing.T) {
 	d.waitFor("the link screen", func() bool { return d.m.Screen() == ScreenLink })
 	d.waitCall("link")
 	d.waitFor("the code", func() bool { return d.m.link.code != "" })
+	d.waitFor("the devices", func() bool { return len(d.m.link.devices) == 2 })
 	golden(t, "link_80x24", d.m.Content())
+	if v := ansi.Strip(d.m.Content()); !strings.Contains(v, "devices: desk (this) · phone (online)") {
+		t.Errorf("the link screen does not list the devices:\n%s", v)
+	}
 	if v := ansi.Strip(d.m.Content()); !strings.Contains(v, "dialtone --number +12025550100 --link 7K3M-Q9ZD-X2AB-PH4T") ||
 		!strings.Contains(v, "for 5:00") || strings.Count(v, "█") < 50 {
 		t.Fatalf("the link screen lacks the command, the time left or the QR code:\n%s", v)

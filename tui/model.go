@@ -258,7 +258,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.openLink()
 	case linkCodeMsg:
 		m.onLinkCode(msg)
-		return m, m.linkTick()
+		return m, tea.Batch(m.linkTick(), m.listDevices())
+	case linkDevicesMsg:
+		m.onLinkDevices(msg)
 	case linkTickMsg:
 		return m, m.onLinkTick(msg)
 	case home.DeleteMsg:

@@ -445,3 +445,16 @@ func (p *Phone) Calls() []Call {
 func (p *Phone) LinkCode(ctx context.Context) (string, time.Duration, error) {
 	return p.sig.LinkCode(ctx)
 }
+
+// Devices lists the devices of this phone's number.
+func (p *Phone) Devices(ctx context.Context) ([]call.Device, error) {
+	ds, err := p.sig.Devices(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]call.Device, 0, len(ds))
+	for _, d := range ds {
+		out = append(out, call.Device{Name: d.Name, LinkedAt: d.LinkedAt, By: d.By, Online: d.Online, This: d.This})
+	}
+	return out, nil
+}

@@ -11,6 +11,7 @@ import (
 
 	"charm.land/lipgloss/v2"
 
+	"github.com/dialtone/dialtone/call"
 	"github.com/dialtone/dialtone/tui/common"
 	"github.com/dialtone/dialtone/tui/components/qrcode"
 )
@@ -20,7 +21,8 @@ type Info struct {
 	Number  string // E.164
 	Code    string // empty while the server is asked
 	Expires time.Time
-	Joined  []string // devices linked with the code
+	Joined  []string      // devices linked with the code
+	Devices []call.Device // the number's devices, when known
 	Err     string
 }
 
@@ -62,6 +64,26 @@ func codeLines(c *common.Common, in Info, now time.Time) []string {
 	case left <= 0:
 		state = s.Bad.Render("expired; esc, then l for a new code")
 	}
-	return []string{s.Accent.Render(in.Code) + "  " + state,
+	lines := []string{s.Accent.Render(in.Code) + "  " + state,
 		s.Subtle.Render("on the new device: ") + "dialtone --number " + in.Number + " --link " + in.Code}
+	if len(in.Devices) > 0 {
+		lines = append(lines, s.Subtle.Render("devices: ")+deviceList(in.Devices))
+	}
+	return lines
+}
+
+// deviceList names the devices on one line: "desk (this) · laptop (online)".
+func deviceList(ds []call.Device) string {
+	names := make([]string, 0, len(ds))
+	for _, d := range ds {
+		n := d.Name
+		switch {
+		case d.This:
+			n += " (this)"
+		case d.Online:
+			n += " (online)"
+		}
+		names = append(names, n)
+	}
+	return strings.Join(names, " · ")
 }
