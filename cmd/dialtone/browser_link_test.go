@@ -25,16 +25,23 @@ func TestBrowserLink(t *testing.T) {
 		req     *wire.Message
 		signErr error
 	)
-	wg.Add(1)
-	go func() { defer wg.Done(); req, signErr = first.SignLinkRequest() }()
 	b := newBrowser(t)
 	b.open(srv.page)
-	b.run(chromedp.SendKeys("#setup-number", number), chromedp.SendKeys("#setup-link", code), chromedp.Click("#setup-register"))
-	b.wait("registration", `document.body.dataset.screen === "home" && document.body.dataset.registered === "1"`)
+	b.run(chromedp.SendKeys("#setup-number", number), chromedp.SendKeys("#setup-link", code))
+	// The first device signs when the page's hello comes: from the click
+	// on, not while a browser starts.
+	wg.Add(1)
+	go func() { defer wg.Done(); req, signErr = first.SignLinkRequest() }()
+	b.run(chromedp.Click("#setup-register"))
+	b.wait("registration or a refusal", `document.body.dataset.registered === "1" || document.getElementById("setup-error").textContent !== ""`)
 	wg.Wait()
 	if signErr != nil {
 		t.Fatal(signErr)
 	}
+	if e := b.text("setup-error"); e != "" {
+		t.Fatalf("the page was refused: %s", e)
+	}
+	b.wait("registration", `document.body.dataset.screen === "home" && document.body.dataset.registered === "1"`)
 	if req.Device != "browser" {
 		t.Errorf("the page joined as %q", req.Device)
 	}
