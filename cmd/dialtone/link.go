@@ -24,7 +24,7 @@ func init() { subcommands = append(subcommands, newLinkCmd, newLinkedCmd, newUnl
 // number and key. The rest of the phone's flags are hidden.
 func deviceCommand(cmd *cobra.Command) *cobra.Command {
 	addPhoneFlags(cmd)
-	for _, name := range []string{"camera", "mic", "speaker", "fps", "video", "invite", "region", "link", "device"} {
+	for _, name := range []string{"camera", "mic", "speaker", "fps", "video", "invite", "region", "link"} {
 		_ = cmd.Flags().MarkHidden(name)
 	}
 	return cmd
@@ -44,7 +44,7 @@ func deviceClient(cmd *cobra.Command) (*sigclient.Client, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := sigclient.New(sigclient.Config{URL: o.Server, Number: o.Number, Key: key, ClientName: "dialtone-link",
+	c, err := sigclient.New(sigclient.Config{URL: o.Server, Number: o.Number, Key: key, Device: o.device, ClientName: "dialtone-link",
 		Patience: 10 * time.Second, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return nil, nil, err

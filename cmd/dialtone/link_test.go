@@ -14,12 +14,13 @@ import (
 // ring, a refusal on one leaves the call to the other, dialtone linked
 // lists both, and dialtone unlink throws the second off at once.
 func TestLinkBinary(t *testing.T) {
-	rs := startServer(t, "--pool", "127.77.9.0/24")
+	data := t.TempDir()
+	rs := startServer(t, "--pool", "127.77.9.0/24", "--data", data)
 	url := rs.addrs["signalling"]
 	const num = "+15550100021"
 	first := t.TempDir()
 	dev := func(args ...string) *exec.Cmd {
-		return exec.Command(binary(t), append(args, "--server", url, "--number", num, "--data", first, "--config", "")...)
+		return exec.Command(binary(t), append(args, "--server", url, "--number", num, "--data", first, "--config", "", "--device", "desk")...)
 	}
 
 	link := dev("link", "--wait", "20s")
@@ -75,7 +76,7 @@ func TestLinkBinary(t *testing.T) {
 	}
 
 	listed, err := dev("linked").CombinedOutput()
-	if err != nil || !strings.Contains(string(listed), "laptop") || !strings.Contains(string(listed), "(this)") {
+	if err != nil || !strings.Contains(string(listed), "laptop") || !strings.Contains(string(listed), "desk (this)") {
 		t.Fatalf("dialtone linked: %v\n%s", err, listed)
 	}
 	again := startCall(t, url, num, "--answer", "auto", "--device", "laptop", "--data", laptopData(laptop))
@@ -88,6 +89,17 @@ func TestLinkBinary(t *testing.T) {
 	}
 	if !strings.Contains(again.stderr.String(), "unlinked") {
 		t.Errorf("the unlinked device did not say why:\n%s", again.stderr.String())
+	}
+
+	// The operator's unlink, on the server's data directory.
+	for _, tc := range []struct{ name, want string }{
+		{"laptop", "has no device called"},
+		{"desk", "only device"},
+	} {
+		out, err := exec.Command(binary(t), "server", "unlink", num, tc.name, "--data", data).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), tc.want) {
+			t.Errorf("server unlink %s: %v\n%s", tc.name, err, out)
+		}
 	}
 }
 
