@@ -270,3 +270,23 @@ func TestLinkNeedsTheLinkingDevice(t *testing.T) {
 		t.Fatalf("linking with the linking device gone: %s %s", m.Type, m.Code)
 	}
 }
+
+// An answer that finds no address ends the call on every device it rang on,
+// not only on the one that answered.
+func TestNoCapacityEndsOnEveryDevice(t *testing.T) {
+	srv := servertest.New(t, servertest.Options{Pool: "127.77.9.2/32", PortLo: 40000, PortHi: 40002})
+	first, laptop := twoDevices(t, srv)
+	b := servertest.Register(t, srv.Addrs.URL, bob)
+	c := servertest.Register(t, srv.Addrs.URL, carol)
+	d := servertest.Register(t, srv.Addrs.URL, dave)
+	setUp(t, b, c) // two of three addresses
+	r := d.ExpectReply(d.Send(&wire.Message{Type: wire.TypeDial, To: alice}))
+	first.Expect(wire.TypeIncoming, r.Call)
+	laptop.Expect(wire.TypeIncoming, r.Call)
+	laptop.Send(&wire.Message{Type: wire.TypeAccept, Call: r.Call})
+	for _, p := range []*servertest.Client{d, laptop, first} {
+		if m := p.Expect(wire.TypeEnded, r.Call); m.Reason != wire.ReasonNoCapacity {
+			t.Fatalf("%s got ended %q", p.Number, m.Reason)
+		}
+	}
+}
