@@ -18,7 +18,7 @@ type Device struct {
 	Key      ed25519.PublicKey
 	Name     string
 	LinkedAt time.Time
-	LastSeen time.Time // zero until it first registers after the change
+	LastSeen time.Time // when it last registered (to the minute); zero for a device from before devices
 	By       ed25519.PublicKey
 	Cert     []byte
 	Sig      []byte
@@ -124,9 +124,9 @@ func (s *Store) AddDevice(ctx context.Context, d Device, max int) error {
 			return ErrExists
 		}
 		_, err = tx.ExecContext(ctx,
-			`INSERT INTO devices (number, key, name, linked_at, by_key, cert, sig, missed_ack)
-			 VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT coalesce(max(id), 0) FROM missed_calls WHERE to_number = ?))`,
-			d.Number, []byte(d.Key), d.Name, toDB(at), []byte(d.By), d.Cert, d.Sig, d.Number)
+			`INSERT INTO devices (number, key, name, linked_at, last_seen, by_key, cert, sig, missed_ack)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, (SELECT coalesce(max(id), 0) FROM missed_calls WHERE to_number = ?))`,
+			d.Number, []byte(d.Key), d.Name, toDB(at), toDB(at), []byte(d.By), d.Cert, d.Sig, d.Number)
 		if isUniqueViolation(err) {
 			return ErrNameTaken
 		}

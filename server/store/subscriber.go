@@ -66,8 +66,8 @@ func (s *Store) addSubscriber(ctx context.Context, tx *sql.Tx, sub Subscriber) e
 		name = FirstDevice
 	}
 	_, err = tx.ExecContext(ctx,
-		`INSERT INTO devices (number, key, name, linked_at) VALUES (?, ?, ?, ?)`,
-		sub.Number, []byte(sub.Key), name, toDB(at))
+		`INSERT INTO devices (number, key, name, linked_at, last_seen) VALUES (?, ?, ?, ?, ?)`,
+		sub.Number, []byte(sub.Key), name, toDB(at), toDB(at))
 	return err
 }
 

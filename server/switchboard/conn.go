@@ -293,8 +293,12 @@ func (sb *Switchboard) register(c *Conn, m *wire.Message, missed []store.MissedC
 		reply.Session = s.token
 		c.out.Send(reply)
 		sb.ringNewDevice(s)
-		pub, at := ed25519.PublicKey(c.hello.Key), sb.cfg.Now()
-		fx.record(sb, func(ctx context.Context) error { return sb.cfg.Store.TouchDevice(ctx, string(n), pub, at) }, "device seen")
+		// Last seen is kept to the minute: a reconnecting client costs no
+		// write, and a new device was stamped when it was stored.
+		if at := sb.cfg.Now(); at.Sub(c.dev.lastSeen) >= time.Minute {
+			pub := ed25519.PublicKey(c.hello.Key)
+			fx.record(sb, func(ctx context.Context) error { return sb.cfg.Store.TouchDevice(ctx, string(n), pub, at) }, "device seen")
+		}
 	})
 }
 

@@ -32,8 +32,9 @@ const (
 
 // admitted is the device a registration proved it holds.
 type admitted struct {
-	name  string
-	chain []wire.Signed
+	name     string
+	chain    []wire.Signed
+	lastSeen time.Time
 }
 
 // linkState is the switchboard's linking state, under sb.mu but for
@@ -95,7 +96,7 @@ func (sb *Switchboard) admit(ctx context.Context, c *Conn, key ed25519.PublicKey
 	d, err := sb.cfg.Store.Device(ctx, string(n), key)
 	switch {
 	case err == nil:
-		return admitted{name: d.Name, chain: sb.chainOf(ctx, d)}, "", ""
+		return admitted{name: d.Name, chain: sb.chainOf(ctx, d), lastSeen: d.LastSeen}, "", ""
 	case !errors.Is(err, store.ErrNotFound):
 		sb.log.Error("looking up device", keyNumber, n, "err", err)
 		return admitted{}, wire.CodeInternal, "the server could not check the number; try again"
@@ -103,17 +104,20 @@ func (sb *Switchboard) admit(ctx context.Context, c *Conn, key ed25519.PublicKey
 	if h.Link != "" {
 		return sb.linkDevice(ctx, c, n, key)
 	}
-	if gone, err := sb.cfg.Store.WasRemoved(ctx, string(n), key); err == nil && gone {
-		return admitted{}, wire.CodeUnlinked, "this device was unlinked from " + string(n)
-	}
 	name := h.Device
 	if name == "" {
 		name = store.FirstDevice
 	}
 	if code, msg := sb.bindKey(ctx, n, key, h.Invite, name); code != "" {
+		if code == wire.CodeAuthFailed {
+			// A bound number: say so if this key was one of its devices.
+			if gone, err := sb.cfg.Store.WasRemoved(ctx, string(n), key); err == nil && gone {
+				return admitted{}, wire.CodeUnlinked, "this device was unlinked from " + string(n)
+			}
+		}
 		return admitted{}, code, msg
 	}
-	return admitted{name: name}, "", ""
+	return admitted{name: name, lastSeen: sb.cfg.Now()}, "", ""
 }
 
 // chainOf returns d's link certificates: its own, then its linker's, up to
@@ -198,7 +202,7 @@ func (sb *Switchboard) linkDevice(ctx context.Context, c *Conn, n number.Number,
 		return admitted{}, wire.CodeInternal, "the server could not store the device; try again"
 	}
 	sb.log.Info("device linked", keyNumber, n, "device", cert.Name)
-	return admitted{name: d.Name, chain: sb.chainOf(ctx, d)}, "", ""
+	return admitted{name: d.Name, chain: sb.chainOf(ctx, d), lastSeen: cert.At}, "", ""
 }
 
 // askLinker sends cert to the device that made the code and waits for its
