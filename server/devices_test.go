@@ -19,7 +19,7 @@ func twoDevices(t *testing.T, srv *servertest.Server) (first, laptop *servertest
 	if reg.Device != "laptop" || len(reg.Chain) != 1 {
 		t.Fatalf("linked device registered as %q with %d certificates", reg.Device, len(reg.Chain))
 	}
-	cert, err := identity.ParseLink(reg.Chain[0].Cert)
+	cert, err := identity.ParseLink(reg.Chain[0].Body)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -183,6 +183,10 @@ func (p *Phone) onRegistered(m *wire.Message) {
 		p.endAll(ReasonSignallingLost, "the server did not keep the session")
 	}
 	p.registered, p.unreachable, p.number = true, "", m.Number
+	if len(m.Chain) > 0 {
+		chain := m.Chain
+		p.chain.Store(&chain)
+	}
 	ev := call.Event{Kind: call.EventRegistered, Number: m.Number, Media: m.Media}
 	for _, s := range m.Services {
 		ev.Services = append(ev.Services, call.Service{Code: s.Code, Name: s.Name})

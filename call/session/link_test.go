@@ -2,9 +2,11 @@ package session_test
 
 import (
 	"context"
+	"crypto/ed25519"
 	"testing"
 
 	"github.com/dialtone/dialtone/call"
+	"github.com/dialtone/dialtone/call/identity"
 	"github.com/dialtone/dialtone/call/session"
 	"github.com/dialtone/dialtone/call/wire"
 	"github.com/dialtone/dialtone/server/servertest"
@@ -41,5 +43,33 @@ func TestLinkedPhones(t *testing.T) {
 	b.wait(t, call.EventAccepted, id)
 	if e := desk.wait(t, call.EventCancelled, id); e.Reason != wire.ReasonAnsweredElsewhere || e.Device != "laptop" {
 		t.Fatalf("the other phone heard %q %q", e.Reason, e.Device)
+	}
+}
+
+// The chain the server hands a linked phone at registration goes with its
+// call statements: a peer that pinned the first device sees the linked one
+// as new, vouched for by the first.
+func TestLinkedPhoneIsVouched(t *testing.T) {
+	srv := servertest.New(t, servertest.Options{})
+	ctx := context.Background()
+	deskKey := servertest.NewKey()
+	desk := newPhone(t, alice, opts{url: srv.Addrs.URL, prep: trusted(deskKey, newMemKeys())})
+	code, _, err := desk.LinkCode(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	laptop := newPhone(t, alice, opts{url: srv.Addrs.URL, prep: trusted(servertest.NewKey(), newMemKeys(), func(c *session.Config) {
+		c.Sig.Link, c.Sig.Device = code, "laptop"
+	})})
+	kb := newMemKeys()
+	kb.Pin(alice, identity.Pin{Key: deskKey.Public().(ed25519.PublicKey), Verified: true})
+	b := newPhone(t, bob, opts{url: srv.Addrs.URL, autoAnswer: true, prep: trusted(servertest.NewKey(), kb)})
+	id, err := laptop.Dial(ctx, bob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := trustOf(t, b, id)
+	if tr.State != call.TrustNewDevice || tr.VouchedBy != "first device" || tr.Device != "laptop" {
+		t.Fatalf("the peer made %+v of the linked phone", tr)
 	}
 }

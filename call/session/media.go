@@ -66,7 +66,7 @@ func (s callSignal) SendSDP(sdpType, sdp string) error {
 	if st, err := s.p.statement(s.id, s.caller, s.callee, sdpType, sdp); err != nil {
 		s.p.log.Warn("sending the SDP unsigned", keyCall, s.id, "err", err)
 	} else {
-		m.Statement, m.Chain = st, s.p.cfg.Chain
+		m.Statement, m.Chain = st, s.p.linkChain()
 	}
 	_, err := s.p.sig.Send(m)
 	return err
@@ -247,4 +247,13 @@ func (w *mediaWorker) firstMedia() (time.Time, bool) {
 		return t, true
 	}
 	return w.audio.at()
+}
+
+// linkChain is the link chain to send with a statement: the one the
+// server gave at registration, else the configured one.
+func (p *Phone) linkChain() []wire.Signed {
+	if c := p.chain.Load(); c != nil {
+		return *c
+	}
+	return p.cfg.Chain
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dialtone/dialtone/call"
@@ -39,7 +40,8 @@ type Config struct {
 	// pins nothing (every signed peer is new each call).
 	Keys Keys
 	// Chain is this device's link certificates, its own first, sent with
-	// each call statement; nil for a number's first device.
+	// each call statement; nil for a number's first device. The chain the
+	// server gives at registration (registered's chain) takes its place.
 	Chain []wire.Signed
 	// Region is the ISO country for dialled numbers written without a
 	// country code ("US"); empty: such numbers are refused.
@@ -100,9 +102,13 @@ type Call struct {
 // Phone is one registered number and its calls. Run drives it; the other
 // methods may be called from any goroutine while it runs.
 type Phone struct {
-	cfg    Config
-	log    *slog.Logger
-	sig    *sigclient.Client
+	cfg Config
+	log *slog.Logger
+	sig *sigclient.Client
+	// chain is the link chain the server handed this device at its last
+	// registration, if any; it goes with call statements in place of
+	// cfg.Chain.
+	chain  atomic.Pointer[[]wire.Signed]
 	events chan call.Event
 	evq    *queue[call.Event]
 	cmds   chan func(ctx context.Context)

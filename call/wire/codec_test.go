@@ -160,7 +160,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"v":1,"type":"hello","number":"+15551230001","key":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=","link":"7K3M-Q9ZD-X2AB-PH4T","device":"laptop"}`))
 	f.Add([]byte(`{"v":1,"type":"link-cert","key":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=","device":"laptop","at":1800000000,"sig":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=="}`))
 	f.Add([]byte(`{"v":1,"type":"device-list","devices":[{"name":"laptop","key":"AA==","linked_at":"2026-01-01T00:00:00Z","this":true}]}`))
-	f.Add([]byte(`{"v":1,"type":"registered","number":"+15551230001","session":"s","device":"d","chain":[{"cert":"AA==","sig":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=="}]}`))
+	f.Add([]byte(`{"v":1,"type":"registered","number":"+15551230001","session":"s","device":"d","chain":[{"body":"AA==","sig":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=="}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := Decode(data)
 		if err != nil {

@@ -58,10 +58,11 @@
 // that device. The linking device has five seconds to sign.
 //
 // registered carries device, the device's name, and chain: its link
-// certificate (cert, the canonical LinkCert bytes, and sig), then its
+// certificate (body, the canonical LinkCert bytes, and sig), then its
 // linker's, and so on up to the first device, which has none (so the
-// first device's chain is empty). A chain stops early where a device in it
-// was unlinked.
+// first device's chain is empty): the chain the device sends with its sdp
+// (Call statements). A chain stops early where a device in it was
+// unlinked.
 //
 // Refusals of a link, each an error answering the proof, after which the
 // connection closes: link-invalid (no such code, or not one in form, or
@@ -167,7 +168,7 @@
 //	registered  number, session (resume token), services [{code, name}],
 //	            media ("relay"|"auto"), grace_s, ring_s, keepalive_s,
 //	            missed [{id, from, at, call}], [resumed, calls [{call, peer, state}]],
-//	            device (this device's name), [chain [{cert, sig}]] (its link certificates)
+//	            device (this device's name), [chain [{body, sig}]] (its link certificates)
 //	ringing     call, peer, re      (caller: the callee is being alerted)
 //	incoming    call, from, waiting (callee: accept or refuse; waiting = you are in another call)
 //	accepted    call, peer, local_lease, remote_lease, relay {urls, username, credential, expires},

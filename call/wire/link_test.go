@@ -24,7 +24,7 @@ func TestLinkMessages(t *testing.T) {
 		{"unlink without device", `{"v":1,"type":"unlink"}`, CodeBadMessage},
 		{"link-code without ttl", `{"v":1,"type":"link-code","link":"x"}`, CodeBadMessage},
 		{"link-request", `{"v":1,"type":"link-request","number":"+15551230001","device":"laptop","key":` + key + `,"at":1}`, ""},
-		{"chain with a short sig", `{"v":1,"type":"registered","number":"+15551230001","session":"s","chain":[{"cert":"AA==","sig":"AA=="}]}`, CodeBadMessage},
+		{"chain with a short sig", `{"v":1,"type":"registered","number":"+15551230001","session":"s","chain":[{"body":"AA==","sig":"AA=="}]}`, CodeBadMessage},
 		{"too many devices", `{"v":1,"type":"device-list","devices":[` + strings.Repeat(`{"name":"a","key":"AA=="},`, MaxDevices) + `{"name":"a","key":"AA=="}]}`, CodeTooLarge},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
