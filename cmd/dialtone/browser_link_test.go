@@ -1,12 +1,14 @@
 package main
 
 import (
+	"crypto/ed25519"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/dialtone/dialtone/call/identity"
 	"github.com/dialtone/dialtone/call/wire"
 	"github.com/dialtone/dialtone/server/servertest"
 )
@@ -58,5 +60,19 @@ func TestBrowserLink(t *testing.T) {
 	}
 	if got := b.text("recents"); strings.Contains(got, "missed") {
 		t.Errorf("recents %q count the call answered elsewhere as missed", got)
+	}
+
+	// The page's statements carry the chain the server gave it.
+	callee := servertest.Register(t, srv.url, "+15550100073")
+	b.dial("+15550100073")
+	in := callee.Expect(wire.TypeIncoming, "")
+	callee.Send(&wire.Message{Type: wire.TypeAccept, Call: in.Call})
+	sdp := callee.Expect(wire.TypeSDP, in.Call)
+	if sdp.Statement == nil || len(sdp.Chain) != 1 {
+		t.Fatalf("the page's offer came with statement %v and %d certificates", sdp.Statement != nil, len(sdp.Chain))
+	}
+	cert, err := identity.ParseLink(sdp.Chain[0].Body)
+	if err != nil || !cert.Device.Equal(ed25519.PublicKey(req.Key)) || identity.VerifyLink(cert, sdp.Chain[0].Sig) != nil {
+		t.Fatalf("the page's certificate %+v (%v) is not the one its first device signed", cert, err)
 	}
 }

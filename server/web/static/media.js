@@ -57,6 +57,7 @@ export class CallMedia {
   async sendSDP(role, sdp) {
     const m = { type: "sdp", call: this.o.call, sdp_type: role, sdp };
     try { m.statement = await this.o.sign(role, sdp); } catch (e) { console.warn("statement", e); }
+    if (m.statement && this.o.signal.chain) m.chain = this.o.signal.chain;
     this.o.signal.send(m);
   }
 

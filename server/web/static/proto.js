@@ -93,6 +93,8 @@ export class Signal {
       this.resumed = !!m.resumed;
       this.retry = 0;
       this.session = m.session || "";
+      // A linked browser's link certificates, sent with its call statements.
+      if (Array.isArray(m.chain) && m.chain.length) this.chain = m.chain;
       this.keepalive(m.keepalive_s || 15);
       this.o.onState("registered", true);
       if (this.first) { this.first.resolve(m); this.first = null; }
