@@ -71,7 +71,7 @@ func TestLinkBinary(t *testing.T) {
 	if code := laptop.exit(t); code != 0 {
 		t.Fatalf("laptop exited %d; events %s", code, laptop.kinds())
 	}
-	if got, want := laptop.kinds(), "registered incoming accepted connected ended"; got != want {
+	if got, want := laptop.kinds(), "registered incoming accepted trust connected ended"; got != want {
 		t.Errorf("laptop events: %s, want %s", got, want)
 	}
 
