@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"github.com/dialtone/dialtone/server/sipgw"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -51,6 +52,11 @@ type Config struct {
 	// SIPDigest are the digest algorithms the registrar challenges with,
 	// in order; default SHA-256 then MD5.
 	SIPDigest []string
+	// SIPRoutes send calls to numbers the server does not hold to SIP
+	// trunks (longest prefix wins); calls from the trunks' hosts and
+	// SIPTrunkAllow to our numbers need no digest.
+	SIPRoutes     []sipgw.Route
+	SIPTrunkAllow []netip.Prefix
 
 	// Pools are the prefixes leases come from; default 127.77.0.0/16.
 	Pools []netip.Prefix

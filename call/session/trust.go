@@ -143,8 +143,11 @@ func (p *Phone) checkPeer(rec *callRec, m *wire.Message) call.Trust {
 func viaServer(peer, via string, pins []identity.Pin) call.Trust {
 	t := call.Trust{State: call.TrustViaServer, Via: via}
 	what := "a party of the server"
-	if via == wire.ViaSIP {
+	switch via {
+	case wire.ViaSIP:
 		what = "the SIP gateway, for a SIP phone of " + peer
+	case wire.ViaTrunk:
+		what = "the SIP gateway, for " + peer + " beyond a SIP trunk"
 	}
 	t.Detail = "via server: " + what + "; not end to end verified"
 	if len(pins) > 0 {

@@ -342,8 +342,9 @@
 // SIP gateway, which speaks for a SIP phone registered to a number (a
 // number may have a dialtone key and SIP devices at once). They sign
 // nothing. On the sdp it passes on from one, the server sets via: "sip"
-// for the gateway, "service" for a service code; it drops any via a
-// client sends. The reference phone's rule:
+// for the gateway speaking for a SIP phone, "trunk" for the gateway
+// speaking for a number beyond a SIP trunk (the telephone network),
+// "service" for a service code; it drops any via a client sends. The reference phone's rule:
 //
 //   - A peer that is a service code is "via server", with or without via.
 //   - An sdp with a statement is judged as above; via changes nothing.

@@ -199,6 +199,7 @@ type Message struct {
 const (
 	ViaSIP     = "sip"     // the SIP gateway, for a SIP phone of the number
 	ViaService = "service" // a service code the server answers (the echo test)
+	ViaTrunk   = "trunk"   // the SIP gateway, for a number beyond a SIP trunk
 )
 
 // Signed is canonical bytes built by call/identity and the Ed25519

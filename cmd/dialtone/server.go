@@ -19,6 +19,7 @@ import (
 	"github.com/dialtone/dialtone/call/number"
 	"github.com/dialtone/dialtone/server"
 	"github.com/dialtone/dialtone/server/dnsserver"
+	"github.com/dialtone/dialtone/server/sipgw"
 	"github.com/dialtone/dialtone/server/store"
 	"github.com/dialtone/dialtone/server/switchboard"
 )
@@ -29,6 +30,7 @@ type serverFlags struct {
 	listen, dns, relay, admin string
 	sip                       string
 	sipDigest                 []string
+	sipRoutes, sipTrunkAllow  []string
 	relayPublicIP             string
 	tlsCert, tlsKey           string
 	pools, dnsAllow           []string
@@ -112,6 +114,8 @@ func newServerCmd() *cobra.Command {
 	fl.StringVar(&f.relayPublicIP, "relay-public-ip", "", "address the relay advertises when it listens on 0.0.0.0 or ::")
 	fl.StringVar(&f.sip, "sip", "", "SIP registrar address, UDP and TCP (empty: off)")
 	fl.StringSliceVar(&f.sipDigest, "sip-digest", []string{"SHA-256", "MD5"}, "SIP digest algorithms offered, in order (MD5 first for clients that take the first offered, e.g. baresip 1.0)")
+	fl.StringArrayVar(&f.sipRoutes, "sip-route", nil, "PREFIX=sip:HOST[:PORT][;transport=tcp]: calls to numbers this server does not hold go to that SIP trunk, longest prefix first (repeatable)")
+	fl.StringArrayVar(&f.sipTrunkAllow, "sip-trunk-allow", nil, "prefix trunk calls may come from without a digest, besides the --sip-route hosts (repeatable)")
 	fl.StringVar(&f.admin, "admin", server.DefaultAdmin, "admin HTTP address: /metrics, /api, pprof (beyond loopback only with a token; empty: off)")
 	f.adminToken.add(fl)
 	fl.StringArrayVar(&f.pools, "pool", []string{server.DefaultPool}, "prefix leases come from (repeatable, IPv4 or IPv6)")
@@ -163,6 +167,19 @@ func (f *serverFlags) config() (server.Config, error) {
 	}
 	if cfg.DNSAllow, err = parsePrefixes("--dns-allow", f.dnsAllow); err != nil {
 		return cfg, err
+	}
+	if cfg.SIPTrunkAllow, err = parsePrefixes("--sip-trunk-allow", f.sipTrunkAllow); err != nil {
+		return cfg, err
+	}
+	for _, r := range f.sipRoutes {
+		route, err := sipgw.ParseRoute(r)
+		if err != nil {
+			return cfg, fmt.Errorf("--sip-route: %w", err)
+		}
+		cfg.SIPRoutes = append(cfg.SIPRoutes, route)
+	}
+	if (len(cfg.SIPRoutes) > 0 || len(cfg.SIPTrunkAllow) > 0) && f.sip == "" {
+		return cfg, errors.New("--sip-route and --sip-trunk-allow need --sip")
 	}
 	if cfg.PortLo, cfg.PortHi, err = parsePorts(f.ports); err != nil {
 		return cfg, err

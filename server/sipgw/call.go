@@ -63,6 +63,8 @@ type event struct {
 type sipCall struct {
 	g       *Gateway
 	inbound bool   // the phone called
+	via     string // switchboard.ViaSIP, or ViaTrunk for a trunk's party
+	trunk   *Route // outbound to a trunk
 	number  string // the phone's number
 	sipID   string // the SIP Call-ID
 	log     *slog.Logger
@@ -93,6 +95,7 @@ func (g *Gateway) newCall(inbound bool, num, sipID string) *sipCall {
 		log:    g.cfg.Logger.With("number", num, "sip.call_id", sipID),
 		events: make(chan event, maxEvents),
 		sessID: rand.Uint64N(1 << 62),
+		via:    switchboard.ViaSIP,
 	}
 }
 
@@ -118,6 +121,9 @@ func (o partyOut) Send(m *wire.Message) bool {
 }
 
 func (o partyOut) Close(string) {}
+
+// Via tells the switchboard what kind of party this is.
+func (o partyOut) Via() string { return o.c.via }
 
 func (c *sipCall) handle(m *wire.Message) {
 	m.V = wire.Version

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -51,6 +52,15 @@ type Config struct {
 	// Leases gives each SIP party its address for media: the phone's RTP
 	// goes to and from its number's lease. Required with Switchboard.
 	Leases *lease.Pool
+
+	// Routes send calls to numbers the server does not hold to SIP
+	// trunks, the longest matching prefix winning. Calls from a trunk's
+	// addresses (its host's, resolved by New, and TrunkAllow) to our
+	// numbers need no digest.
+	Routes     []Route
+	TrunkAllow []netip.Prefix
+	// LookupHost resolves a trunk's host. Default net.DefaultResolver.
+	LookupHost func(ctx context.Context, host string) ([]netip.Addr, error)
 
 	// MaxMessage bounds one SIP message in bytes. Default 8192.
 	MaxMessage int
@@ -138,6 +148,9 @@ func (c *Config) validate() error {
 	}
 	if c.MinExpires > c.MaxExpires || c.DefaultExpires < c.MinExpires || c.DefaultExpires > c.MaxExpires {
 		return fmt.Errorf("sipgw: expiry bounds %v <= %v <= %v do not hold", c.MinExpires, c.DefaultExpires, c.MaxExpires)
+	}
+	if c.LookupHost == nil {
+		c.LookupHost = lookupHost
 	}
 	if c.Now == nil {
 		c.Now = time.Now

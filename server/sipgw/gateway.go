@@ -9,13 +9,16 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/dialtone/dialtone/call/number"
+	"github.com/dialtone/dialtone/server/switchboard"
 )
 
 // Gateway is the SIP registrar.
@@ -24,7 +27,8 @@ type Gateway struct {
 	nonces  *nonces
 	sources *sources
 	regs    bindings
-	dummy   string // password of numbers without credentials; never told
+	dummy   string         // password of numbers without credentials; never told
+	trunks  []netip.Prefix // where calls from trunks may come from
 	stats   counters
 
 	calls         callTable
@@ -43,6 +47,7 @@ type counters struct {
 	registers, challenges, authFailures, notFound atomic.Uint64
 	malformed, tooLarge, rateLimited              atomic.Uint64
 	callsIn, callsOut, answered, notAcceptable    atomic.Uint64
+	trunkIn, trunkOut                             atomic.Uint64
 	rtpFromSIP, rtpToSIP, rtpDropped, keyFrames   atomic.Uint64
 }
 
@@ -55,6 +60,9 @@ type Stats struct {
 	// Calls: INVITEs from SIP phones that reached the switchboard, INVITEs
 	// to them, calls answered, and offers refused 488 (no Opus or VP8).
 	CallsIn, CallsOut, Answered, NotAcceptable uint64
+	// TrunkIn and TrunkOut: INVITEs from trunks' addresses, and calls sent
+	// to trunks by --sip-route.
+	TrunkIn, TrunkOut uint64
 	// Bridged: live calls with media; RTP packets passed each way, dropped
 	// (a stranger's, past the latch window, unknown payload type), and
 	// key-frame requests passed on.
@@ -79,7 +87,14 @@ func New(cfg Config) (*Gateway, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sipgw: %w", err)
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	trunks, err := trunkPrefixes(ctx, cfg.LookupHost, cfg.Routes, cfg.TrunkAllow)
+	if err != nil {
+		return nil, fmt.Errorf("sipgw: %w", err)
+	}
 	return &Gateway{
+		trunks:  trunks,
 		cfg:     cfg,
 		nonces:  ns,
 		sources: newSources(cfg.Rate, cfg.Burst, cfg.MaxSources),
@@ -247,12 +262,18 @@ func (g *Gateway) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	from, err := number.Parse(req.From().Address.User, "")
 	if err != nil || from.IsService() {
-		// Only our numbers' devices may call: there are no trunks, and no
-		// call may run between two foreign parties.
+		// Only our numbers' devices and trunks may call, and a caller
+		// must have a number.
 		g.respond(tx, sip.NewResponseFromRequest(req, sip.StatusForbidden, "Forbidden", nil))
 		return
 	}
-	if !g.authenticate(req, tx, string(from), g.cfg.Now()) {
+	via := switchboard.ViaSIP
+	if g.fromTrunk(req) {
+		// A trunk's call needs no digest; the callee must be ours, so
+		// that no call runs between two foreign parties.
+		via = switchboard.ViaTrunk
+		g.stats.trunkIn.Add(1)
+	} else if !g.authenticate(req, tx, string(from), g.cfg.Now()) {
 		return
 	}
 	to, err := number.Parse(req.Recipient.User, "")
@@ -274,7 +295,7 @@ func (g *Gateway) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	g.wg.Add(1)
 	g.mu.Unlock()
 	defer g.wg.Done()
-	g.inboundCall(req, tx, string(from), string(to))
+	g.inboundCall(req, tx, string(from), string(to), via)
 }
 
 func (g *Gateway) onOther(req *sip.Request, tx sip.ServerTransaction) {
@@ -310,7 +331,7 @@ func (g *Gateway) Stats() Stats {
 		AuthFailures: g.stats.authFailures.Load(), NotFound: g.stats.notFound.Load(),
 		Malformed: g.stats.malformed.Load(), TooLarge: g.stats.tooLarge.Load(), RateLimited: g.stats.rateLimited.Load(),
 		CallsIn: g.stats.callsIn.Load(), CallsOut: g.stats.callsOut.Load(), Answered: g.stats.answered.Load(),
-		NotAcceptable: g.stats.notAcceptable.Load(), Bridged: g.calls.bridged(),
+		NotAcceptable: g.stats.notAcceptable.Load(), TrunkIn: g.stats.trunkIn.Load(), TrunkOut: g.stats.trunkOut.Load(), Bridged: g.calls.bridged(),
 		RTPFromSIP: g.stats.rtpFromSIP.Load(), RTPToSIP: g.stats.rtpToSIP.Load(), RTPDropped: g.stats.rtpDropped.Load(),
 		KeyFrames: g.stats.keyFrames.Load(),
 	}

@@ -9,14 +9,13 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/dialtone/dialtone/call/wire"
-	"github.com/dialtone/dialtone/server/switchboard"
 )
 
 // inboundCall serves an INVITE from one of our numbers' phones to a
 // dialtone number: a party for the phone's number dials it through the
 // switchboard, and the call's progress is told back as SIP responses. It
 // returns when the call is over.
-func (g *Gateway) inboundCall(req *sip.Request, tx sip.ServerTransaction, from, to string) {
+func (g *Gateway) inboundCall(req *sip.Request, tx sip.ServerTransaction, from, to, via string) {
 	o, err := parseSDP(req.Body())
 	if err != nil {
 		warning := `399 dialtone "Opus or VP8 on RTP/AVP only; no transcoding"`
@@ -37,6 +36,7 @@ func (g *Gateway) inboundCall(req *sip.Request, tx sip.ServerTransaction, from, 
 		return
 	}
 	c := g.newCall(true, from, req.CallID().Value())
+	c.via = via
 	c.log.Debug("SIP offer", "sdp", string(req.Body()))
 	if !g.calls.add(c) {
 		return // a retransmission the stack did not absorb
@@ -59,7 +59,7 @@ func (g *Gateway) inboundCall(req *sip.Request, tx sip.ServerTransaction, from, 
 	defer dlg.Close()
 	c.srv = dlg
 	tx.OnCancel(func(*sip.Request) { c.push(event{kind: evCancel}) })
-	if c.conn, err = g.cfg.Switchboard.AttachParty(from, switchboard.ViaSIP, partyOut{c}, "sip "+req.Source()); err != nil {
+	if c.conn, err = g.cfg.Switchboard.AttachParty(from, via, partyOut{c}, "sip "+req.Source()); err != nil {
 		_ = dlg.Respond(sip.StatusServiceUnavailable, "Service Unavailable", nil)
 		return
 	}

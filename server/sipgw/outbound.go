@@ -30,8 +30,19 @@ func (g *Gateway) Reaches(n string) bool {
 // switchboard's lock, so the call's work happens on its own goroutine.
 func (g *Gateway) Reach(n, caller string, conn *switchboard.Conn) switchboard.Outbox {
 	regs := g.regs.of(n, g.cfg.Now())
-	if len(regs) == 0 || g.client.Load() == nil {
+	if g.client.Load() == nil {
 		return nil
+	}
+	var trunk *Route
+	if len(regs) == 0 {
+		r, ok := matchRoute(g.cfg.Routes, n)
+		if !ok || !g.Routes(n) {
+			return nil
+		}
+		u := r.Trunk
+		u.User = n
+		regs = []Registration{{Number: n, Contact: u.String(), Transport: r.Transport()}}
+		trunk = &r
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -40,6 +51,10 @@ func (g *Gateway) Reach(n, caller string, conn *switchboard.Conn) switchboard.Ou
 	}
 	c := g.newCall(false, n, "")
 	c.conn = conn
+	if trunk != nil {
+		c.via, c.trunk = switchboard.ViaTrunk, trunk
+		g.stats.trunkOut.Add(1)
+	}
 	g.wg.Add(1)
 	go func() {
 		defer g.wg.Done()
@@ -132,9 +147,16 @@ func (c *sipCall) invite(reg Registration, caller string) error {
 	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: caller, Host: host}, Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(16))
 	toHdr := &sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: c.number, Host: host}, Params: sip.NewParams()}
+	if c.trunk != nil {
+		toHdr.Address = sip.Uri{Scheme: "sip", User: c.number, Host: to.Host, Port: to.Port}
+	}
 	req := sip.NewRequest(sip.INVITE, to)
 	req.AppendHeader(from)
 	req.AppendHeader(toHdr)
+	if c.trunk != nil {
+		// The caller's number is verified (its key, or its SIP digest).
+		req.AppendHeader(sip.NewHeader("P-Asserted-Identity", "<sip:"+caller+"@"+host+">"))
+	}
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	req.SetBody(localSDP(c.lease.Addr, c.sessID, c.nextVersion(), nil))
 	if reg.Transport != "" {

@@ -80,7 +80,7 @@ func (sb *Switchboard) dial(c *Conn, m *wire.Message) {
 		}
 		callee := sb.lines[to]
 		online := callee != nil && len(callee.devices) > 0
-		viaGateway := !online && sb.reaches(to)
+		viaGateway := !online && (sb.reaches(to) || sb.routes(to))
 		if !online && !viaGateway {
 			sb.unavailable(s, m, to, fx)
 			return

@@ -20,9 +20,17 @@ type Gateway interface {
 	Reach(n, caller string, conn *Conn) Outbox
 }
 
+// Router is a Gateway that also routes numbers the server does not hold
+// (SIP trunks). Routes is asked, under the switchboard's lock, for a
+// number with no session that never registered; Reach then gets the call.
+type Router interface {
+	Routes(n string) bool
+}
+
 // Party kinds, as the admin API shows them.
 const (
-	ViaSIP = wire.ViaSIP
+	ViaSIP   = wire.ViaSIP
+	ViaTrunk = wire.ViaTrunk // a foreign number's party, through a SIP trunk
 )
 
 // SetGateway makes g the gateway asked for numbers without a dialtone
@@ -64,7 +72,10 @@ func (sb *Switchboard) attachParty(c *Conn, n number.Number, via string) *sessio
 	c.phase.Store(int32(phaseRegistered))
 	// A number with SIP devices only is ours as much as one with a key:
 	// DNS answers its lease and a dial to it while it is away is offline.
-	sb.registered[n] = true
+	// A trunk's party is a foreign number's and stays routed.
+	if via != ViaTrunk {
+		sb.registered[n] = true
+	}
 	return s
 }
 
@@ -84,7 +95,18 @@ func (sb *Switchboard) reach(to number.Number, caller *session) *session {
 		return nil
 	}
 	c.out = out
-	return sb.attachParty(c, to, ViaSIP)
+	via := ViaSIP
+	if v, ok := out.(interface{ Via() string }); ok {
+		via = v.Via()
+	}
+	return sb.attachParty(c, to, via)
+}
+
+// routes reports whether a number the server does not hold goes to a
+// trunk.
+func (sb *Switchboard) routes(to number.Number) bool {
+	r, ok := sb.gw.(Router)
+	return ok && !sb.closed && !sb.registered[to] && r.Routes(string(to))
 }
 
 // dropParty ends a party's calls as hung up and forgets it; where it is

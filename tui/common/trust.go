@@ -103,7 +103,7 @@ func TrustLines(c *Common, t *call.Trust, number string) []string {
 // viaName is the via-server badge: which party of the server it is.
 func viaName(t *call.Trust) string {
 	switch t.Via {
-	case wire.ViaSIP:
+	case wire.ViaSIP, wire.ViaTrunk:
 		return "via server (SIP gateway)"
 	case wire.ViaService:
 		return "via server (service)"
@@ -116,6 +116,8 @@ func ViaWords(t *call.Trust) string {
 	switch {
 	case t.Via == wire.ViaSIP:
 		return "via server (SIP gateway): a SIP phone, not end to end verified"
+	case t.Via == wire.ViaTrunk:
+		return "via server (SIP trunk): a phone beyond the trunk, not end to end verified"
 	case t.Via == wire.ViaService || t.Via == "":
 		return "via server: the other end is the server itself"
 	}

@@ -157,7 +157,9 @@ export async function judge(keys, c, me, m) {
 // pinned key says it is not that device (call/wire's "Server parties").
 function viaServer(peer, via, known) {
   const t = { state: "via-server", via };
-  t.detail = "via server: " + (via === "sip" ? "the SIP gateway, for a SIP phone of " + peer : "a party of the server") +
+  const what = via === "sip" ? "the SIP gateway, for a SIP phone of " + peer :
+    via === "trunk" ? "the SIP gateway, for " + peer + " beyond a SIP trunk" : "a party of the server";
+  t.detail = "via server: " + what +
     "; not end to end verified";
   if (known && known.keys.length) {
     t.pinned = true;
@@ -190,7 +192,8 @@ export function verify(number) {
 
 export function words(t) {
   if (t.state === "via-server") {
-    const w = t.via === "sip" ? "via server (SIP gateway): a SIP phone, not end to end verified" : "via server";
+    const w = t.via === "sip" ? "via server (SIP gateway): a SIP phone, not end to end verified" :
+      t.via === "trunk" ? "via server (SIP trunk): a phone beyond the trunk, not end to end verified" : "via server";
     return t.pinned ? w + " · not your " + (t.wasVerified ? "verified" : "pinned") + " device" : w;
   }
   return ({
