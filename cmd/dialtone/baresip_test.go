@@ -44,6 +44,18 @@ type baresipEvent struct {
 // address, sending a tone of toneHz, and waits for its registration.
 func startBaresipPhone(t *testing.T, sipAddr, number, password string, toneHz int) *baresipPhone {
 	t.Helper()
+	account := fmt.Sprintf("<sip:%s@%s;transport=udp>;auth_pass=%s;regint=600\n", number, sipAddr, password)
+	b := runBaresip(t, freeSIPPort(t), account, toneHz)
+	// The registration may finish before ctrl_tcp is connected, so its
+	// event is not the sign; the console line is.
+	waitFor(t, func() bool { return strings.Contains(b.logText(), "200 OK () [") }, "baresip registering")
+	return b
+}
+
+// runBaresip runs baresip listening for SIP on port with one account line,
+// and connects to its ctrl_tcp.
+func runBaresip(t *testing.T, port int, account string, toneHz int) *baresipPhone {
+	t.Helper()
 	if _, err := exec.LookPath("baresip"); err != nil {
 		t.Skip("baresip is not on PATH (Debian package baresip-core; make deps installs it)")
 	}
@@ -73,8 +85,7 @@ module sndfile.so
 module_app account.so
 module_app menu.so
 module_app ctrl_tcp.so
-`, freeSIPPort(t), toneHz, ctlPort, b.snd)
-	account := fmt.Sprintf("<sip:%s@%s;transport=udp>;auth_pass=%s;regint=600\n", number, sipAddr, password)
+`, port, toneHz, ctlPort, b.snd)
 	for name, body := range map[string]string{"config": config, "accounts": account, "contacts": ""} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
 			t.Fatal(err)
@@ -121,9 +132,6 @@ module_app ctrl_tcp.so
 	}
 	t.Cleanup(func() { b.ctl.Close() })
 	go b.read()
-	// The registration may finish before ctrl_tcp is connected, so its
-	// event is not the sign; the console line is.
-	waitFor(t, func() bool { return strings.Contains(b.logText(), "200 OK () [") }, "baresip registering")
 	return b
 }
 

@@ -64,15 +64,22 @@ func dnsA(t *testing.T, rs *runningServer, number string) (netip.Addr, bool) {
 // address baresip says the call's RTP comes from.
 func checkSIPLease(t *testing.T, rs *runningServer, bp *baresipPhone, sipNumber string) netip.AddrPort {
 	t.Helper()
+	return checkPartyLease(t, rs, bp, sipNumber, "sip")
+}
+
+// checkPartyLease is checkSIPLease for a party of the kind via ("sip", or
+// "trunk" for a foreign number's behind a --sip-route).
+func checkPartyLease(t *testing.T, rs *runningServer, bp *baresipPhone, sipNumber, via string) netip.AddrPort {
+	t.Helper()
 	cs := liveCalls(t, rs)
 	if len(cs) != 1 {
 		t.Fatalf("live calls %+v, want one", cs)
 	}
 	c := cs[0]
 	lease := c.CallerLease
-	if c.CalleeVia == "sip" {
+	if c.CalleeVia == via {
 		lease = c.CalleeLease
-	} else if c.CallerVia != "sip" {
+	} else if c.CallerVia != via {
 		t.Fatalf("the call %+v has no SIP party", c)
 	}
 	ap, err := netip.ParseAddrPort(lease)
@@ -80,10 +87,12 @@ func checkSIPLease(t *testing.T, rs *runningServer, bp *baresipPhone, sipNumber 
 		t.Fatalf("the SIP party's lease %q: %v", lease, err)
 	}
 	out, err := exec.Command(binary(t), "server", "calls", "--admin", adminOf(rs)).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "_VIA") || !strings.Contains(string(out), " sip ") && !strings.HasSuffix(strings.TrimSpace(string(out)), "sip") {
+	if err != nil || !strings.Contains(string(out), "_VIA") || !strings.Contains(string(out), " "+via+" ") && !strings.HasSuffix(strings.TrimSpace(string(out)), via) {
 		t.Errorf("dialtone server calls does not show the SIP party: %v\n%s", err, out)
 	}
-	if ip, ok := dnsA(t, rs, sipNumber); !ok || ip != ap.Addr() {
+	if ip, ok := dnsA(t, rs, sipNumber); via == "trunk" && ok {
+		t.Errorf("DNS answers %s for the foreign number %s, want nothing: the zone holds our numbers only", ip, sipNumber)
+	} else if via != "trunk" && (!ok || ip != ap.Addr()) {
 		t.Errorf("DNS answers %s for %s during the call, want its lease %s", ip, sipNumber, ap.Addr())
 	}
 	waitFor(t, func() bool {
