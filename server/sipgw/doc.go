@@ -9,9 +9,9 @@
 // size, header count and a rate per source address; a request it cannot
 // parse is answered 400 where there is enough of it to answer.
 //
-// Calls. An INVITE is authenticated (407) as one of our numbers (there are
-// no trunks) and its callee looked up (404 for a number the server does
-// not hold); then a party for the phone's number (switchboard.AttachParty)
+// Calls. An INVITE is authenticated (407) as one of our numbers, or comes
+// from a trunk's address (Config.Routes, TrunkAllow), and its callee looked
+// up (404 for a number the server does not hold); then a party for the phone's number (switchboard.AttachParty)
 // dials the callee through the switchboard as any caller would. The other
 // way, the switchboard asks the gateway (Reaches, Reach) for a number that
 // has SIP devices, and the gateway INVITEs the device. Either way the SIP
@@ -20,6 +20,10 @@
 // with the dialtone party, through the relay, and what the mux cannot place
 // is the phone's RTP, passed through to WebRTC tracks without transcoding
 // (Opus and VP8 only; anything else is 488).
+//
+// Trunks. A dial to a number the server does not hold, matching a route
+// (longest prefix), gets a party for that foreign number (ViaTrunk) that
+// INVITEs the trunk, as one for a SIP phone INVITEs the phone.
 //
 // It is not a proxy or a B2BUA for SIP-to-SIP calls of foreign parties, and
 // it does not decode media.
