@@ -118,10 +118,10 @@ func (sb *Switchboard) dial(c *Conn, m *wire.Message) {
 			return
 		}
 		alerted := callee.sessions()
-		if sb.reaches(to) {
-			// The number has SIP devices too (through the gateway): they
-			// ring with its dialtone devices; the first to answer takes
-			// the call.
+		if viaGateway || sb.reaches(to) {
+			// The number has SIP devices too (through the gateway), or
+			// is beyond a trunk: they ring with its dialtone devices; the
+			// first to answer takes the call.
 			if party := sb.reach(to, s); party != nil {
 				alerted = append(alerted, party)
 			}
