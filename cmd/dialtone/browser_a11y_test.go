@@ -212,7 +212,7 @@ func TestBrowserKeyboardOnly(t *testing.T) {
 	// Register: the number field has focus on arrival.
 	b.wantFocus("setup-number")
 	b.key(page)
-	if got := b.tab("setup-register", false); strings.Join(got, " ") != "setup-invite setup-register" {
+	if got := b.tab("setup-register", false); strings.Join(got, " ") != "setup-invite setup-link setup-register" {
 		t.Errorf("first run Tab order %v", got)
 	}
 	b.key("\r")
