@@ -70,26 +70,7 @@ func (s *Store) PendingMissed(ctx context.Context, number string) ([]MissedCall,
 		`SELECT id, to_number, from_number, at, call_id FROM (
 			SELECT * FROM missed_calls WHERE to_number = ? ORDER BY id DESC LIMIT ?
 		) ORDER BY id`, number, MaxMissed)
-	if err != nil {
-		return nil, fmt.Errorf("listing missed calls for %s: %w", number, err)
-	}
-	defer rows.Close()
-	var ms []MissedCall
-	for rows.Next() {
-		var (
-			m  MissedCall
-			at int64
-		)
-		if err := rows.Scan(&m.ID, &m.To, &m.From, &at, &m.CallID); err != nil {
-			return nil, fmt.Errorf("listing missed calls for %s: %w", number, err)
-		}
-		m.At = fromDB(at)
-		ms = append(ms, m)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("listing missed calls for %s: %w", number, err)
-	}
-	return ms, nil
+	return scanMissed(rows, err, number)
 }
 
 // AckMissed removes number's missed calls with IDs up to and including
@@ -112,6 +93,11 @@ func (s *Store) PendingMissedFor(ctx context.Context, number string, key []byte)
 				(SELECT missed_ack FROM devices WHERE number = ? AND key = ?), 0)
 			ORDER BY id DESC LIMIT ?
 		) ORDER BY id`, number, number, key, MaxMissed)
+	return scanMissed(rows, err, number)
+}
+
+// scanMissed reads the rows of a missed-calls query for number.
+func scanMissed(rows *sql.Rows, err error, number string) ([]MissedCall, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listing missed calls for %s: %w", number, err)
 	}
