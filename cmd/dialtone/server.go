@@ -115,7 +115,7 @@ func newServerCmd() *cobra.Command {
 	fl.StringVar(&f.sip, "sip", "", "SIP registrar address, UDP and TCP (empty: off)")
 	fl.StringSliceVar(&f.sipDigest, "sip-digest", []string{"SHA-256", "MD5"}, "SIP digest algorithms offered, in order (MD5 first for clients that take the first offered, e.g. baresip 1.0)")
 	fl.StringArrayVar(&f.sipRoutes, "sip-route", nil, "PREFIX=sip:HOST[:PORT][;transport=tcp]: calls to numbers this server does not hold go to that SIP trunk, longest prefix first (repeatable)")
-	fl.StringArrayVar(&f.sipTrunkAllow, "sip-trunk-allow", nil, "prefix trunk calls may come from without a digest, besides the --sip-route hosts (repeatable)")
+	fl.StringArrayVar(&f.sipTrunkAllow, "sip-trunk-allow", nil, "prefix trunk calls may come from without a digest, besides the --sip-route hosts; no wider than /8 (IPv6 /32) (repeatable)")
 	fl.StringVar(&f.admin, "admin", server.DefaultAdmin, "admin HTTP address: /metrics, /api, pprof (beyond loopback only with a token; empty: off)")
 	f.adminToken.add(fl)
 	fl.StringArrayVar(&f.pools, "pool", []string{server.DefaultPool}, "prefix leases come from (repeatable, IPv4 or IPv6)")

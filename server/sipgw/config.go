@@ -101,6 +101,11 @@ func (c *Config) validate() error {
 	if c.Switchboard != nil && c.Leases == nil {
 		return errors.New("sipgw: calls need the lease pool")
 	}
+	for _, p := range c.TrunkAllow {
+		if err := checkTrunkAllow(p); err != nil {
+			return err
+		}
+	}
 	def := func(v *int, d int) {
 		if *v == 0 {
 			*v = d
@@ -157,6 +162,32 @@ func (c *Config) validate() error {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return nil
+}
+
+// Calls from a trunk's addresses skip the digest, so an allow list wider
+// than these would open our numbers to most of the internet.
+const (
+	minTrunkBits4 = 8
+	minTrunkBits6 = 32
+)
+
+// checkTrunkAllow refuses a trunk prefix so wide that it would let nearly
+// anyone call our numbers unauthenticated (0.0.0.0/0, ::/0, ::ffff:0:0/96).
+func checkTrunkAllow(p netip.Prefix) error {
+	if !p.IsValid() {
+		return fmt.Errorf("sipgw: trunk allow prefix %v is not valid", p)
+	}
+	bits, min := p.Bits(), minTrunkBits6
+	switch {
+	case p.Addr().Is4():
+		min = minTrunkBits4
+	case p.Addr().Is4In6():
+		bits, min = bits-96, minTrunkBits4
+	}
+	if bits < min {
+		return fmt.Errorf("sipgw: trunk allow prefix %v is too wide: calls from it need no password, so it may be no wider than /%d (list the trunk provider's own ranges)", p, min+(p.Bits()-bits))
 	}
 	return nil
 }
