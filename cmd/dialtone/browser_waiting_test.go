@@ -82,7 +82,7 @@ func TestBrowserQueueAndBusy(t *testing.T) {
 		t.Helper()
 		p := startCall(t, srv.url, number, "--dial", page) // from 127.0.0.1
 		if code := p.exit(t); code != exitCallBusy {
-			t.Errorf("%s exited %d, want %d (busy); events %s", number, code, exitCallBusy, p.kinds())
+			t.Errorf("%s exited %d, want %d (busy); events %s\n%s", number, code, exitCallBusy, p.kinds(), p.stderr.String())
 		}
 	}
 

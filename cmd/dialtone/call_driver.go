@@ -55,14 +55,25 @@ func (d *callDriver) loop() {
 			_ = d.out.Encode(e)
 			d.onEvent(e)
 		case err := <-d.dialRes:
-			if err != nil && !errors.Is(err, session.ErrUnavailable) && !errors.Is(err, session.ErrBusy) {
-				d.code, d.why = exitCallError, "dialling: "+err.Error()
-				d.stop()
-			}
+			d.onDialResult(err)
 		case id := <-d.hangups:
 			_ = d.phone.Hangup(id)
 		}
 	}
+}
+
+// onDialResult takes what Dial returned. A dial the server refused ends the
+// run; one that ended because the run is already stopping (the call was
+// busy or unavailable, and its ended event came first) changes nothing.
+func (d *callDriver) onDialResult(err error) {
+	if err == nil || errors.Is(err, session.ErrUnavailable) || errors.Is(err, session.ErrBusy) {
+		return
+	}
+	if d.ctx.Err() != nil {
+		return
+	}
+	d.code, d.why = exitCallError, "dialling: "+err.Error()
+	d.stop()
 }
 
 func (d *callDriver) onEvent(e call.Event) {
