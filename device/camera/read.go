@@ -38,6 +38,16 @@ func (c *Camera) ReadFrame(ctx context.Context) (device.Frame, error) {
 		if left <= 0 {
 			return device.Frame{}, c.stallErr()
 		}
+		// A context with a deadline bounds the poll itself, so that it ends
+		// on time even when the wake-up goroutine is slow to be scheduled
+		// (a loaded machine, one CPU).
+		if d, ok := ctx.Deadline(); ok {
+			until := time.Until(d)
+			if until <= 0 {
+				return device.Frame{}, context.DeadlineExceeded
+			}
+			left = min(left, until)
+		}
 		revents, err := c.wait(left)
 		if err != nil {
 			return device.Frame{}, err
