@@ -63,6 +63,9 @@ func (s *Session) newAPI(est **estimator) (*webrtc.API, error) {
 	}, webrtc.RTPCodecTypeAudio); err != nil {
 		return nil, fmt.Errorf("registering Opus: %w", err)
 	}
+	if err := registerTones(me); err != nil {
+		return nil, err
+	}
 
 	ir := &interceptor.Registry{}
 	// Interceptors wrap each other in the order added, the first one

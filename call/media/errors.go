@@ -6,6 +6,9 @@ var (
 	// ErrClosed is returned by a Session's methods after Close.
 	ErrClosed = errors.New("media: session closed")
 
+	// ErrNoAudio is returned by SendTones in a session without a
+	// microphone: tones travel on the audio stream.
+	ErrNoAudio = errors.New("media: no audio stream")
 	// ErrNoSignal is returned by New without a Signal.
 	ErrNoSignal = errors.New("media: no signal to send SDP and ICE through")
 

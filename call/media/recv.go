@@ -35,7 +35,8 @@ const (
 func (s *Session) onTrack(track *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 	s.log.Debug("remote track", keyKind, track.Kind().String(), "codec", track.Codec().MimeType)
 	pkts := make(chan *rtp.Packet, packetQueue)
-	if !s.spawn(func() { s.readTrack(track, pkts) }) {
+	tones := newToneReader(r)
+	if !s.spawn(func() { s.readTrack(track, tones, pkts) }) {
 		return
 	}
 	s.spawn(func() { s.readReceiverRTCP(r) })
@@ -50,7 +51,7 @@ func (s *Session) onTrack(track *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 // readTrack moves a track's packets to its decoder until the connection
 // closes, and measures the received bitrate and (for audio) the
 // interarrival jitter.
-func (s *Session) readTrack(track *webrtc.TrackRemote, out chan<- *rtp.Packet) {
+func (s *Session) readTrack(track *webrtc.TrackRemote, tones *toneReader, out chan<- *rtp.Packet) {
 	defer close(out)
 	video := track.Kind() == webrtc.RTPCodecTypeVideo
 	rate := float64(track.Codec().ClockRate)
@@ -65,7 +66,7 @@ func (s *Session) readTrack(track *webrtc.TrackRemote, out chan<- *rtp.Packet) {
 			s.st.videoBytes.add(float64(len(p.Payload)+12), now)
 		} else {
 			s.st.audioBytes.add(float64(len(p.Payload)+12), now)
-			if rate > 0 {
+			if !tones.take(s, p) && rate > 0 {
 				s.st.jitterMs.Store(jit.add(now, p.Timestamp, rate))
 			}
 		}

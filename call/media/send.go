@@ -160,6 +160,11 @@ func (s *Session) sendAudio() {
 		if s.muted.Load() {
 			clear(pcm)
 		}
+		if s.sendTone(seq, ts) {
+			seq++
+			ts += device.FrameSamples
+			continue
+		}
 		if s.bwe != nil {
 			if _, b := s.budgetFor(s.bwe.GetTargetBitrate()); b != bps {
 				bps = b

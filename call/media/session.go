@@ -13,6 +13,7 @@ import (
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/dialtone/dialtone/call/dtmf"
 	"github.com/dialtone/dialtone/call/wire"
 )
 
@@ -34,7 +35,10 @@ type Session struct {
 	pc  *webrtc.PeerConnection
 	bwe *estimator
 
-	videoTrack, audioTrack   *webrtc.TrackLocalStaticRTP
+	videoTrack               *webrtc.TrackLocalStaticRTP
+	audioTrack               *dtmf.Track // Opus, and the keypad tones we send
+	toneSender               atomic.Pointer[dtmf.Sender]
+	tonesIn                  chan byte // the keys the other party sends
 	videoSender, audioSender *webrtc.RTPSender
 
 	ctx    context.Context // cancelled by Close: every goroutine's end
@@ -85,6 +89,7 @@ func New(cfg Config, sig Signal) (*Session, error) {
 		pcUp:      make(chan struct{}),
 		connected: make(chan struct{}),
 		failed:    make(chan error, 1),
+		tonesIn:   make(chan byte, tonesQueue),
 	}
 	s.cameraOn.Store(true)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
@@ -131,7 +136,7 @@ func (s *Session) addTransceivers() error {
 		return fmt.Errorf("video transceiver: %w", err)
 	}
 	if s.cfg.Mic != nil {
-		s.audioTrack, err = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", "dialtone")
+		s.audioTrack, err = dtmf.NewTrack(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", "dialtone")
 		if err != nil {
 			return fmt.Errorf("audio track: %w", err)
 		}
