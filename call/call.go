@@ -48,6 +48,9 @@ const (
 	// EventTrust says, once the peer's SDP has come, whether the media's
 	// DTLS is bound to a key of the peer's number (Trust).
 	EventTrust EventKind = "trust"
+	// EventTone: the other party pressed a key (Digit): an RFC 4733
+	// telephone event on the call's audio, reported once an event.
+	EventTone EventKind = "dtmf"
 	// EventLinked: this device signed in another device of the number
 	// (Device names it), with a link code it made.
 	EventLinked EventKind = "linked"
@@ -71,6 +74,8 @@ type Event struct {
 	Camera string `json:"camera,omitempty"`
 	// Media is the path policy the server chose ("relay" or "auto").
 	Media string `json:"media,omitempty"`
+	// Digit is the key the other party pressed (dtmf): 0–9, *, #, A–D.
+	Digit string `json:"digit,omitempty"`
 	// Reason says why a call ended or was unavailable.
 	Reason string `json:"reason,omitempty"`
 	// Device is the device of our number that took the call (cancelled,

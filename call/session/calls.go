@@ -295,6 +295,9 @@ func (p *Phone) onMedia(n mediaNote) {
 		p.end(rec, reason, n.err.Error())
 		return
 	}
+	if n.digit != 0 {
+		p.onTone(rec, n.digit)
+	}
 	if n.connected && rec.connected.IsZero() {
 		rec.connected = p.now()
 		p.emit(call.Event{Kind: call.EventConnected, Call: rec.id, Peer: rec.peer})

@@ -8,6 +8,10 @@ var (
 	ErrBusy        = errors.New("the number is busy")
 )
 
+// ErrBadTones is SendTones' digits that are not keys, or a call whose
+// media carries no tones.
+var ErrBadTones = errors.New("not keypad tones")
+
 // ErrNoCall is returned for a call ID the phone does not hold, or one not in
 // a state the action applies to.
 var ErrNoCall = errors.New("no such call")

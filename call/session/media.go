@@ -119,6 +119,7 @@ func (f *firstSink) at() (time.Time, bool) {
 type mediaNote struct {
 	id        call.ID
 	connected bool
+	digit     byte  // a key the other party sent
 	err       error // failed
 }
 
@@ -181,7 +182,7 @@ func (w *mediaWorker) run(ctx context.Context, p *Phone, cfg MediaConfig, sig ca
 		<-w.stop
 		return
 	}
-	connected, failed := m.Connected(), m.Failed()
+	connected, failed, tones := m.Connected(), m.Failed(), tonesOf(m)
 	setup := time.NewTimer(p.cfg.MediaTimeout)
 	defer setup.Stop()
 	for {
@@ -192,6 +193,8 @@ func (w *mediaWorker) run(ctx context.Context, p *Phone, cfg MediaConfig, sig ca
 					p.log.Warn("media rejected the peer's negotiation", keyCall, w.id, "err", err)
 				}
 			}
+		case d := <-tones:
+			note(mediaNote{digit: d})
 		case <-connected:
 			connected = nil
 			setup.Stop()
