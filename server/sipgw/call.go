@@ -43,6 +43,7 @@ const (
 	evAnswer                     // the phone answered our INVITE: err nil for 2xx
 	evRinging                    // the phone rings (180/183 to our INVITE)
 	evReinvite                   // the phone changes the session (hold)
+	evTone                       // the phone sent a key by SIP INFO (digit, ms)
 )
 
 type event struct {
@@ -55,6 +56,8 @@ type event struct {
 	tx     sip.ServerTransaction
 	fork   int    // evAnswer: which INVITE
 	callID string // evBye: which dialog
+	digit  byte   // evTone
+	ms     int
 }
 
 // sipCall is one call between a SIP phone and a dialtone party, both
@@ -355,6 +358,8 @@ func (g *Gateway) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	if strings.Contains(string(req.Body()), "picture_fast_update") {
 		c.push(event{kind: evKeyFrame})
+	} else if d, ms, ok := infoTone(req); ok {
+		c.push(event{kind: evTone, digit: d, ms: ms})
 	}
 	g.respond(tx, sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil))
 }

@@ -107,6 +107,8 @@ func (c *sipCall) inboundEvent(ev event, o *offer) (over bool) {
 		}
 	case evKeyFrame:
 		c.br.keyFrameFromPeer()
+	case evTone:
+		c.br.toneFromInfo(ev.digit, ev.ms)
 	case evReinvite:
 		c.reinvite(ev.req, ev.tx)
 	case evCancel:

@@ -14,6 +14,8 @@ import (
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/dialtone/dialtone/call/dtmf"
 )
 
 // latchWindow is how many of a stream's first packets may move where the
@@ -36,8 +38,8 @@ var (
 // WebRTC track.
 type leg struct {
 	s     *stream
-	local *webrtc.TrackLocalStaticRTP // toward the dialtone party
-	ssrc  uint32                      // the gateway's SSRC toward the phone
+	local trackLocal // toward the dialtone party
+	ssrc  uint32     // the gateway's SSRC toward the phone
 
 	mu      sync.Mutex
 	to      netip.AddrPort // where the phone gets RTP: its SDP, then latched
@@ -62,6 +64,7 @@ type bridge struct {
 	pc    *webrtc.PeerConnection
 	legs  []*leg
 	stats *counters
+	tones toneState
 
 	in      chan datagram // never closed: the mux may call back until it is
 	done    chan struct{}
@@ -117,6 +120,9 @@ func newAPI(mux ice.UDPMux) (*webrtc.API, error) {
 	if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: opusCodec, PayloadType: 111}, webrtc.RTPCodecTypeAudio); err != nil {
 		return nil, err
 	}
+	if err := m.RegisterCodec(dtmf.Codec(), webrtc.RTPCodecTypeAudio); err != nil {
+		return nil, err
+	}
 	ir := &interceptor.Registry{}
 	if err := webrtc.ConfigureNack(m, ir); err != nil {
 		return nil, err
@@ -143,7 +149,7 @@ func (b *bridge) setLegs(o *offer) error {
 		if s.kind == "video" {
 			codec = vp8Codec
 		}
-		local, err := webrtc.NewTrackLocalStaticRTP(codec, "sip-"+s.kind, "sip")
+		local, err := b.newTrack(codec, s.kind)
 		if err != nil {
 			return err
 		}
@@ -212,6 +218,9 @@ func (b *bridge) readSIP() {
 			b.stats.rtpDropped.Add(1)
 			continue
 		}
+		if b.toneFromPhone(&pkt, d.from) {
+			continue
+		}
 		l := b.legFor(&pkt, d.from)
 		if l == nil || !l.accept(d.from) {
 			b.log.Debug("dropping a SIP packet", "pt", pkt.PayloadType, "from", d.from, "leg", l != nil)
@@ -220,6 +229,7 @@ func (b *bridge) readSIP() {
 		}
 		l.phoneSSRC.Store(pkt.SSRC)
 		pkt.Header.Extension, pkt.Header.Extensions = false, nil
+		b.renumber(l, &pkt)
 		if err := l.local.WriteRTP(&pkt); err != nil {
 			b.log.Debug("passing a SIP packet on", "err", err)
 			continue
@@ -377,7 +387,7 @@ func (b *bridge) onTrack(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		if err != nil {
 			return
 		}
-		if pkt.Unmarshal(buf[:n]) != nil || len(pkt.Payload) == 0 || l.held.Load() {
+		if pkt.Unmarshal(buf[:n]) != nil || len(pkt.Payload) == 0 || l.held.Load() || b.toneToPhone(l, track.Codec(), &pkt) {
 			continue
 		}
 		pkt.Header.Extension, pkt.Header.Extensions = false, nil

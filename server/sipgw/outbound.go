@@ -205,6 +205,8 @@ func (c *sipCall) outboundEvent(ev event) (over bool) {
 		}
 	case evKeyFrame:
 		c.br.keyFrameFromPeer()
+	case evTone:
+		c.br.toneFromInfo(ev.digit, ev.ms)
 	case evReinvite:
 		c.reinvite(ev.req, ev.tx)
 	case evAnswer:

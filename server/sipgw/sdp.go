@@ -37,6 +37,10 @@ type stream struct {
 	mux        bool
 	send, recv bool     // the phone sends, receives
 	ssrcs      []uint32 // the SSRCs the phone names for the line (RFC 5576)
+	// tonePT and toneRate are the line's telephone-event (dtmf.go); 0
+	// when it has none.
+	tonePT   uint8
+	toneRate uint32
 }
 
 // offer is what the gateway took from the SIP side's SDP.
@@ -147,6 +151,9 @@ func useStream(m *sdp.MediaDescription, sessIP netip.Addr) *stream {
 		return nil
 	}
 	s.pt, s.codec = uint8(pt), want
+	if kind == "audio" {
+		s.tonePT, s.toneRate = toneFormat(m, 48000)
+	}
 	for _, a := range m.Attributes {
 		if a.Key == "fmtp" {
 			if n, v, ok := strings.Cut(a.Value, " "); ok && n == strconv.Itoa(pt) {
@@ -205,9 +212,10 @@ func localSDP(at netip.AddrPort, sessID, version uint64, answerTo *offer) []byte
 				dir = "inactive"
 			}
 		}
-		fmt.Fprintf(&b, "m=%s %d RTP/AVP %d\r\na=rtpmap:%d %s\r\n", kind, at.Port(), pt, pt, codec)
+		fmt.Fprintf(&b, "m=%s %d RTP/AVP %d%s\r\na=rtpmap:%d %s\r\n", kind, at.Port(), pt, toneFormats(s, kind), pt, codec)
 		if kind == "audio" {
 			fmt.Fprintf(&b, "a=fmtp:%d minptime=10;useinbandfec=1\r\n", pt)
+			b.WriteString(toneLines(s, kind))
 		} else {
 			fmt.Fprintf(&b, "a=rtcp-fb:%d nack pli\r\na=rtcp-fb:%d ccm fir\r\n", pt, pt)
 		}
