@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -40,7 +41,8 @@ const (
 const callLong = `Place or answer calls without a terminal UI, printing one JSON object per
 event on stdout (each with "event" and "time"): registered, dialing, ringing,
 incoming, accepted (local_lease, remote_lease), connected, peer-camera
-(camera "on"/"off"), stats (each second), refused, unavailable, busy,
+(camera "on"/"off"), dtmf (digit: a key the other side pressed), stats
+(each second), refused, unavailable, busy,
 no-answer, cancelled, ended (reason, duration_s, local when this side ended
 it), disconnected and retrying (error: why, in words; retry: when the next
 attempt is), error. Logs go to stderr.
@@ -55,6 +57,11 @@ call does. With --answer, it answers (auto) or refuses (refuse) every call
 until interrupted or --max-calls calls have ended; a call that arrives while
 another is active is refused. --duration hangs up that long after a call
 connects. An interrupt hangs up.
+
+--dtmf sends keypad digits (0-9, *, #, A-D; a comma waits a second) once a
+call connects, as RFC 4733 telephone events on its audio, 120ms each with
+100ms between: what a menu on the telephone network listens for. They need
+an audio source (not --mic none); --duration still counts from the connect.
 
 --cpuprofile writes a Go CPU profile of the whole run, for go tool pprof;
 time in libvpx and libopus shows as runtime.cgocall under its Go caller.
@@ -83,6 +90,7 @@ type callFlags struct {
 	stats, logLevel, region      string
 	cpuProfile                   string
 	retryFor, retryMax           time.Duration
+	dtmf                         string
 }
 
 func newCallCmd() *cobra.Command {
@@ -106,6 +114,7 @@ func newCallCmd() *cobra.Command {
 	fl.StringVar(&f.camera, "camera", "test", "video source: test (pattern 320x240@30), none, or a V4L2 device")
 	fl.StringVar(&f.mic, "mic", "tone", "audio source: tone[:HZ], none, or a PortAudio input")
 	fl.StringVar(&f.speaker, "speaker", "none", "audio sink: none or a PortAudio output")
+	fl.StringVar(&f.dtmf, "dtmf", "", "keypad digits to send once the call connects (0-9 * # A-D; , pauses 1s), e.g. 1234#")
 	fl.DurationVar(&f.duration, "duration", 0, "hang up this long after connecting (0: wait for the other side)")
 	fl.IntVar(&f.maxCalls, "max-calls", 0, "with --answer: stop after this many calls have ended (0: no limit)")
 	fl.StringVar(&f.stats, "stats", "", "write the last call's statistics (JSON) to this file at the end")
@@ -129,6 +138,10 @@ func (f *callFlags) check() error {
 		return errors.New("--max-calls, --duration and --retry-for must not be negative")
 	case f.retryMax < 100*time.Millisecond:
 		return errors.New("--retry-max must be at least 100ms")
+	case strings.Trim(f.dtmf, "0123456789*#ABCDabcd,") != "":
+		return fmt.Errorf("--dtmf %q: want digits 0-9, *, #, A-D and commas", f.dtmf)
+	case f.dtmf != "" && f.mic == "none":
+		return errors.New("--dtmf needs an audio source: the keys travel on the call's audio (not --mic none)")
 	}
 	return nil
 }

@@ -103,6 +103,7 @@ func (d *callDriver) onEvent(e call.Event) {
 		}
 	case call.EventConnected:
 		d.connected[e.Call] = true
+		d.sendTones(e.Call)
 		if d.f.duration > 0 {
 			id := e.Call
 			d.timers = append(d.timers, time.AfterFunc(d.f.duration, func() {
@@ -159,4 +160,14 @@ func dialOutcome(reason string, normal bool) (int, string) {
 		return exitCallNoAnswer, "the call was not answered"
 	}
 	return exitCallFailed, "the call failed: " + reason
+}
+
+// sendTones sends --dtmf's digits in a call that has just connected.
+func (d *callDriver) sendTones(id call.ID) {
+	if d.f.dtmf == "" {
+		return
+	}
+	if err := d.phone.SendTones(id, d.f.dtmf); err != nil {
+		_ = d.out.Encode(call.Event{Kind: call.EventError, Time: time.Now(), Call: id, Error: "--dtmf: " + err.Error()})
+	}
 }
