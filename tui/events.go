@@ -87,6 +87,10 @@ func (m *Model) applyEvent(ev call.Event) tea.Cmd {
 		if m.isCurrent(ev.Call) {
 			m.cur.peerCameraOff = ev.Camera == "off"
 		}
+	case call.EventTone:
+		if m.isCurrent(ev.Call) {
+			m.cur.keysHeard = lastKeys(m.cur.keysHeard + ev.Digit)
+		}
 	case call.EventStats:
 		if m.isCurrent(ev.Call) && ev.Stats != nil {
 			m.cur.stats = ev.Stats

@@ -88,6 +88,10 @@ func (p *fakePhone) SetMuted(b bool) {
 		p.record("unmute")
 	}
 }
+func (p *fakePhone) SendTones(id call.ID, d string) error {
+	p.record("tones " + string(id) + " " + d)
+	return nil
+}
 func (p *fakePhone) SetCamera(b bool) {
 	if b {
 		p.record("camera on")

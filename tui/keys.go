@@ -86,6 +86,8 @@ func (m *Model) inCallKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.engineCmd("switching the camera", "", func(p Phone) error { p.SetCamera(on); return nil })
 	case key.Matches(msg, k.Stats):
 		m.stats = !m.stats
+	case key.Matches(msg, k.Keypad):
+		return m.sendKey(msg.String())
 	}
 	return nil
 }

@@ -64,6 +64,9 @@ type activeCall struct {
 	lastFrame time.Time
 	// trust is what the engine made of the peer's signed statement.
 	trust *call.Trust
+	// keysSent and keysHeard are the keypad tones of the call, ours and
+	// the other side's (the last few).
+	keysSent, keysHeard string
 }
 
 // incomingCall is the call the dialog asks about.

@@ -41,6 +41,9 @@ type Phone interface {
 	SetMuted(muted bool)
 	// SetCamera turns the camera on or off.
 	SetCamera(on bool)
+	// SendTones sends keypad digits in an active call, as telephone
+	// events on its audio.
+	SendTones(id call.ID, digits string) error
 }
 
 // Device is one of the phone's devices as the home screen names it.

@@ -101,6 +101,6 @@ func (m *Model) inCallInfo() incall.Info {
 		LocalLease: cur.local, RemoteLease: cur.remote, Media: cur.media, Connected: cur.connected,
 		Stats: cur.stats, Muted: m.muted, CameraOff: !m.cameraOn, ShowStats: m.stats,
 		Notice: m.inCallNotice(), PeerCameraOff: cur.peerCameraOff, Stalled: m.stalled(), Display: m.display(),
-		Echo: cur.peer == common.EchoCode, Trust: cur.trust,
+		Echo: cur.peer == common.EchoCode, Trust: cur.trust, KeysSent: cur.keysSent, KeysHeard: cur.keysHeard,
 	}
 }

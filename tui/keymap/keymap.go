@@ -40,6 +40,7 @@ type KeyMap struct {
 	Camera key.Binding
 	Hangup key.Binding
 	Stats  key.Binding
+	Keypad key.Binding // a keypad tone: menus on the telephone network
 
 	// Trust (summary).
 	Verify   key.Binding // mark the number verified: the safety codes matched
@@ -78,6 +79,7 @@ func Default() KeyMap {
 		Camera: b("v", "camera off", "v"),
 		Hangup: b("h", "hang up", "h"),
 		Stats:  b("s", "stats", "s"),
+		Keypad: b("0-9 * #", "keypad tone", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "#", "A", "B", "C", "D"),
 
 		Verify:   b("V", "codes match", "V"),
 		TrustKey: b("T", "trust new key", "T"),
@@ -264,6 +266,7 @@ func (k KeyMap) InCall(muted, cameraOn bool) Help {
 		Full: [][]key.Binding{
 			{with(c.Hangup, "h", "hang up"), with(c.Mute, "m", mute), with(c.Camera, "v", camera),
 				with(c.Stats, "s", "statistics: video, audio, network, leases")},
+			{with(c.Keypad, "0-9 * # A-D", "keypad tones, for menus on the telephone network")},
 			k.fullTail(),
 		},
 	}

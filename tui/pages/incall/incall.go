@@ -51,6 +51,10 @@ type Info struct {
 	// Trust is what the phone made of the peer's signed statement; nil
 	// until its SDP came.
 	Trust *call.Trust
+	// KeysSent and KeysHeard are the call's last keypad tones: typed
+	// here, and pressed by the other side. Either makes a line over the
+	// status line.
+	KeysSent, KeysHeard string
 }
 
 // Model holds the two video panes.
@@ -138,6 +142,9 @@ func (m *Model) Layout(width, height, below int, in Info) int {
 // always there; the stats panel takes what room is left, then the video.
 func (m *Model) View(c *common.Common, in Info, now time.Time, helpView string) string {
 	status := StatusLine(c, in, now)
+	if k := KeysLine(c, in); k != "" {
+		status = k + "\n" + status
+	}
 	if in.Notice != "" {
 		status = c.Styles.Warn.Render(ansi.Truncate(" "+in.Notice, c.Width, "…")) + "\n" + status
 	}
