@@ -59,8 +59,9 @@ func checkDialtoneMedia(t *testing.T, st call.Stats) {
 }
 
 // TestBrowserCallsDialtone: the page dials a headless dialtone phone that
-// answers; media flows both ways through the relay; the page hangs up and
-// the leases go back to the pool.
+// answers; media flows both ways through the relay; keys pressed on the
+// page reach the phone as keypad tones; the page hangs up and the leases
+// go back to the pool.
 func TestBrowserCallsDialtone(t *testing.T) {
 	srv := startWebServer(t)
 	statsFile := filepath.Join(t.TempDir(), "stats.json")
@@ -78,6 +79,15 @@ func TestBrowserCallsDialtone(t *testing.T) {
 	b.wait("the safety code", `document.getElementById("stats").textContent.includes("safety")`)
 	b.screenshot("incall.png")
 	callee.waitFor(t, call.EventConnected)
+	// Keys pressed go out by the page's RTCDTMFSender, in-band on the
+	// audio, and arrive at the dialtone phone as dtmf events, one a key.
+	for _, k := range []string{"4", "#", "0"} {
+		b.key(k)
+	}
+	if got := callerKeys(t, callee, 3); got != "4#0" {
+		t.Errorf("the dialtone phone received keys %q from the page, want 4#0", got)
+	}
+	b.wait("the keys shown", `document.getElementById("incall-keys").textContent === "keys sent: 4#0"`)
 	// The page signed its fingerprints: the terminal phone pinned its key,
 	// and both show one safety code.
 	pageCode := evalJS[string](b, `window.dialtone.current.trust.code`)

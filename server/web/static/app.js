@@ -403,6 +403,7 @@ function accepted(c, m) {
   st.current = c;
   bind($("incall-peer"), () => peerLabel(c.peer));
   bind($("incall-peer-sr"), () => peerLabel(c.peer));
+  $("incall-keys").textContent = "";
   if (document.body.dataset.screen !== "incall") show("incall");
   announce(`In a call with ${peerLabel(c.peer)}`);
   $("self").srcObject = st.stream;
@@ -565,6 +566,15 @@ function toggleCamera() {
   announce(st.cameraOff ? "Camera off" : "Camera on");
 }
 
+// sendKey sends one keypad tone in the call and shows the keys sent.
+// (Browsers tell a page nothing of the tones the other side sends.)
+function sendKey(k) {
+  const c = st.current;
+  if (!c || !c.media || !c.media.sendTones(k)) return;
+  c.keysSent = ((c.keysSent || "") + k).slice(-24);
+  $("incall-keys").textContent = "keys sent: " + c.keysSent;
+}
+
 function toggleStats() {
   st.showStats = !st.showStats;
   $("stats").hidden = !st.showStats;
@@ -622,6 +632,7 @@ function onKey(ev) {
   if (screen === "incall") {
     const f = { h: hangup, Escape: hangup, m: toggleMute, v: toggleCamera, s: toggleStats }[k];
     if (f) { ev.preventDefault(); f(); }
+    else if (/^[0-9*#A-D]$/.test(k)) { ev.preventDefault(); sendKey(k); }
     return;
   }
   if (screen === "ended" && !ownKey && (k === "Enter" || k === "Escape" || k === " ")) { ev.preventDefault(); home(); }

@@ -6,12 +6,14 @@ export async function localMedia() {
   return navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480, frameRate: 30 } });
 }
 
-// prefer keeps only the named codec (and nothing else) on a transceiver, so
-// the browser offers and answers what dialtone phones speak.
+// prefer keeps only the named codec on a transceiver (and, for audio,
+// telephone-event: keypad tones), so the browser offers and answers what
+// dialtone phones speak.
 function prefer(tr, kind, mime) {
   const caps = RTCRtpReceiver.getCapabilities(kind);
   if (!caps || !tr.setCodecPreferences) return;
   const keep = caps.codecs.filter(c => c.mimeType.toLowerCase() === mime);
+  if (keep.length && kind === "audio") keep.push(...caps.codecs.filter(c => c.mimeType.toLowerCase() === "audio/telephone-event"));
   if (keep.length) tr.setCodecPreferences(keep);
 }
 
@@ -108,6 +110,16 @@ export class CallMedia {
     if (init.sdpMid == null && init.sdpMLineIndex == null) init.sdpMLineIndex = 0; // bundled: the first m-line
     if (c.usernameFragment) init.usernameFragment = c.usernameFragment;
     try { await this.pc.addIceCandidate(init); } catch (e) { console.warn("candidate refused", e); }
+  }
+
+  // sendTones queues keypad digits as RFC 4733 events on the audio stream
+  // (the browser's RTCDTMFSender), 120 ms each with 100 ms between, as
+  // dialtone phones send them; false when the call's audio takes none.
+  sendTones(digits) {
+    const s = this.pc.getSenders().find(x => x.track && x.track.kind === "audio");
+    if (!s || !s.dtmf || !s.dtmf.canInsertDTMF) return false;
+    s.dtmf.insertDTMF(s.dtmf.toneBuffer + digits, 120, 100);
+    return true;
   }
 
   setMuted(on) { for (const t of this.o.stream.getAudioTracks()) t.enabled = !on; }
