@@ -12,6 +12,7 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/dialtone/dialtone/call/dtmf"
 	"github.com/dialtone/dialtone/call/wire"
 )
 
@@ -32,6 +33,7 @@ type leg struct {
 	tr     *webrtc.RTPTransceiver
 	sender *webrtc.RTPSender
 	local  *webrtc.TrackLocalStaticRTP
+	tones  *dtmf.Track // the audio leg's: echoes keypad tones (dtmf.go)
 	// remoteSSRC is the caller's stream on this transceiver, 0 until its
 	// first packet; picture-loss requests name it.
 	remoteSSRC atomic.Uint32
@@ -45,6 +47,9 @@ func (e *Echo) newAPI(relay *wire.Relay) (*webrtc.API, error) {
 		return nil, err
 	}
 	if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: opusCodec, PayloadType: 111}, webrtc.RTPCodecTypeAudio); err != nil {
+		return nil, err
+	}
+	if err := m.RegisterCodec(dtmf.Codec(), webrtc.RTPCodecTypeAudio); err != nil {
 		return nil, err
 	}
 	// NACK recovers the caller's uplink losses before they are echoed and
@@ -193,17 +198,17 @@ func (c *call) addLegs(sends map[string]bool) error {
 		default:
 			continue
 		}
-		local, err := webrtc.NewTrackLocalStaticRTP(codec, "echo-"+tr.Kind().String(), "echo")
+		track, local, tones, err := newEchoTrack(codec, tr.Kind())
 		if err != nil {
 			return fmt.Errorf("creating the echo track: %w", err)
 		}
 		// AddTrack takes the first transceiver of the kind with nothing to
 		// send, which is tr.
-		sender, err := c.pc.AddTrack(local)
+		sender, err := c.pc.AddTrack(track)
 		if err != nil {
 			return fmt.Errorf("adding the echo track: %w", err)
 		}
-		l := &leg{tr: tr, sender: sender, local: local}
+		l := &leg{tr: tr, sender: sender, local: local, tones: tones}
 		for _, t := range c.pc.GetTransceivers() {
 			if t.Sender() == sender {
 				l.tr = t
@@ -286,7 +291,7 @@ func (c *call) forward(track *webrtc.TrackRemote, l *leg) {
 		if err := pkt.Unmarshal(buf[:n]); err != nil {
 			continue
 		}
-		if len(pkt.Payload) == 0 {
+		if len(pkt.Payload) == 0 || c.echoTone(l, track.Codec(), &pkt) {
 			continue
 		}
 		echoPacket(&pkt)
