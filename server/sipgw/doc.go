@@ -21,6 +21,12 @@
 // is the phone's RTP, passed through to WebRTC tracks without transcoding
 // (Opus and VP8 only; anything else is 488).
 //
+// Keypad tones (dtmf.go) cross as RFC 4733 telephone events both ways:
+// telephone-event is offered and answered on the SIP side, the dialtone
+// party's events (in-band on its audio) go to the phone at its payload type
+// and clock, and the phone's — RTP events, or SIP INFO dtmf-relay — to the
+// dialtone party's audio.
+//
 // Trunks. A dial to a number the server does not hold, matching a route
 // (longest prefix), gets a party for that foreign number (ViaTrunk) that
 // INVITEs the trunk, as one for a SIP phone INVITEs the phone.
