@@ -14,10 +14,11 @@ func lastKeys(s string) string {
 	return s
 }
 
-// sendKey sends one keypad tone in the active call and shows it.
+// sendKey sends one keypad tone in the active call and shows it; before
+// the media connects there is no stream to carry it.
 func (m *Model) sendKey(d string) tea.Cmd {
 	cur := m.cur
-	if cur == nil || cur.id == "" {
+	if cur == nil || cur.id == "" || !cur.connected {
 		return nil
 	}
 	cur.keysSent = lastKeys(cur.keysSent + d)

@@ -17,7 +17,9 @@ func TestInCallKeypad(t *testing.T) {
 	d.dial("+1 202 555 0101")
 	d.event(call.Event{Kind: call.EventAccepted, Call: "c1", LocalLease: "127.77.0.1:40000", RemoteLease: "127.77.0.2:40002", Media: "relay"})
 	d.waitFor("in call", func() bool { return d.m.Screen() == ScreenInCall })
+	d.key("7") // connecting: no stream to carry it yet
 	d.event(call.Event{Kind: call.EventConnected, Call: "c1"})
+	d.waitFor("connected", func() bool { return d.m.cur.connected })
 	if v := ansi.Strip(d.m.Content()); strings.Contains(v, "keys") {
 		t.Fatalf("a keys line before any key:\n%s", v)
 	}
@@ -34,6 +36,9 @@ func TestInCallKeypad(t *testing.T) {
 		t.Errorf("the in-call view lacks the keys line:\n%s", v)
 	}
 	for _, c := range d.phone.Calls() {
+		if c == "tones c1 7" {
+			t.Error("a key sent before the media connected")
+		}
 		if c == "mute" || strings.HasPrefix(c, "camera") || strings.HasPrefix(c, "hangup") {
 			t.Errorf("a keypad key did %q", c)
 		}
