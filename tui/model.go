@@ -65,8 +65,12 @@ type activeCall struct {
 	// trust is what the engine made of the peer's signed statement.
 	trust *call.Trust
 	// keysSent and keysHeard are the keypad tones of the call, ours and
-	// the other side's (the last few).
+	// the other side's (the last few). keysQueued wait for the one
+	// SendTones in flight (keysBusy): commands run concurrently, and keys
+	// must go in the order typed.
 	keysSent, keysHeard string
+	keysQueued          string
+	keysBusy            bool
 }
 
 // incomingCall is the call the dialog asks about.
@@ -242,6 +246,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.onDialed(msg)
 	case engineErrMsg:
 		m.onEngineErr(msg)
+	case keysSentMsg:
+		return m, m.onKeysSent(msg)
 	case tickMsg:
 		return m, m.onTick(msg)
 	case trustedMsg:
