@@ -40,12 +40,13 @@ type trackLocal interface {
 type toneState struct {
 	track *dtmf.Track // the audio leg's: writes events beside the phone's audio
 
-	mu      sync.Mutex
-	shift   uint16 // sequence numbers the gateway put into the phone's stream
-	lastSeq uint16 // the last one sent on the audio track
-	lastTS  uint32
-	started bool
-	infoTS  uint32 // the last timestamp an INFO's event took
+	mu       sync.Mutex
+	shift    uint16 // sequence numbers the gateway put into the phone's stream
+	lastSeq  uint16 // the last one sent on the audio track
+	lastTS   uint32
+	started  bool
+	infoTS   uint32 // the last timestamp an INFO's event took
+	infoSent bool
 }
 
 // newTrack makes a leg's track toward the dialtone party: the audio leg's
@@ -208,13 +209,13 @@ func (b *bridge) toneFromInfo(digit byte, ms int) {
 	if !t.started {
 		t.lastSeq, t.lastTS, t.started = uint16(rand.Uint32()), rand.Uint32(), true
 	}
-	// Each event needs its own timestamp: a second INFO before the
-	// phone's next audio packet must not read as the first's repeat.
-	ts := t.lastTS
-	if ts == t.infoTS {
-		ts++
+	// Each event needs its own timestamp: neither the phone's last event
+	// nor an INFO before the phone's next packet may read as this one.
+	ts := t.lastTS + 1
+	if t.infoSent && int32(ts-t.infoTS) <= 0 {
+		ts = t.infoTS + 1
 	}
-	t.infoTS = ts
+	t.infoTS, t.infoSent = ts, true
 	ev := dtmf.Event{Code: code, End: true, Volume: dtmf.Volume, Duration: uint16(min(ms*int(rate)/1000, 0xffff))}
 	for i := 0; i < 3; i++ {
 		t.lastSeq++
