@@ -195,3 +195,27 @@ func TestSenderToReceiver(t *testing.T) {
 		t.Fatalf("received %q, want %q", got, digits)
 	}
 }
+
+// BenchmarkSenderNext is what each audio frame pays for the keypad: the
+// sender's check while idle.
+func BenchmarkSenderNext(b *testing.B) {
+	s := NewSender(20*time.Millisecond, 48000)
+	ts := uint32(0)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := s.Next(ts); ok {
+			b.Fatal("a packet from an idle sender")
+		}
+		ts += 960
+	}
+}
+
+// BenchmarkReceiverPush is the cost of one received event packet.
+func BenchmarkReceiverPush(b *testing.B) {
+	var r Receiver
+	payload := Event{Code: 5, Volume: 10, Duration: 960}.Marshal(nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		r.Push(1000, false, payload)
+	}
+}
