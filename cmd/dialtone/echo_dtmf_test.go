@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"testing"
+	"time"
 
 	"github.com/dialtone/dialtone/call"
 )
@@ -22,5 +23,24 @@ func TestEchoKeypad(t *testing.T) {
 	}
 	if got, want := caller.kinds(), "registered dialing ringing accepted trust connected dtmf dtmf ended"; got != want {
 		t.Errorf("events: %s, want %s", got, want)
+	}
+}
+
+func TestCallFlagsDTMF(t *testing.T) {
+	for _, tc := range []struct {
+		dtmf, mic string
+		ok        bool
+	}{
+		{"1234#", "tone", true},
+		{",,1,2001#*ABCDabcd", "tone", true},
+		{"", "none", true},
+		{"12x", "tone", false},
+		{"1 2", "tone", false},
+		{"1", "none", false},
+	} {
+		f := &callFlags{server: "ws://h/v1", number: "+15550100001", dial: "600", retryMax: time.Second, dtmf: tc.dtmf, mic: tc.mic}
+		if err := f.check(); (err == nil) != tc.ok {
+			t.Errorf("--dtmf %q --mic %s: %v, want ok %v", tc.dtmf, tc.mic, err, tc.ok)
+		}
 	}
 }
