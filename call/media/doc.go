@@ -23,7 +23,9 @@
 // Audio has priority: its bitrate plus packet overhead is reserved from the
 // estimate before video gets the rest. A PLI or FIR from the receiver forces
 // a key frame; receiver reports set the Opus encoder's expected loss, which
-// sizes its in-band FEC.
+// sizes its in-band FEC. Keypad tones (SendTones) go on the audio stream
+// as RFC 4733 telephone events (call/dtmf), in place of the frames their
+// packets take.
 //
 // # Receiving
 //
@@ -33,7 +35,8 @@
 // retransmissions can fill it) is dropped, and the decoder waits for a key
 // frame, which a PLI asks for. Audio packets go into a small reordering
 // buffer; a lost packet is rebuilt from the next packet's FEC data when it
-// carries some, else concealed.
+// carries some, else concealed. Telephone events on the audio stream are
+// keys for Tones, one an event, and no lost frames.
 //
 // # Not here
 //

@@ -18,6 +18,11 @@
 // (reasons not-verified and key-changed) rather than let a server in the
 // middle carry it.
 //
+// Keypad tones (SendTones, and the dtmf event for the other party's) travel
+// in the call's media, as RFC 4733 events, not in the signalling: a SIP
+// phone or a telephone-network menu behind the gateway gets the same
+// packets.
+//
 // Devices are shared by the calls in turn, so a phone holds one active call
 // at a time: accepting a waiting call hangs up the active one.
 package session
