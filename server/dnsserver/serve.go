@@ -17,7 +17,7 @@ const shutdownGrace = 2 * time.Second
 // Serve answers queries on pc (UDP) and ln (TCP) until ctx ends or one of
 // them fails, then stops both and returns. Either may be nil, not both.
 // A *net.UDPConn is served by one worker per CPU in batches, with compiled
-// answers (serveUDP); open it with ListenUDP for a socket per worker. Any
+// answers (serveUDP, on Linux); open it with ListenUDP for a socket per worker. Any
 // other PacketConn, and TCP, are served by miekg/dns alone.
 // Serve owns pc and ln: they are closed when it returns. The error is nil
 // after a shutdown through ctx.
@@ -44,7 +44,7 @@ func (s *Server) Serve(ctx context.Context, pc net.PacketConn, ln net.Listener) 
 			cancel() // one transport failing stops the other
 		}
 	}
-	if udp, ok := pc.(*net.UDPConn); ok {
+	if udp, ok := pc.(*net.UDPConn); ok && haveBatches {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -6,13 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/netip"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/miekg/dns"
-	"golang.org/x/net/ipv4"
-	"golang.org/x/net/ipv6"
 )
 
 // batchSize is how many datagrams a worker reads (recvmmsg) and writes
@@ -23,13 +21,6 @@ const batchSize = 32
 // oobSize holds the IPv4 or IPv6 packet-info control message that says
 // which local address a datagram came to.
 const oobSize = 64
-
-// batchConn is the part of ipv4.PacketConn and ipv6.PacketConn a worker
-// uses; their Message is the same type.
-type batchConn interface {
-	ReadBatch(ms []ipv4.Message, flags int) (int, error)
-	WriteBatch(ms []ipv4.Message, flags int) (int, error)
-}
 
 // serveUDP answers on pc with one worker per CPU, each reading and
 // writing in batches and answering what it knows from its compiled answers
@@ -63,6 +54,7 @@ func (s *Server) serveUDP(ctx context.Context, pc *net.UDPConn) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
+		stop     atomic.Bool // a worker under load may never find its socket empty
 		wg       sync.WaitGroup
 		mu       sync.Mutex
 		firstErr error
@@ -85,7 +77,7 @@ func (s *Server) serveUDP(ctx context.Context, pc *net.UDPConn) error {
 	}()
 	for i := range n {
 		c := socks[i%len(socks)]
-		w, err := s.newWorker(c, slow, wildcard)
+		w, err := s.newWorker(c, slow, wildcard, &stop)
 		if err != nil {
 			cancel()
 			fail(fmt.Errorf("setting up a DNS worker: %w", err))
@@ -98,6 +90,7 @@ func (s *Server) serveUDP(ctx context.Context, pc *net.UDPConn) error {
 		}()
 	}
 	<-ctx.Done()
+	stop.Store(true)
 	closeAll()
 	wg.Wait()
 	return firstErr
@@ -105,117 +98,55 @@ func (s *Server) serveUDP(ctx context.Context, pc *net.UDPConn) error {
 
 // worker is one read loop: a socket, its batches and its compiled answers.
 type worker struct {
-	s       *Server
-	conn    batchConn
-	slow    *queueConn
-	fast    *fastPath
-	in, out []ipv4.Message
-	outBufs [][]byte
-	outOOB  [][]byte
-	pktinfo bool // reply from the address each query came to
+	s    *Server
+	b    *udpBatch
+	slow *queueConn
+	fast *fastPath
+	stop *atomic.Bool
 }
 
-func (s *Server) newWorker(c *net.UDPConn, slow *queueConn, wildcard bool) (*worker, error) {
-	w := &worker{s: s, slow: slow, fast: newFastPath(), pktinfo: wildcard,
-		in: make([]ipv4.Message, batchSize), out: make([]ipv4.Message, batchSize),
-		outBufs: make([][]byte, batchSize), outOOB: make([][]byte, batchSize)}
-	la, _ := c.LocalAddr().(*net.UDPAddr)
-	if la != nil && la.IP.To4() == nil {
-		pc := ipv6.NewPacketConn(c)
-		if wildcard {
-			// A socket on every address must answer from the one asked, as
-			// the miekg/dns server does; it does not need to otherwise.
-			if err := pc.SetControlMessage(ipv6.FlagDst|ipv6.FlagInterface, true); err != nil {
-				return nil, fmt.Errorf("asking for packet info: %w", err)
-			}
-			// IPv4 clients of a dual-stack socket; an IPv6-only one refuses.
-			_ = ipv4.NewPacketConn(c).SetControlMessage(ipv4.FlagDst|ipv4.FlagInterface, true)
-		}
-		w.conn = pc
-	} else {
-		pc := ipv4.NewPacketConn(c)
-		if wildcard {
-			if err := pc.SetControlMessage(ipv4.FlagDst|ipv4.FlagInterface, true); err != nil {
-				return nil, fmt.Errorf("asking for packet info: %w", err)
-			}
-		}
-		w.conn = pc
+func (s *Server) newWorker(c *net.UDPConn, slow *queueConn, wildcard bool, stop *atomic.Bool) (*worker, error) {
+	b, err := newUDPBatch(c, wildcard)
+	if err != nil {
+		return nil, err
 	}
-	for i := range batchSize {
-		w.in[i].Buffers = [][]byte{make([]byte, ednsSize)}
-		w.out[i].Buffers = make([][]byte, 1)
-		w.outBufs[i] = make([]byte, 0, ednsSize)
-		if wildcard {
-			w.in[i].OOB = make([]byte, oobSize)
-			w.outOOB[i] = make([]byte, 0, oobSize)
-		}
-	}
-	return w, nil
+	b.sendErrors = func() { s.stats.writeErrors.Add(1) }
+	return &worker{s: s, b: b, slow: slow, fast: newFastPath(), stop: stop}, nil
 }
 
 // run reads batches until the socket is closed.
 func (w *worker) run() error {
-	for {
-		n, err := w.conn.ReadBatch(w.in, 0)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			return fmt.Errorf("reading DNS queries: %w", err)
-		}
-		w.answer(n)
+	err := w.b.serve(w.stop, w.answer)
+	if err == nil || errors.Is(err, net.ErrClosed) {
+		return nil
 	}
+	return fmt.Errorf("reading DNS queries: %w", err)
 }
 
-// answer answers the n datagrams just read and writes the replies.
+// answer answers the n datagrams just read, queueing the replies for the
+// batch's sendmmsg.
 func (w *worker) answer(n int) {
-	s := w.s
+	s, b := w.s, w.b
 	// Per-query Debug lines are miekg/dns's path's: take it while they are on.
 	fast := !s.log.Enabled(context.Background(), slog.LevelDebug)
-	k := 0
 	for i := range n {
-		m := &w.in[i]
-		p := m.Buffers[0][:m.N]
-		ua, _ := m.Addr.(*net.UDPAddr)
-		var src netip.Addr
-		if ua != nil {
-			src, _ = netip.AddrFromSlice(ua.IP)
-		}
+		p, src, qoob := b.query(i)
 		var oob []byte
-		if w.pktinfo {
-			oob = replyOOB(w.outOOB[k][:0], m.OOB[:m.NN])
+		if qoob != nil {
+			oob = replyOOB(b.replyOOB(), qoob)
 		}
 		if !fast || !src.IsValid() {
-			w.slow.push(p, ua, oob)
+			w.slow.push(p, b.udpAddr(i), oob)
 			continue
 		}
-		reply, handled := s.serveFast(w.fast, p, src.Unmap(), w.outBufs[k][:0])
+		reply, handled := s.serveFast(w.fast, p, src.Addr().Unmap(), b.replyBuf())
 		if !handled {
-			w.slow.push(p, ua, oob)
+			w.slow.push(p, b.udpAddr(i), oob)
 			continue
 		}
 		if reply == nil {
 			continue // over the rate limit
 		}
-		o := &w.out[k]
-		o.Buffers[0] = reply
-		o.Addr = m.Addr
-		o.OOB = oob
-		k++
-	}
-	for sent := 0; sent < k; {
-		n, err := w.conn.WriteBatch(w.out[sent:k], 0)
-		if err != nil {
-			// The first of the rest failed (a client gone, ICMP unreachable):
-			// count it and go on with the ones after it.
-			// (Its rcode was counted when it was answered.)
-			s.stats.writeErrors.Add(1)
-			n++
-		}
-		sent += max(n, 1)
+		b.reply(i, reply, oob)
 	}
 }
