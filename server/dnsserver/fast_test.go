@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -398,8 +399,8 @@ func TestFastPathLeavesBigAnswers(t *testing.T) {
 			t.Fatal("the fast path answered a reply miekg/dns truncates")
 		}
 	}
-	if len(f.cache.m) != 1 {
-		t.Fatalf("%d cache entries, want the one marked slow", len(f.cache.m))
+	if f.cache.n != 1 {
+		t.Fatalf("%d cache entries, want the one marked slow", f.cache.n)
 	}
 	res.set("+15551234567", Entry{Registered: true, Addrs: addrs[:1], TTL: time.Minute})
 	got, handled := fastReply(s, f, raw, allowedSrc)
@@ -409,4 +410,56 @@ func TestFastPathLeavesBigAnswers(t *testing.T) {
 	if want := slowReply(t, s, raw, allowedSrc); !bytes.Equal(got, want) {
 		t.Fatalf("fast path reply differs:\n%v\nwant\n%v", decoded(got), decoded(want))
 	}
+}
+
+// TestFastPathCacheStaysBounded: more names than the cache holds are all
+// answered as miekg/dns answers them, asked once or again, and the cache
+// never holds more than its bound.
+func TestFastPathCacheStaysBounded(t *testing.T) {
+	res := newFakeResolver()
+	var queries [][]byte
+	for i := range 100 {
+		num := 15550000000 + i
+		if i%2 == 0 { // the rest are unknown: NXDOMAIN
+			res.set("+"+strconv.Itoa(num), Entry{Registered: true,
+				Addrs: []netip.Addr{netip.AddrFrom4([4]byte{127, 77, 0, byte(i)})}, TTL: time.Minute})
+		}
+		raw, err := query(strconv.Itoa(num)+".dialtone.internal.", dns.TypeA).Pack()
+		if err != nil {
+			t.Fatal(err)
+		}
+		queries = append(queries, raw)
+	}
+	s := newTestServer(t, res)
+	f := newFastPath()
+	f.cache.max = 16
+	for round := range 3 {
+		for i, raw := range queries {
+			got, handled := fastReply(s, f, raw, allowedSrc)
+			if !handled {
+				t.Fatalf("round %d, name %d: not answered by the fast path", round, i)
+			}
+			if want := slowReply(t, s, raw, allowedSrc); !bytes.Equal(got, want) {
+				t.Fatalf("round %d, name %d: fast path reply differs:\n%v\nwant\n%v", round, i, decoded(got), decoded(want))
+			}
+			if f.cache.n > 16 {
+				t.Fatalf("round %d: %d answers cached, bound 16", round, f.cache.n)
+			}
+		}
+	}
+	// Within the bound, the second asking is a hit: the same answer.
+	a, _, _ := s.compiledAnswer(&f.cache, mustKey(t, queries[0]))
+	b, _, _ := s.compiledAnswer(&f.cache, mustKey(t, queries[0]))
+	if a != b {
+		t.Error("a name asked twice in a row was compiled twice")
+	}
+}
+
+func mustKey(t *testing.T, raw []byte) []byte {
+	t.Helper()
+	_, key, ok := parseWire(raw, nil)
+	if !ok {
+		t.Fatal("not a fast-path query")
+	}
+	return key
 }
