@@ -384,11 +384,8 @@ type resolver struct {
 
 func (r resolver) Resolve(n string) dnsserver.Entry {
 	res := r.sb.Resolve(n)
-	e := dnsserver.Entry{Registered: res.Registered, TTL: res.TTL}
-	if res.Addr.IsValid() {
-		e.Addrs = []netip.Addr{res.Addr}
-	}
-	return e
+	// Addr, not a slice of one: the DNS looks a number up on every query.
+	return dnsserver.Entry{Registered: res.Registered, TTL: res.TTL, Addr: res.Addr}
 }
 
 // webURL is the page's address beside the signalling URL: same host and

@@ -60,14 +60,14 @@ func (s *Server) answerNumber(m *dns.Msg, q dns.Question, digits string, res Res
 		return
 	}
 	if s.log.Enabled(context.Background(), slog.LevelDebug) {
-		s.log.Debug("number looked up", keyNumber, number, keyAddrs, len(e.Addrs), keyLife, e.TTL)
+		s.log.Debug("number looked up", keyNumber, number, keyAddrs, len(e.leased()), keyLife, e.TTL)
 	}
 	if e.TTL <= 0 {
 		// The lease has run out even if the table still lists it.
 		s.nodata(m, q)
 		return
 	}
-	s.answerAddrs(m, q, e.Addrs, s.leaseTTL(e.TTL))
+	s.answerAddrs(m, q, e.leased(), s.leaseTTL(e.TTL))
 }
 
 // answerAddrs answers an address query at a name that exists, with addrs.

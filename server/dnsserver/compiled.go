@@ -165,7 +165,7 @@ func (s *Server) ttlOf(a *compiled) uint32 {
 
 // sameEntry reports entries that give the same answer but for the TTL.
 func sameEntry(a, b Entry) bool {
-	return a.Registered == b.Registered && (a.TTL > 0) == (b.TTL > 0) && a.URI == b.URI && slices.Equal(a.Addrs, b.Addrs)
+	return a.Registered == b.Registered && (a.TTL > 0) == (b.TTL > 0) && a.URI == b.URI && a.Addr == b.Addr && slices.Equal(a.Addrs, b.Addrs)
 }
 
 // compile builds the reply to the query key stands for through the

@@ -463,3 +463,41 @@ func mustKey(t *testing.T, raw []byte) []byte {
 	}
 	return key
 }
+
+// TestEntryAddrIsALeasedAddress: a resolver that gives its one address as
+// Entry.Addr (no slice per lookup) gets the answers Addrs would give, on
+// both paths, and the fast path follows a change of it.
+func TestEntryAddrIsALeasedAddress(t *testing.T) {
+	a1, a2 := netip.MustParseAddr("127.77.0.1"), netip.MustParseAddr("127.77.0.9")
+	withAddrs, withAddr := newFakeResolver(), newFakeResolver()
+	withAddrs.set("+15551234567", Entry{Registered: true, Addrs: []netip.Addr{a1}, TTL: time.Minute})
+	withAddr.set("+15551234567", Entry{Registered: true, Addr: a1, TTL: time.Minute})
+	sAddrs, sAddr := newTestServer(t, withAddrs), newTestServer(t, withAddr)
+	f := newFastPath()
+	for _, qtype := range []uint16{dns.TypeA, dns.TypeAAAA, dns.TypeANY} {
+		raw, err := query("15551234567.dialtone.internal.", qtype).Pack()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := slowReply(t, sAddrs, raw, allowedSrc)
+		if got := slowReply(t, sAddr, raw, allowedSrc); !bytes.Equal(got, want) {
+			t.Errorf("%s, miekg/dns path:\n%v\nwant\n%v", dns.TypeToString[qtype], decoded(got), decoded(want))
+		}
+		if got, _ := fastReply(sAddr, f, raw, allowedSrc); !bytes.Equal(got, want) {
+			t.Errorf("%s, fast path:\n%v\nwant\n%v", dns.TypeToString[qtype], decoded(got), decoded(want))
+		}
+	}
+	withAddr.set("+15551234567", Entry{Registered: true, Addr: a2, TTL: time.Minute})
+	raw, err := query("15551234567.dialtone.internal.", dns.TypeA).Pack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := fastReply(sAddr, f, raw, allowedSrc)
+	m := new(dns.Msg)
+	if err := m.Unpack(got); err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Answer) != 1 || m.Answer[0].(*dns.A).A.String() != a2.String() {
+		t.Errorf("after the lease moved: %v, want %s", m.Answer, a2)
+	}
+}

@@ -12,6 +12,10 @@ type Entry struct {
 	// Addrs are the leased addresses while a lease lives (IPv4 and/or IPv6);
 	// empty otherwise.
 	Addrs []netip.Addr
+	// Addr, when valid, is one more leased address, answered before
+	// Addrs: a lease of one address needs no slice made for it on every
+	// query (the UDP workers look the number up for each).
+	Addr netip.Addr
 	// TTL is the remaining life of the lease. A lease with no life left is
 	// treated as no lease.
 	TTL time.Duration
@@ -26,4 +30,12 @@ type Entry struct {
 // every query, concurrently, so it must be safe for concurrent use and fast.
 type Resolver interface {
 	Resolve(number string) Entry
+}
+
+// leased is every address of the lease, Addr first.
+func (e Entry) leased() []netip.Addr {
+	if !e.Addr.IsValid() {
+		return e.Addrs
+	}
+	return append([]netip.Addr{e.Addr}, e.Addrs...)
 }
