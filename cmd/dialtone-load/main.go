@@ -41,6 +41,8 @@ func main() {
 	perIP := flag.Int("per-ip", 50, "connections per loopback source address")
 	conc := flag.Int("concurrency", 256, "registrations in flight at once")
 	asJSON := flag.Bool("json", false, "print the results as JSON")
+	admin := flag.String("admin", "", "the server's admin URL (http://HOST:PORT); with --server-profile, where to take it from")
+	profile := flag.String("server-profile", "", "write a CPU profile of the server over the call phase to this file (needs --admin)")
 	flag.Parse()
 	raiseFileLimit()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -49,7 +51,12 @@ func main() {
 		fmt.Fprintln(os.Stderr, "dialtone-load: keep --duration ≤ 10m and --clients ≤ 200000")
 		os.Exit(2)
 	}
-	r, err := run(ctx, *url, *idle, *pairs, *dur, *pid, *perIP, *conc)
+	if *profile != "" && *admin == "" {
+		fmt.Fprintln(os.Stderr, "dialtone-load: --server-profile needs --admin")
+		os.Exit(2)
+	}
+	prof := profiler{admin: strings.TrimSuffix(*admin, "/metrics"), file: *profile}
+	r, err := run(ctx, *url, *idle, *pairs, *dur, *pid, *perIP, *conc, prof)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "dialtone-load:", err)
 		os.Exit(1)
@@ -64,25 +71,36 @@ func main() {
 type results struct {
 	IdleClients         int     `json:"idle_clients"`
 	RegistrationsPerSec float64 `json:"registrations_per_sec"`
-	RSSBeforeMB         float64 `json:"server_rss_before_mb,omitempty"`
-	RSSAfterMB          float64 `json:"server_rss_after_mb,omitempty"`
-	KBPerIdleClient     float64 `json:"server_kb_per_idle_client,omitempty"`
-	Pairs               int     `json:"pairs"`
-	Calls               int64   `json:"calls"`
-	CallsPerSec         float64 `json:"call_setups_per_sec"`
-	SetupP50Ms          float64 `json:"setup_ms_p50"`
-	SetupP95Ms          float64 `json:"setup_ms_p95"`
+	// ServerCPUPerRegUs and LoadCPUPerRegUs are the server's and this
+	// process's CPU per registration of a new number (connect, hello,
+	// proof, registered).
+	ServerCPUPerRegUs float64 `json:"server_cpu_us_per_registration,omitempty"`
+	LoadCPUPerRegUs   float64 `json:"load_cpu_us_per_registration"`
+	RSSBeforeMB       float64 `json:"server_rss_before_mb,omitempty"`
+	RSSAfterMB        float64 `json:"server_rss_after_mb,omitempty"`
+	KBPerIdleClient   float64 `json:"server_kb_per_idle_client,omitempty"`
+	Pairs             int     `json:"pairs"`
+	Calls             int64   `json:"calls"`
+	CallsPerSec       float64 `json:"call_setups_per_sec"`
+	SetupP50Ms        float64 `json:"setup_ms_p50"`
+	SetupP95Ms        float64 `json:"setup_ms_p95"`
 	// ServerCPUPerSetupUs is the server's CPU time (user and system, from
 	// /proc) over the call phase divided by the set-ups: on a shared
 	// machine it says what the server can do better than the rate does.
 	ServerCPUPerSetupUs float64 `json:"server_cpu_us_per_setup,omitempty"`
 	SetupsPerCPUSecond  float64 `json:"setups_per_server_cpu_second,omitempty"`
-	Failures            int64   `json:"failures"`
+	// LoadCPUPerSetupUs and LoadCores are this process's own CPU over the
+	// call phase, per set-up and in cores: when LoadCores nears the
+	// machine's, the load tool is what is being measured.
+	LoadCPUPerSetupUs float64 `json:"load_cpu_us_per_setup"`
+	LoadCores         float64 `json:"load_cores"`
+	Failures          int64   `json:"failures"`
 }
 
 func (r results) print() {
 	fmt.Printf("idle registered clients      %d\n", r.IdleClients)
 	fmt.Printf("registrations/s              %.0f\n", r.RegistrationsPerSec)
+	fmt.Printf("CPU per registration         server %.0f µs, load tool %.0f µs\n", r.ServerCPUPerRegUs, r.LoadCPUPerRegUs)
 	if r.RSSAfterMB > 0 {
 		fmt.Printf("server RSS before/after      %.1f MB / %.1f MB\n", r.RSSBeforeMB, r.RSSAfterMB)
 		fmt.Printf("server memory per idle client %.1f KB\n", r.KBPerIdleClient)
@@ -93,15 +111,17 @@ func (r results) print() {
 	if r.ServerCPUPerSetupUs > 0 {
 		fmt.Printf("server CPU per set-up        %.0f µs (%.0f set-ups per server CPU-second)\n", r.ServerCPUPerSetupUs, r.SetupsPerCPUSecond)
 	}
+	fmt.Printf("load tool CPU per set-up     %.0f µs (%.2f cores)\n", r.LoadCPUPerSetupUs, r.LoadCores)
 	fmt.Printf("failures                     %d\n", r.Failures)
 }
 
-func run(ctx context.Context, url string, idle, pairs int, dur time.Duration, pid, perIP, conc int) (results, error) {
+func run(ctx context.Context, url string, idle, pairs int, dur time.Duration, pid, perIP, conc int, prof profiler) (results, error) {
 	var r results
 	src := &sources{perIP: perIP}
 	before := rssMB(pid)
 
 	// Phase 1: idle registered clients.
+	regCPU0, regSelf0 := cpuSeconds(pid), selfCPUSeconds()
 	start := time.Now()
 	clients, err := registerMany(ctx, url, src, 0, idle, conc)
 	if err != nil {
@@ -110,6 +130,10 @@ func run(ctx context.Context, url string, idle, pairs int, dur time.Duration, pi
 	elapsed := time.Since(start)
 	r.IdleClients = len(clients)
 	r.RegistrationsPerSec = float64(len(clients)) / elapsed.Seconds()
+	if len(clients) > 0 {
+		r.ServerCPUPerRegUs = (cpuSeconds(pid) - regCPU0) * 1e6 / float64(len(clients))
+		r.LoadCPUPerRegUs = (selfCPUSeconds() - regSelf0) * 1e6 / float64(len(clients))
+	}
 	if pid > 0 {
 		waitSettled()
 		after := rssMB(pid)
@@ -130,7 +154,8 @@ func run(ctx context.Context, url string, idle, pairs int, dur time.Duration, pi
 	cctx, cancel := context.WithTimeout(ctx, dur)
 	defer cancel()
 	var wg sync.WaitGroup
-	cpu0 := cpuSeconds(pid)
+	profDone := prof.start(cctx, dur)
+	cpu0, self0 := cpuSeconds(pid), selfCPUSeconds()
 	callStart := time.Now()
 	for i := range pairs {
 		wg.Add(1)
@@ -151,8 +176,17 @@ func run(ctx context.Context, url string, idle, pairs int, dur time.Duration, pi
 		}()
 	}
 	wg.Wait()
+	callTime := time.Since(callStart)
+	self := selfCPUSeconds() - self0
 	r.Calls = calls.Load()
-	r.CallsPerSec = float64(r.Calls) / time.Since(callStart).Seconds()
+	r.CallsPerSec = float64(r.Calls) / callTime.Seconds()
+	r.LoadCores = self / callTime.Seconds()
+	if r.Calls > 0 {
+		r.LoadCPUPerSetupUs = self * 1e6 / float64(r.Calls)
+	}
+	if err := <-profDone; err != nil {
+		fmt.Fprintln(os.Stderr, "dialtone-load: server profile:", err)
+	}
 	if cpu := cpuSeconds(pid) - cpu0; pid > 0 && cpu > 0 && r.Calls > 0 {
 		r.ServerCPUPerSetupUs = cpu * 1e6 / float64(r.Calls)
 		r.SetupsPerCPUSecond = float64(r.Calls) / cpu
