@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
-	"fmt"
 )
 
 // Decode parses and checks one message from the network. Every error it
@@ -39,15 +38,11 @@ func Decode(data []byte) (*Message, error) {
 	return &m, nil
 }
 
-// Encode serialises m, stamping the protocol version.
+// Encode serialises m, stamping the protocol version (see AppendEncode).
 func Encode(m *Message) ([]byte, error) {
-	m.V = Version
-	b, err := json.Marshal(m)
+	b, err := AppendEncode(nil, m)
 	if err != nil {
-		return nil, fmt.Errorf("encoding %s: %w", m.Type, err)
-	}
-	if len(b) > MaxMessage {
-		return nil, fmt.Errorf("encoding %s: %d bytes over the %d limit", m.Type, len(b), MaxMessage)
+		return nil, err
 	}
 	return b, nil
 }
