@@ -509,7 +509,11 @@ const maxWrite = 64 << 10
 // which keeps each connection's messages in order. What is queued while it
 // writes goes out in one write.
 func (c *conn) writeLoop() {
-	var out []byte
+	// The buffer is pooled with the read side's: a writer runs for a
+	// message or two, and growing a fresh one each time was most of what
+	// the write path allocated.
+	out := getBuf(readBuf)
+	defer func() { putBuf(out) }()
 	for {
 		c.mu.Lock()
 		if c.head == len(c.queue) {
@@ -551,12 +555,11 @@ func (c *conn) appendItem(out []byte, it item) []byte {
 	if it.m == nil {
 		return append(out, it.frame...)
 	}
-	b, err := wire.Encode(it.m)
+	out, err := appendMessageFrame(out, it.m)
 	if err != nil {
 		c.srv.log.Error("encoding a message", "type", it.m.Type, "err", err)
-		return out
 	}
-	return appendFrame(out, ws.OpText, b)
+	return out
 }
 
 // writeBytes writes b within the write timeout.

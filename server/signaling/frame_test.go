@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/gobwas/ws"
+
+	"github.com/dialtone/dialtone/call/wire"
 )
 
 // FuzzParseHeader: whatever a client sends, the header parser neither
@@ -55,5 +57,39 @@ func TestAppendFrameReadsBack(t *testing.T) {
 		if err != nil || !f.Header.Fin || f.Header.OpCode != ws.OpText || !bytes.Equal(f.Payload, p) {
 			t.Fatalf("%d bytes: read back %+v, %v", n, f.Header, err)
 		}
+	}
+}
+
+// TestMessageFrameMatchesEncodeThenFrame: a message encoded in place is the
+// frame of its encoding, at every length the header changes at, and after
+// what the buffer already held.
+func TestMessageFrameMatchesEncodeThenFrame(t *testing.T) {
+	bare, err := wire.Encode(&wire.Message{Type: wire.TypeError, Code: wire.CodeBadMessage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	overhead := len(bare) + len(`,"message":""`)
+	for _, n := range []int{0, 1, 125, 126, 127, 0xffff, 0x10000} {
+		size := max(n-overhead, 0)
+		m := &wire.Message{Type: wire.TypeError, Code: wire.CodeBadMessage, Message: string(bytes.Repeat([]byte("m"), size))}
+		payload, err := wire.Encode(m)
+		if n > 0 && len(payload) != n && n >= overhead {
+			t.Fatalf("built a %d-byte message, want %d", len(payload), n)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := appendMessageFrame([]byte("held"), m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := appendFrame([]byte("held"), ws.OpText, payload)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%d bytes: in place %q…, framed %q…", len(payload), got[:min(len(got), 12)], want[:min(len(want), 12)])
+		}
+	}
+	long := &wire.Message{Type: wire.TypeError, Code: wire.CodeBadMessage, Message: string(bytes.Repeat([]byte("m"), wire.MaxMessage))}
+	if got, err := appendMessageFrame([]byte("held"), long); err == nil || string(got) != "held" {
+		t.Fatalf("a message over the limit: %q, %v", got[:min(len(got), 8)], err)
 	}
 }
