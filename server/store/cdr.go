@@ -202,7 +202,7 @@ func (s *Store) DeleteCallsBefore(ctx context.Context, before time.Time, limit i
 const cdrColumns = `call_id, caller, callee, start_at, answer_at, end_at, reason, caller_lease, callee_lease, alive_at`
 
 func (s *Store) queryCalls(ctx context.Context, query string, args ...any) ([]CDR, error) {
-	rows, err := s.r.QueryContext(ctx, query, args...)
+	rows, err := s.query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -56,7 +56,7 @@ func scanDevice(row scanner) (Device, error) {
 // Devices returns number's devices, the first first, then in the order they
 // were linked.
 func (s *Store) Devices(ctx context.Context, number string) ([]Device, error) {
-	rows, err := s.r.QueryContext(ctx,
+	rows, err := s.query(ctx,
 		`SELECT `+deviceCols+` FROM devices WHERE number = ? ORDER BY by_key IS NOT NULL, linked_at, rowid`, number)
 	if err != nil {
 		return nil, fmt.Errorf("listing devices of %s: %w", number, err)
@@ -78,7 +78,7 @@ func (s *Store) Devices(ctx context.Context, number string) ([]Device, error) {
 
 // Device returns number's device with key, or ErrNotFound.
 func (s *Store) Device(ctx context.Context, number string, key ed25519.PublicKey) (Device, error) {
-	d, err := scanDevice(s.r.QueryRowContext(ctx,
+	d, err := scanDevice(s.queryRow(ctx,
 		`SELECT `+deviceCols+` FROM devices WHERE number = ? AND key = ?`, number, []byte(key)))
 	if errors.Is(err, sql.ErrNoRows) {
 		err = ErrNotFound
@@ -180,7 +180,7 @@ func (s *Store) RemoveDevice(ctx context.Context, number, name string) (Device, 
 // unlinked.
 func (s *Store) WasRemoved(ctx context.Context, number string, key ed25519.PublicKey) (bool, error) {
 	var n int
-	err := s.r.QueryRowContext(ctx,
+	err := s.queryRow(ctx,
 		`SELECT count(*) FROM device_removals WHERE number = ? AND key = ?`, number, []byte(key)).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("looking up removals of %s: %w", number, err)
@@ -191,7 +191,7 @@ func (s *Store) WasRemoved(ctx context.Context, number string, key ed25519.Publi
 // DeviceRemovals lists the unlinks after the one with ID after, oldest
 // first, at most limit.
 func (s *Store) DeviceRemovals(ctx context.Context, after int64, limit int) ([]Removal, error) {
-	rows, err := s.r.QueryContext(ctx,
+	rows, err := s.query(ctx,
 		`SELECT id, number, key, at FROM device_removals WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("listing device removals: %w", err)
@@ -219,7 +219,7 @@ func (s *Store) DeviceRemovals(ctx context.Context, after int64, limit int) ([]R
 // LastRemoval is the ID of the newest unlink, 0 if none.
 func (s *Store) LastRemoval(ctx context.Context) (int64, error) {
 	var id int64
-	if err := s.r.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM device_removals`).Scan(&id); err != nil {
+	if err := s.queryRow(ctx, `SELECT coalesce(max(id), 0) FROM device_removals`).Scan(&id); err != nil {
 		return 0, fmt.Errorf("reading the last device removal: %w", err)
 	}
 	return id, nil

@@ -7,6 +7,9 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
+// errClosed is a write that came after Close.
+var errClosed = errors.New("store: closed")
+
 var (
 	// ErrNotFound is returned when the subscriber, call or callee asked for
 	// does not exist.

@@ -82,7 +82,7 @@ func (s *Store) RedeemInvite(ctx context.Context, number, code string, sub Subsc
 	if !ok {
 		return fmt.Errorf("redeeming invite for %s: %w", number, ErrInviteInvalid)
 	}
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.grouped(ctx, func(tx *sql.Tx) error {
 		now := s.now()
 		if sub.RegisteredAt.IsZero() {
 			sub.RegisteredAt = now

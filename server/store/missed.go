@@ -66,7 +66,7 @@ func (s *Store) AddMissed(ctx context.Context, m MissedCall) (int64, error) {
 // PendingMissed returns the missed calls waiting for number, oldest first; at
 // most the newest MaxMissed.
 func (s *Store) PendingMissed(ctx context.Context, number string) ([]MissedCall, error) {
-	rows, err := s.r.QueryContext(ctx,
+	rows, err := s.query(ctx,
 		`SELECT id, to_number, from_number, at, call_id FROM (
 			SELECT * FROM missed_calls WHERE to_number = ? ORDER BY id DESC LIMIT ?
 		) ORDER BY id`, number, MaxMissed)
@@ -87,7 +87,7 @@ func (s *Store) AckMissed(ctx context.Context, number string, upToID int64) erro
 // PendingMissedFor returns the missed calls that number's device with key
 // has not acknowledged, oldest first; at most the newest MaxMissed.
 func (s *Store) PendingMissedFor(ctx context.Context, number string, key []byte) ([]MissedCall, error) {
-	rows, err := s.r.QueryContext(ctx,
+	rows, err := s.query(ctx,
 		`SELECT id, to_number, from_number, at, call_id FROM (
 			SELECT * FROM missed_calls WHERE to_number = ? AND id > coalesce(
 				(SELECT missed_ack FROM devices WHERE number = ? AND key = ?), 0)

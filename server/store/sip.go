@@ -73,7 +73,7 @@ func (s *Store) SIPCredential(ctx context.Context, number string) (SIPCredential
 		c  SIPCredential
 		at int64
 	)
-	err := s.r.QueryRowContext(ctx,
+	err := s.queryRow(ctx,
 		`SELECT number, realm, ha1_md5, ha1_sha256, created_at FROM sip_credentials WHERE number = ?`, number).
 		Scan(&c.Number, &c.Realm, &c.HA1MD5, &c.HA1SHA256, &at)
 	if errors.Is(err, sql.ErrNoRows) {

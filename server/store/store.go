@@ -35,13 +35,20 @@ type Store struct {
 	// stmts are the writer's hot statements, prepared once at Open:
 	// SQLite spends more on parsing a short statement than on running it.
 	stmts map[string]*sql.Stmt
+	// reads are the readers' statements, prepared on first use (see
+	// Store.query): a registration makes four look-ups, and preparing
+	// them was a sixth of the server's CPU while clients registered.
+	readMu sync.Mutex
+	reads  map[string]*sql.Stmt
 
 	// ckpt holds the connection that checkpoints the WAL into the database
 	// file. The writer never does (its automatic checkpoint is off): a
 	// checkpoint syncs the disk, and the writer's commits are what the
 	// server's acknowledgements wait for.
-	ckpt      *sql.DB
-	closing   chan struct{}
+	ckpt    *sql.DB
+	closing chan struct{}
+	// group takes the writes that share commits (see group.go).
+	group     chan *groupWrite
 	closeOnce sync.Once
 	closeErr  error
 	wg        sync.WaitGroup
@@ -52,7 +59,7 @@ type Store struct {
 const checkpointEvery = time.Second
 
 // prepared are the statements Open prepares on the writer.
-var prepared = []string{qStartCall, qAnswerCall, qEndCall, qTouchOpen, qAddMissed, qTrimMissed}
+var prepared = []string{qStartCall, qAnswerCall, qEndCall, qTouchOpen, qAddMissed, qTrimMissed, qAddSubscriber, qAddDevice, qSavepoint, qRelease, qRollback}
 
 // Option changes a default of Open.
 type Option func(*config)
@@ -139,7 +146,7 @@ func Open(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 		r.Close()
 		return nil, fmt.Errorf("opening %s for checkpoints: %w", path, err)
 	}
-	s := &Store{w: w, r: r, now: c.now, rand: c.rand, stmts: make(map[string]*sql.Stmt), ckpt: ckpt, closing: make(chan struct{})}
+	s := &Store{w: w, r: r, now: c.now, rand: c.rand, stmts: make(map[string]*sql.Stmt), reads: make(map[string]*sql.Stmt), ckpt: ckpt, closing: make(chan struct{}), group: make(chan *groupWrite)}
 	s.wg.Add(1)
 	go s.checkpoints()
 	for _, q := range prepared {
@@ -150,6 +157,8 @@ func Open(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 		}
 		s.stmts[q] = st
 	}
+	s.wg.Add(1)
+	go s.groupWriter()
 	return s, nil
 }
 
@@ -203,6 +212,11 @@ func (s *Store) Close() error {
 		for _, st := range s.stmts {
 			st.Close()
 		}
+		s.readMu.Lock()
+		for _, st := range s.reads {
+			st.Close()
+		}
+		s.readMu.Unlock()
 		s.closeErr = errors.Join(s.ckpt.Close(), s.r.Close(), s.w.Close())
 	})
 	return s.closeErr
@@ -237,6 +251,46 @@ func (s *Store) exec(ctx context.Context, tx *sql.Tx, query string, args ...any)
 	}
 	return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 }
+
+// read returns query prepared on the readers, preparing it the first time.
+// (database/sql prepares it again on each reader connection it meets.)
+func (s *Store) read(ctx context.Context, query string) (*sql.Stmt, error) {
+	s.readMu.Lock()
+	defer s.readMu.Unlock()
+	if st := s.reads[query]; st != nil {
+		return st, nil
+	}
+	st, err := s.r.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	s.reads[query] = st
+	return st, nil
+}
+
+// query runs a read-only query as a prepared statement on the readers.
+func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := s.read(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// queryRow is query for one row; its error comes from Scan, as with
+// database/sql's own.
+func (s *Store) queryRow(ctx context.Context, query string, args ...any) scanner {
+	st, err := s.read(ctx, query)
+	if err != nil {
+		return errRow{err}
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+// errRow is a row that failed before it was asked for.
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
 
 // txKey marks a context whose writes join a Batch's transaction.
 type txKey struct{}

@@ -34,10 +34,17 @@ func (sub Subscriber) check() error {
 	return nil
 }
 
+// The registration writes, prepared once (see Store.exec).
+const (
+	qAddSubscriber = `INSERT INTO subscribers (number, key, registered_at) VALUES (?, ?, ?)`
+	qAddDevice     = `INSERT INTO devices (number, key, name, linked_at, last_seen) VALUES (?, ?, ?, ?, ?)`
+)
+
 // AddSubscriber binds sub.Number to sub.Key. It returns ErrExists if the
-// number is bound already.
+// number is bound already. It returns once the binding is committed;
+// concurrent calls share commits (see group.go).
 func (s *Store) AddSubscriber(ctx context.Context, sub Subscriber) error {
-	err := s.write(ctx, func(tx *sql.Tx) error { return s.addSubscriber(ctx, tx, sub) })
+	err := s.grouped(ctx, func(tx *sql.Tx) error { return s.addSubscriber(ctx, tx, sub) })
 	if err != nil {
 		return fmt.Errorf("adding subscriber %s: %w", sub.Number, err)
 	}
@@ -52,9 +59,7 @@ func (s *Store) addSubscriber(ctx context.Context, tx *sql.Tx, sub Subscriber) e
 	if at.IsZero() {
 		at = s.now()
 	}
-	_, err := tx.ExecContext(ctx,
-		`INSERT INTO subscribers (number, key, registered_at) VALUES (?, ?, ?)`,
-		sub.Number, []byte(sub.Key), toDB(at))
+	_, err := s.exec(ctx, tx, qAddSubscriber, sub.Number, []byte(sub.Key), toDB(at))
 	if isUniqueViolation(err) {
 		return ErrExists
 	}
@@ -65,15 +70,13 @@ func (s *Store) addSubscriber(ctx context.Context, tx *sql.Tx, sub Subscriber) e
 	if name == "" {
 		name = FirstDevice
 	}
-	_, err = tx.ExecContext(ctx,
-		`INSERT INTO devices (number, key, name, linked_at, last_seen) VALUES (?, ?, ?, ?, ?)`,
-		sub.Number, []byte(sub.Key), name, toDB(at), toDB(at))
+	_, err = s.exec(ctx, tx, qAddDevice, sub.Number, []byte(sub.Key), name, toDB(at), toDB(at))
 	return err
 }
 
 // Subscriber returns the subscriber bound to number, or ErrNotFound.
 func (s *Store) Subscriber(ctx context.Context, number string) (Subscriber, error) {
-	row := s.r.QueryRowContext(ctx,
+	row := s.queryRow(ctx,
 		`SELECT number, key, registered_at FROM subscribers WHERE number = ?`, number)
 	sub, err := scanSubscriber(row)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -87,7 +90,7 @@ func (s *Store) Subscriber(ctx context.Context, number string) (Subscriber, erro
 
 // Subscribers returns every subscriber, sorted by number.
 func (s *Store) Subscribers(ctx context.Context) ([]Subscriber, error) {
-	rows, err := s.r.QueryContext(ctx,
+	rows, err := s.query(ctx,
 		`SELECT number, key, registered_at FROM subscribers ORDER BY number`)
 	if err != nil {
 		return nil, fmt.Errorf("listing subscribers: %w", err)
@@ -110,7 +113,7 @@ func (s *Store) Subscribers(ctx context.Context) ([]Subscriber, error) {
 // CountSubscribers returns how many numbers are bound.
 func (s *Store) CountSubscribers(ctx context.Context) (int, error) {
 	var n int
-	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM subscribers`).Scan(&n); err != nil {
+	if err := s.queryRow(ctx, `SELECT count(*) FROM subscribers`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("counting subscribers: %w", err)
 	}
 	return n, nil
