@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
+	"strings"
 )
 
 // Decode parses and checks one message from the network. Every error it
@@ -20,17 +21,20 @@ func Decode(data []byte) (*Message, error) {
 	if len(data) == 0 || data[0] != '{' {
 		return nil, errorf(CodeBadMessage, "a message is one JSON object")
 	}
+	// Unmarshal, not a Decoder: it reads the one value in place (a
+	// Decoder copies it into a buffer of its own) and refuses anything
+	// after it, where a Decoder's More let a "}" or "]" through.
 	var m Message
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&m); err != nil {
+	if err := json.Unmarshal(data, &m); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
 			return nil, errorf(CodeBadMessage, "field %q: want %s", te.Field, te.Type)
 		}
+		var se *json.SyntaxError
+		if errors.As(err, &se) && strings.Contains(se.Error(), "after top-level value") {
+			return nil, errorf(CodeBadMessage, "one JSON object per message")
+		}
 		return nil, errorf(CodeBadMessage, "malformed JSON: %v", err)
-	}
-	if dec.More() {
-		return nil, errorf(CodeBadMessage, "one JSON object per message")
 	}
 	if err := m.Validate(); err != nil {
 		return nil, err

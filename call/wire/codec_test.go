@@ -69,6 +69,8 @@ func TestDecodeRejects(t *testing.T) {
 		{"array", `[1,2]`, CodeBadMessage},
 		{"truncated", `{"v":1,"type":"ping"`, CodeBadMessage},
 		{"two objects", `{"v":1,"type":"ping"}{"v":1,"type":"ping"}`, CodeBadMessage},
+		{"object then a closing brace", `{"v":1,"type":"ping"}}`, CodeBadMessage},
+		{"object then a closing bracket", `{"v":1,"type":"ping"} ]`, CodeBadMessage},
 		{"wrong type for seq", `{"v":1,"type":"ping","seq":"one"}`, CodeBadMessage},
 		{"negative seq", `{"v":1,"type":"ping","seq":-1}`, CodeBadMessage},
 		{"no version", `{"type":"ping"}`, CodeVersion},
