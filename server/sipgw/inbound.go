@@ -211,7 +211,7 @@ func (c *sipCall) bye() {
 	case c.srv != nil:
 		err = c.srv.Bye(ctx)
 	case c.cli != nil:
-		err = c.cli.Bye(ctx)
+		err = c.byeDialog(ctx, c.cli)
 	}
 	if err != nil {
 		c.log.Debug("sending BYE", "err", err)

@@ -174,12 +174,13 @@ func (c *sipCall) invite(reg Registration, caller string) error {
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
-		err := cli.WaitAnswer(ctx, sipgo.AnswerOptions{OnResponse: func(r *sip.Response) error {
+		err := cli.WaitAnswer(ctx, c.answerOptions(func(r *sip.Response) error {
 			if r.StatusCode == sip.StatusRinging || r.StatusCode == sip.StatusSessionInProgress {
 				c.push(event{kind: evRinging})
 			}
 			return nil
-		}})
+		}))
+		c.explainAnswer(err)
 		c.push(event{kind: evAnswer, err: err, fork: i})
 	}()
 	return nil
@@ -288,9 +289,7 @@ func (c *sipCall) onAnswer(f *fork, err error) (over bool) {
 	}
 	c.cli = f.cli
 	c.cancelForks(f)
-	if err := c.cli.Ack(context.Background()); err != nil {
-		c.log.Debug("sending ACK", "err", err)
-	}
+	c.ack(c.cli)
 	if err := c.br.setLegs(o); err != nil {
 		c.bye()
 		c.handle(&wire.Message{Type: wire.TypeRefuse})
@@ -302,12 +301,10 @@ func (c *sipCall) onAnswer(f *fork, err error) (over bool) {
 }
 
 func (c *sipCall) ackAndBye(cli *sipgo.DialogClientSession) {
-	if err := cli.Ack(context.Background()); err != nil {
-		c.log.Debug("sending ACK", "err", err)
-	}
+	c.ack(cli)
 	ctx, cancel := context.WithTimeout(context.Background(), byeTimeout)
 	defer cancel()
-	if err := cli.Bye(ctx); err != nil {
+	if err := c.byeDialog(ctx, cli); err != nil {
 		c.log.Debug("sending BYE", "err", err)
 	}
 }

@@ -18,6 +18,8 @@ import (
 type Route struct {
 	Prefix string  // E.164 digits with their "+", e.g. "+44"
 	Trunk  sip.Uri // sip:HOST[:PORT][;transport=tcp], no user
+	// Auth answers the trunk's digest challenges; zero: none.
+	Auth TrunkAuth
 }
 
 // Transport is the route's SIP transport: "TCP" or "UDP".
