@@ -47,6 +47,7 @@ type serverFlags struct {
 	adminToken                tokenFlags
 	dnsRate                   float64
 	dnsSlip                   int
+	configFile                string
 }
 
 // tokenFlags are the ways to give the admin token: a flag, a file, or the
@@ -85,14 +86,15 @@ func (f *tokenFlags) get() (string, error) {
 	return strings.TrimSpace(os.Getenv(adminTokenEnv)), nil
 }
 
-func newServerCmd() *cobra.Command {
-	f := &serverFlags{}
+func newServerCmd() *cobra.Command { return newServerCmdFor(&serverFlags{}) }
+
+func newServerCmdFor(f *serverFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "server",
 		Short: "Run the dialtone server: registration, signalling, leases, number DNS, media relay",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := f.config()
+			cfg, err := f.load(cmd.Flags())
 			if err != nil {
 				return err
 			}
@@ -106,6 +108,7 @@ func newServerCmd() *cobra.Command {
 		},
 	}
 	fl := cmd.Flags()
+	fl.StringVar(&f.configFile, "config", "", "config file: key = value lines, the keys these flags' names, and sip-route-auth = \"PREFIX=USER:PASSWORD\" for a trunk's digest (flags given here win)")
 	fl.StringVar(&f.listen, "listen", server.DefaultListen, "signalling WebSocket address (host:port)")
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate (PEM) for wss://")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "TLS private key (PEM) for wss://")
