@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -106,4 +107,30 @@ func loadServerFlags(args []string) (server.Config, error) {
 		return server.Config{}, err
 	}
 	return f.load(cmd.Flags())
+}
+
+// TestServerExampleConfig keeps the annotated server example loadable with
+// every key uncommented (and its password's mode as the example asks).
+func TestServerExampleConfig(t *testing.T) {
+	data, err := os.ReadFile("../../assets/dialtone-server.example.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for l := range strings.Lines(string(data)) {
+		if m := regexp.MustCompile(`^# ([a-z-]+ = ("[^"]*"|[0-9]+|true|false))$`).FindStringSubmatch(strings.TrimSpace(l)); m != nil {
+			lines = append(lines, m[1])
+		}
+	}
+	path := filepath.Join(t.TempDir(), "server.toml")
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := loadServerFlags([]string{"--config", path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.SIPRoutes) != 2 || cfg.SIPRoutes[0].Auth.Username != "account-1234" || len(cfg.Pools) != 2 || cfg.SIP == "" {
+		t.Errorf("the example loads as %+v", cfg)
+	}
 }
