@@ -52,7 +52,8 @@ func startSipp(t *testing.T, scenario string, repl map[string]string, port int, 
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	all := append([]string{"-sf", file, "-m", "1", "-i", "127.0.0.1", "-p", strconv.Itoa(port), "-mp", strconv.Itoa(freePort(t)),
-		"-t", mode, "-timeout", "30", "-nostdin", "-trace_err", "-error_file", filepath.Join(dir, "err.log")}, args...)
+		"-t", mode, "-timeout", "30", "-nostdin", "-trace_err", "-error_file", filepath.Join(dir, "err.log"),
+		"-trace_msg", "-message_file", filepath.Join(dir, "msg.log")}, args...)
 	cmd := exec.CommandContext(ctx, "sipp", all...)
 	cmd.Dir = dir
 	p := &sippProc{done: make(chan struct{}), dir: dir}
@@ -95,15 +96,43 @@ func startSipp(t *testing.T, scenario string, repl map[string]string, port int, 
 // the scenario passed.
 func (p *sippProc) wait(t *testing.T) {
 	t.Helper()
+	msgs := func() string {
+		b, _ := os.ReadFile(filepath.Join(p.dir, "msg.log"))
+		return lastLines(string(b), 120)
+	}
 	select {
 	case <-p.done:
 	case <-time.After(40 * time.Second):
-		t.Fatal("sipp did not finish its scenario")
+		t.Fatalf("sipp did not finish its scenario; its messages:\n%s", msgs())
 	}
 	if p.err != nil {
 		errs, _ := os.ReadFile(filepath.Join(p.dir, "err.log"))
-		t.Fatalf("sipp: %v\n%s\n%s", p.err, errs, lastLines(string(p.out), 25))
+		t.Fatalf("sipp: %v\n%s\n%s\nits messages:\n%s", p.err, errs, lastLines(string(p.out), 25), msgs())
 	}
+}
+
+// sippMessage is one message in sipp's message log.
+type sippMessage struct {
+	sent bool
+	text string
+}
+
+// messages reads sipp's message log (-trace_msg) once it has finished.
+func (p *sippProc) messages(t *testing.T) []sippMessage {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(p.dir, "msg.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []sippMessage
+	for _, block := range strings.Split(string(b), "-----------------------------------------------") {
+		head, text, ok := strings.Cut(block, ":\n")
+		if !ok {
+			continue
+		}
+		out = append(out, sippMessage{sent: strings.Contains(head, "message sent"), text: strings.TrimSpace(text)})
+	}
+	return out
 }
 
 // startServerLogged is startServer with the server's stderr kept in a
