@@ -145,7 +145,13 @@ func (c *sipCall) inboundMessage(m *wire.Message, o *offer) (over bool) {
 			return true
 		}
 		c.bridged()
-		return !c.ok(c.srv.RespondSDP(localSDP(c.lease.Addr, c.sessID, c.nextVersion(), o)))
+		acked, err := c.answerInvite(localSDP(c.lease.Addr, c.sessID, c.nextVersion(), o))
+		if !acked {
+			c.log.Info("the SIP phone never ACKed its 200; hanging up")
+			c.hangUp()
+			return true
+		}
+		return !c.ok(err)
 	case wire.TypeSDP:
 		if err := c.onSDP(m); err != nil {
 			c.log.Warn("applying the dialtone party's SDP", "err", err)
