@@ -3,6 +3,7 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dialtone/dialtone/call"
 )
@@ -53,4 +54,35 @@ func TestSIPRetransmissionsSipp(t *testing.T) {
 	if m := httpGet(t, "http://"+adminOf(rs)+"/metrics"); !strings.Contains(m, `dialtone_sip_calls_total{event="trunk_in"} 1`+"\n") {
 		t.Errorf("the gateway did not count one INVITE:\n%s", grepLines(m, "sip_calls"))
 	}
+}
+
+// TestSIPNoACKSipp: a 200 that is never ACKed is sent again for 64*T1
+// (32 s), and then the server gives up: a BYE to the SIP side, the
+// dialtone phone's call ended, the lease back in the pool.
+func TestSIPNoACKSipp(t *testing.T) {
+	binary(t)
+	const callee = "+15550100062"
+	rs := startServer(t, "--sip", "127.0.0.1:0", "--sip-trunk-allow", "127.0.0.1/32", "--pool", "127.77.32.0/24")
+	phone := startCall(t, rs.addrs["signalling"], callee, "--answer", "auto", "--max-calls", "1")
+	phone.waitFor(t, call.EventRegistered)
+	sipp := startSipp(t, "no-ack", map[string]string{"@CALLER@": trunkNumber, "@CALLEE@": callee}, freeSIPPort(t), "UDP", rs.addrs["sip"], "-timeout", "60")
+	phone.waitFor(t, call.EventIncoming)
+	sipp.waitFor(t, 60*time.Second)
+	oks := 0
+	for _, m := range sipp.messages(t) {
+		if !m.sent && strings.HasPrefix(m.text, "SIP/2.0 200") && strings.Contains(m.text, "CSeq: 1 INVITE") {
+			oks++
+		}
+		if !m.sent && strings.HasPrefix(m.text, "BYE ") {
+			break
+		}
+	}
+	// At T1 = 500 ms, doubling to T2 = 4 s, for 32 s: 0.5, 1.5, 3.5, 7.5,
+	// 11.5, ... 31.5.
+	if oks < 8 {
+		t.Errorf("the 200 came %d times before the server's BYE, want it sent again until 64*T1", oks)
+	}
+	phone.waitFor(t, call.EventEnded)
+	phone.exit(t)
+	checkLeaseBack(t, rs, trunkNumber)
 }

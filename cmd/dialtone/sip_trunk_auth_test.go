@@ -96,13 +96,19 @@ func startSipp(t *testing.T, scenario string, repl map[string]string, port int, 
 // the scenario passed.
 func (p *sippProc) wait(t *testing.T) {
 	t.Helper()
+	p.waitFor(t, 40*time.Second)
+}
+
+// waitFor is wait with a bound for scenarios that take long.
+func (p *sippProc) waitFor(t *testing.T, bound time.Duration) {
+	t.Helper()
 	msgs := func() string {
 		b, _ := os.ReadFile(filepath.Join(p.dir, "msg.log"))
 		return lastLines(string(b), 120)
 	}
 	select {
 	case <-p.done:
-	case <-time.After(40 * time.Second):
+	case <-time.After(bound):
 		t.Fatalf("sipp did not finish its scenario; its messages:\n%s", msgs())
 	}
 	if p.err != nil {
