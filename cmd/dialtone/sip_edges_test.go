@@ -1,9 +1,13 @@
 package main
 
 import (
+	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/emiago/sipgo/sip"
 
 	"github.com/dialtone/dialtone/call"
 )
@@ -85,4 +89,130 @@ func TestSIPNoACKSipp(t *testing.T) {
 	phone.waitFor(t, call.EventEnded)
 	phone.exit(t)
 	checkLeaseBack(t, rs, trunkNumber)
+}
+
+// TestSIPCancelRacing200: a SIP caller cancels the moment the dialtone
+// phone (answering at once) rings. Whichever wins, the server is
+// consistent: the INVITE ends 487 after a 200 to the CANCEL, or it is
+// answered 200 (ACKed) and the call is up until the caller's BYE, which
+// gets 200; the dialtone phone's call ends; no call is left and the SIP
+// party's lease goes back. The caller is a raw SIP peer on a UDP socket
+// rather than sipp: sipp tells a CANCEL's 200 from the INVITE's only by
+// branch, which the two share, and cannot take them in either order.
+func TestSIPCancelRacing200(t *testing.T) {
+	binary(t)
+	const callee = "+15550100063"
+	rs := startServer(t, "--sip", "127.0.0.1:0", "--sip-trunk-allow", "127.0.0.1/32", "--pool", "127.77.33.0/24")
+	phone := startCall(t, rs.addrs["signalling"], callee, "--answer", "auto", "--max-calls", "1")
+	phone.waitFor(t, call.EventRegistered)
+	outcome := raceCancel(t, rs.addrs["sip"], trunkNumber, callee)
+	phone.exit(t)
+	over := false
+	for _, e := range phone.all {
+		over = over || e.Kind == call.EventEnded || e.Kind == call.EventCancelled
+	}
+	if !over {
+		t.Errorf("the dialtone phone's call did not end; events %s", phone.kinds())
+	}
+	checkLeaseBack(t, rs, trunkNumber)
+	t.Logf("outcome: %s; dialtone events %s", outcome, phone.kinds())
+}
+
+// raceCancel INVITEs callee at server from caller, CANCELs on the 180,
+// and follows whichever way the server goes; it returns which.
+func raceCancel(t *testing.T, server, caller, callee string) string {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	to, err := net.ResolveUDPAddr("udp", server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := pc.LocalAddr().String()
+	send := func(msg string) {
+		if _, err := pc.WriteTo([]byte(strings.ReplaceAll(msg, "\n", "\r\n")), to); err != nil {
+			t.Fatal(err)
+		}
+	}
+	common := func(method string, cseq int, branch, toTag string) string {
+		toHdr := fmt.Sprintf("<sip:%s@%s>", callee, server)
+		if toTag != "" {
+			toHdr += ";tag=" + toTag
+		}
+		return fmt.Sprintf("Via: SIP/2.0/UDP %s;branch=%s\nFrom: <sip:%s@%s>;tag=race\nTo: %s\nCall-ID: race-%s\nCSeq: %d %s\nMax-Forwards: 70\n",
+			local, branch, caller, local, toHdr, local, cseq, method)
+	}
+	sdp := fmt.Sprintf("v=0\no=race 1 1 IN IP4 127.0.0.1\ns=-\nc=IN IP4 127.0.0.1\nt=0 0\nm=audio %d RTP/AVP 111\na=rtpmap:111 opus/48000/2\na=rtcp-mux\n", freePort(t))
+	ruri := fmt.Sprintf("sip:%s@%s", callee, server)
+	send(fmt.Sprintf("INVITE %s SIP/2.0\n%sContact: <sip:%s@%s>\nContent-Type: application/sdp\nContent-Length: %d\n\n%s",
+		ruri, common("INVITE", 1, "z9hG4bK-race-1", ""), caller, local, len(strings.ReplaceAll(sdp, "\n", "\r\n")), sdp))
+	recv := func() *sip.Response {
+		t.Helper()
+		buf := make([]byte, 65536)
+		for {
+			pc.SetReadDeadline(time.Now().Add(10 * time.Second))
+			n, _, err := pc.ReadFrom(buf)
+			if err != nil {
+				t.Fatalf("waiting for the server: %v", err)
+			}
+			m, err := sip.ParseMessage(buf[:n])
+			if err != nil {
+				continue
+			}
+			if r, ok := m.(*sip.Response); ok {
+				return r
+			}
+			t.Fatalf("the server sent a request: %v", m)
+		}
+	}
+	for r := recv(); r.StatusCode != 180; r = recv() {
+		if r.StatusCode >= 200 {
+			t.Fatalf("the INVITE got %d before ringing", r.StatusCode)
+		}
+	}
+	send("CANCEL " + ruri + " SIP/2.0\n" + common("CANCEL", 1, "z9hG4bK-race-1", "") + "Content-Length: 0\n\n")
+	var cancelled, answered, cancelAnswered bool
+	for !(cancelAnswered && (cancelled || answered)) {
+		r := recv()
+		method := r.CSeq().MethodName
+		tag, _ := r.To().Params.Get("tag")
+		switch {
+		case method == sip.CANCEL && (r.StatusCode == 200 || r.StatusCode == 481):
+			cancelAnswered = true
+		case method == sip.INVITE && r.StatusCode == 487 && !cancelled:
+			cancelled = true
+			send("ACK " + ruri + " SIP/2.0\n" + common("ACK", 1, "z9hG4bK-race-1", tag) + "Content-Length: 0\n\n")
+		case method == sip.INVITE && r.StatusCode == 200 && !answered:
+			answered = true
+			target := r.Contact().Address.String()
+			send("ACK " + target + " SIP/2.0\n" + common("ACK", 1, "z9hG4bK-race-2", tag) + "Content-Length: 0\n\n")
+			send("BYE " + target + " SIP/2.0\n" + common("BYE", 2, "z9hG4bK-race-3", tag) + "Content-Length: 0\n\n")
+			for {
+				b := recv()
+				if b.CSeq().MethodName == sip.BYE {
+					if b.StatusCode != 200 {
+						t.Fatalf("the BYE of the answered call got %d, want 200", b.StatusCode)
+					}
+					break
+				}
+				if b.CSeq().MethodName == sip.CANCEL {
+					cancelAnswered = true
+				}
+			}
+		case r.StatusCode >= 200 && method == sip.INVITE && (cancelled || answered):
+			// a retransmission of the final answer
+		case r.StatusCode >= 200:
+			t.Fatalf("unexpected %d to %s", r.StatusCode, method)
+		}
+	}
+	if cancelled && answered {
+		t.Fatal("the INVITE was both cancelled and answered")
+	}
+	if answered {
+		return "answered"
+	}
+	return "cancelled"
 }
