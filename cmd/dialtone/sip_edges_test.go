@@ -19,7 +19,7 @@ import (
 func TestSIPRetransmissionsSipp(t *testing.T) {
 	binary(t)
 	const callee = "+15550100061"
-	rs := startServer(t, "--sip", "127.0.0.1:0", "--sip-trunk-allow", "127.0.0.1/32", "--pool", "127.77.31.0/24")
+	rs := startServer(t, "--sip", "127.0.0.1:0", "--sip-trunk-allow", "127.0.0.1/32", "--pool", "127.77.151.0/24")
 	phone := startCall(t, rs.addrs["signalling"], callee, "--answer", "auto", "--max-calls", "1")
 	phone.waitFor(t, call.EventRegistered)
 	sipp := startSipp(t, "retransmit", map[string]string{"@CALLER@": trunkNumber, "@CALLEE@": callee}, freeSIPPort(t), "UDP", rs.addrs["sip"])
@@ -66,7 +66,7 @@ func TestSIPRetransmissionsSipp(t *testing.T) {
 func TestSIPNoACKSipp(t *testing.T) {
 	binary(t)
 	const callee = "+15550100062"
-	rs := startServer(t, "--sip", "127.0.0.1:0", "--sip-trunk-allow", "127.0.0.1/32", "--pool", "127.77.32.0/24")
+	rs := startServer(t, "--sip", "127.0.0.1:0", "--sip-trunk-allow", "127.0.0.1/32", "--pool", "127.77.152.0/24")
 	phone := startCall(t, rs.addrs["signalling"], callee, "--answer", "auto", "--max-calls", "1")
 	phone.waitFor(t, call.EventRegistered)
 	sipp := startSipp(t, "no-ack", map[string]string{"@CALLER@": trunkNumber, "@CALLEE@": callee}, freeSIPPort(t), "UDP", rs.addrs["sip"], "-timeout", "60")
@@ -102,7 +102,7 @@ func TestSIPNoACKSipp(t *testing.T) {
 func TestSIPCancelRacing200(t *testing.T) {
 	binary(t)
 	const callee = "+15550100063"
-	rs := startServer(t, "--sip", "127.0.0.1:0", "--sip-trunk-allow", "127.0.0.1/32", "--pool", "127.77.33.0/24")
+	rs := startServer(t, "--sip", "127.0.0.1:0", "--sip-trunk-allow", "127.0.0.1/32", "--pool", "127.77.153.0/24")
 	phone := startCall(t, rs.addrs["signalling"], callee, "--answer", "auto", "--max-calls", "1")
 	phone.waitFor(t, call.EventRegistered)
 	outcome := raceCancel(t, rs.addrs["sip"], trunkNumber, callee)

@@ -198,7 +198,7 @@ func TestSIPTrunkDigestSipp(t *testing.T) {
 			if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			rs, logFile := startServerLogged(t, "--config", conf, "--pool", fmt.Sprintf("127.77.%d.0/24", 26+i))
+			rs, logFile := startServerLogged(t, "--config", conf, "--pool", fmt.Sprintf("127.77.%d.0/24", 140+i))
 			caller := startCall(t, rs.addrs["signalling"], "+15550100051", "--dial", trunkNumber, "--duration", "1s")
 			if tc.good {
 				caller.waitFor(t, call.EventAccepted)

@@ -114,7 +114,7 @@ func (p *udpPhone) registerFor(secs int) int {
 func TestExpiredRegistrationDoesNotRing(t *testing.T) {
 	var sb *switchboard.Switchboard
 	h := newHarness(t, func(c *Config) {
-		pool, err := lease.New(lease.Config{Prefixes: []netip.Prefix{netip.MustParsePrefix("127.77.91.0/24")}, PortLo: 41000, PortHi: 41999})
+		pool, err := lease.New(lease.Config{Prefixes: []netip.Prefix{netip.MustParsePrefix("127.77.191.0/24")}, PortLo: 41000, PortHi: 41999})
 		if err != nil {
 			t.Fatal(err)
 		}
