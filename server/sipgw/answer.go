@@ -44,3 +44,11 @@ func (c *sipCall) answerInvite(sdp []byte) (acked bool, err error) {
 		return true, err
 	}
 }
+
+// onCancel answers a CANCEL that matched no INVITE transaction: the stack
+// answers the ones that do (200, then 487 to the INVITE) and passes these
+// on. RFC 3261 section 9.2: 481. Unanswered, the caller would send it again
+// for 32 s, and one that crossed the 200 would hang up none the sooner.
+func (g *Gateway) onCancel(req *sip.Request, tx sip.ServerTransaction) {
+	g.respond(tx, sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))
+}

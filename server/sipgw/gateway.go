@@ -141,7 +141,7 @@ func (g *Gateway) Serve(ctx context.Context, pc net.PacketConn, ln net.Listener)
 	srv.OnInvite(g.onInvite)
 	srv.OnAck(g.onAck)
 	srv.OnBye(g.onBye)
-	srv.OnCancel(func(*sip.Request, sip.ServerTransaction) {}) // the transaction layer answers it
+	srv.OnCancel(g.onCancel)
 	srv.OnInfo(g.onInfo)
 	srv.OnNoRoute(g.onOther)
 
