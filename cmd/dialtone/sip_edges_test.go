@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +14,7 @@ import (
 	"github.com/dialtone/dialtone/call"
 )
 
-// TestSIPRetransmissionsSipp: over UDP, an INVITE sent twice with the
+// TestSIPRetransmissionsSipp: over UDP, an INVITE sent again with the
 // same branch is one call (the dialtone phone rings once, the gateway
 // counts one INVITE); the server sends its 200 again until the ACK comes
 // (timer G); a BYE sent twice gets 200 twice; the lease goes back.
@@ -27,8 +29,11 @@ func TestSIPRetransmissionsSipp(t *testing.T) {
 	sipp.wait(t)
 	// Before its (late) ACK sipp got the 200 more than once; and both BYEs
 	// got a 200.
-	oks, byeOKs := 0, 0
+	invites, oks, byeOKs := 0, 0, 0
 	for _, m := range sipp.messages(t) {
+		if m.sent && strings.HasPrefix(m.text, "INVITE ") {
+			invites++
+		}
 		if m.sent && strings.HasPrefix(m.text, "ACK ") {
 			break
 		}
@@ -41,8 +46,9 @@ func TestSIPRetransmissionsSipp(t *testing.T) {
 			byeOKs++
 		}
 	}
-	if oks < 2 || byeOKs != 2 {
-		t.Errorf("sipp got the INVITE's 200 %d times before its ACK (want it sent again), and %d 200s to its 2 BYEs", oks, byeOKs)
+	if invites < 2 || oks < 2 || byeOKs != 2 {
+		t.Errorf("sipp sent the INVITE %d times (want it retransmitted), got its 200 %d times before its ACK (want it sent again), and %d 200s to its 2 BYEs",
+			invites, oks, byeOKs)
 	}
 	phone.exit(t)
 	incoming := 0
@@ -102,7 +108,7 @@ func TestSIPNoACKSipp(t *testing.T) {
 func TestSIPCancelRacing200(t *testing.T) {
 	binary(t)
 	const callee = "+15550100063"
-	rs := startServer(t, "--sip", "127.0.0.1:0", "--sip-trunk-allow", "127.0.0.1/32", "--pool", "127.77.153.0/24")
+	rs, _ := startServerLogged(t, "--sip", "127.0.0.1:0", "--sip-trunk-allow", "127.0.0.1/32", "--pool", "127.77.153.0/24", "--log-level", "debug")
 	phone := startCall(t, rs.addrs["signalling"], callee, "--answer", "auto", "--max-calls", "1")
 	phone.waitFor(t, call.EventRegistered)
 	outcome := raceCancel(t, rs.addrs["sip"], trunkNumber, callee)
@@ -147,14 +153,28 @@ func raceCancel(t *testing.T, server, caller, callee string) string {
 	}
 	sdp := fmt.Sprintf("v=0\no=race 1 1 IN IP4 127.0.0.1\ns=-\nc=IN IP4 127.0.0.1\nt=0 0\nm=audio %d RTP/AVP 111\na=rtpmap:111 opus/48000/2\na=rtcp-mux\n", freePort(t))
 	ruri := fmt.Sprintf("sip:%s@%s", callee, server)
-	send(fmt.Sprintf("INVITE %s SIP/2.0\n%sContact: <sip:%s@%s>\nContent-Type: application/sdp\nContent-Length: %d\n\n%s",
-		ruri, common("INVITE", 1, "z9hG4bK-race-1", ""), caller, local, len(strings.ReplaceAll(sdp, "\n", "\r\n")), sdp))
+	invite := fmt.Sprintf("INVITE %s SIP/2.0\n%sContact: <sip:%s@%s>\nContent-Type: application/sdp\nContent-Length: %d\n\n%s",
+		ruri, common("INVITE", 1, "z9hG4bK-race-1", ""), caller, local, len(strings.ReplaceAll(sdp, "\n", "\r\n")), sdp)
+	cancel := "CANCEL " + ruri + " SIP/2.0\n" + common("CANCEL", 1, "z9hG4bK-race-1", "") + "Content-Length: 0\n\n"
+	// again is what to send again while nothing comes (RFC 3261 timers A
+	// and E: UDP may lose it); deadline bounds the whole wait.
+	var again string
+	deadline := time.Now().Add(15 * time.Second)
 	recv := func() *sip.Response {
 		t.Helper()
 		buf := make([]byte, 65536)
 		for {
-			pc.SetReadDeadline(time.Now().Add(10 * time.Second))
+			if time.Now().After(deadline) {
+				t.Fatal("the server stopped answering")
+			}
+			pc.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
 			n, _, err := pc.ReadFrom(buf)
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				if again != "" {
+					send(again)
+				}
+				continue
+			}
 			if err != nil {
 				t.Fatalf("waiting for the server: %v", err)
 			}
@@ -168,12 +188,16 @@ func raceCancel(t *testing.T, server, caller, callee string) string {
 			t.Fatalf("the server sent a request: %v", m)
 		}
 	}
+	send(invite)
+	again = invite
 	for r := recv(); r.StatusCode != 180; r = recv() {
 		if r.StatusCode >= 200 {
 			t.Fatalf("the INVITE got %d before ringing", r.StatusCode)
 		}
+		again = "" // a provisional answer stops the INVITE's retransmission
 	}
-	send("CANCEL " + ruri + " SIP/2.0\n" + common("CANCEL", 1, "z9hG4bK-race-1", "") + "Content-Length: 0\n\n")
+	send(cancel)
+	again = cancel
 	var cancelled, answered, cancelAnswered bool
 	for !(cancelAnswered && (cancelled || answered)) {
 		r := recv()
@@ -181,7 +205,7 @@ func raceCancel(t *testing.T, server, caller, callee string) string {
 		tag, _ := r.To().Params.Get("tag")
 		switch {
 		case method == sip.CANCEL && (r.StatusCode == 200 || r.StatusCode == 481):
-			cancelAnswered = true
+			cancelAnswered, again = true, ""
 		case method == sip.INVITE && r.StatusCode == 487 && !cancelled:
 			cancelled = true
 			send("ACK " + ruri + " SIP/2.0\n" + common("ACK", 1, "z9hG4bK-race-1", tag) + "Content-Length: 0\n\n")
@@ -189,17 +213,23 @@ func raceCancel(t *testing.T, server, caller, callee string) string {
 			answered = true
 			target := r.Contact().Address.String()
 			send("ACK " + target + " SIP/2.0\n" + common("ACK", 1, "z9hG4bK-race-2", tag) + "Content-Length: 0\n\n")
-			send("BYE " + target + " SIP/2.0\n" + common("BYE", 2, "z9hG4bK-race-3", tag) + "Content-Length: 0\n\n")
+			bye := "BYE " + target + " SIP/2.0\n" + common("BYE", 2, "z9hG4bK-race-3", tag) + "Content-Length: 0\n\n"
+			send(bye)
+			again = bye
 			for {
 				b := recv()
 				if b.CSeq().MethodName == sip.BYE {
 					if b.StatusCode != 200 {
 						t.Fatalf("the BYE of the answered call got %d, want 200", b.StatusCode)
 					}
+					again = ""
+					if !cancelAnswered {
+						again = cancel
+					}
 					break
 				}
 				if b.CSeq().MethodName == sip.CANCEL {
-					cancelAnswered = true
+					cancelAnswered, again = true, ""
 				}
 			}
 		case r.StatusCode >= 200 && method == sip.INVITE && (cancelled || answered):
