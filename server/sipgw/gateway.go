@@ -193,7 +193,12 @@ func (g *Gateway) Serve(ctx context.Context, pc net.PacketConn, ln net.Listener)
 // a bad request itself since the stack would drop it silently.
 func (g *Gateway) readFilter(pc net.PacketConn, p *sip.Parser) sip.TransportReadFilter {
 	return func(info sip.TransportReadProps, data []byte) ([]byte, error) {
-		if !g.sources.allow(addrOf(info.RemoteAddr), g.cfg.Now()) {
+		n := 1 // a datagram is one message
+		if info.Transport != "UDP" {
+			// The stack parses every message of a read.
+			n = messages(data)
+		}
+		if !g.sources.allow(addrOf(info.RemoteAddr), n, g.cfg.Now()) {
 			g.stats.rateLimited.Add(1)
 			if info.Transport != "UDP" {
 				// A stream cannot drop a read and stay framed.
