@@ -56,6 +56,7 @@ bench: deps-bench build ## run the benchmarks and the server load test; figures 
 	$(GO) test -count=1 -run TestBrowserSetup -v ./cmd/dialtone -args -browser-calls=20
 	./.ci/bench-load
 	./.ci/bench-call
+	./.ci/bench-sip
 	./.ci/bench-tui
 	./.ci/bench-timg
 	./.ci/bench-mpv

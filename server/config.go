@@ -57,6 +57,10 @@ type Config struct {
 	// SIPTrunkAllow to our numbers need no digest.
 	SIPRoutes     []sipgw.Route
 	SIPTrunkAllow []netip.Prefix
+	// SIPRate is the SIP messages a second one source address may send
+	// (burst twice that); 0 is sipgw's default, 20. A trunk carries many
+	// calls from one address, and a benchmark many phones.
+	SIPRate float64
 
 	// Pools are the prefixes leases come from; default 127.77.0.0/16.
 	Pools []netip.Prefix

@@ -31,6 +31,7 @@ type serverFlags struct {
 	sip                       string
 	sipDigest                 []string
 	sipRoutes, sipTrunkAllow  []string
+	sipRate                   float64
 	relayPublicIP             string
 	tlsCert, tlsKey           string
 	pools, dnsAllow           []string
@@ -118,6 +119,7 @@ func newServerCmdFor(f *serverFlags) *cobra.Command {
 	fl.StringVar(&f.sip, "sip", "", "SIP registrar address, UDP and TCP (empty: off)")
 	fl.StringSliceVar(&f.sipDigest, "sip-digest", []string{"SHA-256", "MD5"}, "SIP digest algorithms offered, in order (MD5 first for clients that take the first offered, e.g. baresip 1.0)")
 	fl.StringArrayVar(&f.sipRoutes, "sip-route", nil, "PREFIX=sip:HOST[:PORT][;transport=tcp]: calls to numbers this server does not hold go to that SIP trunk, longest prefix first (repeatable)")
+	fl.Float64Var(&f.sipRate, "sip-rate", 20, "SIP messages a second one source address may send, burst twice that (raise it for a trunk)")
 	fl.StringArrayVar(&f.sipTrunkAllow, "sip-trunk-allow", nil, "prefix trunk calls may come from without a digest, besides the --sip-route hosts; no wider than /8 (IPv6 /32) (repeatable)")
 	fl.StringVar(&f.admin, "admin", server.DefaultAdmin, "admin HTTP address: /metrics, /api, pprof (beyond loopback only with a token; empty: off)")
 	f.adminToken.add(fl)
@@ -150,7 +152,7 @@ func (f *serverFlags) config() (server.Config, error) {
 		Zone: f.zone, DataDir: f.data, Registration: f.registration, Media: f.media,
 		LeaseTTL: f.leaseTTL, HoldDown: f.holdDown, RingTimeout: f.ring, Grace: f.grace, Web: f.web,
 		DialLimits: switchboard.DialLimits{Off: !f.dialLimits, SourcePerMinute: f.dialRate},
-		DNSRate:    f.dnsRate, DNSSlip: f.dnsSlip, ConnBudget: f.connBudget}
+		DNSRate:    f.dnsRate, DNSSlip: f.dnsSlip, ConnBudget: f.connBudget, SIPRate: f.sipRate}
 	if f.dialRate <= 0 {
 		return cfg, fmt.Errorf("--dial-rate %d: want at least 1 (--dial-limits=false turns the limits off)", f.dialRate)
 	}
