@@ -1,6 +1,7 @@
 package sipgw
 
 import (
+	"container/list"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -24,17 +25,23 @@ var DefaultAlgorithms = []string{"SHA-256", "MD5"}
 // knows, so issuing one stores nothing: a flood of unauthenticated requests
 // cannot fill a table. State is kept only for nonces answered with the right
 // password: the last nonce count, so that each use must count higher and a
-// captured request cannot be sent again.
+// captured request cannot be sent again. That table is bounded: when it is
+// full the entry answered first is forgotten, and every nonce expiring no
+// later than it (issued no later) is stale from then on, so what it
+// answered still cannot be replayed and a phone is merely challenged again.
 type nonces struct {
-	mu   sync.Mutex
-	max  int
-	ttl  time.Duration
-	rand io.Reader
-	key  []byte
-	used map[string]*usedNonce
+	mu    sync.Mutex
+	max   int
+	ttl   time.Duration
+	rand  io.Reader
+	key   []byte
+	used  map[string]*list.Element // of *usedNonce
+	order list.List                // first answered first
+	floor time.Time                // nonces expiring by then and not in used are stale
 }
 
 type usedNonce struct {
+	nonce   string
 	expires time.Time
 	lastNC  int
 }
@@ -52,7 +59,7 @@ func newNonces(max int, ttl time.Duration, r io.Reader) (*nonces, error) {
 	if _, err := io.ReadFull(r, key); err != nil {
 		return nil, fmt.Errorf("making the nonce key: %w", err)
 	}
-	return &nonces{max: max, ttl: ttl, rand: r, key: key, used: make(map[string]*usedNonce)}, nil
+	return &nonces{max: max, ttl: ttl, rand: r, key: key, used: make(map[string]*list.Element)}, nil
 }
 
 // issue returns a fresh nonce: expiry, randomness, MAC.
@@ -87,9 +94,7 @@ func (ns *nonces) live(n string, now time.Time) (time.Time, bool) {
 }
 
 // use checks that n is live and nc above its last count, and records nc.
-// A request without qop (nc 0) may use a nonce once. When the table of used
-// nonces is full of live ones the nonce counts as stale, and the client is
-// challenged again.
+// A request without qop (nc 0) may use a nonce once.
 func (ns *nonces) use(n string, nc int, now time.Time) (ok, stale bool) {
 	exp, live := ns.live(n, now)
 	if !live {
@@ -97,21 +102,25 @@ func (ns *nonces) use(n string, nc int, now time.Time) (ok, stale bool) {
 	}
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
-	v := ns.used[n]
-	if v == nil {
-		if len(ns.used) >= ns.max {
-			for k, u := range ns.used {
-				if !now.Before(u.expires) {
-					delete(ns.used, k)
-				}
+	e := ns.used[n]
+	if e == nil {
+		if !exp.After(ns.floor) {
+			return false, true // forgotten, or older than what was
+		}
+		for ns.order.Len() > 0 && (ns.order.Len() >= ns.max || !now.Before(ns.order.Front().Value.(*usedNonce).expires)) {
+			old := ns.order.Remove(ns.order.Front()).(*usedNonce)
+			delete(ns.used, old.nonce)
+			if old.expires.After(ns.floor) {
+				ns.floor = old.expires
 			}
 		}
-		if len(ns.used) >= ns.max {
+		if !exp.After(ns.floor) {
 			return false, true
 		}
-		v = &usedNonce{expires: exp, lastNC: -1}
-		ns.used[n] = v
+		e = ns.order.PushBack(&usedNonce{nonce: n, expires: exp, lastNC: -1})
+		ns.used[n] = e
 	}
+	v := e.Value.(*usedNonce)
 	if nc == 0 && v.lastNC >= 0 || nc != 0 && nc <= v.lastNC {
 		return false, false
 	}
