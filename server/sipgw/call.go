@@ -155,6 +155,7 @@ func (c *sipCall) leaseMedia() error {
 	if err != nil {
 		return err
 	}
+	br.opus = c.g.cfg.Opus
 	c.br = br
 	c.log.Debug("SIP party leased", "lease.addr", l.Addr)
 	return nil
@@ -421,7 +422,7 @@ func (c *sipCall) localTag() string {
 
 // reinvite answers the phone's new offer from the same lease.
 func (c *sipCall) reinvite(req *sip.Request, tx sip.ServerTransaction) {
-	o, err := parseSDP(req.Body())
+	o, err := c.g.parseSDP(req.Body())
 	if err != nil || c.br == nil || !c.answered {
 		c.g.respond(tx, sip.NewResponseFromRequest(req, sip.StatusNotAcceptableHere, "Not Acceptable Here", nil))
 		return

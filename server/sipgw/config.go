@@ -52,6 +52,9 @@ type Config struct {
 	// Leases gives each SIP party its address for media: the phone's RTP
 	// goes to and from its number's lease. Required with Switchboard.
 	Leases *lease.Pool
+	// Opus is the codec G.711 phones' audio is transcoded with; nil takes
+	// Opus and VP8 only, and answers an offer of G.711 alone 488.
+	Opus Opus
 
 	// Routes send calls to numbers the server does not hold to SIP
 	// trunks, the longest matching prefix winning. Calls from a trunk's

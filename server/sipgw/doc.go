@@ -19,7 +19,11 @@
 // pion's ICE mux on that socket is the party's end of the WebRTC session
 // with the dialtone party, through the relay, and what the mux cannot place
 // is the phone's RTP, passed through to WebRTC tracks without transcoding
-// (Opus and VP8 only; anything else is 488).
+// when it is Opus or VP8 (Opus preferred where offered). A phone with G.711
+// alone (PCMU, PCMA: desk phones, the telephone network's trunks) has its
+// audio transcoded to and from Opus in the bridge's own goroutines
+// (transcode.go, with the g711 and resample packages and the Opus codec
+// Config.Opus gives); without one, and for anything else, 488.
 //
 // Keypad tones (dtmf.go) cross as RFC 4733 telephone events both ways:
 // telephone-event is offered and answered on the SIP side, the dialtone
@@ -32,5 +36,7 @@
 // INVITEs the trunk, as one for a SIP phone INVITEs the phone.
 //
 // It is not a proxy or a B2BUA for SIP-to-SIP calls of foreign parties, and
-// it does not decode media.
+// it decodes media only to transcode G.711: it has no jitter buffer (the
+// dialtone party's and the phone's own absorb the jitter) and mixes
+// nothing.
 package sipgw

@@ -16,9 +16,9 @@ import (
 // switchboard, and the call's progress is told back as SIP responses. It
 // returns when the call is over.
 func (g *Gateway) inboundCall(req *sip.Request, tx sip.ServerTransaction, from, to, via string) {
-	o, err := parseSDP(req.Body())
+	o, err := g.parseSDP(req.Body())
 	if err != nil {
-		warning := `399 dialtone "Opus or VP8 on RTP/AVP only; no transcoding"`
+		warning := g.noCodecWarning()
 		switch {
 		case len(req.Body()) == 0:
 			// A delayed offer (the phone's offer in the ACK) is not

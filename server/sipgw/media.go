@@ -47,6 +47,7 @@ type leg struct {
 	latched bool
 	seen    int
 
+	tc        *transcoder   // a G.711 phone's audio: nil passes RTP through
 	held      atomic.Bool   // the phone takes nothing: on hold, or sendonly
 	phoneSSRC atomic.Uint32 // the phone's stream, for key-frame requests to it
 	peerSSRC  atomic.Uint32 // the dialtone party's stream, for requests to it
@@ -65,6 +66,7 @@ type bridge struct {
 	legs  []*leg
 	stats *counters
 	tones toneState
+	opus  Opus // for a G.711 phone's leg; set before setLegs
 
 	in      chan datagram // never closed: the mux may call back until it is
 	done    chan struct{}
@@ -156,6 +158,11 @@ func (b *bridge) setLegs(o *offer) error {
 		l := &leg{s: s, local: local, ssrc: 0x5150_0000 + uint32(i), to: s.addr, rtcpTo: s.rtcp}
 		l.held.Store(!s.recv)
 		b.legs = append(b.legs, l)
+		if s.isG711() {
+			if l.tc, err = newTranscoder(b.opus, s); err != nil {
+				return err
+			}
+		}
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -228,6 +235,10 @@ func (b *bridge) readSIP() {
 			continue
 		}
 		l.phoneSSRC.Store(pkt.SSRC)
+		if l.tc != nil {
+			b.fromPhone(l, &pkt)
+			continue
+		}
 		pkt.Header.Extension, pkt.Header.Extensions = false, nil
 		b.renumber(l, &pkt)
 		if err := l.local.WriteRTP(&pkt); err != nil {
@@ -390,6 +401,10 @@ func (b *bridge) onTrack(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		if pkt.Unmarshal(buf[:n]) != nil || len(pkt.Payload) == 0 || l.held.Load() || b.toneToPhone(l, track.Codec(), &pkt) {
 			continue
 		}
+		if l.tc != nil {
+			b.toPhone(l, &pkt)
+			continue
+		}
 		pkt.Header.Extension, pkt.Header.Extensions = false, nil
 		pkt.Header.Padding, pkt.PaddingSize = false, 0
 		pkt.PayloadType, pkt.SSRC = l.s.pt, l.ssrc
@@ -473,5 +488,10 @@ func (b *bridge) close() {
 		b.conn.Close()
 		close(b.done)
 		b.wg.Wait()
+		for _, l := range b.legs {
+			if l.tc != nil {
+				l.tc.close()
+			}
+		}
 	})
 }

@@ -158,7 +158,7 @@ func (c *sipCall) invite(reg Registration, caller string) error {
 		req.AppendHeader(sip.NewHeader("P-Asserted-Identity", "<sip:"+caller+"@"+host+">"))
 	}
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	req.SetBody(localSDP(c.lease.Addr, c.sessID, c.nextVersion(), nil))
+	req.SetBody(offerSDP(c.lease.Addr, c.sessID, c.nextVersion(), c.g.transcodes()))
 	if reg.Transport != "" {
 		req.SetTransport(reg.Transport)
 	}
@@ -264,7 +264,7 @@ func (c *sipCall) onAnswer(f *fork, err error) (over bool) {
 	}
 	var o *offer
 	if err == nil {
-		if o, err = parseSDP(f.cli.InviteResponse.Body()); err != nil {
+		if o, err = c.g.parseSDP(f.cli.InviteResponse.Body()); err != nil {
 			c.log.Info("SIP phone's answer is unusable", "err", err)
 			c.ackAndBye(f.cli)
 		}

@@ -11,16 +11,19 @@ import (
 	"github.com/pion/sdp/v3"
 )
 
-// The SIP side's codecs: what passes through to WebRTC untouched.
+// The SIP side's codecs: Opus and VP8 pass through to WebRTC untouched;
+// G.711 (PCMU, PCMA) is transcoded to and from Opus (transcode.go).
 const (
 	codecOpus = "opus"
 	codecVP8  = "VP8"
+	codecPCMU = "PCMU"
+	codecPCMA = "PCMA"
 )
 
 var (
-	// errNoCodec is an offer with nothing the gateway passes through: a
-	// G.711-only phone, until transcoding exists (488).
-	errNoCodec = errors.New("no Opus or VP8 on plain RTP")
+	// errNoCodec is an offer with nothing the gateway takes (488): no
+	// Opus, VP8 or G.711 (or G.711 only, in a build without Opus).
+	errNoCodec = errors.New("no Opus, VP8 or G.711 on plain RTP")
 	errBadSDP  = errors.New("malformed SDP")
 )
 
@@ -29,7 +32,7 @@ type stream struct {
 	kind  string // "audio" or "video"
 	index int    // the m-line's position
 	pt    uint8  // the payload type of the codec
-	codec string // codecOpus or codecVP8
+	codec string // codecOpus, codecVP8, codecPCMU or codecPCMA
 	fmtp  string // the codec's parameters, if any
 	// addr is where the phone says it receives RTP; rtcp where it
 	// receives RTCP (addr itself under rtcp-mux).
@@ -115,6 +118,7 @@ func useStream(m *sdp.MediaDescription, sessIP netip.Addr) *stream {
 	s := &stream{kind: kind, addr: netip.AddrPortFrom(ip.Unmap(), uint16(port)), send: true, recv: true}
 	s.rtcp = netip.AddrPortFrom(s.addr.Addr(), uint16(min(port+1, 65535)))
 	pt := -1
+	var rtpmaps map[string]string
 	for _, a := range m.Attributes {
 		switch a.Key {
 		case "rtpmap":
@@ -123,6 +127,12 @@ func useStream(m *sdp.MediaDescription, sessIP netip.Addr) *stream {
 			if v, err := strconv.Atoi(n); ok && err == nil && v >= 0 && v < 128 && strings.EqualFold(name, want) && pt < 0 &&
 				inFormats(m, n) {
 				pt = v
+			}
+			if kind == "audio" && len(rtpmaps) < 32 {
+				if rtpmaps == nil {
+					rtpmaps = make(map[string]string)
+				}
+				rtpmaps[n] = enc
 			}
 		case "rtcp-mux":
 			s.mux = true
@@ -147,12 +157,21 @@ func useStream(m *sdp.MediaDescription, sessIP netip.Addr) *stream {
 			s.send, s.recv = false, false
 		}
 	}
+	codec := want
+	if pt < 0 && kind == "audio" {
+		pt, codec = pickG711(m, rtpmaps)
+	}
 	if pt < 0 {
 		return nil
 	}
-	s.pt, s.codec = uint8(pt), want
+	s.pt, s.codec = uint8(pt), codec
 	if kind == "audio" {
-		s.tonePT, s.toneRate = toneFormat(m, 48000)
+		// telephone-event at the audio's clock (RFC 4733 section 2.1).
+		clock := uint32(48000)
+		if s.isG711() {
+			clock = 8000
+		}
+		s.tonePT, s.toneRate = toneFormat(m, clock)
 	}
 	for _, a := range m.Attributes {
 		if a.Key == "fmtp" {
@@ -186,8 +205,18 @@ const (
 // one leased address (the lease has one port; the payload types tell audio
 // from video), RTCP multiplexed on it. With answerTo it answers that offer
 // line by line, refusing the lines it does not use; without it offers Opus
-// and VP8.
+// and VP8 (offerSDP adds G.711).
 func localSDP(at netip.AddrPort, sessID, version uint64, answerTo *offer) []byte {
+	return writeSDP(at, sessID, version, answerTo, false)
+}
+
+// offerSDP is the gateway's offer: Opus and VP8 and, with g711, PCMU and
+// PCMA after Opus, for a phone or trunk that has no Opus.
+func offerSDP(at netip.AddrPort, sessID, version uint64, g711 bool) []byte {
+	return writeSDP(at, sessID, version, nil, g711)
+}
+
+func writeSDP(at netip.AddrPort, sessID, version uint64, answerTo *offer, g711 bool) []byte {
 	ip := at.Addr().Unmap()
 	family := "IP4"
 	if ip.Is6() {
@@ -212,13 +241,26 @@ func localSDP(at netip.AddrPort, sessID, version uint64, answerTo *offer) []byte
 				dir = "inactive"
 			}
 		}
-		fmt.Fprintf(&b, "m=%s %d RTP/AVP %d%s\r\na=rtpmap:%d %s\r\n", kind, at.Port(), pt, toneFormats(s, kind), pt, codec)
-		if kind == "audio" {
+		if s != nil && s.isG711() {
+			codec = s.codec + "/8000"
+		}
+		g711Formats := ""
+		if s == nil && kind == "audio" && g711 {
+			g711Formats = fmt.Sprintf(" %d %d", g711PCMU, g711PCMA)
+		}
+		fmt.Fprintf(&b, "m=%s %d RTP/AVP %d%s%s\r\na=rtpmap:%d %s\r\n", kind, at.Port(), pt, g711Formats, toneFormats(s, kind), pt, codec)
+		if g711Formats != "" {
+			fmt.Fprintf(&b, "a=rtpmap:%d PCMU/8000\r\na=rtpmap:%d PCMA/8000\r\na=ptime:20\r\n", g711PCMU, g711PCMA)
+		}
+		switch {
+		case s != nil && s.isG711():
+			b.WriteString("a=ptime:20\r\n")
+		case kind == "audio":
 			fmt.Fprintf(&b, "a=fmtp:%d minptime=10;useinbandfec=1\r\n", pt)
-			b.WriteString(toneLines(s, kind))
-		} else {
+		default:
 			fmt.Fprintf(&b, "a=rtcp-fb:%d nack pli\r\na=rtcp-fb:%d ccm fir\r\n", pt, pt)
 		}
+		b.WriteString(toneLines(s, kind))
 		fmt.Fprintf(&b, "a=rtcp-mux\r\na=rtcp:%d\r\na=%s\r\n", at.Port(), dir)
 	}
 	if answerTo == nil {

@@ -1,6 +1,7 @@
 package sipgw
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -27,18 +28,28 @@ func TestParseSDP(t *testing.T) {
 		body        string
 		err         error
 		audio       string // "addr pt rtcp mux send recv", "" for none
+		codec       string // the audio's, if not Opus
 		video       string
 		audioSSRCs  int
 		wantRefused int // lines the answer refuses
 	}{
 		{name: "baresip", body: string(readSDP(t, "baresip-offer.sdp")),
 			audio: "192.0.2.2:38218 96 192.0.2.2:38218 true true true", video: "192.0.2.2:34602 96 192.0.2.2:34602 true true true", audioSSRCs: 1},
-		{name: "G.711 only", body: sdpHead + "m=audio 4000 RTP/AVP 0 8\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n", err: errNoCodec},
+		{name: "G.711 only: the first listed", body: sdpHead + "m=audio 4000 RTP/AVP 0 8\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n",
+			audio: "192.0.2.9:4000 0 192.0.2.9:4001 false true true", codec: codecPCMU},
+		{name: "PCMA before PCMU, static types without rtpmap", body: sdpHead + "m=audio 4000 RTP/AVP 8 0 101\r\na=rtpmap:101 telephone-event/8000\r\n",
+			audio: "192.0.2.9:4000 8 192.0.2.9:4001 false true true", codec: codecPCMA},
+		{name: "G.711 under a dynamic payload type", body: sdpHead + "m=audio 4000 RTP/AVP 9 98\r\na=rtpmap:98 pcma/8000/1\r\na=rtpmap:9 G722/8000\r\n",
+			audio: "192.0.2.9:4000 98 192.0.2.9:4001 false true true", codec: codecPCMA},
+		{name: "Opus passes through, though G.711 is listed first", body: sdpHead + "m=audio 4000 RTP/AVP 0 8 111\r\na=rtpmap:111 opus/48000/2\r\n",
+			audio: "192.0.2.9:4000 111 192.0.2.9:4001 false true true", codec: codecOpus},
+		{name: "a PCMU at another clock rate is not G.711", body: sdpHead + "m=audio 4000 RTP/AVP 98\r\na=rtpmap:98 PCMU/16000\r\n", err: errNoCodec},
+		{name: "static 0 renamed by its rtpmap is not G.711", body: sdpHead + "m=audio 4000 RTP/AVP 0\r\na=rtpmap:0 G729/8000\r\n", err: errNoCodec},
 		{name: "SRTP (SDES) is not yet taken", body: sdpHead + "m=audio 4000 RTP/SAVP 111\r\na=rtpmap:111 opus/48000/2\r\n", err: errNoCodec},
-		{name: "an rtpmap for a payload type the line does not list", body: sdpHead + "m=audio 4000 RTP/AVP 0\r\na=rtpmap:111 opus/48000/2\r\n", err: errNoCodec},
+		{name: "an rtpmap for a payload type the line does not list", body: sdpHead + "m=audio 4000 RTP/AVP 9\r\na=rtpmap:111 opus/48000/2\r\n", err: errNoCodec},
 		{name: "port zero is a refused line", body: sdpHead + "m=audio 0 RTP/AVP 111\r\na=rtpmap:111 opus/48000/2\r\n", err: errNoCodec},
 		{name: "video only, RTCP on the next port, receive only", body: sdpHead +
-			"m=audio 4000 RTP/AVP 0\r\nm=video 5000 RTP/AVP 100\r\na=rtpmap:100 VP8/90000\r\na=recvonly\r\n",
+			"m=audio 4000 RTP/AVP 9\r\nm=video 5000 RTP/AVP 100\r\na=rtpmap:100 VP8/90000\r\na=recvonly\r\n",
 			video: "192.0.2.9:5000 100 192.0.2.9:5001 false false true", wantRefused: 1},
 		{name: "a line's own address and rtcp port", body: sdpHead +
 			"m=audio 4000 RTP/AVP 111\r\nc=IN IP4 198.51.100.7\r\na=rtpmap:111 OPUS/48000/2\r\na=rtcp:4100\r\na=sendonly\r\n",
@@ -60,6 +71,9 @@ func TestParseSDP(t *testing.T) {
 			}
 			if got := describeStream(o.video); got != tc.video {
 				t.Errorf("video %q, want %q", got, tc.video)
+			}
+			if want := cmp.Or(tc.codec, codecOpus); o.audio != nil && o.audio.codec != want {
+				t.Errorf("audio codec %s, want %s", o.audio.codec, want)
 			}
 			if o.audio != nil && len(o.audio.ssrcs) != tc.audioSSRCs {
 				t.Errorf("audio SSRCs %v", o.audio.ssrcs)
@@ -90,7 +104,7 @@ func checkOurs(t *testing.T, ans []byte, lease netip.AddrPort, o *offer) {
 		if want == nil {
 			continue
 		}
-		if got.addr != lease || !got.mux || got.pt != want.pt {
+		if got.addr != lease || !got.mux || got.pt != want.pt || got.codec != want.codec {
 			t.Errorf("our %s line: %s, want the lease %s, rtcp-mux and payload type %d", got.kind, describeStream(got), lease, want.pt)
 		}
 		if got.send != want.recv || got.recv != want.send {
@@ -116,6 +130,58 @@ func TestLocalOffer(t *testing.T) {
 		o.audio.pt == o.video.pt || o.audio.codec != codecOpus || o.video.codec != codecVP8 {
 		t.Fatalf("our offer: audio %s, video %s", describeStream(o.audio), describeStream(o.video))
 	}
+	if strings.Contains(string(localSDP(lease, 1, 1, nil)), "PCMU") {
+		t.Error("the offer without transcoding lists G.711")
+	}
+}
+
+// TestOfferG711: with transcoding the offer lists Opus first, then PCMU
+// and PCMA under their static types; a phone that answers with either
+// (or with Opus) is taken.
+func TestOfferG711(t *testing.T) {
+	lease := netip.MustParseAddrPort("127.77.0.9:40002")
+	off := string(offerSDP(lease, 1, 1, true))
+	for _, want := range []string{"m=audio 40002 RTP/AVP 111 0 8 ", "a=rtpmap:0 PCMU/8000\r\n", "a=rtpmap:8 PCMA/8000\r\n", "a=ptime:20\r\n"} {
+		if !strings.Contains(off, want) {
+			t.Errorf("the offer lacks %q:\n%s", want, off)
+		}
+	}
+	if o, err := parseSDP([]byte(off)); err != nil || o.audio.codec != codecOpus || o.video == nil {
+		t.Fatalf("our offer parses as %+v, %v; want Opus preferred", o, err)
+	}
+	for _, tc := range []struct {
+		answer string
+		codec  string
+	}{
+		{"m=audio 4000 RTP/AVP 8\r\n", codecPCMA},
+		{"m=audio 4000 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n", codecPCMU},
+		{"m=audio 4000 RTP/AVP 111\r\na=rtpmap:111 opus/48000/2\r\n", codecOpus},
+	} {
+		o, err := parseSDP([]byte(sdpHead + tc.answer))
+		if err != nil || o.audio == nil || o.audio.codec != tc.codec {
+			t.Errorf("answer %q: %+v, %v; want %s", tc.answer, o, err, tc.codec)
+		}
+	}
+}
+
+// TestGatewayParseSDP: without an Opus codec to transcode with, the
+// gateway drops G.711 (488 when nothing else is left); with one it takes it.
+func TestGatewayParseSDP(t *testing.T) {
+	g711Only := []byte(sdpHead + "m=audio 4000 RTP/AVP 0\r\n")
+	withVideo := []byte(sdpHead + "m=audio 4000 RTP/AVP 0\r\nm=video 5000 RTP/AVP 100\r\na=rtpmap:100 VP8/90000\r\n")
+	plain := &Gateway{}
+	if _, err := plain.parseSDP(g711Only); !errors.Is(err, errNoCodec) {
+		t.Errorf("without Opus, a G.711-only offer: %v, want errNoCodec", err)
+	}
+	if o, err := plain.parseSDP(withVideo); err != nil || o.audio != nil || o.video == nil {
+		t.Errorf("without Opus, G.711 and VP8: %+v, %v; want the video alone", o, err)
+	} else if ans := string(localSDP(netip.MustParseAddrPort("127.77.0.9:40002"), 1, 1, o)); !strings.Contains(ans, "m=audio 0 RTP/AVP 0\r\n") {
+		t.Errorf("the answer does not refuse the G.711 line:\n%s", ans)
+	}
+	tc := &Gateway{cfg: Config{Opus: testOpus{}}}
+	if o, err := tc.parseSDP(g711Only); err != nil || o.audio == nil || o.audio.codec != codecPCMU {
+		t.Errorf("with Opus, a G.711-only offer: %+v, %v; want PCMU", o, err)
+	}
 }
 
 // FuzzSDP feeds arbitrary SDP to the gateway's parser: it must not panic,
@@ -123,6 +189,7 @@ func TestLocalOffer(t *testing.T) {
 func FuzzSDP(f *testing.F) {
 	f.Add(readSDP(f, "baresip-offer.sdp"))
 	f.Add([]byte(sdpHead + "m=audio 4000 RTP/AVP 0 8\r\na=rtpmap:0 PCMU/8000\r\n"))
+	f.Add([]byte(sdpHead + "m=audio 4000 RTP/AVP 98 8\r\na=rtpmap:98 PCMA/8000/1\r\na=ptime:30\r\n"))
 	f.Add([]byte(sdpHead + "m=video 5000 RTP/AVP 100\r\na=rtpmap:100 VP8/90000\r\na=rtcp:\r\na=ssrc:1\r\n"))
 	lease := netip.MustParseAddrPort("127.77.0.9:40002")
 	f.Fuzz(func(t *testing.T, body []byte) {
