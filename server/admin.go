@@ -128,7 +128,7 @@ var (
 	descSIPRegs     = prometheus.NewDesc("dialtone_sip_registrations", "Live SIP device registrations.", nil, nil)
 	descSIPNonces   = prometheus.NewDesc("dialtone_sip_nonces", "SIP digest nonces answered and not yet expired.", nil, nil)
 	descSIPEvents   = prometheus.NewDesc("dialtone_sip_events_total", "SIP registrar events by kind.", []string{"event"}, nil)
-	descSIPCalls    = prometheus.NewDesc("dialtone_sip_calls_total", "SIP calls by event (in: INVITEs from SIP phones placed; out: INVITEs to them; answered; not_acceptable: offers without Opus or VP8, answered 488; trunk_in: INVITEs from --sip-route trunks; trunk_out: calls sent to them).", []string{"event"}, nil)
+	descSIPCalls    = prometheus.NewDesc("dialtone_sip_calls_total", "SIP calls by event (in: INVITEs from SIP phones placed; out: INVITEs to them; answered; not_acceptable: offers without Opus, G.711 or VP8, answered 488; trunk_in: INVITEs from --sip-route trunks; trunk_out: calls sent to them; transcoded: calls whose SIP side's G.711 was transcoded to and from Opus).", []string{"event"}, nil)
 	descSIPBridged  = prometheus.NewDesc("dialtone_sip_bridged_calls", "SIP calls with media bridged now.", nil, nil)
 	descSIPRTP      = prometheus.NewDesc("dialtone_sip_rtp_packets_total", "RTP packets across the SIP bridge, by direction (from_sip, to_sip, dropped: strangers', after the latch window, unknown payload types).", []string{"direction"}, nil)
 	descSIPKeyReq   = prometheus.NewDesc("dialtone_sip_key_frame_requests_total", "Key-frame requests passed across the SIP bridge (PLI, FIR, SIP INFO).", nil, nil)
@@ -190,7 +190,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			counter(descSIPEvents, v, name)
 		}
 		for name, v := range map[string]uint64{"in": st.CallsIn, "out": st.CallsOut, "answered": st.Answered,
-			"not_acceptable": st.NotAcceptable, "trunk_in": st.TrunkIn, "trunk_out": st.TrunkOut} {
+			"not_acceptable": st.NotAcceptable, "trunk_in": st.TrunkIn, "trunk_out": st.TrunkOut, "transcoded": st.Transcoded} {
 			counter(descSIPCalls, v, name)
 		}
 		gauge(descSIPBridged, float64(st.Bridged))

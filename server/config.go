@@ -61,6 +61,10 @@ type Config struct {
 	// (burst twice that); 0 is sipgw's default, 20. A trunk carries many
 	// calls from one address, and a benchmark many phones.
 	SIPRate float64
+	// SIPOpus is the Opus codec the SIP gateway transcodes G.711 phones'
+	// audio with (the server does not link the media stack; cmd/ gives
+	// it). Nil: G.711-only offers are answered 488.
+	SIPOpus sipgw.Opus
 
 	// Pools are the prefixes leases come from; default 127.77.0.0/16.
 	Pools []netip.Prefix

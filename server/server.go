@@ -118,7 +118,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	if s.sipPC != nil {
 		if s.sip, err = sipgw.New(sipgw.Config{Credentials: s.store, Algorithms: cfg.SIPDigest, Directory: directory{s},
-			Routes: cfg.SIPRoutes, TrunkAllow: cfg.SIPTrunkAllow, Rate: cfg.SIPRate, Burst: int(2 * cfg.SIPRate),
+			Routes: cfg.SIPRoutes, TrunkAllow: cfg.SIPTrunkAllow, Rate: cfg.SIPRate, Burst: int(2 * cfg.SIPRate), Opus: cfg.SIPOpus,
 			Switchboard: s.sb, Leases: s.pool, Logger: s.log.With("part", "sip")}); err != nil {
 			return nil, fmt.Errorf("building the SIP registrar: %w", err)
 		}

@@ -105,6 +105,7 @@ func newServerCmdFor(f *serverFlags) *cobra.Command {
 			}
 			cfg.Logger = logger
 			cfg.Echo = echoFactory
+			cfg.SIPOpus = sipOpus()
 			return runServer(cmd, cfg)
 		},
 	}

@@ -170,7 +170,7 @@ func TestSIPProtocolEdgesSipp(t *testing.T) {
 		{"wrong-password", "", ""}, {"right-password", "", ""}, {"malformed", "", ""}, {"right-password", "", ""},
 		{"invite", "+12025550177", "404"}, // a number the server does not hold
 		{"invite", "600", "488"},          // no offer in the INVITE: delayed offers are not taken
-		{"invite-g711", "600", "488"},     // G.711 only: no transcoding
+		{"invite-g711", "600", ""},        // G.711 only: taken, transcoded to and from Opus
 		{"reinvite-hold", "600", ""},      // hold mid-call: recvonly from the same lease
 	} {
 		scen := tc.scen

@@ -49,6 +49,7 @@ type counters struct {
 	callsIn, callsOut, answered, notAcceptable    atomic.Uint64
 	trunkIn, trunkOut                             atomic.Uint64
 	rtpFromSIP, rtpToSIP, rtpDropped, keyFrames   atomic.Uint64
+	transcoded                                    atomic.Uint64
 }
 
 // Stats are the gateway's counters and gauges.
@@ -58,7 +59,8 @@ type Stats struct {
 	Registers, Challenges, AuthFailures, NotFound uint64
 	Malformed, TooLarge, RateLimited              uint64
 	// Calls: INVITEs from SIP phones that reached the switchboard, INVITEs
-	// to them, calls answered, and offers refused 488 (no Opus or VP8).
+	// to them, calls answered, and offers refused 488 (no Opus, G.711 or
+	// VP8).
 	CallsIn, CallsOut, Answered, NotAcceptable uint64
 	// TrunkIn and TrunkOut: INVITEs from trunks' addresses, and calls sent
 	// to trunks by --sip-route.
@@ -68,6 +70,9 @@ type Stats struct {
 	// key-frame requests passed on.
 	Bridged                                     int
 	RTPFromSIP, RTPToSIP, RTPDropped, KeyFrames uint64
+	// Transcoded: calls whose SIP side's audio was G.711, transcoded to
+	// and from Opus.
+	Transcoded uint64
 }
 
 // New builds a gateway.
@@ -337,7 +342,7 @@ func (g *Gateway) Stats() Stats {
 		Malformed: g.stats.malformed.Load(), TooLarge: g.stats.tooLarge.Load(), RateLimited: g.stats.rateLimited.Load(),
 		CallsIn: g.stats.callsIn.Load(), CallsOut: g.stats.callsOut.Load(), Answered: g.stats.answered.Load(),
 		NotAcceptable: g.stats.notAcceptable.Load(), TrunkIn: g.stats.trunkIn.Load(), TrunkOut: g.stats.trunkOut.Load(), Bridged: g.calls.bridged(),
-		RTPFromSIP: g.stats.rtpFromSIP.Load(), RTPToSIP: g.stats.rtpToSIP.Load(), RTPDropped: g.stats.rtpDropped.Load(),
+		RTPFromSIP: g.stats.rtpFromSIP.Load(), RTPToSIP: g.stats.rtpToSIP.Load(), RTPDropped: g.stats.rtpDropped.Load(), Transcoded: g.stats.transcoded.Load(),
 		KeyFrames: g.stats.keyFrames.Load(),
 	}
 }

@@ -162,6 +162,7 @@ func (b *bridge) setLegs(o *offer) error {
 			if l.tc, err = newTranscoder(b.opus, s); err != nil {
 				return err
 			}
+			b.stats.transcoded.Add(1)
 		}
 	}
 	b.mu.Lock()
