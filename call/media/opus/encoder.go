@@ -10,6 +10,8 @@ static int dt_set_fec(OpusEncoder *e, int v) { return opus_encoder_ctl(e, OPUS_S
 static int dt_set_loss(OpusEncoder *e, int v) { return opus_encoder_ctl(e, OPUS_SET_PACKET_LOSS_PERC(v)); }
 static int dt_set_dtx(OpusEncoder *e, int v) { return opus_encoder_ctl(e, OPUS_SET_DTX(v)); }
 static int dt_set_signal(OpusEncoder *e, int v) { return opus_encoder_ctl(e, OPUS_SET_SIGNAL(v)); }
+static int dt_set_complexity(OpusEncoder *e, int v) { return opus_encoder_ctl(e, OPUS_SET_COMPLEXITY(v)); }
+static int dt_set_max_bandwidth(OpusEncoder *e, int v) { return opus_encoder_ctl(e, OPUS_SET_MAX_BANDWIDTH(v)); }
 static int dt_get_lookahead(OpusEncoder *e) {
 	opus_int32 v = 0;
 	if (opus_encoder_ctl(e, OPUS_GET_LOOKAHEAD(&v)) != OPUS_OK) return -1;
@@ -113,6 +115,31 @@ func (e *Encoder) SetDTX(on bool) error {
 		v = 1
 	}
 	return e.ctl("DTX", func(ce *C.OpusEncoder) C.int { return C.dt_set_dtx(ce, C.int(v)) })
+}
+
+// SetComplexity trades the encoder's CPU for quality, 0 (least) to 10
+// (the default, most).
+func (e *Encoder) SetComplexity(n int) error {
+	if n < 0 || n > 10 {
+		return fmt.Errorf("opus: complexity %d outside 0..10", n)
+	}
+	return e.ctl("complexity", func(ce *C.OpusEncoder) C.int { return C.dt_set_complexity(ce, C.int(n)) })
+}
+
+// SetMaxBandwidth caps the audio band the encoder codes: for input that
+// has nothing above it (G.711's 4 kHz: Narrowband), the encoder then spends
+// neither bits nor CPU on the empty band.
+func (e *Encoder) SetMaxBandwidth(b Bandwidth) error {
+	v, ok := bandwidths[b]
+	if !ok {
+		return fmt.Errorf("opus: unknown bandwidth %d", b)
+	}
+	return e.ctl("bandwidth", func(ce *C.OpusEncoder) C.int { return C.dt_set_max_bandwidth(ce, C.int(v)) })
+}
+
+var bandwidths = map[Bandwidth]int{
+	Narrowband: C.OPUS_BANDWIDTH_NARROWBAND, Mediumband: C.OPUS_BANDWIDTH_MEDIUMBAND, Wideband: C.OPUS_BANDWIDTH_WIDEBAND,
+	Superwideband: C.OPUS_BANDWIDTH_SUPERWIDEBAND, Fullband: C.OPUS_BANDWIDTH_FULLBAND,
 }
 
 // Lookahead is the codec's algorithmic delay in samples: decoded audio lags

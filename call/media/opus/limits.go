@@ -24,6 +24,18 @@ const (
 	maxFrame = 120 * device.SampleRate / 1000
 )
 
+// Bandwidth is an audio band Opus codes: its upper edge.
+type Bandwidth int
+
+// The bands of Opus (RFC 6716 section 2).
+const (
+	Narrowband    Bandwidth = 4000
+	Mediumband    Bandwidth = 6000
+	Wideband      Bandwidth = 8000
+	Superwideband Bandwidth = 12000
+	Fullband      Bandwidth = 20000
+)
+
 func clampBitrate(bps int) int {
 	if bps == 0 {
 		return DefaultBitrate

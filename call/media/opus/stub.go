@@ -23,6 +23,12 @@ func (e *Encoder) SetPacketLoss(pct int) error { return ErrUnavailable }
 // SetDTX returns ErrUnavailable without cgo.
 func (e *Encoder) SetDTX(on bool) error { return ErrUnavailable }
 
+// SetComplexity returns ErrUnavailable without cgo.
+func (e *Encoder) SetComplexity(n int) error { return ErrUnavailable }
+
+// SetMaxBandwidth returns ErrUnavailable without cgo.
+func (e *Encoder) SetMaxBandwidth(b Bandwidth) error { return ErrUnavailable }
+
 // Lookahead returns 0 without cgo.
 func (e *Encoder) Lookahead() int { return 0 }
 
