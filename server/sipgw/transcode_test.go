@@ -10,13 +10,20 @@ import (
 	"github.com/dialtone/dialtone/server/sipgw/g711"
 )
 
-// testOpus is libopus, as cmd/ gives it to the gateway. Tests may import
-// the media stack; the gateway itself does not.
+// testOpus is libopus, set up as cmd/ gives it to the gateway
+// (cmd/dialtone/sipopus.go). Tests may import the media stack; the gateway
+// itself does not.
 type testOpus struct{}
 
 func (testOpus) NewEncoder() (OpusEncoder, error) {
 	e, err := opus.NewEncoder(24000)
 	if err != nil {
+		return nil, err
+	}
+	if err := e.SetMaxBandwidth(opus.Narrowband); err != nil {
+		return nil, err
+	}
+	if err := e.SetComplexity(5); err != nil {
 		return nil, err
 	}
 	return e, nil
