@@ -54,6 +54,7 @@ bench: deps-bench build ## run the benchmarks and the server load test; figures 
 	$(GO) test -count=1 -run TestDNSPerf -v ./server/dnsserver -args -dnsperf=10s
 	./.ci/bench-dns
 	$(GO) test -count=1 -run TestBrowserSetup -v ./cmd/dialtone -args -browser-calls=20
+	DIALTONE_BENCH_SIP_CPU=20s $(GO) test -count=1 -run TestSIPBridgeCPU -v ./cmd/dialtone
 	./.ci/bench-load
 	./.ci/bench-call
 	./.ci/bench-sip
