@@ -297,8 +297,8 @@ func (t *toG711) push(p *rtp.Packet, ssrc uint32, send func([]byte) error) error
 			return err
 		}
 		t.marker = true
-	case lost > 0 && lost <= concealFrames && gap <= concealFrames*maxOpusFrame && gap%120 == 0 && gap > 0:
-		if err := t.conceal(p, int(lost), int(gap), ssrc, send); err != nil {
+	case lost > 0 && lost <= concealFrames && concealable(int(gap), int(lost)):
+		if err := t.conceal(p, int(lost), int(gap)/int(lost), ssrc, send); err != nil {
 			return err
 		}
 	case gap > 0:
@@ -318,14 +318,20 @@ func (t *toG711) push(p *rtp.Packet, ssrc uint32, send func([]byte) error) error
 	return t.add(t.pcm48[:n], ssrc, send)
 }
 
-// conceal makes up the lost packets before p, gap samples in all: the one
-// right before p from p's in-band FEC, the others by loss concealment.
-func (t *toG711) conceal(p *rtp.Packet, lost, gap int, ssrc uint32, send func([]byte) error) error {
-	each := gap / lost
-	if each%120 != 0 || each > maxOpusFrame {
-		each = gap
-		lost = 1
+// concealable reports whether a gap of lost packets can be made up: each
+// a whole number of 2.5 ms, at most the longest Opus frame, as libopus
+// takes them.
+func concealable(gap, lost int) bool {
+	if gap <= 0 || gap%lost != 0 {
+		return false
 	}
+	each := gap / lost
+	return each%120 == 0 && each <= maxOpusFrame
+}
+
+// conceal makes up the lost packets before p, each samples long: the one
+// right before p from p's in-band FEC, the others by loss concealment.
+func (t *toG711) conceal(p *rtp.Packet, lost, each int, ssrc uint32, send func([]byte) error) error {
 	for i := range lost {
 		pcm := t.pcm48[:each]
 		var n int

@@ -261,6 +261,28 @@ func TestToG711Loss(t *testing.T) {
 	checkG711Run(t, out, 0)
 }
 
+// TestToG711LossBeyondConcealment: a lost packet whose gap libopus cannot
+// make up (longer than its longest frame, or not whole 2.5 ms) is a marked
+// jump, not a crash or a made-up stream.
+func TestToG711LossBeyondConcealment(t *testing.T) {
+	for _, gap := range []uint32{12 * frame48, 7000} {
+		tc := newTestTranscoder(t, codecPCMU, 0)
+		in := opusPackets(t, 660, 20)
+		in = append(in[:10:10], in[11:]...) // one lost...
+		for _, p := range in[10:] {
+			p.Timestamp += gap // ...and the clock jumped
+		}
+		out := runToG711(t, tc, in)
+		if len(out) != 19 {
+			t.Fatalf("gap %d: %d G.711 packets for 19 Opus packets", gap, len(out))
+		}
+		if !out[10].Marker || out[10].Timestamp-out[9].Timestamp != (2*frame48+gap)/6 {
+			t.Errorf("gap %d: after the jump timestamp +%d marker %v, want +%d, marked", gap,
+				out[10].Timestamp-out[9].Timestamp, out[10].Marker, (2*frame48+gap)/6)
+		}
+	}
+}
+
 // TestToG711DTX: the party's silence (Opus DTX: sequence numbers run on,
 // timestamps jump) is a jump in the phone's timestamps, marked, not a
 // stream of made-up packets.
