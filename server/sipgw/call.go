@@ -428,6 +428,7 @@ func (c *sipCall) reinvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	c.br.update(o)
+	c.br.keepAgreed(o)
 	c.log.Info("SIP phone changed the session", "audio_held", o.audio == nil || !o.audio.recv)
 	c.g.respond(tx, sip.NewSDPResponseFromRequest(req, localSDP(c.lease.Addr, c.sessID, c.nextVersion(), o)))
 }

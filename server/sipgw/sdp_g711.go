@@ -78,3 +78,18 @@ func (g *Gateway) noCodecWarning() string {
 	}
 	return `399 dialtone "Opus or VP8 on RTP/AVP only; this build has no Opus for transcoding G.711"`
 }
+
+// keepAgreed makes a re-INVITE's streams name the codecs the bridge agreed
+// first, which it goes on using: a phone that offers Opus beside G.711 on
+// hold is answered G.711, not told of a switch the bridge does not make.
+func (b *bridge) keepAgreed(o *offer) {
+	for _, l := range b.legs {
+		s := o.audio
+		if l.s.kind == "video" {
+			s = o.video
+		}
+		if s != nil {
+			s.pt, s.codec = l.s.pt, l.s.codec
+		}
+	}
+}

@@ -164,6 +164,22 @@ func TestOfferG711(t *testing.T) {
 	}
 }
 
+// TestReinviteKeepsCodec: a re-INVITE that offers Opus beside PCMU to a
+// call transcoding PCMU is answered PCMU, the codec the bridge goes on
+// with.
+func TestReinviteKeepsCodec(t *testing.T) {
+	br := &bridge{legs: []*leg{{s: &stream{kind: "audio", pt: g711PCMU, codec: codecPCMU}}}}
+	o, err := parseSDP([]byte(sdpHead + "m=audio 4000 RTP/AVP 111 0\r\na=rtpmap:111 opus/48000/2\r\na=sendonly\r\n"))
+	if err != nil || o.audio.codec != codecOpus {
+		t.Fatalf("the re-INVITE parses as %+v, %v", o, err)
+	}
+	br.keepAgreed(o)
+	ans := string(localSDP(netip.MustParseAddrPort("127.77.0.9:40002"), 1, 2, o))
+	if !strings.Contains(ans, "m=audio 40002 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n") || !strings.Contains(ans, "a=recvonly") {
+		t.Errorf("the re-INVITE's answer does not keep PCMU on hold:\n%s", ans)
+	}
+}
+
 // TestGatewayParseSDP: without an Opus codec to transcode with, the
 // gateway drops G.711 (488 when nothing else is left); with one it takes it.
 func TestGatewayParseSDP(t *testing.T) {
