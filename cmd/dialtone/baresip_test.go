@@ -56,13 +56,14 @@ func startBaresipPhone(t *testing.T, sipAddr, number, password string, toneHz in
 // and connects to its ctrl_tcp.
 func runBaresip(t *testing.T, port int, account string, toneHz int) *baresipPhone {
 	t.Helper()
-	return runBaresipWith(t, port, account, toneHz, "module opus.so")
+	return runBaresipWith(t, port, account, toneHz, "module opus.so\nmodule vp8.so")
 }
 
-// runBaresipWith is runBaresip with audio as the configuration of its
-// audio codecs: "module opus.so", or G.711 alone (its g711 module, and the
-// tone generated at 48 kHz, the only rate of ausine, and resampled).
-func runBaresipWith(t *testing.T, port int, account string, toneHz int, audio string) *baresipPhone {
+// runBaresipWith is runBaresip with codecs as the configuration of its
+// codecs: "module opus.so\nmodule vp8.so", or G.711 alone for audio (its
+// g711 module, and the tone generated at 48 kHz, the only rate of ausine,
+// and resampled), with or without VP8.
+func runBaresipWith(t *testing.T, port int, account string, toneHz int, codecs string) *baresipPhone {
 	t.Helper()
 	if _, err := exec.LookPath("baresip"); err != nil {
 		t.Skip("baresip is not on PATH (Debian package baresip-core; make deps installs it)")
@@ -85,7 +86,6 @@ rtcp_mux yes
 ctrl_tcp_listen 127.0.0.1:%d
 snd_path %s
 %s
-module vp8.so
 module ausine.so
 module aufile.so
 module fakevideo.so
@@ -93,7 +93,7 @@ module sndfile.so
 module_app account.so
 module_app menu.so
 module_app ctrl_tcp.so
-`, port, toneHz, ctlPort, b.snd, audio)
+`, port, toneHz, ctlPort, b.snd, codecs)
 	for name, body := range map[string]string{"config": config, "accounts": account, "contacts": ""} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
 			t.Fatal(err)

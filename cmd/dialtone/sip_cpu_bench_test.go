@@ -28,7 +28,7 @@ func TestSIPBridgeCPU(t *testing.T) {
 	}
 	binary(t)
 	var share [2]float64
-	for i, audio := range []string{"module opus.so", "module g711.so\nausrc_srate 48000\nausrc_channels 2"} {
+	for i, audio := range []string{"module opus.so\nmodule vp8.so", g711Codecs + "\nmodule vp8.so"} {
 		rs, pass := sipServer(t, "--sip-digest", "MD5", "--pool", fmt.Sprintf("127.77.%d.0/24", 28+i), "--log-level", "warn")
 		account := "<sip:" + sipTestNumber + "@" + rs.addrs["sip"] + ";transport=udp>;auth_pass=" + pass + ";regint=600\n"
 		bp := runBaresipWith(t, freeSIPPort(t), account, 440, audio)

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -8,12 +10,17 @@ import (
 	"github.com/dialtone/dialtone/call"
 )
 
+// g711Codecs is baresip's configuration for G.711 alone: its g711 module
+// (PCMU and PCMA), and ausine's tone made at the only rate and channel
+// count it has, resampled.
+const g711Codecs = "module g711.so\nausrc_srate 48000\nausrc_channels 2"
+
 // startG711Phone runs a baresip whose only audio codecs are G.711's
 // (its g711 module: PCMU and PCMA; no Opus), registered as number.
 func startG711Phone(t *testing.T, sipAddr, number, password string, toneHz int) *baresipPhone {
 	t.Helper()
 	account := "<sip:" + number + "@" + sipAddr + ";transport=udp>;auth_pass=" + password + ";regint=600\n"
-	b := runBaresipWith(t, freeSIPPort(t), account, toneHz, "module g711.so\nausrc_srate 48000\nausrc_channels 2")
+	b := runBaresipWith(t, freeSIPPort(t), account, toneHz, g711Codecs+"\nmodule vp8.so")
 	waitFor(t, func() bool { return strings.Contains(b.logText(), "200 OK () [") }, "baresip registering")
 	return b
 }
@@ -81,4 +88,37 @@ func TestSIPCallDialtoneToG711Baresip(t *testing.T) {
 	}
 	checkTones(t, readStats(t, statsFile), bp, 440, 660)
 	checkLeaseBack(t, rs, sipTestNumber)
+}
+
+// TestSIPTrunkDialtoneToG711Provider: behind --sip-route sits a provider
+// that reaches the telephone network, as they are: G.711 and no video. A
+// dialtone phone dials a +44 number; the provider answers the gateway's
+// offer (Opus, PCMU, PCMA) with PCMU, and each side hears the other's tone
+// at its frequency through the transcoding.
+func TestSIPTrunkDialtoneToG711Provider(t *testing.T) {
+	binary(t)
+	port := freeSIPPort(t)
+	rs := startServer(t, "--data", t.TempDir(), "--sip", "127.0.0.1:0", "--pool", "127.77.30.0/24",
+		"--sip-route", fmt.Sprintf("+44=sip:127.0.0.1:%d", port))
+	trunk := runBaresipWith(t, port, fmt.Sprintf("<sip:%s@%s;transport=udp>;regint=0\n", trunkNumber, rs.addrs["sip"]), 440, g711Codecs)
+	statsFile := filepath.Join(t.TempDir(), "stats.json")
+	caller := startCall(t, rs.addrs["signalling"], "+15550100043", "--dial", trunkNumber,
+		"--duration", "3s", "--mic", "tone:660", "--stats", statsFile)
+	trunk.waitEvent("CALL_INCOMING")
+	trunk.do("accept", "")
+	caller.waitFor(t, call.EventConnected) // its first audio frame from the trunk decoded
+	checkPartyLease(t, rs, trunk, trunkNumber, "trunk")
+	checkG711(t, rs, trunk)
+	trunk.waitEvent("CALL_CLOSED")
+	if code := caller.exit(t); code != 0 {
+		t.Fatalf("caller exited %d; events %s; stderr:\n%s", code, caller.kinds(), caller.stderr.String())
+	}
+	st := readStats(t, statsFile)
+	if math.Abs(st.Audio.ToneHz-440) > 5 {
+		t.Errorf("the dialtone caller heard %.1f Hz from the trunk, want its 440 (%+v)", st.Audio.ToneHz, st.Audio)
+	}
+	if hz, secs := trunk.heardHz(); math.Abs(hz-660) > 10 || secs < 1 {
+		t.Errorf("the trunk heard %.1f Hz for %.1fs, want the caller's 660", hz, secs)
+	}
+	checkLeaseBack(t, rs, trunkNumber)
 }
