@@ -433,9 +433,11 @@ func (b *bridge) readRTCP(l *leg, sender *webrtc.RTPSender) {
 			return
 		}
 		for _, p := range pkts {
-			switch p.(type) {
+			switch p := p.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 				b.keyFrameFromPhone(l)
+			case *rtcp.ReceiverReport:
+				b.lossFromPeer(l, senderSSRC(sender), p.Reports)
 			}
 		}
 	}

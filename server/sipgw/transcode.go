@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
 
 	"github.com/dialtone/dialtone/server/sipgw/g711"
 	"github.com/dialtone/dialtone/server/sipgw/resample"
@@ -27,6 +29,10 @@ type Opus interface {
 type OpusEncoder interface {
 	// Encode compresses pcm into out and returns the packet's length.
 	Encode(pcm []int16, out []byte) (int, error)
+	// SetPacketLoss tells the encoder the loss its receiver reports (0 to
+	// 100 %), so that it adds in-band FEC. It may be called while another
+	// goroutine encodes.
+	SetPacketLoss(pct int) error
 	Close()
 }
 
@@ -69,6 +75,7 @@ const (
 type transcoder struct {
 	toOpus toOpus
 	toG711 toG711
+	loss   int // the last loss the party reported, in %; readRTCP's
 }
 
 // newTranscoder builds a stream's transcoder. It owns the codecs until
@@ -414,4 +421,35 @@ func (b *bridge) toPhone(l *leg, p *rtp.Packet) {
 	if err != nil {
 		b.log.Debug("transcoding audio for the phone", "err", err)
 	}
+}
+
+// lossFromPeer passes the loss the dialtone party reports of a transcoded
+// leg's Opus stream to its encoder: above zero, each packet carries the
+// previous one's FEC, which the party's decoder recovers a loss from.
+func (b *bridge) lossFromPeer(l *leg, ssrc uint32, reports []rtcp.ReceptionReport) {
+	if l.tc == nil {
+		return
+	}
+	for _, r := range reports {
+		if r.SSRC != ssrc {
+			continue // of another stream of ours
+		}
+		// FractionLost is in 256ths (RFC 3550 section 6.4.1); rounded up,
+		// so that any loss turns FEC on.
+		pct := (int(r.FractionLost)*100 + 255) / 256
+		if pct != l.tc.loss {
+			l.tc.loss = pct
+			if err := l.tc.toOpus.enc.SetPacketLoss(pct); err != nil {
+				b.log.Debug("telling the Opus encoder the loss", "err", err)
+			}
+		}
+	}
+}
+
+// senderSSRC is the SSRC a sender sends under.
+func senderSSRC(s *webrtc.RTPSender) uint32 {
+	if enc := s.GetParameters().Encodings; len(enc) > 0 {
+		return uint32(enc[0].SSRC)
+	}
+	return 0
 }

@@ -1,9 +1,12 @@
 package sipgw
 
 import (
+	"log/slog"
 	"math"
+	"slices"
 	"testing"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 
 	"github.com/dialtone/dialtone/call/media/opus"
@@ -416,4 +419,37 @@ func BenchmarkPassthrough(b *testing.B) {
 			}
 		}
 	}
+}
+
+// lossEncoder records what it is told of loss.
+type lossEncoder struct {
+	OpusEncoder
+	told []int
+}
+
+func (e *lossEncoder) SetPacketLoss(pct int) error {
+	e.told = append(e.told, pct)
+	return nil
+}
+
+// TestLossFromPeer: the loss the dialtone party reports of the transcoded
+// Opus stream reaches the encoder (any loss at all as at least 1 %, so FEC
+// turns on), once per change; reports of other streams do not.
+func TestLossFromPeer(t *testing.T) {
+	enc := &lossEncoder{}
+	l := &leg{tc: &transcoder{toOpus: toOpus{enc: enc}}}
+	br := &bridge{log: slog.New(slog.DiscardHandler)}
+	for _, r := range [][]rtcp.ReceptionReport{
+		{{SSRC: 9, FractionLost: 200}},                             // another stream's
+		{{SSRC: 5, FractionLost: 64}},                              // 25 %
+		{{SSRC: 5, FractionLost: 64}},                              // the same again
+		{{SSRC: 5, FractionLost: 1}, {SSRC: 9, FractionLost: 100}}, // a trace of loss
+		{{SSRC: 5, FractionLost: 0}},
+	} {
+		br.lossFromPeer(l, 5, r)
+	}
+	if !slices.Equal(enc.told, []int{25, 1, 0}) {
+		t.Errorf("the encoder was told %v, want [25 1 0]", enc.told)
+	}
+	br.lossFromPeer(&leg{}, 5, []rtcp.ReceptionReport{{SSRC: 5, FractionLost: 64}}) // a passthrough leg: nothing to tell
 }
