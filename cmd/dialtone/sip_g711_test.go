@@ -122,3 +122,32 @@ func TestSIPTrunkDialtoneToG711Provider(t *testing.T) {
 	}
 	checkLeaseBack(t, rs, trunkNumber)
 }
+
+// TestSIPDTMFG711Baresip: keypad tones cross a transcoded call as RFC 4733
+// events at 8000 Hz, each way, in the transcoder's streams: `dialtone call
+// --dtmf 12#` reaches a G.711 baresip as those keys once each, and its keys
+// come back as dtmf events.
+func TestSIPDTMFG711Baresip(t *testing.T) {
+	binary(t)
+	rs, pass := sipServer(t, "--sip-digest", "MD5", "--pool", "127.77.31.0/24")
+	bp := startG711Phone(t, rs.addrs["sip"], sipTestNumber, pass, 440)
+	caller := startCall(t, rs.addrs["signalling"], "+15550100038", "--dial", sipTestNumber,
+		"--dtmf", "12#", "--mic", "tone:660")
+	bp.waitEvent("CALL_INCOMING")
+	bp.do("accept", "")
+	caller.waitFor(t, call.EventConnected)
+	checkG711(t, rs, bp)
+	if got := bp.keys(3); got != "12#" {
+		t.Errorf("baresip received %q, want 12#", got)
+	}
+	bp.do("sndcode", "5")
+	bp.do("sndcode", "*")
+	if got := callerKeys(t, caller, 2); got != "5*" {
+		t.Errorf("dialtone call received %q, want 5*", got)
+	}
+	bp.do("hangup", "")
+	bp.waitEvent("CALL_CLOSED")
+	if code := caller.exit(t); code != 0 {
+		t.Fatalf("caller exited %d; events %s; stderr:\n%s", code, caller.kinds(), caller.stderr.String())
+	}
+}

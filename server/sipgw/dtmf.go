@@ -161,9 +161,15 @@ func (b *bridge) toneFromPhone(pkt *rtp.Packet, from netip.AddrPort) bool {
 	t := &b.tones
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	seq := pkt.SequenceNumber + t.shift
-	t.lastSeq, t.lastTS, t.started = seq, pkt.Timestamp, true
-	if err := t.track.WriteEvent(rtp.Header{SequenceNumber: seq}, dtmf.Packet{Timestamp: pkt.Timestamp, Marker: pkt.Marker, Event: ev}); err != nil {
+	seq, ts := pkt.SequenceNumber, pkt.Timestamp
+	if l.tc != nil {
+		// A G.711 phone's: the audio toward the party is the transcoder's
+		// stream, with its own numbers and clock.
+		seq, ts = l.tc.toOpus.eventPlace(pkt.Timestamp)
+	}
+	seq += t.shift
+	t.lastSeq, t.lastTS, t.started = seq, ts, true
+	if err := t.track.WriteEvent(rtp.Header{SequenceNumber: seq}, dtmf.Packet{Timestamp: ts, Marker: pkt.Marker, Event: ev}); err != nil {
 		b.log.Debug("passing a telephone event on", "err", err)
 		return true
 	}
@@ -242,6 +248,9 @@ func (b *bridge) toneToPhone(l *leg, codec webrtc.RTPCodecParameters, pkt *rtp.P
 	h := pkt.Header
 	h.Extension, h.Extensions, h.Padding = false, nil, false
 	h.PayloadType, h.SSRC = l.s.tonePT, l.ssrc
+	if l.tc != nil {
+		h.SequenceNumber, h.Timestamp = l.tc.toG711.eventPlace(pkt.Timestamp)
+	}
 	raw, err := (&rtp.Packet{Header: h, Payload: payload}).Marshal()
 	if err != nil {
 		return true

@@ -396,6 +396,7 @@ func (t *toG711) flush(ssrc uint32, send func([]byte) error) error {
 // fromPhone passes one of the phone's G.711 packets on as Opus.
 func (b *bridge) fromPhone(l *leg, p *rtp.Packet) {
 	err := l.tc.toOpus.push(p, func(o *rtp.Packet) error {
+		b.renumber(l, o) // after the keys put into the stream (SIP INFO's)
 		if err := l.local.WriteRTP(o); err != nil {
 			return err
 		}
@@ -452,4 +453,30 @@ func senderSSRC(s *webrtc.RTPSender) uint32 {
 		return uint32(enc[0].SSRC)
 	}
 	return 0
+}
+
+// eventPlace gives a telephone event of the phone's, at its timestamp
+// phoneTS, a place in the Opus stream: the next sequence number, and the
+// timestamp of the same moment at 48 kHz.
+func (t *toOpus) eventPlace(phoneTS uint32) (seq uint16, ts uint32) {
+	seq, ts = t.seq, t.ts
+	t.seq++
+	if t.started {
+		// The frame being filled starts at the phone's next-fill.
+		ts += uint32(int32(phoneTS-(t.next-uint32(t.fill)))) * resample.Factor
+	}
+	return seq, ts
+}
+
+// eventPlace gives a telephone event of the party's, at its 48 kHz
+// timestamp partyTS, a place in the phone's G.711 stream.
+func (t *toG711) eventPlace(partyTS uint32) (seq uint16, ts uint32) {
+	seq, ts = t.seq, t.ts
+	t.seq++
+	if t.started {
+		// The frame being filled ends at the party's next, fill samples
+		// (at 8 kHz) after its start.
+		ts += uint32(int32(partyTS-(t.next-uint32(t.fill*resample.Factor))) / resample.Factor)
+	}
+	return seq, ts
 }

@@ -453,3 +453,29 @@ func TestLossFromPeer(t *testing.T) {
 	}
 	br.lossFromPeer(&leg{}, 5, []rtcp.ReceptionReport{{SSRC: 5, FractionLost: 64}}) // a passthrough leg: nothing to tell
 }
+
+// TestEventPlace: a telephone event crossing a transcoded leg takes the
+// next sequence number of the stream it joins (the audio's next packet the
+// one after) and the timestamp of its moment on that stream's clock.
+func TestEventPlace(t *testing.T) {
+	tc := newTestTranscoder(t, codecPCMU, 0)
+	in := g711Packets(g711.Ulaw, 440, 6)
+	out := runToOpus(t, tc, in[:5])
+	seq, ts := tc.toOpus.eventPlace(in[5].Timestamp + 80) // 10 ms into the next frame
+	if seq != out[4].seq+1 || ts != out[4].ts+frame48+80*6 {
+		t.Errorf("the phone's event at +10 ms: seq %d ts %d, want %d and %d", seq, ts, out[4].seq+1, out[4].ts+frame48+480)
+	}
+	if next := runToOpus(t, tc, in[5:]); len(next) != 1 || next[0].seq != seq+1 {
+		t.Errorf("the audio after the event: %+v, want seq %d", next, seq+1)
+	}
+
+	party := opusPackets(t, 660, 6)
+	got := runToG711(t, tc, party[:5])
+	seq, ts = tc.toG711.eventPlace(party[5].Timestamp + 480)
+	if last := got[4]; seq != last.SequenceNumber+1 || ts != last.Timestamp+frame8+80 {
+		t.Errorf("the party's event at +10 ms: seq %d ts %d, want %d and %d", seq, ts, last.SequenceNumber+1, last.Timestamp+frame8+80)
+	}
+	if next := runToG711(t, tc, party[5:]); len(next) != 1 || next[0].SequenceNumber != seq+1 {
+		t.Errorf("the audio after the event: %+v, want seq %d", next, seq+1)
+	}
+}
