@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -43,27 +42,11 @@ func TestSIPBridgeCPU(t *testing.T) {
 		t0, c0 := time.Now(), cpuTicks(t, pid)
 		time.Sleep(d) // the measurement's window: nothing to wait for but time
 		c1, t1 := cpuTicks(t, pid), time.Now()
-		share[i] = float64(c1-c0) / 100 / t1.Sub(t0).Seconds() * 100
+		share[i] = (c1 - c0) / userHZ / t1.Sub(t0).Seconds() * 100
 		bp.do("hangup", "")
 		bp.waitEvent("CALL_CLOSED")
 		callee.exit(t)
 	}
 	t.Logf("server CPU per bridged SIP call (of one core, %s each): Opus passthrough %.1f %%, G.711 transcoded %.1f %% (+%.1f)",
 		d, share[0], share[1], share[1]-share[0])
-}
-
-// cpuTicks is a process's user and system CPU time, in clock ticks (100 a
-// second on Linux).
-func cpuTicks(t *testing.T, pid int) int64 {
-	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The command name (field 2) may hold spaces; the fields after it are
-	// counted from its closing parenthesis.
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
-	u, _ := strconv.ParseInt(f[11], 10, 64)
-	s, _ := strconv.ParseInt(f[12], 10, 64)
-	return u + s
 }
