@@ -65,6 +65,9 @@ type Config struct {
 	// audio with (the server does not link the media stack; cmd/ gives
 	// it). Nil: G.711-only offers are answered 488.
 	SIPOpus sipgw.Opus
+	// SIPTLS is the address of SIP over TLS (transport=tls) with the
+	// TLSCert certificate; it needs SIP and TLSCert. Empty leaves it off.
+	SIPTLS string
 
 	// Pools are the prefixes leases come from; default 127.77.0.0/16.
 	Pools []netip.Prefix
@@ -145,6 +148,9 @@ func (c *Config) validate() error {
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return errors.New("--tls-cert and --tls-key go together")
+	}
+	if c.SIPTLS != "" && (c.SIP == "" || c.TLSCert == "") {
+		return errors.New("SIP over TLS (--sip-tls) needs --sip and --tls-cert/--tls-key")
 	}
 	if len(c.Pools) == 0 {
 		c.Pools = []netip.Prefix{netip.MustParsePrefix(DefaultPool)}

@@ -77,7 +77,7 @@ func (s *Server) limitListeners() error {
 	for _, w := range []struct {
 		ln  *net.Listener
 		lim connlimit.Limits
-	}{{&s.sigLn, sig}, {&s.dnsLn, dns}, {&s.relayLn, relay}, {&s.adminLn, admin}, {&s.sipLn, sip}} {
+	}{{&s.sigLn, sig}, {&s.dnsLn, dns}, {&s.relayLn, relay}, {&s.adminLn, admin}, {&s.sipLn, sip}, {&s.sipTLSLn, sipTLSLimits(sip)}} {
 		if err := wrap(w.ln, w.lim); err != nil {
 			return err
 		}

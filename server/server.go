@@ -40,6 +40,7 @@ type Server struct {
 	sip   *sipgw.Gateway
 
 	sigLn, dnsLn, relayLn, adminLn, sipLn net.Listener
+	sipTLSLn                              net.Listener // SIP over TLS, before TLS: the TCP listener
 	dnsPC, relayPC, sipPC                 net.PacketConn
 	sigURL                                string
 
@@ -50,6 +51,8 @@ type Server struct {
 // Addrs are the addresses the server actually bound.
 type Addrs struct {
 	Signal, DNS, Relay, Admin, SIP string
+	// SIPTLS is SIP over TLS's address; empty when off.
+	SIPTLS string
 	// URL is what clients dial: ws://host:port/v1 or wss://….
 	URL string
 	// Web is the browser phone's address, http://host:port/ or https://…;
@@ -117,8 +120,13 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 		}
 	}
 	if s.sipPC != nil {
+		sipTLS, err := s.sipTLSListener()
+		if err != nil {
+			return nil, err
+		}
 		if s.sip, err = sipgw.New(sipgw.Config{Credentials: s.store, Algorithms: cfg.SIPDigest, Directory: directory{s},
 			Routes: cfg.SIPRoutes, TrunkAllow: cfg.SIPTrunkAllow, Rate: cfg.SIPRate, Burst: int(2 * cfg.SIPRate), Opus: cfg.SIPOpus,
+			TLSListener: sipTLS,
 			Switchboard: s.sb, Leases: s.pool, Logger: s.log.With("part", "sip")}); err != nil {
 			return nil, fmt.Errorf("building the SIP registrar: %w", err)
 		}
@@ -163,6 +171,11 @@ func (s *Server) bind() (err error) {
 	if cfg.SIP != "" {
 		if s.sipPC, s.sipLn, err = listenBoth(cfg.SIP); err != nil {
 			return fmt.Errorf("listening for SIP on %s: %w", cfg.SIP, err)
+		}
+	}
+	if cfg.SIPTLS != "" {
+		if s.sipTLSLn, err = net.Listen("tcp", cfg.SIPTLS); err != nil {
+			return fmt.Errorf("listening for SIP over TLS on %s: %w", cfg.SIPTLS, err)
 		}
 	}
 	if cfg.Admin != "" {
@@ -222,6 +235,9 @@ func (s *Server) Addrs() Addrs {
 	}
 	if s.sipPC != nil {
 		a.SIP = s.sipPC.LocalAddr().String()
+	}
+	if s.sipTLSLn != nil {
+		a.SIPTLS = s.sipTLSLn.Addr().String()
 	}
 	return a
 }
@@ -328,7 +344,7 @@ func (s *Server) Run(ctx context.Context) error {
 
 // closeAll releases what New acquired.
 func (s *Server) closeAll() {
-	for _, ln := range []net.Listener{s.sigLn, s.dnsLn, s.relayLn, s.adminLn, s.sipLn} {
+	for _, ln := range []net.Listener{s.sigLn, s.dnsLn, s.relayLn, s.adminLn, s.sipLn, s.sipTLSLn} {
 		if ln != nil {
 			ln.Close()
 		}

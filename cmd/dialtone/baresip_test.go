@@ -52,18 +52,19 @@ func startBaresipPhone(t *testing.T, sipAddr, number, password string, toneHz in
 	return b
 }
 
-// runBaresip runs baresip listening for SIP on port with one account line,
-// and connects to its ctrl_tcp.
-func runBaresip(t *testing.T, port int, account string, toneHz int) *baresipPhone {
+// runBaresip runs baresip, with its SIP trace on (-s), listening for SIP
+// on port with one account line and extraConfig's lines, and connects to
+// its ctrl_tcp.
+func runBaresip(t *testing.T, port int, account string, toneHz int, extraConfig ...string) *baresipPhone {
 	t.Helper()
-	return runBaresipWith(t, port, account, toneHz, "module opus.so\nmodule vp8.so")
+	return runBaresipWith(t, port, account, toneHz, "module opus.so\nmodule vp8.so", extraConfig...)
 }
 
 // runBaresipWith is runBaresip with codecs as the configuration of its
 // codecs: "module opus.so\nmodule vp8.so", or G.711 alone for audio (its
 // g711 module, and the tone generated at 48 kHz, the only rate of ausine,
 // and resampled), with or without VP8.
-func runBaresipWith(t *testing.T, port int, account string, toneHz int, codecs string) *baresipPhone {
+func runBaresipWith(t *testing.T, port int, account string, toneHz int, codecs string, extraConfig ...string) *baresipPhone {
 	t.Helper()
 	if _, err := exec.LookPath("baresip"); err != nil {
 		t.Skip("baresip is not on PATH (Debian package baresip-core; make deps installs it)")
@@ -93,14 +94,14 @@ module sndfile.so
 module_app account.so
 module_app menu.so
 module_app ctrl_tcp.so
-`, port, toneHz, ctlPort, b.snd, codecs)
+`, port, toneHz, ctlPort, b.snd, codecs) + strings.Join(extraConfig, "")
 	for name, body := range map[string]string{"config": config, "accounts": account, "contacts": ""} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, "baresip", "-f", dir)
+	cmd := exec.CommandContext(ctx, "baresip", "-s", "-f", dir)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

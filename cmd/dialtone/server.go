@@ -28,7 +28,7 @@ func init() { subcommands = append(subcommands, newServerCmd) }
 
 type serverFlags struct {
 	listen, dns, relay, admin string
-	sip                       string
+	sip, sipTLS               string
 	sipDigest                 []string
 	sipRoutes, sipTrunkAllow  []string
 	sipRate                   float64
@@ -118,6 +118,7 @@ func newServerCmdFor(f *serverFlags) *cobra.Command {
 	fl.StringVar(&f.relay, "relay", server.DefaultRelay, "media relay (TURN) address (empty: off, needs --media auto)")
 	fl.StringVar(&f.relayPublicIP, "relay-public-ip", "", "address the relay advertises when it listens on 0.0.0.0 or ::")
 	fl.StringVar(&f.sip, "sip", "", "SIP registrar address, UDP and TCP (empty: off)")
+	fl.StringVar(&f.sipTLS, "sip-tls", "", "SIP over TLS address with the --tls-cert certificate (default with --tls-cert: the --sip address, port + 1; \"off\": none)")
 	fl.StringSliceVar(&f.sipDigest, "sip-digest", []string{"SHA-256", "MD5"}, "SIP digest algorithms offered, in order (MD5 first for clients that take the first offered, e.g. baresip 1.0)")
 	fl.StringArrayVar(&f.sipRoutes, "sip-route", nil, "PREFIX=sip:HOST[:PORT][;transport=tcp]: calls to numbers this server does not hold go to that SIP trunk, longest prefix first (repeatable)")
 	fl.Float64Var(&f.sipRate, "sip-rate", 20, "SIP messages a second one source address may send, burst twice that (raise it for a trunk)")
@@ -183,6 +184,9 @@ func (f *serverFlags) config() (server.Config, error) {
 			return cfg, fmt.Errorf("--sip-route: %w", err)
 		}
 		cfg.SIPRoutes = append(cfg.SIPRoutes, route)
+	}
+	if cfg.SIPTLS, err = sipTLSAddr(f.sip, f.sipTLS, f.tlsCert != ""); err != nil {
+		return cfg, err
 	}
 	if (len(cfg.SIPRoutes) > 0 || len(cfg.SIPTrunkAllow) > 0) && f.sip == "" {
 		return cfg, errors.New("--sip-route and --sip-trunk-allow need --sip")
@@ -263,6 +267,9 @@ func runServer(cmd *cobra.Command, cfg server.Config) error {
 	}
 	if a.SIP != "" {
 		fmt.Fprintf(out, "sip udp+tcp %s\n", a.SIP)
+	}
+	if a.SIPTLS != "" {
+		fmt.Fprintf(out, "sip-tls tls %s\n", a.SIPTLS)
 	}
 	if a.Admin != "" {
 		fmt.Fprintf(out, "admin http://%s/metrics\n", a.Admin)

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"net"
+	"strconv"
 
 	"github.com/spf13/cobra"
 
@@ -35,4 +38,32 @@ func newSIPPasswordCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&data, "data", defaultDataDir("server"), "the server's data directory")
 	return cmd
+}
+
+// sipTLSAddr is where SIP over TLS listens: flag when given ("off": not at
+// all), else with a certificate the SIP address's port + 1 (5061 beside
+// 5060, the ports RFC 3261 gives the two), port 0 staying 0.
+func sipTLSAddr(sip, flag string, haveCert bool) (string, error) {
+	switch {
+	case flag == "off":
+		return "", nil
+	case flag != "" && (sip == "" || !haveCert):
+		return "", errors.New("--sip-tls needs --sip and --tls-cert/--tls-key")
+	case flag != "":
+		return flag, nil
+	case sip == "" || !haveCert:
+		return "", nil
+	}
+	host, port, err := net.SplitHostPort(sip)
+	if err != nil {
+		return "", fmt.Errorf("--sip %q: %w", sip, err)
+	}
+	p, err := strconv.ParseUint(port, 10, 16)
+	if err != nil || p == 65535 {
+		return "", fmt.Errorf("--sip %q: no port after it for SIP over TLS; give --sip-tls", sip)
+	}
+	if p != 0 {
+		p++
+	}
+	return net.JoinHostPort(host, strconv.FormatUint(p, 10)), nil
 }

@@ -34,7 +34,7 @@ func (c *sipCall) answerInvite(sdp []byte) (acked bool, err error) {
 			c.log.Debug("ending the wait for an ACK", "err", err)
 		}
 	}()
-	err = c.srv.RespondSDP(sdp)
+	err = c.respondSDP(sdp)
 	close(stop)
 	<-done
 	select {

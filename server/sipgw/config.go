@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/netip"
 	"strings"
 	"time"
@@ -64,6 +65,10 @@ type Config struct {
 	TrunkAllow []netip.Prefix
 	// LookupHost resolves a trunk's host. Default net.DefaultResolver.
 	LookupHost func(ctx context.Context, host string) ([]netip.Addr, error)
+	// TLSListener, when set, serves SIP over TLS (transport=tls) beside
+	// Serve's UDP and TCP: its connections must be TLS (NewTLSListener).
+	// Serve closes it.
+	TLSListener net.Listener
 
 	// MaxMessage bounds one SIP message in bytes. Default 8192.
 	MaxMessage int

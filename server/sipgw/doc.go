@@ -1,6 +1,6 @@
 // Package sipgw is the server's SIP side: a registrar that lets SIP phones
 // (baresip, Linphone, desk phones) register the server's numbers with digest
-// credentials (RFC 8760: SHA-256 and MD5), over UDP and TCP, and a gateway
+// credentials (RFC 8760: SHA-256 and MD5), over UDP, TCP and TLS, and a gateway
 // that bridges their calls to dialtone parties.
 //
 // It keeps registrations in memory (a SIP phone re-registers well inside its

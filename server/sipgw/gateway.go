@@ -110,7 +110,7 @@ func New(cfg Config) (*Gateway, error) {
 }
 
 // Serve answers SIP on pc (UDP) and ln (TCP), either of which may be nil,
-// until ctx ends; it closes both.
+// and on Config.TLSListener, until ctx ends; it closes them.
 func (g *Gateway) Serve(ctx context.Context, pc net.PacketConn, ln net.Listener) error {
 	stackLog := slog.New(quiet{g.cfg.Logger.Handler()})
 	parser := sip.NewParser()
@@ -151,7 +151,7 @@ func (g *Gateway) Serve(ctx context.Context, pc net.PacketConn, ln net.Listener)
 	srv.OnNoRoute(g.onOther)
 
 	var wg sync.WaitGroup
-	errs := make(chan error, 2)
+	errs := make(chan error, 3)
 	serve := func(f func() error) {
 		wg.Add(1)
 		go func() {
@@ -166,6 +166,9 @@ func (g *Gateway) Serve(ctx context.Context, pc net.PacketConn, ln net.Listener)
 	}
 	if ln != nil {
 		serve(func() error { return srv.ServeTCP(ln) })
+	}
+	if tl := g.cfg.TLSListener; tl != nil {
+		serve(func() error { return srv.ServeTLS(tl) })
 	}
 	var runErr error
 	select {
@@ -183,6 +186,9 @@ func (g *Gateway) Serve(ctx context.Context, pc net.PacketConn, ln net.Listener)
 	}
 	if ln != nil {
 		ln.Close()
+	}
+	if g.cfg.TLSListener != nil {
+		g.cfg.TLSListener.Close()
 	}
 	client.Close()
 	ua.Close()

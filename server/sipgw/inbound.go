@@ -215,7 +215,7 @@ func (c *sipCall) bye() {
 	var err error
 	switch {
 	case c.srv != nil:
-		err = c.srv.Bye(ctx)
+		err = byeServer(ctx, c.srv)
 	case c.cli != nil:
 		err = c.byeDialog(ctx, c.cli)
 	}

@@ -162,6 +162,10 @@ func (c *sipCall) invite(reg Registration, caller string) error {
 	if reg.Transport != "" {
 		req.SetTransport(reg.Transport)
 	}
+	if h := c.g.contactFor(reg.Transport); h != nil {
+		req.AppendHeader(h)
+	}
+	overConnection(req, reg)
 	ctx, cancel := context.WithCancel(context.Background())
 	cli, err := c.g.clientDialogs.WriteInvite(ctx, req)
 	if err != nil {

@@ -158,7 +158,9 @@ func copyCredentials(invite, req *sip.Request) {
 // is never challenged: it cannot be sent again.)
 func (c *sipCall) ack(cli *sipgo.DialogClientSession) {
 	var err error
-	if _, ok := c.auth(); !ok {
+	if c.trunk == nil && isTLS(cli.InviteRequest.Transport()) {
+		err = ackClient(context.Background(), cli) // trunks are never TLS
+	} else if _, ok := c.auth(); !ok {
 		err = cli.Ack(context.Background())
 	} else {
 		target := cli.InviteRequest.Recipient
@@ -179,6 +181,9 @@ func (c *sipCall) ack(cli *sipgo.DialogClientSession) {
 // byeDialog sends cli's BYE; a trunk that challenges it gets it once more
 // with the digest of the trunk's account.
 func (c *sipCall) byeDialog(ctx context.Context, cli *sipgo.DialogClientSession) error {
+	if c.trunk == nil && isTLS(cli.InviteRequest.Transport()) {
+		return byeClient(ctx, cli) // trunks are never TLS
+	}
 	err := cli.Bye(ctx)
 	a, ok := c.auth()
 	r := dialogResponse(err)
