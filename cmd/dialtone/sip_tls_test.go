@@ -84,11 +84,39 @@ func checkSignalledOverTLS(t *testing.T, bp *baresipPhone, methods ...string) {
 // TestSIPTLSCallBaresipToDialtone: baresip registers over TLS and dials a
 // dialtone number; the call's signalling stays on TLS (the server's
 // Contact says transport=tls), the tones and video cross, and baresip's
-// BYE comes over TLS.
+// BYE comes over TLS. Its media is plain RTP.
 func TestSIPTLSCallBaresipToDialtone(t *testing.T) {
+	tlsCallFromBaresip(t, "127.77.24.0/24", "")
+}
+
+// TestSIPTLSCallDialtoneToBaresip: a dialtone phone dials a number whose
+// SIP phone registered over TLS; the INVITE goes over the phone's TLS
+// connection with an RTP/SAVP offer, which this baresip (no SRTP) refuses
+// 488, and then with a plain one; baresip answers, the tones and video
+// cross, and the dialtone phone's hang-up reaches baresip as a BYE over
+// TLS.
+func TestSIPTLSCallDialtoneToBaresip(t *testing.T) {
+	tlsCallToBaresip(t, "127.77.25.0/24", "")
+}
+
+// TestSIPSRTPCallBaresipToDialtone: baresip with mandatory SRTP (SDES)
+// calls over TLS: its RTP/SAVP offer is answered with the server's own
+// key, and the tones and video cross encrypted both ways.
+func TestSIPSRTPCallBaresipToDialtone(t *testing.T) {
+	tlsCallFromBaresip(t, "127.77.26.0/24", ";mediaenc=srtp-mand")
+}
+
+// TestSIPSRTPCallDialtoneToBaresip: the server offers RTP/SAVP to a phone
+// registered over TLS; baresip with mandatory SRTP answers with its key,
+// and the tones and video cross encrypted both ways.
+func TestSIPSRTPCallDialtoneToBaresip(t *testing.T) {
+	tlsCallToBaresip(t, "127.77.27.0/24", ";mediaenc=srtp-mand")
+}
+
+func tlsCallFromBaresip(t *testing.T, pool, mediaenc string) {
 	binary(t)
-	rs, pass, cafile := sipTLSServer(t, "--sip-digest", "MD5", "--pool", "127.77.24.0/24")
-	bp := startBaresipTLS(t, rs.addrs["sip-tls"], sipTestNumber, pass, cafile, 440, "")
+	rs, pass, cafile := sipTLSServer(t, "--sip-digest", "MD5", "--pool", pool)
+	bp := startBaresipTLS(t, rs.addrs["sip-tls"], sipTestNumber, pass, cafile, 440, mediaenc)
 	checkRegisteredTLS(t, rs, sipTestNumber)
 	statsFile := filepath.Join(t.TempDir(), "stats.json")
 	callee := startCall(t, rs.addrs["signalling"], "+15550100033", "--answer", "auto", "--max-calls", "1",
@@ -111,16 +139,13 @@ func TestSIPTLSCallBaresipToDialtone(t *testing.T) {
 	checkTones(t, readStats(t, statsFile), bp, 440, 660)
 	checkLeaseBack(t, rs, sipTestNumber)
 	checkSignalledOverTLS(t, bp, "INVITE", "ACK", "BYE")
+	checkMediaSecurity(t, bp, mediaenc != "")
 }
 
-// TestSIPTLSCallDialtoneToBaresip: a dialtone phone dials a number whose
-// SIP phone registered over TLS; the INVITE goes over the phone's TLS
-// connection, baresip answers, the tones and video cross, and the
-// dialtone phone's hang-up reaches baresip as a BYE over TLS.
-func TestSIPTLSCallDialtoneToBaresip(t *testing.T) {
+func tlsCallToBaresip(t *testing.T, pool, mediaenc string) {
 	binary(t)
-	rs, pass, cafile := sipTLSServer(t, "--sip-digest", "MD5", "--pool", "127.77.25.0/24")
-	bp := startBaresipTLS(t, rs.addrs["sip-tls"], sipTestNumber, pass, cafile, 440, "")
+	rs, pass, cafile := sipTLSServer(t, "--sip-digest", "MD5", "--pool", pool)
+	bp := startBaresipTLS(t, rs.addrs["sip-tls"], sipTestNumber, pass, cafile, 440, mediaenc)
 	statsFile := filepath.Join(t.TempDir(), "stats.json")
 	caller := startCall(t, rs.addrs["signalling"], "+15550100034", "--dial", sipTestNumber,
 		"--duration", "3s", "--mic", "tone:660", "--stats", statsFile)
@@ -138,6 +163,60 @@ func TestSIPTLSCallDialtoneToBaresip(t *testing.T) {
 	checkTones(t, readStats(t, statsFile), bp, 440, 660)
 	checkLeaseBack(t, rs, sipTestNumber)
 	checkSignalledOverTLS(t, bp, "INVITE", "ACK", "BYE")
+	checkMediaSecurity(t, bp, mediaenc != "")
+	// The server offers SRTP first to every phone registered over TLS; one
+	// without it refuses (488) and is offered plain RTP.
+	if refused := strings.Contains(bp.logText(), "SIP/2.0 488"); refused != (mediaenc == "") {
+		t.Errorf("baresip refused the SRTP offer: %v, want %v", refused, mediaenc == "")
+	}
+}
+
+// sipMessages splits baresip's SIP trace (-s) into its messages.
+func sipMessages(log string) []string {
+	var out []string
+	lines := strings.Split(log, "\n")
+	for i := 0; i < len(lines); i++ {
+		f := strings.Fields(lines[i])
+		if len(f) != 4 || f[2] != "->" || f[0] != "UDP" && f[0] != "TCP" && f[0] != "TLS" {
+			continue
+		}
+		var b strings.Builder
+		for i++; i < len(lines) && !strings.Contains(lines[i], "[;m"); i++ {
+			b.WriteString(strings.TrimSpace(lines[i]) + "\n")
+		}
+		out = append(out, b.String())
+	}
+	return out
+}
+
+// checkMediaSecurity checks, in baresip's trace, that the call's final
+// offer and answer (the last INVITE and 200 with SDP) made both media
+// lines RTP/SAVP with a key each way, or plain RTP/AVP without keys.
+func checkMediaSecurity(t *testing.T, bp *baresipPhone, srtp bool) {
+	t.Helper()
+	var offer, answer string
+	for _, m := range sipMessages(bp.logText()) {
+		if !strings.Contains(m, "\nm=audio ") {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(m, "INVITE "):
+			offer = m
+		case strings.HasPrefix(m, "SIP/2.0 200") && strings.Contains(m, " INVITE\n"):
+			answer = m
+		}
+	}
+	for _, sdp := range []string{offer, answer} {
+		savp, keys := strings.Count(sdp, " RTP/SAVP "), strings.Count(sdp, "a=crypto:")
+		switch {
+		case sdp == "":
+			t.Errorf("baresip's trace has no offer or no answer")
+		case srtp && (savp != 2 || keys < 2):
+			t.Errorf("%d RTP/SAVP lines and %d keys, want both media lines secured:\n%s", savp, keys, sdp)
+		case !srtp && (savp > 0 || keys > 0):
+			t.Errorf("%d RTP/SAVP lines and %d keys in a plain call:\n%s", savp, keys, sdp)
+		}
+	}
 }
 
 func TestSIPTLSAddr(t *testing.T) {

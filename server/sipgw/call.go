@@ -81,8 +81,9 @@ type sipCall struct {
 	leased   bool
 	br       *bridge
 	sessID   uint64
-	version  uint64 // of the gateway's SDP, one more for each
-	answered bool   // media agreed on both sides
+	version  uint64     // of the gateway's SDP, one more for each
+	answered bool       // media agreed on both sides
+	sdes     *sdesOffer // the keys offered to TLS devices, outbound
 	pending  []webrtc.ICECandidateInit
 
 	srv   *sipgo.DialogServerSession // inbound
@@ -423,12 +424,12 @@ func (c *sipCall) localTag() string {
 // reinvite answers the phone's new offer from the same lease.
 func (c *sipCall) reinvite(req *sip.Request, tx sip.ServerTransaction) {
 	o, err := c.g.parseSDP(req.Body())
-	if err != nil || c.br == nil || !c.answered {
+	if err != nil || c.br == nil || !c.answered || c.br.reofferSDES(o) != nil {
 		c.g.respond(tx, sip.NewResponseFromRequest(req, sip.StatusNotAcceptableHere, "Not Acceptable Here", nil))
 		return
 	}
 	c.br.update(o)
 	c.br.keepAgreed(o)
 	c.log.Info("SIP phone changed the session", "audio_held", o.audio == nil || !o.audio.recv)
-	c.g.respond(tx, sip.NewSDPResponseFromRequest(req, localSDP(c.lease.Addr, c.sessID, c.nextVersion(), o)))
+	c.g.respond(tx, sip.NewSDPResponseFromRequest(req, withSDES(localSDP(c.lease.Addr, c.sessID, c.nextVersion(), o), answerLines(o))))
 }

@@ -24,6 +24,8 @@
 // audio transcoded to and from Opus in the bridge's own goroutines
 // (transcode.go, with the g711 and resample packages and the Opus codec
 // Config.Opus gives); without one, and for anything else, 488.
+// The phone's side may be SRTP keyed by SDES (sdes.go, srtp.go):
+// decrypted and encrypted at the bridge.
 //
 // Keypad tones (dtmf.go) cross as RFC 4733 telephone events both ways:
 // telephone-event is offered and answered on the SIP side, the dialtone

@@ -252,6 +252,9 @@ func (b *bridge) toneToPhone(l *leg, codec webrtc.RTPCodecParameters, pkt *rtp.P
 		h.SequenceNumber, h.Timestamp = l.tc.toG711.eventPlace(pkt.Timestamp)
 	}
 	raw, err := (&rtp.Packet{Header: h, Payload: payload}).Marshal()
+	if err == nil {
+		raw, err = l.sealRTP(raw)
+	}
 	if err != nil {
 		return true
 	}

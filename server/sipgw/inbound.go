@@ -47,6 +47,10 @@ func (g *Gateway) inboundCall(req *sip.Request, tx sip.ServerTransaction, from, 
 		g.respond(tx, sip.NewResponseFromRequest(req, sip.StatusBusyHere, "Busy Here", nil))
 		return
 	}
+	if err := c.answerSDES(o, req.Transport()); err != nil {
+		g.respond(tx, sip.NewResponseFromRequest(req, sip.StatusInternalServerError, "Server Error", nil))
+		return
+	}
 	if err := c.br.setLegs(o); err != nil {
 		g.respond(tx, sip.NewResponseFromRequest(req, sip.StatusInternalServerError, "Server Error", nil))
 		return
@@ -145,7 +149,7 @@ func (c *sipCall) inboundMessage(m *wire.Message, o *offer) (over bool) {
 			return true
 		}
 		c.bridged()
-		acked, err := c.answerInvite(localSDP(c.lease.Addr, c.sessID, c.nextVersion(), o))
+		acked, err := c.answerInvite(withSDES(localSDP(c.lease.Addr, c.sessID, c.nextVersion(), o), answerLines(o)))
 		if !acked {
 			c.log.Info("the SIP phone never ACKed its 200; hanging up")
 			c.hangUp()

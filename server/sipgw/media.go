@@ -40,6 +40,7 @@ type leg struct {
 	s     *stream
 	local trackLocal // toward the dialtone party
 	ssrc  uint32     // the gateway's SSRC toward the phone
+	sec   *srtpLeg   // SRTP (SDES), or nil for plain RTP
 
 	mu      sync.Mutex
 	to      netip.AddrPort // where the phone gets RTP: its SDP, then latched
@@ -155,7 +156,11 @@ func (b *bridge) setLegs(o *offer) error {
 		if err != nil {
 			return err
 		}
-		l := &leg{s: s, local: local, ssrc: 0x5150_0000 + uint32(i), to: s.addr, rtcpTo: s.rtcp}
+		sec, err := newSRTPLeg(s)
+		if err != nil {
+			return err
+		}
+		l := &leg{s: s, local: local, ssrc: 0x5150_0000 + uint32(i), to: s.addr, rtcpTo: s.rtcp, sec: sec}
 		l.held.Store(!s.recv)
 		b.legs = append(b.legs, l)
 		if s.isG711() {
@@ -226,11 +231,17 @@ func (b *bridge) readSIP() {
 			b.stats.rtpDropped.Add(1)
 			continue
 		}
+		if tl := b.toneLeg(&pkt); tl != nil && !tl.openRTP(d.b, &pkt) {
+			b.stats.rtpDropped.Add(1)
+			continue
+		}
 		if b.toneFromPhone(&pkt, d.from) {
 			continue
 		}
 		l := b.legFor(&pkt, d.from)
-		if l == nil || !l.accept(d.from) {
+		// Decrypted before it may latch: a stranger's plain RTP on an
+		// SRTP call moves nothing.
+		if l == nil || !l.openRTP(d.b, &pkt) || !l.accept(d.from) {
 			b.log.Debug("dropping a SIP packet", "pt", pkt.PayloadType, "from", d.from, "leg", l != nil)
 			b.stats.rtpDropped.Add(1)
 			continue
@@ -328,7 +339,12 @@ func (b *bridge) phoneRTCP(d datagram) {
 		b.stats.rtpDropped.Add(1)
 		return
 	}
-	pkts, err := rtcp.Unmarshal(d.b)
+	raw, ok := b.openRTCP(d.b)
+	if !ok {
+		b.stats.rtpDropped.Add(1)
+		return
+	}
+	pkts, err := rtcp.Unmarshal(raw)
 	if err != nil {
 		return
 	}
@@ -361,6 +377,9 @@ func (b *bridge) keyFrameFromPhone(l *leg) {
 		return
 	}
 	raw, err := (&rtcp.PictureLossIndication{SenderSSRC: l.ssrc, MediaSSRC: ssrc}).Marshal()
+	if err == nil {
+		raw, err = l.sealRTCP(raw)
+	}
 	if err != nil {
 		return
 	}
@@ -410,6 +429,9 @@ func (b *bridge) onTrack(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		pkt.Header.Padding, pkt.PaddingSize = false, 0
 		pkt.PayloadType, pkt.SSRC = l.s.pt, l.ssrc
 		raw, err := pkt.Marshal()
+		if err == nil {
+			raw, err = l.sealRTP(raw)
+		}
 		if err != nil {
 			continue
 		}

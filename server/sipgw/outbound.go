@@ -72,6 +72,9 @@ type fork struct {
 	cli    *sipgo.DialogClientSession
 	cancel context.CancelFunc
 	done   bool // its final answer came
+	sdes   bool // offered SRTP (the device registered over TLS)
+	reg    Registration
+	caller string
 }
 
 // serveOutbound rings the number's devices and runs the call until it is
@@ -101,7 +104,7 @@ func (c *sipCall) serveOutbound(regs []Registration, caller string) {
 		}
 	}()
 	for _, reg := range regs {
-		if err := c.invite(reg, caller); err != nil {
+		if err := c.invite(reg, caller, isTLS(reg.Transport)); err != nil {
 			c.log.Info("ringing a SIP phone", "contact", reg.Contact, "err", err)
 		}
 	}
@@ -136,9 +139,9 @@ func (c *sipCall) cancelForks(keep *fork) {
 	}
 }
 
-// invite sends the INVITE with the gateway's offer and waits for its
-// answer on a goroutine of the call's.
-func (c *sipCall) invite(reg Registration, caller string) error {
+// invite sends the INVITE with the gateway's offer (SRTP with srtpOffer)
+// and waits for its answer on a goroutine of the call's.
+func (c *sipCall) invite(reg Registration, caller string, srtpOffer bool) error {
 	to, err := parseContact(reg.Contact)
 	if err != nil {
 		return err
@@ -158,7 +161,11 @@ func (c *sipCall) invite(reg Registration, caller string) error {
 		req.AppendHeader(sip.NewHeader("P-Asserted-Identity", "<sip:"+caller+"@"+host+">"))
 	}
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	req.SetBody(offerSDP(c.lease.Addr, c.sessID, c.nextVersion(), c.g.transcodes()))
+	body, err := c.withOfferKeys(offerSDP(c.lease.Addr, c.sessID, c.nextVersion(), c.g.transcodes()), srtpOffer)
+	if err != nil {
+		return err
+	}
+	req.SetBody(body)
 	if reg.Transport != "" {
 		req.SetTransport(reg.Transport)
 	}
@@ -173,7 +180,7 @@ func (c *sipCall) invite(reg Registration, caller string) error {
 		return fmt.Errorf("sending INVITE: %w", err)
 	}
 	i := len(c.forks)
-	c.forks = append(c.forks, &fork{cli: cli, cancel: cancel})
+	c.forks = append(c.forks, &fork{cli: cli, cancel: cancel, sdes: srtpOffer, reg: reg, caller: caller})
 	c.g.calls.addID(req.CallID().Value(), c)
 	c.wg.Add(1)
 	go func() {
@@ -268,7 +275,10 @@ func (c *sipCall) onAnswer(f *fork, err error) (over bool) {
 	}
 	var o *offer
 	if err == nil {
-		if o, err = c.g.parseSDP(f.cli.InviteResponse.Body()); err != nil {
+		if o, err = c.g.parseSDP(f.cli.InviteResponse.Body()); err == nil {
+			err = c.sdes.match(o, f.sdes)
+		}
+		if err != nil {
 			c.log.Info("SIP phone's answer is unusable", "err", err)
 			c.ackAndBye(f.cli)
 		}
@@ -278,6 +288,9 @@ func (c *sipCall) onAnswer(f *fork, err error) (over bool) {
 		code := 0
 		if errors.As(err, &de) {
 			code = de.Res.StatusCode
+		}
+		if c.plainAfterSDES(f, code) {
+			return false
 		}
 		c.log.Info("SIP phone did not answer", "status", code, "err", err)
 		if c.cli != nil {

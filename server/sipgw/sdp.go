@@ -44,6 +44,10 @@ type stream struct {
 	// when it has none.
 	tonePT   uint8
 	toneRate uint32
+	// SRTP (sdes.go): RTP/SAVP, the phone's key and the gateway's; no
+	// keys is plain RTP.
+	savp          bool
+	crypto, local *sdesKey
 }
 
 // offer is what the gateway took from the SIP side's SDP.
@@ -104,7 +108,8 @@ func parseSDP(body []byte) (*offer, error) {
 func useStream(m *sdp.MediaDescription, sessIP netip.Addr) *stream {
 	kind := m.MediaName.Media
 	want := map[string]string{"audio": codecOpus, "video": codecVP8}[kind]
-	if want == "" || strings.Join(m.MediaName.Protos, "/") != "RTP/AVP" || m.MediaName.Port.Value == 0 {
+	proto, key, ok := streamSDES(m)
+	if want == "" || !ok || m.MediaName.Port.Value == 0 {
 		return nil
 	}
 	ip := sessIP
@@ -115,7 +120,8 @@ func useStream(m *sdp.MediaDescription, sessIP netip.Addr) *stream {
 	if !ip.IsValid() || port <= 0 || port > 65535 {
 		return nil
 	}
-	s := &stream{kind: kind, addr: netip.AddrPortFrom(ip.Unmap(), uint16(port)), send: true, recv: true}
+	s := &stream{kind: kind, addr: netip.AddrPortFrom(ip.Unmap(), uint16(port)), send: true, recv: true,
+		savp: proto == protoSAVP, crypto: key}
 	s.rtcp = netip.AddrPortFrom(s.addr.Addr(), uint16(min(port+1, 65535)))
 	pt := -1
 	var rtpmaps map[string]string

@@ -45,7 +45,7 @@ func TestParseSDP(t *testing.T) {
 			audio: "192.0.2.9:4000 111 192.0.2.9:4001 false true true", codec: codecOpus},
 		{name: "a PCMU at another clock rate is not G.711", body: sdpHead + "m=audio 4000 RTP/AVP 98\r\na=rtpmap:98 PCMU/16000\r\n", err: errNoCodec},
 		{name: "static 0 renamed by its rtpmap is not G.711", body: sdpHead + "m=audio 4000 RTP/AVP 0\r\na=rtpmap:0 G729/8000\r\n", err: errNoCodec},
-		{name: "SRTP (SDES) is not yet taken", body: sdpHead + "m=audio 4000 RTP/SAVP 111\r\na=rtpmap:111 opus/48000/2\r\n", err: errNoCodec},
+		{name: "RTP/SAVP without a key is not taken", body: sdpHead + "m=audio 4000 RTP/SAVP 111\r\na=rtpmap:111 opus/48000/2\r\n", err: errNoCodec},
 		{name: "an rtpmap for a payload type the line does not list", body: sdpHead + "m=audio 4000 RTP/AVP 9\r\na=rtpmap:111 opus/48000/2\r\n", err: errNoCodec},
 		{name: "port zero is a refused line", body: sdpHead + "m=audio 0 RTP/AVP 111\r\na=rtpmap:111 opus/48000/2\r\n", err: errNoCodec},
 		{name: "video only, RTCP on the next port, receive only", body: sdpHead +

@@ -412,6 +412,10 @@ func (b *bridge) fromPhone(l *leg, p *rtp.Packet) {
 // as G.711.
 func (b *bridge) toPhone(l *leg, p *rtp.Packet) {
 	err := l.tc.toG711.push(p, l.ssrc, func(raw []byte) error {
+		raw, err := l.sealRTP(raw)
+		if err != nil {
+			return err
+		}
 		to, _ := l.target()
 		if _, err := b.conn.WriteToUDPAddrPort(raw, to); err != nil {
 			return err
