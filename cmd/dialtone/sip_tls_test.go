@@ -86,7 +86,7 @@ func checkSignalledOverTLS(t *testing.T, bp *baresipPhone, methods ...string) {
 // Contact says transport=tls), the tones and video cross, and baresip's
 // BYE comes over TLS. Its media is plain RTP.
 func TestSIPTLSCallBaresipToDialtone(t *testing.T) {
-	tlsCallFromBaresip(t, "127.77.24.0/24", "")
+	tlsCallFromBaresip(t, "127.77.61.0/24", "")
 }
 
 // TestSIPTLSCallDialtoneToBaresip: a dialtone phone dials a number whose
@@ -96,21 +96,21 @@ func TestSIPTLSCallBaresipToDialtone(t *testing.T) {
 // cross, and the dialtone phone's hang-up reaches baresip as a BYE over
 // TLS.
 func TestSIPTLSCallDialtoneToBaresip(t *testing.T) {
-	tlsCallToBaresip(t, "127.77.25.0/24", "")
+	tlsCallToBaresip(t, "127.77.62.0/24", "")
 }
 
 // TestSIPSRTPCallBaresipToDialtone: baresip with mandatory SRTP (SDES)
 // calls over TLS: its RTP/SAVP offer is answered with the server's own
 // key, and the tones and video cross encrypted both ways.
 func TestSIPSRTPCallBaresipToDialtone(t *testing.T) {
-	tlsCallFromBaresip(t, "127.77.26.0/24", ";mediaenc=srtp-mand")
+	tlsCallFromBaresip(t, "127.77.63.0/24", ";mediaenc=srtp-mand")
 }
 
 // TestSIPSRTPCallDialtoneToBaresip: the server offers RTP/SAVP to a phone
 // registered over TLS; baresip with mandatory SRTP answers with its key,
 // and the tones and video cross encrypted both ways.
 func TestSIPSRTPCallDialtoneToBaresip(t *testing.T) {
-	tlsCallToBaresip(t, "127.77.27.0/24", ";mediaenc=srtp-mand")
+	tlsCallToBaresip(t, "127.77.64.0/24", ";mediaenc=srtp-mand")
 }
 
 // TestSIPSRTPDTMFBaresip: keypad tones cross an SRTP call both ways:
@@ -119,7 +119,7 @@ func TestSIPSRTPCallDialtoneToBaresip(t *testing.T) {
 // decrypted at the bridge as the audio they share a stream with.
 func TestSIPSRTPDTMFBaresip(t *testing.T) {
 	binary(t)
-	rs, pass, cafile := sipTLSServer(t, "--sip-digest", "MD5", "--pool", "127.77.28.0/24")
+	rs, pass, cafile := sipTLSServer(t, "--sip-digest", "MD5", "--pool", "127.77.65.0/24")
 	bp := startBaresipTLS(t, rs.addrs["sip-tls"], sipTestNumber, pass, cafile, 440, ";mediaenc=srtp-mand")
 	caller := startCall(t, rs.addrs["signalling"], "+15550100035", "--dial", sipTestNumber,
 		"--dtmf", "12#", "--mic", "tone:660")
