@@ -52,9 +52,13 @@ func startBaresipPhone(t *testing.T, sipAddr, number, password string, toneHz in
 	return b
 }
 
-// runBaresip runs baresip, with its SIP trace on (-s), listening for SIP
-// on port with one account line and extraConfig's lines, and connects to
-// its ctrl_tcp.
+// baresipSIPTrace, among runBaresip's extraConfig, turns on baresip's
+// SIP trace (its -s flag: every SIP message in its log) instead of adding
+// a line.
+const baresipSIPTrace = "-s"
+
+// runBaresip runs baresip listening for SIP on port with one account line
+// and extraConfig's lines, and connects to its ctrl_tcp.
 func runBaresip(t *testing.T, port int, account string, toneHz int, extraConfig ...string) *baresipPhone {
 	t.Helper()
 	return runBaresipWith(t, port, account, toneHz, "module opus.so\nmodule vp8.so", extraConfig...)
@@ -94,14 +98,22 @@ module sndfile.so
 module_app account.so
 module_app menu.so
 module_app ctrl_tcp.so
-`, port, toneHz, ctlPort, b.snd, codecs) + strings.Join(extraConfig, "")
+`, port, toneHz, ctlPort, b.snd, codecs)
+	args := []string{"-f", dir}
+	for _, e := range extraConfig {
+		if e == baresipSIPTrace {
+			args = append([]string{baresipSIPTrace}, args...)
+			continue
+		}
+		config += e
+	}
 	for name, body := range map[string]string{"config": config, "accounts": account, "contacts": ""} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, "baresip", "-s", "-f", dir)
+	cmd := exec.CommandContext(ctx, "baresip", args...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -31,7 +31,7 @@ func sipTLSServer(t *testing.T, extra ...string) (*runningServer, string, string
 func startBaresipTLS(t *testing.T, tlsAddr, number, password, cafile string, toneHz int, extra string) *baresipPhone {
 	t.Helper()
 	account := fmt.Sprintf("<sip:%s@%s;transport=tls>;auth_pass=%s;regint=600%s\n", number, tlsAddr, password, extra)
-	b := runBaresip(t, freeSIPPort(t), account, toneHz, "sip_cafile "+cafile+"\nmodule srtp.so\n")
+	b := runBaresip(t, freeSIPPort(t), account, toneHz, "sip_cafile "+cafile+"\nmodule srtp.so\n", baresipSIPTrace)
 	waitFor(t, func() bool { return strings.Contains(b.logText(), "200 OK () [") }, "baresip registering over TLS")
 	return b
 }
