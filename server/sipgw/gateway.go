@@ -131,12 +131,12 @@ func (g *Gateway) Serve(ctx context.Context, pc net.PacketConn, ln net.Listener)
 		ua.Close()
 		return fmt.Errorf("starting the SIP server: %w", err)
 	}
-	client, err := sipgo.NewClient(ua, sipgo.WithClientLogger(stackLog))
+	g.contact = g.contactURI(pc, ln)
+	client, err := sipgo.NewClient(ua, g.clientOptions(stackLog)...)
 	if err != nil {
 		ua.Close()
 		return fmt.Errorf("starting the SIP client: %w", err)
 	}
-	g.contact = g.contactURI(pc, ln)
 	contact := sip.ContactHeader{Address: g.contact}
 	g.dialogs = sipgo.NewDialogServerCache(client, contact)
 	g.clientDialogs = sipgo.NewDialogClientCache(client, contact)
@@ -351,4 +351,17 @@ func (g *Gateway) Stats() Stats {
 		RTPFromSIP: g.stats.rtpFromSIP.Load(), RTPToSIP: g.stats.rtpToSIP.Load(), RTPDropped: g.stats.rtpDropped.Load(), Transcoded: g.stats.transcoded.Load(),
 		KeyFrames: g.stats.keyFrames.Load(),
 	}
+}
+
+// clientOptions: requests the gateway sends (to phones and trunks) ask for
+// rport (RFC 3581), so that answers come back to the port they were sent
+// from even across a NAT, and name the listener's address in Via's sent-by
+// when it listens on one address; on a wildcard listener the transport
+// names the sending socket's.
+func (g *Gateway) clientOptions(log *slog.Logger) []sipgo.ClientOption {
+	opts := []sipgo.ClientOption{sipgo.WithClientLogger(log), sipgo.WithClientNAT()}
+	if a, err := netip.ParseAddr(g.contact.Host); err == nil && !a.IsUnspecified() {
+		opts = append(opts, sipgo.WithClientHostname(g.contact.Host))
+	}
+	return opts
 }
