@@ -107,14 +107,13 @@ func (p *udpPhone) registerFor(secs int) int {
 	return m.(*sip.Response).StatusCode
 }
 
-// TestExpiredRegistrationDoesNotRing: a phone registers for the shortest
-// time the registrar allows (below it: 423 with Min-Expires), a dial to its
-// number rings it until then, and once that time has passed without a
-// refresh the same dial is unavailable (offline) and sends it nothing.
-func TestExpiredRegistrationDoesNotRing(t *testing.T) {
+// withSwitchboard is a gateway with a real switchboard leasing from
+// prefix, and a SIP phone on its own UDP socket that has not registered.
+func withSwitchboard(t *testing.T, prefix string) (*harness, *switchboard.Switchboard, *udpPhone) {
+	t.Helper()
 	var sb *switchboard.Switchboard
 	h := newHarness(t, func(c *Config) {
-		pool, err := lease.New(lease.Config{Prefixes: []netip.Prefix{netip.MustParsePrefix("127.77.191.0/24")}, PortLo: 41000, PortHi: 41999})
+		pool, err := lease.New(lease.Config{Prefixes: []netip.Prefix{netip.MustParsePrefix(prefix)}, PortLo: 41000, PortHi: 41999})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -132,7 +131,15 @@ func TestExpiredRegistrationDoesNotRing(t *testing.T) {
 	}
 	t.Cleanup(func() { pc.Close() })
 	to, _ := net.ResolveUDPAddr("udp", h.udp)
-	phone := &udpPhone{t: t, pc: pc, to: to, pass: h.password}
+	return h, sb, &udpPhone{t: t, pc: pc, to: to, pass: h.password}
+}
+
+// TestExpiredRegistrationDoesNotRing: a phone registers for the shortest
+// time the registrar allows (below it: 423 with Min-Expires), a dial to its
+// number rings it until then, and once that time has passed without a
+// refresh the same dial is unavailable (offline) and sends it nothing.
+func TestExpiredRegistrationDoesNotRing(t *testing.T) {
+	h, sb, phone := withSwitchboard(t, "127.77.191.0/24")
 
 	min := int(h.g.cfg.MinExpires / time.Second)
 	if got := phone.registerFor(min - 1); got != 423 {

@@ -2,15 +2,12 @@ package sipgw
 
 import (
 	"context"
-	"net"
 	"net/netip"
 	"testing"
 
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/dialtone/dialtone/call/wire"
-	"github.com/dialtone/dialtone/server/lease"
-	"github.com/dialtone/dialtone/server/store"
 	"github.com/dialtone/dialtone/server/switchboard"
 )
 
@@ -18,27 +15,7 @@ import (
 // listener's address in Via's sent-by (not 0.0.0.0) and asks for rport, so
 // that a phone or trunk answers where the request came from.
 func TestOutboundViaNamesTheListener(t *testing.T) {
-	var sb *switchboard.Switchboard
-	h := newHarness(t, func(c *Config) {
-		pool, err := lease.New(lease.Config{Prefixes: []netip.Prefix{netip.MustParsePrefix("127.77.192.0/24")}, PortLo: 41000, PortHi: 41999})
-		if err != nil {
-			t.Fatal(err)
-		}
-		sb, err = switchboard.New(context.Background(), switchboard.Config{Store: c.Credentials.(*store.Store), Leases: pool})
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.Switchboard, c.Leases = sb, pool
-	})
-	sb.SetGateway(h.g)
-	t.Cleanup(sb.Close)
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pc.Close() })
-	to, _ := net.ResolveUDPAddr("udp", h.udp)
-	phone := &udpPhone{t: t, pc: pc, to: to, pass: h.password}
+	_, sb, phone := withSwitchboard(t, "127.77.192.0/24")
 	if got := phone.registerFor(3600); got != 200 {
 		t.Fatalf("REGISTER: %d", got)
 	}
