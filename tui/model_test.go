@@ -548,7 +548,7 @@ func TestEngineStopped(t *testing.T) {
 func TestInCallWithoutVideo(t *testing.T) {
 	d := newDriver(t, Config{Remote: &Mailbox{}, Local: &Mailbox{}})
 	d.send(tea.WindowSizeMsg{Width: 100, Height: 40})
-	d.dial("600")
+	d.dial("+12025550101")
 	d.event(call.Event{Kind: call.EventAccepted, Call: "c1", LocalLease: "127.77.0.1:40000", RemoteLease: "127.77.0.2:40002", Media: "relay"})
 	d.event(call.Event{Kind: call.EventConnected, Call: "c1"})
 	d.event(call.Event{Kind: call.EventStats, Call: "c1", Stats: &call.Stats{

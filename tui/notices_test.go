@@ -176,3 +176,27 @@ func TestEchoWithCameraOff(t *testing.T) {
 		t.Errorf("the camera is on again, the notice stays:\n%s", got)
 	}
 }
+
+// TestEchoWithoutCamera: with no camera at all, the echo test has nothing
+// to send back; the screen says so and how to try without one, not "video
+// stalled" once the last picture is old.
+func TestEchoWithoutCamera(t *testing.T) {
+	remote := &Mailbox{}
+	d := newDriver(t, Config{Remote: remote, FPS: 120})
+	d.send(tea.WindowSizeMsg{Width: 120, Height: 40})
+	d.dial("600")
+	d.event(call.Event{Kind: call.EventAccepted, Call: "c1"})
+	d.waitFor("in call", func() bool { return d.m.Screen() == ScreenInCall })
+	d.event(call.Event{Kind: call.EventConnected, Call: "c1"})
+	remote.WriteFrame(gradient(64, 48))
+	d.waitFor("frame", func() bool { return d.m.remoteSeq != 0 })
+	d.event(call.Event{Kind: call.EventStats, Call: "c1", Stats: &call.Stats{
+		Audio: call.AudioStats{FramesDecoded: 50, Kbps: 32}, Send: call.SendStats{AudioKbps: 32, CameraOn: false},
+	}})
+	d.waitFor("stats", func() bool { return d.m.cur.stats != nil })
+	d.now = d.now.Add(10 * time.Second)
+	got := strings.Join(strings.Fields(ansi.Strip(d.m.Content())), " ")
+	if strings.Contains(got, "stalled") || !strings.Contains(got, "no camera here") || !strings.Contains(got, "--camera test") {
+		t.Errorf("the echo test without a camera does not say why no picture comes:\n%s", got)
+	}
+}

@@ -107,10 +107,11 @@ func (m *Model) Layout(width, height, below int, in Info) int {
 		sw, sh = 0, 0
 	}
 	m.Self.SetSize(sw, sh)
+	noCamera := !in.CameraOff && in.Connected && in.Stats != nil && !in.Stats.Send.CameraOn
 	switch {
 	case in.CameraOff:
 		m.Self.SetStatus("camera off")
-	case in.Connected && in.Stats != nil && !in.Stats.Send.CameraOn:
+	case noCamera:
 		// The engine found no camera (or could not open it): say so, rather
 		// than leave an unexplained "no video".
 		m.Self.SetStatus("no camera")
@@ -124,6 +125,10 @@ func (m *Model) Layout(width, height, below int, in Info) int {
 		// The echo test sends back what it gets: nothing, with the
 		// camera off. Not a stall, and not the other side's doing.
 		m.Remote.SetStatus("your camera is off — v turns it on")
+	case in.Echo && noCamera:
+		// Nothing to send, so nothing comes back: say why, and how to
+		// try the phone without a camera.
+		m.Remote.SetStatus("no camera here, so no picture to echo — --camera test sends a test pattern")
 	case in.PeerCameraOff:
 		m.Remote.SetStatus("their camera is off")
 	case in.Stalled > 0:
