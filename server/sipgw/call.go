@@ -261,20 +261,11 @@ func (c *sipCall) onSDP(m *wire.Message) error {
 		c.flushCandidates()
 		return nil
 	}
-	if err := c.br.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: m.SDP}); err != nil {
-		return err
-	}
-	if err := c.br.addTracks(); err != nil {
-		return err
-	}
-	a, err := c.br.pc.CreateAnswer(nil)
+	a, err := c.br.answer(m.SDP)
 	if err != nil {
 		return err
 	}
-	if err := c.br.pc.SetLocalDescription(a); err != nil {
-		return err
-	}
-	c.handle(&wire.Message{Type: wire.TypeSDP, Call: c.id, SDPType: wire.SDPAnswer, SDP: a.SDP})
+	c.handle(&wire.Message{Type: wire.TypeSDP, Call: c.id, SDPType: wire.SDPAnswer, SDP: a})
 	c.flushCandidates()
 	return nil
 }

@@ -197,6 +197,33 @@ func (b *bridge) addTracks() error {
 	return nil
 }
 
+// answer answers the dialtone party's offer. A kind of stream the phone
+// has no leg for (video to a phone that took none) is answered inactive,
+// so the dialtone party does not send it through the relay for nothing.
+func (b *bridge) answer(offer string) (string, error) {
+	if err := b.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+		return "", err
+	}
+	if err := b.addTracks(); err != nil {
+		return "", err
+	}
+	for _, t := range b.pc.GetTransceivers() {
+		if !slices.ContainsFunc(b.legs, func(l *leg) bool { return l.s.kind == t.Kind().String() }) {
+			if err := t.Stop(); err != nil {
+				return "", fmt.Errorf("turning down the %s stream: %w", t.Kind(), err)
+			}
+		}
+	}
+	a, err := b.pc.CreateAnswer(nil)
+	if err != nil {
+		return "", err
+	}
+	if err := b.pc.SetLocalDescription(a); err != nil {
+		return "", err
+	}
+	return a.SDP, nil
+}
+
 // unhandled is the ICE mux's callback for a datagram of no ICE session: the
 // phone's. It must not block.
 func (b *bridge) unhandled(data []byte, from netip.AddrPort) {
