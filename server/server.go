@@ -131,6 +131,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 			return nil, fmt.Errorf("building the SIP registrar: %w", err)
 		}
 		s.sb.SetGateway(s.sip)
+		calls.setGateway(s.sip)
 	}
 	if cfg.Echo != nil {
 		if s.echo, err = cfg.Echo(s.sb, s.log.With("part", "echo")); err != nil {
@@ -359,13 +360,19 @@ func (s *Server) closeAll() {
 	}
 }
 
-// callsProxy lets the relay be built before the switchboard it asks.
+// callsProxy lets the relay be built before the switchboard it asks, and
+// adds the SIP gateway's second addresses on leases to their peers.
 type callsProxy struct {
 	mu sync.RWMutex
 	sb *switchboard.Switchboard
+	gw interface {
+		Aliases(leases []netip.AddrPort) []netip.AddrPort
+	}
 }
 
 func (p *callsProxy) set(sb *switchboard.Switchboard) { p.mu.Lock(); p.sb = sb; p.mu.Unlock() }
+
+func (p *callsProxy) setGateway(g *sipgw.Gateway) { p.mu.Lock(); p.gw = g; p.mu.Unlock() }
 
 func (p *callsProxy) get() *switchboard.Switchboard {
 	p.mu.RLock()
@@ -381,10 +388,18 @@ func (p *callsProxy) Lease(n string) (netip.AddrPort, bool) {
 }
 
 func (p *callsProxy) Peers(n string) []netip.AddrPort {
-	if sb := p.get(); sb != nil {
-		return sb.Peers(n)
+	sb := p.get()
+	if sb == nil {
+		return nil
 	}
-	return nil
+	peers := sb.Peers(n)
+	p.mu.RLock()
+	gw := p.gw
+	p.mu.RUnlock()
+	if gw != nil && len(peers) > 0 {
+		peers = append(peers, gw.Aliases(peers)...)
+	}
+	return peers
 }
 
 func (p *callsProxy) Live(id, n string) bool {

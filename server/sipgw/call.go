@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -158,6 +159,9 @@ func (c *sipCall) leaseMedia() error {
 	}
 	br.opus = c.g.cfg.Opus
 	c.br = br
+	if br.addr() != l.Addr {
+		c.g.calls.alias(l.Addr, br.addr())
+	}
 	c.log.Debug("SIP party leased", "lease.addr", l.Addr)
 	return nil
 }
@@ -175,6 +179,7 @@ func (c *sipCall) finish() {
 		c.g.calls.unbridge()
 	}
 	if c.br != nil {
+		c.g.calls.unalias(c.br.addr())
 		c.br.close()
 	}
 	if c.conn != nil {
@@ -273,9 +278,44 @@ func (c *sipCall) onSDP(m *wire.Message) error {
 // callTable is the gateway's live calls by SIP Call-ID, for the requests
 // inside a dialog (BYE, INFO) and for Close.
 type callTable struct {
-	mu   sync.Mutex
-	m    map[string]*sipCall
-	live int // bridged
+	mu      sync.Mutex
+	m       map[string]*sipCall
+	live    int                               // bridged
+	aliases map[netip.AddrPort]netip.AddrPort // a second call's bridge address: its lease
+}
+
+// alias files a bridge bound beside its lease (a second call of the
+// number's) for Aliases.
+func (t *callTable) alias(lease, bound netip.AddrPort) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.aliases == nil {
+		t.aliases = make(map[netip.AddrPort]netip.AddrPort)
+	}
+	t.aliases[bound] = lease
+}
+
+func (t *callTable) unalias(bound netip.AddrPort) {
+	t.mu.Lock()
+	delete(t.aliases, bound)
+	t.mu.Unlock()
+}
+
+// Aliases returns the addresses bridges are bound on beside those of
+// leases: a SIP party's media in its number's second call at once. The
+// relay takes them as those leases' (it does the same for its own second
+// allocations), so the dialtone party's relay passes that call's media.
+func (g *Gateway) Aliases(leases []netip.AddrPort) []netip.AddrPort {
+	t := &g.calls
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []netip.AddrPort
+	for bound, l := range t.aliases {
+		if slices.Contains(leases, l) {
+			out = append(out, bound)
+		}
+	}
+	return out
 }
 
 func (t *callTable) add(c *sipCall) bool { return t.addID(c.sipID, c) }
@@ -422,5 +462,5 @@ func (c *sipCall) reinvite(req *sip.Request, tx sip.ServerTransaction) {
 	c.br.update(o)
 	c.br.keepAgreed(o)
 	c.log.Info("SIP phone changed the session", "audio_held", o.audio == nil || !o.audio.recv)
-	c.g.respond(tx, sip.NewSDPResponseFromRequest(req, withSDES(localSDP(c.lease.Addr, c.sessID, c.nextVersion(), o), answerLines(o))))
+	c.g.respond(tx, sip.NewSDPResponseFromRequest(req, withSDES(localSDP(c.br.addr(), c.sessID, c.nextVersion(), o), answerLines(o))))
 }

@@ -149,7 +149,7 @@ func (c *sipCall) inboundMessage(m *wire.Message, o *offer) (over bool) {
 			return true
 		}
 		c.bridged()
-		acked, err := c.answerInvite(withSDES(localSDP(c.lease.Addr, c.sessID, c.nextVersion(), o), answerLines(o)))
+		acked, err := c.answerInvite(withSDES(localSDP(c.br.addr(), c.sessID, c.nextVersion(), o), answerLines(o)))
 		if !acked {
 			c.log.Info("the SIP phone never ACKed its 200; hanging up")
 			c.hangUp()

@@ -1,6 +1,7 @@
 package sipgw
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
@@ -62,6 +64,7 @@ type leg struct {
 type bridge struct {
 	log   logger
 	conn  *net.UDPConn
+	bound netip.AddrPort // conn's address
 	mux   *ice.UDPMuxDefault
 	pc    *webrtc.PeerConnection
 	legs  []*leg
@@ -89,12 +92,23 @@ type logger interface {
 
 // newBridge binds the lease and builds the PeerConnection; setLegs adds
 // the phone's streams once its SDP is known.
+//
+// The lease port goes to the number's first call. A second one at the same
+// time (call waiting at the phone, or the number's dialtone client in a
+// call through the relay) binds the lease IP with a kernel-chosen port, as
+// the relay does for its second allocation; the gateway tells the relay of
+// it (Gateway.Aliases).
 func newBridge(at netip.AddrPort, log logger, st *counters, onCand func(*webrtc.ICECandidate), onState func(webrtc.PeerConnectionState)) (*bridge, error) {
 	conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(at))
+	if errors.Is(err, syscall.EADDRINUSE) {
+		conn, err = net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(at.Addr(), 0)))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("binding the lease %s: %w", at, err)
 	}
-	b := &bridge{log: log, conn: conn, stats: st, in: make(chan datagram, 512), done: make(chan struct{})}
+	bound := conn.LocalAddr().(*net.UDPAddr).AddrPort()
+	b := &bridge{log: log, conn: conn, bound: netip.AddrPortFrom(bound.Addr().Unmap(), bound.Port()),
+		stats: st, in: make(chan datagram, 512), done: make(chan struct{})}
 	b.mux = ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: conn, OnUnhandledPacket: b.unhandled})
 	api, err := newAPI(b.mux)
 	if err != nil {
@@ -504,6 +518,10 @@ func (b *bridge) update(o *offer) {
 		l.held.Store(s == nil || !s.recv)
 	}
 }
+
+// addr is where the bridge is bound: the lease, or in a second call on
+// the same lease its IP with another port.
+func (b *bridge) addr() netip.AddrPort { return b.bound }
 
 // videoLeg returns the video leg, or nil.
 func (b *bridge) videoLeg() *leg {

@@ -161,7 +161,7 @@ func (c *sipCall) invite(reg Registration, caller string, srtpOffer bool) error 
 		req.AppendHeader(sip.NewHeader("P-Asserted-Identity", "<sip:"+caller+"@"+host+">"))
 	}
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	body, err := c.withOfferKeys(offerSDP(c.lease.Addr, c.sessID, c.nextVersion(), c.g.transcodes()), srtpOffer)
+	body, err := c.withOfferKeys(offerSDP(c.br.addr(), c.sessID, c.nextVersion(), c.g.transcodes()), srtpOffer)
 	if err != nil {
 		return err
 	}
