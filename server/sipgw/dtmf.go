@@ -240,6 +240,11 @@ func (b *bridge) toneToPhone(l *leg, codec webrtc.RTPCodecParameters, pkt *rtp.P
 	if l.s.kind != "audio" || !dtmf.IsEvent(codec) {
 		return false
 	}
+	if l.s.tonePT == 0 && !l.toneLost.Swap(true) {
+		// Not yet carried as SIP INFO: at least the operator learns why
+		// a menu on the phone's side did not hear the keys.
+		b.log.Warn("dropping keypad tones: the SIP phone took no telephone-event")
+	}
 	if l.s.tonePT == 0 || l.held.Load() || len(pkt.Payload) < dtmf.PayloadSize {
 		return true
 	}

@@ -285,10 +285,23 @@ func TestTonesToThePhone(t *testing.T) {
 		t.Fatalf("the phone got %+v %+v, %v", got.Header, gev, err)
 	}
 	l.s.tonePT = 0
-	if !b.toneToPhone(l, dtmf.Codec(), &pkt) {
-		t.Fatal("an event for a phone without telephone-event passed on as audio")
+	var logged warnings
+	b.log = &logged
+	for range 3 {
+		if !b.toneToPhone(l, dtmf.Codec(), &pkt) {
+			t.Fatal("an event for a phone without telephone-event passed on as audio")
+		}
 	}
 	if n := b.stats.rtpToSIP.Load(); n != 1 {
 		t.Fatalf("%d packets to the phone, want 1", n)
 	}
+	if logged.n != 1 {
+		t.Errorf("dropping tones for a phone without telephone-event warned %d times, want once", logged.n)
+	}
 }
+
+// warnings counts a logger's warnings.
+type warnings struct{ n int }
+
+func (w *warnings) Debug(string, ...any) {}
+func (w *warnings) Warn(string, ...any)  { w.n++ }

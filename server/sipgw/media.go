@@ -54,6 +54,7 @@ type leg struct {
 	held      atomic.Bool   // the phone takes nothing: on hold, or sendonly
 	phoneSSRC atomic.Uint32 // the phone's stream, for key-frame requests to it
 	peerSSRC  atomic.Uint32 // the dialtone party's stream, for requests to it
+	toneLost  atomic.Bool   // a keypad tone the phone takes not was dropped (logged once)
 }
 
 // bridge joins the SIP phone's RTP on the lease to a WebRTC session with
