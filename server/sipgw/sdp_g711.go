@@ -74,9 +74,9 @@ func (g *Gateway) parseSDP(body []byte) (*offer, error) {
 // noCodecWarning is the Warning header of a 488.
 func (g *Gateway) noCodecWarning() string {
 	if g.transcodes() {
-		return `399 dialtone "Opus, G.711 (PCMU, PCMA) or VP8 on RTP/AVP only"`
+		return `399 dialtone "Opus, G.711 (PCMU, PCMA) or VP8 on RTP/AVP or RTP/SAVP"`
 	}
-	return `399 dialtone "Opus or VP8 on RTP/AVP only; this build has no Opus for transcoding G.711"`
+	return `399 dialtone "Opus or VP8 on RTP/AVP or RTP/SAVP; this build has no Opus for transcoding G.711"`
 }
 
 // keepAgreed makes a re-INVITE's streams name the codecs the bridge agreed
