@@ -45,6 +45,7 @@ const (
 	evRinging                    // the phone rings (180/183 to our INVITE)
 	evReinvite                   // the phone changes the session (hold)
 	evTone                       // the phone sent a key by SIP INFO (digit, ms)
+	evKeyOut                     // a key of the dialtone party's for the phone by SIP INFO (digit, ms)
 )
 
 type event struct {
@@ -78,14 +79,15 @@ type sipCall struct {
 	handleMu sync.Mutex
 	id       wire.CallID
 
-	lease    lease.Lease
-	leased   bool
-	br       *bridge
-	sessID   uint64
-	version  uint64     // of the gateway's SDP, one more for each
-	answered bool       // media agreed on both sides
-	sdes     *sdesOffer // the keys offered to TLS devices, outbound
-	pending  []webrtc.ICECandidateInit
+	lease       lease.Lease
+	leased      bool
+	br          *bridge
+	sessID      uint64
+	version     uint64     // of the gateway's SDP, one more for each
+	answered    bool       // media agreed on both sides
+	sdes        *sdesOffer // the keys offered to TLS devices, outbound
+	pending     []webrtc.ICECandidateInit
+	keysRefused bool // the phone refused a key's INFO: no more are sent
 
 	srv   *sipgo.DialogServerSession // inbound
 	cli   *sipgo.DialogClientSession // outbound: the device that answered
@@ -158,6 +160,7 @@ func (c *sipCall) leaseMedia() error {
 		return err
 	}
 	br.opus = c.g.cfg.Opus
+	br.keyOut = func(d byte, ms int) { c.push(event{kind: evKeyOut, digit: d, ms: ms}) }
 	c.br = br
 	if br.addr() != l.Addr {
 		c.g.calls.alias(l.Addr, br.addr())

@@ -15,7 +15,8 @@
 // dials the callee through the switchboard as any caller would. The other
 // way, the switchboard asks the gateway (Reaches, Reach) for a number that
 // has SIP devices, and the gateway INVITEs the device. Either way the SIP
-// party takes its number's lease and binds one UDP socket on it (bridge):
+// party takes its number's lease and binds one UDP socket on it (bridge;
+// the number's second call at once, another port on the lease's IP):
 // pion's ICE mux on that socket is the party's end of the WebRTC session
 // with the dialtone party, through the relay, and what the mux cannot place
 // is the phone's RTP, passed through to WebRTC tracks without transcoding
@@ -30,8 +31,9 @@
 // Keypad tones (dtmf.go) cross as RFC 4733 telephone events both ways:
 // telephone-event is offered and answered on the SIP side, the dialtone
 // party's events (in-band on its audio) go to the phone at its payload type
-// and clock, and the phone's — RTP events, or SIP INFO dtmf-relay — to the
-// dialtone party's audio.
+// and clock (or, to a phone that took no telephone-event, by SIP INFO
+// dtmf-relay), and the phone's — RTP events, or SIP INFO dtmf-relay — to
+// the dialtone party's audio.
 //
 // Trunks. A dial to a number the server does not hold, matching a route
 // (longest prefix), gets a party for that foreign number (ViaTrunk) that

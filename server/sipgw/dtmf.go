@@ -3,11 +3,13 @@ package sipgw
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"math/rand/v2"
 	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 	"github.com/pion/rtp"
@@ -240,12 +242,11 @@ func (b *bridge) toneToPhone(l *leg, codec webrtc.RTPCodecParameters, pkt *rtp.P
 	if l.s.kind != "audio" || !dtmf.IsEvent(codec) {
 		return false
 	}
-	if l.s.tonePT == 0 && !l.toneLost.Swap(true) {
-		// Not yet carried as SIP INFO: at least the operator learns why
-		// a menu on the phone's side did not hear the keys.
-		b.log.Warn("dropping keypad tones: the SIP phone took no telephone-event")
+	if l.s.tonePT == 0 {
+		b.keyByInfo(l, codec.ClockRate, pkt)
+		return true
 	}
-	if l.s.tonePT == 0 || l.held.Load() || len(pkt.Payload) < dtmf.PayloadSize {
+	if l.held.Load() || len(pkt.Payload) < dtmf.PayloadSize {
 		return true
 	}
 	payload := append([]byte(nil), pkt.Payload[:dtmf.PayloadSize]...)
@@ -270,6 +271,22 @@ func (b *bridge) toneToPhone(l *leg, codec webrtc.RTPCodecParameters, pkt *rtp.P
 	}
 	b.stats.rtpToSIP.Add(1)
 	return true
+}
+
+// keyByInfo hands a phone that took no telephone-event the key of an
+// event once it ends (its first end packet; the other two repeat it), for
+// a SIP INFO.
+func (b *bridge) keyByInfo(l *leg, rate uint32, pkt *rtp.Packet) {
+	ev, err := dtmf.Parse(pkt.Payload)
+	if err != nil || !ev.End || l.held.Load() || b.keyOut == nil || rate == 0 ||
+		l.keySent && l.lastKey == pkt.Timestamp {
+		return
+	}
+	l.lastKey, l.keySent = pkt.Timestamp, true
+	if ev.Code > 15 {
+		return // flash, and codes that are no key
+	}
+	b.keyOut(dtmf.Digit(ev.Code), max(int(uint64(ev.Duration)*1000/uint64(rate)), 1))
 }
 
 // maxInfoBody bounds the dtmf-relay body read.
@@ -321,4 +338,57 @@ func infoTone(req *sip.Request) (digit byte, ms int, ok bool) {
 		return 0, 0, false
 	}
 	return digit, ms, true
+}
+
+// infoTimeout bounds a key's INFO: the call's goroutine waits for its
+// answer, as RFC 6086 has one INFO at a time in a dialog.
+const infoTimeout = 2 * time.Second
+
+// sendKey sends the phone a key by SIP INFO application/dtmf-relay, for a
+// phone that took no telephone-event. A phone that refuses it is logged
+// once a call, and gets no more.
+func (c *sipCall) sendKey(digit byte, ms int) {
+	if !c.answered || c.keysRefused {
+		return
+	}
+	var req *sip.Request
+	switch {
+	case c.srv != nil:
+		inv := c.srv.InviteRequest
+		if inv.Contact() == nil {
+			return
+		}
+		req = sip.NewRequest(sip.INFO, *inv.Contact().Address.Clone())
+		if dest := inDialogDest(inv.Transport(), inv.Source()); dest != "" {
+			req.SetTransport(inv.Transport())
+			req.SetDestination(dest)
+		}
+	case c.cli != nil:
+		req = sip.NewRequest(sip.INFO, remoteTarget(c.cli))
+		if dest := inDialogDest(c.cli.InviteRequest.Transport(), c.cli.InviteResponse.Source()); dest != "" {
+			req.SetDestination(dest)
+		}
+	default:
+		return
+	}
+	req.AppendHeader(sip.NewHeader("Content-Type", "application/dtmf-relay"))
+	req.SetBody([]byte("Signal=" + string(digit) + "\r\nDuration=" + strconv.Itoa(ms) + "\r\n"))
+	ctx, cancel := context.WithTimeout(context.Background(), infoTimeout)
+	defer cancel()
+	var res *sip.Response
+	var err error
+	if c.srv != nil {
+		res, err = c.srv.Do(ctx, req)
+	} else {
+		res, err = c.cli.Do(ctx, req)
+	}
+	if err == nil && res.IsSuccess() {
+		return
+	}
+	c.keysRefused = true
+	status := 0
+	if res != nil {
+		status = res.StatusCode
+	}
+	c.log.Warn("the SIP phone takes neither telephone-event nor keypad tones by INFO; dropping them", "status", status, "err", err)
 }

@@ -1,9 +1,11 @@
 package sipgw
 
 import (
+	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -284,24 +286,28 @@ func TestTonesToThePhone(t *testing.T) {
 		gev.Code != 9 || gev.Duration != 960 {
 		t.Fatalf("the phone got %+v %+v, %v", got.Header, gev, err)
 	}
+	// A phone that took no telephone-event gets the key once it ends, by
+	// SIP INFO: once for the event's three end packets.
 	l.s.tonePT = 0
-	var logged warnings
-	b.log = &logged
+	var keys []string
+	b.keyOut = func(d byte, ms int) { keys = append(keys, fmt.Sprintf("%c/%dms", d, ms)) }
+	if !b.toneToPhone(l, dtmf.Codec(), &pkt) {
+		t.Fatal("an event for a phone without telephone-event passed on as audio")
+	}
+	ev.End = true
+	end := pkt
+	end.Payload = ev.Marshal(nil)
 	for range 3 {
-		if !b.toneToPhone(l, dtmf.Codec(), &pkt) {
-			t.Fatal("an event for a phone without telephone-event passed on as audio")
+		if !b.toneToPhone(l, dtmf.Codec(), &end) {
+			t.Fatal("an end packet for a phone without telephone-event passed on as audio")
 		}
 	}
+	end.Timestamp += 9600
+	b.toneToPhone(l, dtmf.Codec(), &end)
 	if n := b.stats.rtpToSIP.Load(); n != 1 {
 		t.Fatalf("%d packets to the phone, want 1", n)
 	}
-	if logged.n != 1 {
-		t.Errorf("dropping tones for a phone without telephone-event warned %d times, want once", logged.n)
+	if want := []string{"9/120ms", "9/120ms"}; !slices.Equal(keys, want) {
+		t.Errorf("keys for SIP INFO %q, want %q (one an event)", keys, want)
 	}
 }
-
-// warnings counts a logger's warnings.
-type warnings struct{ n int }
-
-func (w *warnings) Debug(string, ...any) {}
-func (w *warnings) Warn(string, ...any)  { w.n++ }

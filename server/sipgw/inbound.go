@@ -113,6 +113,8 @@ func (c *sipCall) inboundEvent(ev event, o *offer) (over bool) {
 		c.br.keyFrameFromPeer()
 	case evTone:
 		c.br.toneFromInfo(ev.digit, ev.ms)
+	case evKeyOut:
+		c.sendKey(ev.digit, ev.ms)
 	case evReinvite:
 		c.reinvite(ev.req, ev.tx)
 	case evCancel:

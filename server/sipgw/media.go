@@ -54,7 +54,8 @@ type leg struct {
 	held      atomic.Bool   // the phone takes nothing: on hold, or sendonly
 	phoneSSRC atomic.Uint32 // the phone's stream, for key-frame requests to it
 	peerSSRC  atomic.Uint32 // the dialtone party's stream, for requests to it
-	toneLost  atomic.Bool   // a keypad tone the phone takes not was dropped (logged once)
+	lastKey   uint32        // the timestamp of the last key sent by INFO (onTrack's goroutine only)
+	keySent   bool
 }
 
 // bridge joins the SIP phone's RTP on the lease to a WebRTC session with
@@ -72,6 +73,9 @@ type bridge struct {
 	stats *counters
 	tones toneState
 	opus  Opus // for a G.711 phone's leg; set before setLegs
+	// keyOut sends a key of the dialtone party's to a phone that took no
+	// telephone-event (by SIP INFO); set before setLegs.
+	keyOut func(digit byte, ms int)
 
 	in      chan datagram // never closed: the mux may call back until it is
 	done    chan struct{}

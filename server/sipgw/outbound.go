@@ -219,6 +219,8 @@ func (c *sipCall) outboundEvent(ev event) (over bool) {
 		c.br.keyFrameFromPeer()
 	case evTone:
 		c.br.toneFromInfo(ev.digit, ev.ms)
+	case evKeyOut:
+		c.sendKey(ev.digit, ev.ms)
 	case evReinvite:
 		c.reinvite(ev.req, ev.tx)
 	case evAnswer:
