@@ -87,6 +87,7 @@ type rtpPhone struct {
 	conn *net.UDPConn
 	keys chan byte
 	snd  *dtmf.Sender
+	sent chan struct{} // the sender went idle: a queued key's packets are all out
 	stop chan struct{}
 	wg   sync.WaitGroup
 }
@@ -102,7 +103,8 @@ func newRTPPhone(t *testing.T) *rtpPhone {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &rtpPhone{conn: c, keys: make(chan byte, 16), snd: dtmf.NewSender(20*time.Millisecond, 8000), stop: make(chan struct{})}
+	p := &rtpPhone{conn: c, keys: make(chan byte, 16), snd: dtmf.NewSender(20*time.Millisecond, 8000),
+		sent: make(chan struct{}, 1), stop: make(chan struct{})}
 	p.wg.Add(1)
 	go p.read()
 	t.Cleanup(func() { close(p.stop); c.Close(); p.wg.Wait() })
@@ -127,11 +129,18 @@ func (p *rtpPhone) send(to netip.AddrPort) {
 			}
 			pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: rtpPhoneOpusPT, SequenceNumber: seq, Timestamp: ts, SSRC: 0x1234},
 				Payload: []byte{0xf8, 0xff, 0xfe}} // Opus: 20 ms of silence
+			busy := p.snd.Busy()
 			if ev, ok := p.snd.Next(ts); ok {
 				pkt.PayloadType, pkt.Timestamp, pkt.Marker, pkt.Payload = rtpPhoneTonePT, ev.Timestamp, ev.Marker, ev.Event.Marshal(nil)
 			}
 			raw, _ := pkt.Marshal()
 			_, _ = p.conn.WriteToUDPAddrPort(raw, to)
+			if busy && !p.snd.Busy() {
+				select {
+				case p.sent <- struct{}{}:
+				default:
+				}
+			}
 			seq++
 			ts += 960
 		}
@@ -227,6 +236,13 @@ func TestSIPDTMFInfoAndRTP(t *testing.T) {
 	}
 	if got := callerKeys(t, dt, 1); got != "4" {
 		t.Errorf("dialtone call received %q for the phone's RFC 4733 4", got)
+	}
+	// The key shows at its first packet; the INFO waits for its last (a
+	// phone uses one way or the other, not both within one key).
+	select {
+	case <-ph.sent:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the phone's 4 never finished")
 	}
 	info := sip.NewRequest(sip.INFO, sess.InviteResponse.Contact().Address)
 	info.AppendHeader(sip.NewHeader("Content-Type", "application/dtmf-relay"))
