@@ -6,7 +6,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Debian packages: what the build links against, and what the tests drive.
 DEBS_BUILD := gcc pkg-config libvpx-dev libopus-dev portaudio19-dev
-DEBS_TEST := dnsutils tmux pulseaudio pulseaudio-utils libasound2-plugins coturn qemu-system-x86 chromium baresip-core sip-tester xvfb kitty imagemagick xterm xdotool
+DEBS_TEST := dnsutils tmux pulseaudio pulseaudio-utils libasound2-plugins coturn qemu-system-x86 chromium baresip-core sip-tester xvfb kitty imagemagick xterm xdotool fonts-dejavu-core
 DEBS_BENCH := dnsperf timg knot mpv
 
 # Flags for the phone under make run: make run ARGS='--server ws://127.0.0.1:7700/v1'

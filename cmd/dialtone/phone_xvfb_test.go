@@ -37,14 +37,18 @@ func needXvfb(t *testing.T, tools ...string) {
 	}
 }
 
-// xvfb starts an X server on a free display and returns its name.
-func xvfb(t *testing.T) string {
+// xvfb starts an X server of 800×600 on a free display and returns its
+// name.
+func xvfb(t *testing.T) string { return xvfbSized(t, "800x600") }
+
+// xvfbSized is xvfb with a screen of size, "WxH".
+func xvfbSized(t *testing.T, size string) string {
 	t.Helper()
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "800x600x24", "-nolisten", "tcp")
+	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", size+"x24", "-nolisten", "tcp")
 	cmd.ExtraFiles = []*os.File{w}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -165,10 +169,19 @@ func TestPhoneKittyUnderXvfb(t *testing.T) {
 	_ = send("hq")
 }
 
+// xtermFont is the font the xterm tests of cells use: DejaVu Sans Mono
+// through Xft. xterm's default bitmap font "fixed" is, without
+// xfonts-base, the X server's built-in one, which has no block elements:
+// ▀, ▄, █ and the quadrants are drawn as nothing, each cell showing only
+// its background colour (the quadrant test read the pattern anyway, off
+// the backgrounds; half-blocks did not).
+var xtermFont = []string{"-fa", "DejaVu Sans Mono", "-fs", "8"}
+
 // TestPhoneSixelUnderXvfb is the same in xterm as a VT340 with 256
 // colour registers, which answers DA1 with sixel: --video auto must pick
 // sixel, and the pattern's code must read off the sixel picture. The
 // latency is measured over a few readings, as a screenshot takes a while.
+// The picture is pixels, not glyphs, so xterm's default font does here.
 func TestPhoneSixelUnderXvfb(t *testing.T) {
 	needXvfb(t, "xterm", "xdotool")
 	bin := binary(t)
@@ -216,39 +229,50 @@ func containsAll(s string, subs ...string) bool {
 }
 
 // TestPhoneXtermUnderXvfb is the same in xterm with cells, keys typed
-// with xdotool. Quadrants, not half-blocks: under 72 columns (no
-// self-view) half-blocks give the code band's 28 columns 2.5 pixels each,
-// too few to read; quadrants give it 5.
+// with xdotool: quadrants and half-blocks. The code band's 28 columns
+// need about 4 screen pixels each: quadrants give that at 70 columns,
+// where there is no self-view; half-blocks, one pixel a cell across, need
+// 140 columns, and rows enough that the picture is as wide as the screen
+// and the self-view (a fifth of the width, in the bottom right corner)
+// falls below it, off the code band.
 func TestPhoneXtermUnderXvfb(t *testing.T) {
 	needXvfb(t, "xterm", "xdotool")
 	bin := binary(t)
-	display := xvfb(t)
-	dir := t.TempDir()
-	xterm := exec.Command("xterm", "-geometry", "70x36+0+0", "-u8", "-bg", "black", "-fg", "white", "-e", bin, "--config", filepath.Join(dir, "config.toml"),
-		"--data", dir, "--number", "+12025550100", "--camera", "test", "--mic", "test", "--speaker", "none", "--video", "quadrant")
-	xterm.Env = append(os.Environ(), "DISPLAY="+display, "LANG=C.UTF-8", "LC_ALL=C.UTF-8", "TMUX=", "TERM=xterm-256color")
-	if err := xterm.Start(); err != nil {
-		t.Fatal(err)
+	for _, tc := range []struct{ video, geometry string }{
+		{"quadrant", "70x36"},
+		{"blocks", "140x84"},
+	} {
+		t.Run(tc.video, func(t *testing.T) {
+			display := xvfbSized(t, "1280x1280")
+			dir := t.TempDir()
+			xterm := exec.Command("xterm", append(xtermFont, "-geometry", tc.geometry+"+0+0", "-u8", "-bg", "black", "-fg", "white",
+				"-e", bin, "--config", filepath.Join(dir, "config.toml"), "--data", dir, "--number", "+12025550100",
+				"--camera", "test", "--mic", "test", "--speaker", "none", "--video", tc.video)...)
+			xterm.Env = append(os.Environ(), "DISPLAY="+display, "LANG=C.UTF-8", "LC_ALL=C.UTF-8", "TMUX=", "TERM=xterm-256color")
+			if err := xterm.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { xterm.Process.Kill(); xterm.Wait() })
+			xdo := func(args ...string) error {
+				cmd := exec.Command("xdotool", args...)
+				cmd.Env = append(os.Environ(), "DISPLAY="+display)
+				return cmd.Run()
+			}
+			waitLog(t, dir, "registered")
+			// No window manager: the key focus follows the pointer.
+			if err := xdo("mousemove", "100", "100"); err != nil {
+				t.Fatal(err)
+			}
+			if err := xdo("type", "600"); err != nil {
+				t.Fatal(err)
+			}
+			if err := xdo("key", "Return"); err != nil {
+				t.Fatal(err)
+			}
+			readPattern(t, display, "xterm-"+tc.video)
+			_ = xdo("type", "hq")
+		})
 	}
-	t.Cleanup(func() { xterm.Process.Kill(); xterm.Wait() })
-	xdo := func(args ...string) error {
-		cmd := exec.Command("xdotool", args...)
-		cmd.Env = append(os.Environ(), "DISPLAY="+display)
-		return cmd.Run()
-	}
-	waitLog(t, dir, "registered")
-	// No window manager: the key focus follows the pointer.
-	if err := xdo("mousemove", "100", "100"); err != nil {
-		t.Fatal(err)
-	}
-	if err := xdo("type", "600"); err != nil {
-		t.Fatal(err)
-	}
-	if err := xdo("key", "Return"); err != nil {
-		t.Fatal(err)
-	}
-	readPattern(t, display, "xterm")
-	_ = xdo("type", "hq")
 }
 
 // waitLog polls the phone's log until it has every one of want.
