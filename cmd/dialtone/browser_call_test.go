@@ -77,7 +77,7 @@ func TestBrowserCallsDialtone(t *testing.T) {
 	b.key("s")
 	b.wait("the stats panel", `document.getElementById("stats").textContent.includes("relay")`)
 	b.wait("the safety code", `document.getElementById("stats").textContent.includes("safety")`)
-	b.screenshot("incall.png")
+	b.screenshotShowing("incall.png", "remote")
 	callee.waitFor(t, call.EventConnected)
 	// Keys pressed go out by the page's RTCDTMFSender, in-band on the
 	// audio, and arrive at the dialtone phone as dtmf events, one a key.

@@ -84,7 +84,7 @@ func TestBrowserPhoneScreen(t *testing.T) {
 	b.wait("the first frame shown", `document.getElementById("remote").videoWidth > 0`)
 	b.fits("in a call")
 	b.tappable("in a call", "mute", "camera", "stats-toggle", "hangup")
-	b.screenshot("incall-390x844.png")
+	b.screenshotShowing("incall-390x844.png", "remote")
 	b.key("s")
 	b.wait("the statistics", `document.getElementById("stats").children.length > 8`)
 	b.fits("in a call, statistics open")
@@ -94,7 +94,7 @@ func TestBrowserPhoneScreen(t *testing.T) {
 	b.wait("the statistics", `document.getElementById("stats").children.length > 8`)
 	b.fits("in a call on a desktop")
 	b.tappable("in a call on a desktop", "mute", "camera", "stats-toggle", "hangup")
-	b.screenshot("incall-1280x800.png")
+	b.screenshotShowing("incall-1280x800.png", "remote")
 	b.key("h")
 	b.wait("the ended screen", `document.body.dataset.screen === "ended"`)
 }

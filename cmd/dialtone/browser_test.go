@@ -295,16 +295,30 @@ func (b *browser) waitMedia() pageStats {
 // screenshot keeps a picture of the page as a test artifact.
 func (b *browser) screenshot(name string) string {
 	b.t.Helper()
+	p, _ := b.keepScreenshot(name)
+	return p
+}
+
+// keepScreenshot takes a picture of the whole page (page.captureScreenshot)
+// and keeps it as a test artifact; it returns the file and the PNG.
+func (b *browser) keepScreenshot(name string) (string, []byte) {
+	b.t.Helper()
+	png := b.capture()
+	p := filepath.Join(b.t.ArtifactDir(), name)
+	if err := os.WriteFile(p, png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+	b.t.Logf("screenshot: %s", p)
+	return p, png
+}
+
+func (b *browser) capture() []byte {
+	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
 	defer cancel()
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		b.t.Fatalf("screenshot: %v", err)
 	}
-	p := filepath.Join(b.t.ArtifactDir(), name)
-	if err = os.WriteFile(p, png, 0o644); err != nil {
-		b.t.Fatal(err)
-	}
-	b.t.Logf("screenshot: %s", p)
-	return p
+	return png
 }
