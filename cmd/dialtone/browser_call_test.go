@@ -166,10 +166,58 @@ func TestBrowserEcho(t *testing.T) {
 	b.run(chromedp.Click("#echo"))
 	b.wait("the in-call screen", `document.body.dataset.screen === "incall"`)
 	checkPageMedia(t, b.waitMedia())
+	b.wait("the first frame shown", `document.getElementById("remote").videoWidth > 0`)
+	b.muteAndCamera()
 	b.run(chromedp.Click("#hangup"))
 	b.wait("the ended screen", `document.body.dataset.screen === "ended"`)
 	if got := evalJS[string](b, `window.dialtone.ended.at(-1).trust.state`); got != "via-server" {
 		t.Errorf("the echo test is %q, want via-server", got)
 	}
 	srv.waitLeasesFree(t)
+}
+
+// remoteBrightness is the mean of the other side's picture as the page
+// shows it, 0 (black) to 255, read off a small canvas.
+const remoteBrightness = `(v => { const c = document.createElement("canvas"); c.width = 32; c.height = 24;
+	const g = c.getContext("2d"); g.drawImage(v, 0, 0, 32, 24); const d = g.getImageData(0, 0, 32, 24).data;
+	let s = 0; for (let i = 0; i < d.length; i += 4) s += d[i] + d[i + 1] + d[i + 2]; return s / (d.length / 4 * 3);
+})(document.getElementById("remote"))`
+
+// muteAndCamera, in a call to the echo test, which sends the page's own
+// media back: m silences the microphone (what comes back carries no
+// energy) and m again brings it back; v blacks out the camera (what comes
+// back is black) and v again brings the picture back.
+func (b *browser) muteAndCamera() {
+	b.t.Helper()
+	audio := func() (packets int, energy float64) {
+		s := b.stats()
+		return s.Audio.PacketsReceived, s.Audio.TotalAudioEnergy
+	}
+	// Chromium's fake microphone beeps once a second: 100 packets (2 s)
+	// of audio hold at least one beep.
+	after := func(what string, packets int) float64 {
+		b.wait(what, fmt.Sprintf(`window.dialtone.lastStats.audio.packetsReceived >= %d`, packets))
+		_, e := audio()
+		return e
+	}
+	b.key("m")
+	b.wait("muted", `document.getElementById("mute").getAttribute("aria-pressed") === "true"`)
+	p, _ := audio()
+	e0 := after("the sound before the mute gone by", p+100)
+	if e1 := after("muted audio", p+200); e1-e0 > 1e-6 {
+		b.t.Errorf("muted, the echo brought back %g of audio energy over 2 s", e1-e0)
+	}
+	b.key("m")
+	b.wait("unmuted", `document.getElementById("mute").getAttribute("aria-pressed") === "false"`)
+	p, e0 = audio()
+	if e1 := after("audio again", p+150); e1-e0 <= 1e-6 {
+		b.t.Errorf("unmuted, the echo brought back no audio energy over 3 s (%g)", e1-e0)
+	}
+
+	lit := evalJS[float64](b, remoteBrightness)
+	b.key("v")
+	b.wait("the picture black", remoteBrightness+` < 8`)
+	b.key("v")
+	b.wait("the picture back", fmt.Sprintf(`%s > %f`, remoteBrightness, lit/2))
+	b.t.Logf("camera: the picture's brightness %.0f before v, black after, back after v again", lit)
 }
