@@ -407,6 +407,13 @@ function accepted(c, m) {
   if (document.body.dataset.screen !== "incall") show("incall");
   announce(`In a call with ${peerLabel(c.peer)}`);
   $("self").srcObject = st.stream;
+  // A device the browser lacks or refused: said where the self-view would
+  // be, as the TUI does, and its button does nothing, so it is disabled.
+  const cam = st.stream.getVideoTracks().length > 0, mic = st.stream.getAudioTracks().length > 0;
+  $("self").hidden = !cam;
+  $("camera").disabled = !cam;
+  $("mute").disabled = !mic;
+  $("devices").textContent = [cam ? "" : "no camera", mic ? "" : "no microphone"].filter(Boolean).join(" · ");
   c.media = new CallMedia({
     call: c.id, accepted: m, stream: st.stream, signal: st.signal,
     sign: (role, sdp) => trust.sign(st.signal.o.keys, c, st.me, role, sdp),
@@ -553,6 +560,7 @@ function end(c, why) {
 }
 
 function toggleMute() {
+  if ($("mute").disabled) return; // no microphone
   st.muted = !st.muted;
   if (st.current && st.current.media) st.current.media.setMuted(st.muted);
   $("mute").setAttribute("aria-pressed", String(st.muted));
@@ -560,6 +568,7 @@ function toggleMute() {
 }
 
 function toggleCamera() {
+  if ($("camera").disabled) return; // no camera
   st.cameraOff = !st.cameraOff;
   if (st.current && st.current.media) st.current.media.setCamera(!st.cameraOff);
   $("camera").setAttribute("aria-pressed", String(st.cameraOff));

@@ -2,8 +2,17 @@
 // TURN relay with the credentials from accepted, VP8 video and Opus audio.
 // SDP and ICE candidates travel as call/wire sdp and ice messages.
 
+// localMedia opens the camera and microphone. A missing or refused device
+// degrades the call, as in the TUI, instead of stopping it: without a
+// camera the page sends no video and still shows the other side's, without
+// a microphone it sends no sound and still plays theirs, without either it
+// only receives.
 export async function localMedia() {
-  return navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480, frameRate: 30 } });
+  const video = { width: 640, height: 480, frameRate: 30 };
+  for (const want of [{ audio: true, video }, { audio: true }, { video }]) {
+    try { return await navigator.mediaDevices.getUserMedia(want); } catch (e) { console.warn("media devices", want, e.name); }
+  }
+  return new MediaStream();
 }
 
 // prefer keeps only the named codec on a transceiver (and, for audio,
@@ -38,10 +47,14 @@ export class CallMedia {
     this.pc.onconnectionstatechange = () => this.o.onState(this.pc.connectionState);
     // The offerer makes the transceivers; the answerer takes the offer's
     // and puts its tracks on them (onSDP), so the m-lines match one to one.
+    // An offer always has its audio and its video m-line; a kind this side
+    // has no device for is receive-only.
     if (a.offerer) {
-      for (const t of opts.stream.getTracks()) {
-        const tr = this.pc.addTransceiver(t, { direction: "sendrecv", streams: [opts.stream] });
-        prefer(tr, t.kind, t.kind === "video" ? "video/vp8" : "audio/opus");
+      for (const kind of ["audio", "video"]) {
+        const t = opts.stream.getTracks().find(x => x.kind === kind);
+        const tr = t ? this.pc.addTransceiver(t, { direction: "sendrecv", streams: [opts.stream] })
+          : this.pc.addTransceiver(kind, { direction: "recvonly" });
+        prefer(tr, kind, kind === "video" ? "video/vp8" : "audio/opus");
       }
     }
   }
