@@ -372,9 +372,12 @@
 //     m-line, BUNDLE and rtcp-mux; a browser keeps to these codecs with
 //     setCodecPreferences. The answerer answers the offer's m-lines (a
 //     browser puts its tracks on the transceivers setRemoteDescription
-//     made) rather than adding its own. The offer's DTLS setup is actpass
-//     and the answer's active, the browsers' and pion's default; nothing
-//     else about DTLS roles is assumed.
+//     made) rather than adding its own. A side without a camera or
+//     microphone keeps that m-line and only receives on it (recvonly), as
+//     dialtone phones do, so both m-lines are always there; their order
+//     is the offerer's. The offer's DTLS setup is actpass and the answer's
+//     active, the browsers' and pion's default; nothing else about DTLS
+//     roles is assumed.
 //   - ICE. relay.urls, username and credential go into RTCIceServer as they
 //     are. Candidates are RTCIceCandidate.toJSON() as the browser makes
 //     them ("candidate:… udp … typ relay raddr … rport …"); they may arrive
