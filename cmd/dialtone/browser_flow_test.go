@@ -207,7 +207,8 @@ func invite(t *testing.T, data, number string) string {
 
 // TestBrowserAndTUIUnderTmux: the page calls the terminal phone under tmux;
 // the TUI accepts and draws the browser's camera as half-blocks, the page
-// decodes the TUI's, and the TUI hangs up.
+// decodes the TUI's, and the TUI hangs up. Then the TUI calls the page,
+// which accepts and hangs up.
 func TestBrowserAndTUIUnderTmux(t *testing.T) {
 	needTmux(t)
 	srv := startWebServer(t)
@@ -237,6 +238,28 @@ func TestBrowserAndTUIUnderTmux(t *testing.T) {
 	tui.keys("h")
 	tui.waitFor("call ended", 10*time.Second)
 	b.wait("the ended screen", `document.body.dataset.screen === "ended"`)
+	tui.keys("Enter")
+	b.key("\r")
+	b.wait("the home screen", `document.body.dataset.screen === "home"`)
+	srv.waitLeasesFree(t)
+
+	// And the other way: the TUI dials the page, the page accepts, and
+	// hangs up.
+	tui.keys("+12025550132", "Enter")
+	b.wait("the incoming dialog", `document.getElementById("incoming").open`)
+	b.key("a")
+	tui.waitFor("h hang up", 20*time.Second)
+	checkPageMedia(t, b.waitMedia())
+	deadline = time.Now().Add(20 * time.Second)
+	for truecolourBlocks(topRows(tui.screen(true), 15)) < 10 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the TUI that called shows no video from the browser:\n%s", tui.screen(false))
+		}
+		time.Sleep(50 * time.Millisecond) // a terminal is watched by polling
+	}
+	b.key("h")
+	b.wait("the ended screen", `document.body.dataset.screen === "ended"`)
+	tui.waitFor("call ended", 10*time.Second)
 	tui.keys("Enter")
 	tui.keys("q")
 	tui.waitFor("dialtone exited 0", 10*time.Second)
