@@ -323,7 +323,15 @@ func (c *conn) message(op ws.OpCode, data []byte) bool {
 		errors.As(err, &we)
 		c.send(&wire.Message{Type: wire.TypeError, Re: seqOf(data), Code: we.Code, Message: we.Msg})
 	} else {
+		was := c.sw.Registered()
 		c.sw.Handle(c.srv.ctx, m)
+		if !was && c.sw.Registered() {
+			// The proof reset the clock to the handshake's deadline, as
+			// it came before registering; the idle timeout holds from now,
+			// or a client that pings every keepalive (as long as the
+			// handshake timeout) races the deadline.
+			c.resetIdle()
+		}
 	}
 	if c.strikes > cfg.MaxStrikes {
 		c.Close("too many bad messages")
