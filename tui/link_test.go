@@ -65,6 +65,22 @@ func TestAnsweredElsewhere(t *testing.T) {
 	}
 }
 
+// The note that a call was answered elsewhere replaces an older error on
+// the home page, rather than hiding under it.
+func TestAnsweredElsewhereAfterAnError(t *testing.T) {
+	d := newDriver(t, Config{Region: "US", Book: &book.Book{}})
+	d.event(call.Event{Kind: call.EventError, Error: "the server cannot be reached"})
+	d.waitFor("error shown", func() bool { return strings.Contains(ansi.Strip(d.m.Content()), "cannot be reached") })
+	d.event(call.Event{Kind: call.EventIncoming, Call: "c9", Peer: "+12025550101"})
+	d.waitFor("ringing", func() bool { return d.m.ringing != nil })
+	d.event(call.Event{Kind: call.EventCancelled, Call: "c9", Peer: "+12025550101", Reason: "answered-elsewhere", Device: "laptop"})
+	d.waitFor("stopped ringing", func() bool { return d.m.ringing == nil })
+	v := ansi.Strip(d.m.Content())
+	if !strings.Contains(v, "answered on laptop") || strings.Contains(v, "cannot be reached") {
+		t.Errorf("home does not show the latest: where the call was answered:\n%s", v)
+	}
+}
+
 // A link code the server refuses says why and what to do, not "choose
 // another number".
 func TestLinkCodeRefused(t *testing.T) {

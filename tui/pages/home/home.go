@@ -72,12 +72,14 @@ func (m *Model) Input() string { return m.input.Value() }
 // SetInput replaces what is typed.
 func (m *Model) SetInput(s string) { m.input.SetValue(s); m.cursor = -1 }
 
-// SetError shows err under the number until the next key.
-func (m *Model) SetError(err string) { m.err = err }
+// SetError shows err under the number until the next key, in place of
+// any note.
+func (m *Model) SetError(err string) { m.err, m.note = err, "" }
 
 // SetNote shows note (not an error: "answered on laptop") under the number
-// until the next key.
-func (m *Model) SetNote(note string) { m.note = note }
+// until the next key, in place of an older error: what shows is the
+// latest, or a stale "server unreachable" would hide where a call went.
+func (m *Model) SetNote(note string) { m.note, m.err = note, "" }
 
 func (m *Model) items(c *common.Common) (contacts, recent int) {
 	return len(c.Book.Contacts), min(len(c.Book.History), recentMax)
