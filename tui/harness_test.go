@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -35,6 +36,8 @@ type fakePhone struct {
 	wake    chan struct{} // one pending wake-up is enough: waitFor re-checks everything
 	// dialBlock, if set, holds Dial until it is closed.
 	dialBlock chan struct{}
+	// devices, if set, is what Devices lists (under mu).
+	devices []call.Device
 }
 
 func newFakePhone() *fakePhone {
@@ -76,6 +79,11 @@ func (p *fakePhone) LinkCode(context.Context) (string, time.Duration, error) {
 }
 func (p *fakePhone) Devices(context.Context) ([]call.Device, error) {
 	p.record("devices")
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.devices != nil {
+		return slices.Clone(p.devices), nil
+	}
 	return []call.Device{{Name: "desk", This: true}, {Name: "phone", Online: true, By: "desk"}}, nil
 }
 func (p *fakePhone) Accept(id call.ID) error { p.record("accept " + string(id)); return nil }

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -27,6 +28,23 @@ type linkState struct {
 	devices []call.Device
 	err     string
 	gen     uint64 // of the screen's tick
+	listing bool   // a device list is on its way
+	relists int    // lists asked for again for a device that joined
+}
+
+// linkRelists bounds how often the screen asks again for a list that lacks
+// a device that joined (one that was signed for but never stored would
+// otherwise be asked about every second).
+const linkRelists = 5
+
+// lacksJoined says whether a device that joined is not on the list yet.
+func (l *linkState) lacksJoined() bool {
+	for _, j := range l.joined {
+		if !slices.ContainsFunc(l.devices, func(d call.Device) bool { return d.Name == j }) {
+			return true
+		}
+	}
+	return false
 }
 
 func (l *linkState) info(number string) link.Info {
@@ -43,6 +61,7 @@ type (
 	linkDevicesMsg struct {
 		gen     uint64
 		devices []call.Device
+		failed  bool
 	}
 )
 
@@ -81,27 +100,38 @@ func (m *Model) listDevices() tea.Cmd {
 		return nil
 	}
 	gen := m.link.gen
+	m.link.listing = true
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), linkAsk)
 		defer cancel()
 		ds, err := l.Devices(ctx)
-		if err != nil {
-			return nil // the list is a courtesy; the code is what matters
-		}
-		return linkDevicesMsg{gen: gen, devices: ds}
+		// The list is a courtesy: on an error the screen keeps the one
+		// it has; the code is what matters.
+		return linkDevicesMsg{gen: gen, devices: ds, failed: err != nil}
 	}
 }
 
 func (m *Model) onLinkDevices(msg linkDevicesMsg) {
-	if msg.gen == m.link.gen {
+	if msg.gen != m.link.gen {
+		return
+	}
+	m.link.listing = false
+	if !msg.failed {
 		m.link.devices = msg.devices
 	}
 }
 
-// onLinkTick redraws the time left once a second while the screen shows.
+// onLinkTick redraws the time left once a second while the screen shows,
+// and asks for the devices again while one that joined is not among them:
+// the phone hears of the device when it signs its certificate, before the
+// server has stored it, so the list asked for then can be a step behind.
 func (m *Model) onLinkTick(msg linkTickMsg) tea.Cmd {
 	if msg.gen != m.link.gen || m.screen != ScreenLink {
 		return nil
+	}
+	if !m.link.listing && m.link.relists < linkRelists && m.link.lacksJoined() {
+		m.link.relists++
+		return tea.Batch(m.linkTick(), m.listDevices())
 	}
 	return m.linkTick()
 }

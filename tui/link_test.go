@@ -49,6 +49,29 @@ func TestLinkScreen(t *testing.T) {
 	}
 }
 
+// The phone hears of a device that joined when it signs for it, before the
+// server has stored it: a list asked for then lacks it, and the screen asks
+// again on its next tick.
+func TestLinkScreenListsTheJoinedDevice(t *testing.T) {
+	d := newDriver(t, Config{Region: "US", Book: sampleBook()})
+	d.key("l")
+	d.waitFor("the code", func() bool { return d.m.link.code != "" })
+	d.waitFor("the devices", func() bool { return len(d.m.link.devices) == 2 && !d.m.link.listing })
+	d.event(call.Event{Kind: call.EventLinked, Device: "laptop"})
+	d.waitFor("the list asked for on linking", func() bool { return len(d.m.link.joined) == 1 && !d.m.link.listing })
+	if v := ansi.Strip(d.m.Content()); strings.Contains(v, "laptop (online)") {
+		t.Fatalf("the stale list has the laptop:\n%s", v)
+	}
+	d.phone.mu.Lock()
+	d.phone.devices = []call.Device{{Name: "desk", This: true}, {Name: "phone", Online: true, By: "desk"}, {Name: "laptop", Online: true, By: "desk"}}
+	d.phone.mu.Unlock()
+	d.send(linkTickMsg{gen: d.m.link.gen})
+	d.waitFor("the laptop listed", func() bool { return len(d.m.link.devices) == 3 })
+	if v := ansi.Strip(d.m.Content()); !strings.Contains(v, "laptop (online)") {
+		t.Errorf("the link screen does not list the joined device:\n%s", v)
+	}
+}
+
 // A call answered on another device of the number is no missed call; the
 // home page says where it went.
 func TestAnsweredElsewhere(t *testing.T) {
