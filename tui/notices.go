@@ -124,8 +124,9 @@ var rejectedCodes = map[string]bool{"auth-failed": true, "invite-required": true
 func rejectedWords(ev call.Event, num string) string {
 	switch ev.Code {
 	case "auth-failed":
-		if ev.Error == "this number registered on another connection" {
-			return num + " was registered from another phone."
+		// The engine's error wraps the server's message.
+		if strings.HasSuffix(ev.Error, "this number registered on another connection") {
+			return num + " registered with this key elsewhere."
 		}
 		return num + " belongs to another key on this server."
 	case "invite-required":

@@ -49,6 +49,23 @@ func TestServerNotices(t *testing.T) {
 	}
 }
 
+// TestReplacedSaysSo: a phone whose device key registered again elsewhere
+// (dialtone linked with its data) stops saying so, not that the number
+// belongs to another key, in a status line that fits.
+func TestReplacedSaysSo(t *testing.T) {
+	d := newDriver(t, Config{Region: "US"})
+	d.event(call.Event{Kind: call.EventError, Code: "auth-failed",
+		Error: "registration rejected: auth-failed: this number registered on another connection"})
+	d.waitFor("stopped", func() bool { return d.m.status.Err })
+	if v := ansi.Strip(d.m.Content()); !strings.Contains(v, "registered with this key elsewhere") || strings.Contains(v, "belongs to another key") {
+		t.Errorf("the status line does not say the phone was replaced:\n%s", v)
+	}
+	checkSize(t, d.m.Content(), 80, 24)
+	// A status longer than the line is cut at its edge.
+	d.send(tea.WindowSizeMsg{Width: 40, Height: 12})
+	checkSize(t, d.m.Content(), 40, 12)
+}
+
 // TestDevicesShown: the home screen names the devices in use and those
 // missing, with the flags to try the phone without them.
 func TestDevicesShown(t *testing.T) {

@@ -188,6 +188,8 @@ func (m *Model) View(c *common.Common, st Status, helpView string) string {
 		status = s.Bad.Render("✕ " + st.Text)
 	}
 	title := s.Title.Render("☎ dialtone")
+	// A long status is cut, not let push the view past the terminal's edge.
+	status = ansi.Truncate(status, max(1, w-lipgloss.Width(title)-1), "…")
 	gap := max(1, w-lipgloss.Width(title)-lipgloss.Width(status))
 	header := title + strings.Repeat(" ", gap) + status
 	for line := range strings.Lines(st.Detail) {
