@@ -95,10 +95,10 @@ func newBoard(t testing.TB, cfg Config) *board {
 	return openBoard(t, dir, cfg)
 }
 
-func openBoard(t testing.TB, dir string, cfg Config) *board {
+func openBoard(t testing.TB, dir string, cfg Config, opts ...store.Option) *board {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, dir)
+	st, err := store.Open(ctx, dir, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
