@@ -93,7 +93,14 @@ func TestRefusedWhenEveryDeviceRefuses(t *testing.T) {
 	if m := first.ExpectReply(first.Send(&wire.Message{Type: wire.TypeRefuse, Call: id})); m.Type != wire.TypeRefused {
 		t.Fatalf("refuse answered %s %s", m.Type, m.Code)
 	}
-	// Still ringing: the laptop can answer.
+	// Still ringing: the caller has heard nothing of the refusal (the pong
+	// comes after anything the refusal sent it).
+	b.ExpectReply(b.Send(&wire.Message{Type: wire.TypePing}))
+	for _, m := range b.Drain() {
+		if m.Type == wire.TypeRefused || m.Type == wire.TypeEnded {
+			t.Fatalf("one device's refusal told the caller %s", m.Type)
+		}
+	}
 	laptop.Send(&wire.Message{Type: wire.TypeHangup, Call: id}) // a hang-up while it rings is a refusal
 	b.Expect(wire.TypeRefused, id)
 	for _, m := range b.Drain() {
