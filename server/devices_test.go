@@ -3,9 +3,13 @@ package server_test
 import (
 	"context"
 	"crypto/ed25519"
+	"strings"
 	"testing"
 
+	"github.com/miekg/dns"
+
 	"github.com/dialtone/dialtone/call/identity"
+	"github.com/dialtone/dialtone/call/number"
 	"github.com/dialtone/dialtone/call/wire"
 	"github.com/dialtone/dialtone/server/servertest"
 	"github.com/dialtone/dialtone/server/store"
@@ -294,6 +298,39 @@ func TestNoCapacityEndsOnEveryDevice(t *testing.T) {
 	for _, p := range []*servertest.Client{d, laptop, first} {
 		if m := p.Expect(wire.TypeEnded, r.Call); m.Reason != wire.ReasonNoCapacity {
 			t.Fatalf("%s got ended %q", p.Number, m.Reason)
+		}
+	}
+}
+
+// The lease stays per number: a call answered on the linked device leases
+// the number one address, which the DNS answers for the number, and a
+// second call to it while the first lives shares that lease.
+func TestLeasePerNumberWithDevices(t *testing.T) {
+	srv := servertest.New(t, servertest.Options{})
+	first, laptop := twoDevices(t, srv)
+	b := servertest.Register(t, srv.Addrs.URL, bob)
+	c := servertest.Register(t, srv.Addrs.URL, carol)
+	id := ring(t, b, first, laptop)
+	laptop.Send(&wire.Message{Type: wire.TypeAccept, Call: id})
+	acc := laptop.Expect(wire.TypeAccepted, id)
+	b.Expect(wire.TypeAccepted, id)
+	r := query(t, srv.Addrs.DNS, number.Number(alice).Digits()+"."+zone, dns.TypeA, "udp")
+	if len(r.Answer) != 1 || !strings.HasPrefix(acc.LocalLease, r.Answer[0].(*dns.A).A.String()+":") {
+		t.Fatalf("the number's A record %v, the answering device's lease %s", r.Answer, acc.LocalLease)
+	}
+	// Call waiting on the idle first device: answering it ends nothing of
+	// the laptop's, and the number keeps its one lease.
+	w := c.ExpectReply(c.Send(&wire.Message{Type: wire.TypeDial, To: alice}))
+	first.Expect(wire.TypeIncoming, w.Call)
+	first.Send(&wire.Message{Type: wire.TypeAccept, Call: w.Call})
+	acc2 := first.Expect(wire.TypeAccepted, w.Call)
+	if acc2.LocalLease != acc.LocalLease {
+		t.Fatalf("the number's second call leased %s beside %s", acc2.LocalLease, acc.LocalLease)
+	}
+	b.ExpectReply(b.Send(&wire.Message{Type: wire.TypePing}))
+	for _, m := range b.Drain() {
+		if m.Type == wire.TypeEnded {
+			t.Fatalf("the other device's answer ended the laptop's call")
 		}
 	}
 }
