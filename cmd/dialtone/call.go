@@ -42,10 +42,14 @@ const callLong = `Place or answer calls without a terminal UI, printing one JSON
 event on stdout (each with "event" and "time"): registered, dialing, ringing,
 incoming, accepted (local_lease, remote_lease), connected, peer-camera
 (camera "on"/"off"), dtmf (digit: a key the other side pressed), stats
-(each second), refused, unavailable, busy,
-no-answer, cancelled, ended (reason, duration_s, local when this side ended
-it), disconnected and retrying (error: why, in words; retry: when the next
-attempt is), error. Logs go to stderr.
+(each second), trust (once the other side's SDP has come: state, safety_code,
+key, pinned; see dialtone trust), refused, unavailable, busy, no-answer,
+cancelled (reason answered-elsewhere and device when another device of the
+number took the call), ended (reason, duration_s, local when this side ended
+it; reason key-changed or not-verified for a call the keys refused), missed
+(calls missed while away), linked (device: one that joined with this
+device's link code), disconnected and retrying (error: why, in words; retry:
+when the next attempt is), error. Logs go to stderr.
 
 Like a phone, the command keeps trying to reach the server — at start and
 after the connection drops — with a wait that doubles from 100ms up to
