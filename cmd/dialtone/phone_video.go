@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/charmbracelet/x/term"
-	"golang.org/x/sys/unix"
 
 	"github.com/dialtone/dialtone/tui/components/videopane/termcap"
 
@@ -124,8 +123,8 @@ func detect(ctx context.Context) (termcap.Caps, error) {
 	defer term.Restore(tty.Fd(), st) //nolint:errcheck // best effort
 	caps, err := termcap.Detect(ctx, tty, detectTimeout)
 	if err == nil && caps.CellW == 0 {
-		if ws, werr := unix.IoctlGetWinsize(int(tty.Fd()), unix.TIOCGWINSZ); werr == nil && ws.Col > 0 && ws.Row > 0 && ws.Xpixel > 0 && ws.Ypixel > 0 {
-			caps.CellW, caps.CellH = int(ws.Xpixel/ws.Col), int(ws.Ypixel/ws.Row)
+		if w, h, ok := cellPixels(tty.Fd()); ok {
+			caps.CellW, caps.CellH = w, h
 		}
 	}
 	return caps, err

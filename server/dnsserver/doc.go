@@ -98,7 +98,7 @@
 // UDP is read by one worker per CPU (GOMAXPROCS), each on its own
 // SO_REUSEPORT socket when the socket came from ListenUDP, in batches of up
 // to 32 datagrams per recvmmsg and sendmmsg, until the socket is empty
-// (Linux; elsewhere miekg/dns serves UDP alone). A worker answers the queries
+// (Linux; elsewhere miekg/dns serves UDP alone, on one socket). A worker answers the queries
 // it recognises from answers compiled in wire form: built once by the same
 // code that answers every other query, checked against the lease table on
 // every query, the lease TTL patched in, and copied out with the query's

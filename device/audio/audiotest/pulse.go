@@ -125,8 +125,7 @@ func Start(t testing.TB) *Server {
 		"-L", "module-native-protocol-unix socket="+filepath.Join(dir, "native")+" auth-anonymous=1",
 		"-L", fmt.Sprintf("module-null-sink sink_name=%s rate=%d channels=2", SinkName, Rate),
 	)
-	// If the test binary dies, the daemon goes with it.
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	s.cmd.SysProcAttr = daemonAttr()
 	stderr, err := s.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
