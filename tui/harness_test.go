@@ -148,6 +148,19 @@ type driver struct {
 
 func newDriver(t *testing.T, cfg Config) *driver {
 	t.Helper()
+	d := newDriverUnregistered(t, cfg)
+	if n := d.m.cfg.Number; n != "" {
+		d.waitFor("connected", func() bool { return d.m.phone != nil })
+		d.event(call.Event{Kind: call.EventRegistered, Number: n, Services: []call.Service{{Code: "600", Name: "echo test"}}})
+		d.waitFor("registered", func() bool { return d.m.status.OK })
+	}
+	return d
+}
+
+// newDriverUnregistered is newDriver up to the engine's start: the test
+// plays the server's answer to the registration.
+func newDriverUnregistered(t *testing.T, cfg Config) *driver {
+	t.Helper()
 	d := &driver{t: t, phone: newFakePhone(), ringer: &fakeRinger{wake: make(chan struct{}, 1)}, now: t0, msgs: make(chan tea.Msg, 64)}
 	if cfg.Connect == nil {
 		cfg.Connect = func(context.Context, string) (Phone, error) { return d.phone, nil }
@@ -165,11 +178,6 @@ func newDriver(t *testing.T, cfg Config) *driver {
 	d.m = New(cfg)
 	d.run(d.m.Init())
 	d.send(tea.WindowSizeMsg{Width: 80, Height: 24})
-	if cfg.Number != "" {
-		d.waitFor("connected", func() bool { return d.m.phone != nil })
-		d.event(call.Event{Kind: call.EventRegistered, Number: cfg.Number, Services: []call.Service{{Code: "600", Name: "echo test"}}})
-		d.waitFor("registered", func() bool { return d.m.status.OK })
-	}
 	return d
 }
 

@@ -153,6 +153,8 @@ func New(cfg Config) *Model {
 	if cfg.Number == "" {
 		m.screen = ScreenSetup
 		m.status = home.Status{Text: "not registered"}
+	} else if cfg.RememberNumber {
+		m.notices.saveNumber = cfg.Number
 	}
 	return m
 }

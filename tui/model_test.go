@@ -344,6 +344,56 @@ func TestFirstRunNumberRejected(t *testing.T) {
 	}
 }
 
+// TestGivenNumberRemembered: a number the phone was started with but has
+// not remembered (--number on the command line) is saved once the server
+// accepts it, as the first-run form's is; a remembered one is not saved
+// again.
+func TestGivenNumberRemembered(t *testing.T) {
+	var saved atomic.Value
+	d := newDriverUnregistered(t, Config{Number: "+12025550100", RememberNumber: true,
+		SaveNumber: func(n string) error { saved.Store(n); return nil }})
+	d.waitFor("connected", func() bool { return d.m.phone != nil })
+	if saved.Load() != nil {
+		t.Fatalf("saved %v before the server accepted it", saved.Load())
+	}
+	d.event(call.Event{Kind: call.EventRegistered, Number: "+12025550100"})
+	d.waitFor("saved", func() bool { return saved.Load() == "+12025550100" })
+
+	var again atomic.Value
+	d = newDriver(t, Config{Number: "+12025550100", SaveNumber: func(n string) error { again.Store(n); return nil }})
+	d.event(call.Event{Kind: call.EventRegistered, Number: "+12025550100"}) // a reconnection
+	d.waitFor("registered", func() bool { return d.m.status.OK })
+	if again.Load() != nil {
+		t.Errorf("a remembered number was saved again: %v", again.Load())
+	}
+}
+
+// TestGivenNumberRejected: a number given on the command line that the
+// server refuses is never saved (the config keeps the number it had); the
+// first-run form asks for another, and that one is saved once accepted.
+func TestGivenNumberRejected(t *testing.T) {
+	var saved atomic.Value
+	d := newDriverUnregistered(t, Config{Number: "+12025550100", RememberNumber: true,
+		SaveNumber: func(n string) error { saved.Store(n); return nil }})
+	d.waitFor("connected", func() bool { return d.m.phone != nil })
+	d.event(call.Event{Kind: call.EventError, Code: "auth-failed", Error: "this number is bound to another key"})
+	d.waitFor("the form", func() bool { return d.m.Screen() == ScreenSetup })
+	close(d.phone.events)
+	d.waitFor("engine gone", func() bool { return d.m.phone == nil })
+	if saved.Load() != nil {
+		t.Fatalf("the refused number was saved: %v", saved.Load())
+	}
+	if got := ansi.Strip(d.m.Content()); !strings.Contains(got, "(202) 555-0100 belongs to another key") {
+		t.Errorf("the form does not say why:\n%s", got)
+	}
+	d.phone = newFakePhone()
+	d.typeText("+1 202 555 0177")
+	d.key("enter")
+	d.waitFor("connected again", func() bool { return d.m.phone != nil })
+	d.event(call.Event{Kind: call.EventRegistered, Number: "+12025550177"})
+	d.waitFor("saved", func() bool { return saved.Load() == "+12025550177" })
+}
+
 func TestContacts(t *testing.T) {
 	path := t.TempDir() + "/book.json"
 	d := newDriver(t, Config{Region: "US", Book: sampleBook(), BookPath: path})

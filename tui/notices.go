@@ -30,8 +30,9 @@ type serverNotices struct {
 	// rejected: the server refused the number; the first-run form asks
 	// for another.
 	rejected bool
-	// saveNumber is the number the first-run form asked for, remembered
-	// once the server accepts it.
+	// saveNumber is the number the first-run form asked for (or the one
+	// given on the command line, Config.RememberNumber), remembered once
+	// the server accepts it.
 	saveNumber string
 }
 
@@ -45,7 +46,7 @@ func (m *Model) inCallNotice() string {
 }
 
 // onRegistered notes that the server accepted the number, says so in a
-// call that lost it, and remembers a number the first-run form asked for.
+// call that lost it, and remembers a number not remembered yet.
 func (m *Model) onRegisteredNotice() tea.Cmd {
 	n := &m.notices
 	n.registered, n.rejected, n.offline = true, false, ""

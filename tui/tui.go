@@ -83,6 +83,11 @@ type Config struct {
 	// SaveNumber remembers the number the first-run form asked for, once
 	// the server has accepted it; nil forgets it.
 	SaveNumber func(number string) error
+	// RememberNumber: Number is not remembered yet (it was given on the
+	// command line), so SaveNumber gets it once the server accepts it, as
+	// it gets the first-run form's. A number the server refuses is never
+	// saved: the form asks for another.
+	RememberNumber bool
 	// Devices are the camera, microphone and speaker the phone found, for
 	// the home screen to name; empty says nothing.
 	Devices []Device

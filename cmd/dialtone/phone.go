@@ -37,7 +37,7 @@ func addPhoneFlags(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.String("config", defaultConfigPath(), "config file (flat TOML; flags win over it)")
 	fl.String("server", "", "signalling URL ws://host:port/v1, wss://host/v1, or host:port (empty: an embedded local server with the echo test on 600)")
-	fl.String("number", "", "your own number, E.164 (empty: asked on first run and remembered)")
+	fl.String("number", "", "your own number, E.164, remembered in the config once the server accepts it (empty: the config's, or asked on first run)")
 	fl.String("data", "", "data directory: key pair, contacts, history, log (default: phone/ beside the config file)")
 	fl.String("camera", "auto", "camera: auto, a V4L2 device path, test (moving pattern) or none")
 	fl.String("mic", "default", "microphone: default, a PortAudio device name or index, test (a tone; or tone:HZ) or none")
@@ -57,6 +57,10 @@ type phoneOptions struct {
 	invite string
 	// link is a link code, used once like invite; device names this device.
 	link, device string
+	// rememberNumber: the number was given on the command line and the
+	// config file says another (or none); the phone writes it there once
+	// the server accepts it.
+	rememberNumber bool
 	phoneConfig
 }
 
@@ -125,6 +129,10 @@ func phoneOptionsFrom(cmd *cobra.Command) (phoneOptions, error) {
 		o.Number = string(n)
 		if o.Region == "" {
 			o.Region = number.Region(n) // national numbers are one's own country's
+		}
+		if fl.Changed("number") {
+			was, err := number.Parse(file.Number, o.Region)
+			o.rememberNumber = err != nil || was != n
 		}
 	}
 	return o, nil
@@ -305,8 +313,8 @@ func runPhone(cmd *cobra.Command, _ []string) error {
 	model := tui.New(tui.Config{
 		Glyphs: glyphs, ASCII: ascii, Pictures: pics.pics != videopane.NoPictures,
 		Number: o.Number, Region: o.Region, Connect: connect, Server: o.Server,
-		SaveNumber: func(n string) error { return saveNumber(cfgPath, n) },
-		Ringer:     ringer, Remote: remote, Local: local, FPS: o.FPS, Devices: devs.shown, Video: video,
+		SaveNumber: func(n string) error { return saveNumber(cfgPath, n) }, RememberNumber: o.rememberNumber,
+		Ringer: ringer, Remote: remote, Local: local, FPS: o.FPS, Devices: devs.shown, Video: video,
 		Book: bk, BookPath: bookPath, Keys: keys, WebURL: webURL, Logger: logger.With("part", "tui"),
 	})
 	// The renderer runs a little above the video's rate, so a frame never

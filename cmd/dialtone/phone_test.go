@@ -134,6 +134,48 @@ func TestPhoneFlagsWin(t *testing.T) {
 	}
 }
 
+// TestPhoneNumberToRemember: a --number the config file does not say
+// already is one to remember (once the server accepts it); the file's own
+// number, or the same number written another way, is not.
+func TestPhoneNumberToRemember(t *testing.T) {
+	tests := []struct {
+		name, file string
+		args       []string
+		want       bool
+	}{
+		{"no file, no flag", "", nil, false},
+		{"no file, flag", "", []string{"--number", "+1 202 555 0100"}, true},
+		{"file only", `number = "+12025550100"`, nil, false},
+		{"flag is the file's", `number = "+12025550100"`, []string{"--number", "+12025550100"}, false},
+		{"the file's written another way", "region = \"US\"\nnumber = \"(202) 555-0100\"", []string{"--number", "+1 202 555 0100"}, false},
+		{"another number", `number = "+12025550100"`, []string{"--number", "+12025550199"}, true},
+		{"file number unreadable", `number = "+1 555"`, []string{"--number", "+12025550100"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := filepath.Join(t.TempDir(), "config.toml")
+			if tt.file != "" {
+				os.WriteFile(cfg, []byte(tt.file+"\n"), 0o600)
+			}
+			var got phoneOptions
+			cmd := &cobra.Command{RunE: func(cmd *cobra.Command, _ []string) error {
+				var err error
+				got, err = phoneOptionsFrom(cmd)
+				return err
+			}}
+			addPhoneFlags(cmd)
+			cmd.SilenceErrors, cmd.SilenceUsage = true, true
+			cmd.SetArgs(append([]string{"--config", cfg}, tt.args...))
+			if err := cmd.Execute(); err != nil {
+				t.Fatal(err)
+			}
+			if got.rememberNumber != tt.want {
+				t.Errorf("number %q: remember %v, want %v", got.Number, got.rememberNumber, tt.want)
+			}
+		})
+	}
+}
+
 // TestPhoneDefaults: the region defaults to one's own number's country, a
 // second phone needs only its own --config (its data goes beside it), and
 // a number outside its country's plan is refused with the reason.
