@@ -384,7 +384,10 @@ func (m *Model) onEngineErr(msg engineErrMsg) {
 	m.home.SetError(msg.op + ": " + msg.err.Error())
 }
 
-// quit ends any call properly, then quits.
+// quit ends the call in progress properly, then quits. Calls ringing for
+// the user (the dialog, calls waiting behind it) are not refused: leaving
+// is not declining. The engine, stopping, leaves them to the server, which
+// ends them unanswered for their callers and keeps them as missed calls.
 func (m *Model) quit() tea.Cmd {
 	if m.quitting {
 		return tea.Quit
@@ -396,14 +399,8 @@ func (m *Model) quit() tea.Cmd {
 		id := c.id
 		end = append(end, func(p Phone) error { return p.Hangup(id) })
 	}
-	if r := m.ringing; r != nil {
-		id := r.id
-		end = append(end, func(p Phone) error { return p.Refuse(id) })
+	if m.ringing != nil {
 		m.stopRinging()
-	}
-	for _, q := range m.queued {
-		id := q.id
-		end = append(end, func(p Phone) error { return p.Refuse(id) })
 	}
 	m.queued = nil
 	if p == nil || len(end) == 0 {

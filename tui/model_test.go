@@ -2,6 +2,7 @@ package tui
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -276,6 +277,39 @@ func TestQuitEndsCall(t *testing.T) {
 	d.key("q")
 	d.waitFor("quit", func() bool { return d.quit })
 	d.waitCall("hangup c1")
+}
+
+// TestQuitWhileRinging: q on the incoming dialog (and with a call waiting)
+// quits without refusing: leaving is not declining. The engine, stopping,
+// lets the server end the rings unanswered; the call in progress is hung
+// up as before.
+func TestQuitWhileRinging(t *testing.T) {
+	d := newDriver(t, Config{})
+	d.event(call.Event{Kind: call.EventIncoming, Call: "in1", Peer: "+12025550111"})
+	d.waitFor("the dialog", func() bool { return d.m.ringing != nil })
+	d.key("q")
+	d.waitFor("quit", func() bool { return d.quit })
+	if !slices.Equal(d.phone.Calls(), nil) {
+		t.Errorf("q on the incoming dialog asked the engine for %v, want nothing (not a refusal)", d.phone.Calls())
+	}
+	if d.ringer.Ringing() {
+		t.Error("still ringing after q")
+	}
+
+	d = newDriver(t, Config{})
+	d.dial("600")
+	d.event(call.Event{Kind: call.EventAccepted, Call: "c1"})
+	d.waitFor("in call", func() bool { return d.m.Screen() == ScreenInCall })
+	d.event(call.Event{Kind: call.EventIncoming, Call: "in2", Peer: "+12025550111", Waiting: true})
+	d.waitFor("call waiting", func() bool { return d.m.ringing != nil })
+	d.key("q")
+	d.waitFor("quit", func() bool { return d.quit })
+	d.waitCall("hangup c1")
+	for _, c := range d.phone.Calls() {
+		if strings.HasPrefix(c, "refuse") {
+			t.Errorf("q with a call waiting refused it: %v", d.phone.Calls())
+		}
+	}
 }
 
 func TestQuitFromHome(t *testing.T) {

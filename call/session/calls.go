@@ -269,12 +269,19 @@ func (p *Phone) end(rec *callRec, reason, errText string) {
 	p.emit(ev)
 }
 
-// endAll ends every call, as the phone stops or loses its session.
+// endAll ends every call, as the phone stops (reason ReasonHangup) or
+// loses its session.
 func (p *Phone) endAll(reason, errText string) {
 	for _, rec := range p.sortedCalls() {
-		if reason == ReasonHangup {
+		switch {
+		case reason == ReasonHangup && rec.state == call.StateIncoming:
+			// Leaving is not refusing: the bye Run sends next ends the
+			// ring unanswered (the caller hears no-answer) and the server
+			// keeps it as this number's missed call.
+			p.outcome(rec, call.EventCancelled, ReasonNoAnswer, wire.ReasonNoAnswer)
+		case reason == ReasonHangup:
 			p.hangup(rec)
-		} else {
+		default:
 			p.end(rec, reason, errText)
 		}
 	}

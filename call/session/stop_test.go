@@ -15,7 +15,7 @@ import (
 // after q) must not hold the phone up. Bob's consumer reads up to the
 // incoming call and then goes; Run must still return within a second of
 // ctx ending, and Events be closed. Before the fix the event pump blocked
-// for ever sending the refusal's events.
+// for ever sending the ended call's events.
 func TestStopWithGoneConsumer(t *testing.T) {
 	srv := servertest.New(t, servertest.Options{})
 	a := newPhone(t, alice, opts{url: srv.Addrs.URL})
@@ -49,7 +49,7 @@ func TestStopWithGoneConsumer(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-gone
-	// Events the consumer will never read: stats ticks, and the refusal.
+	// Events the consumer will never read: stats ticks, and the call's end.
 	a.wait(t, call.EventRinging, id)
 	start := time.Now()
 	cancel()
@@ -66,7 +66,8 @@ func TestStopWithGoneConsumer(t *testing.T) {
 	}
 	for range p.Events() { // closed, so this ends
 	}
-	if e := a.wait(t, call.EventEnded, id); e.Reason != session.ReasonRefused {
-		t.Errorf("alice: %+v", e)
+	// Bob went away; he did not refuse: the call ends unanswered for alice.
+	if e := a.wait(t, call.EventEnded, id); e.Reason != session.ReasonNoAnswer {
+		t.Errorf("alice: %+v, want the call ended unanswered", e)
 	}
 }

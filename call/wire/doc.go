@@ -220,7 +220,13 @@
 // holds, then sends again the messages after last that it kept, so nothing
 // sent while the connection was failing is lost.
 // After the grace period the calls end and the other parties get ended with
-// reason "peer-lost". A client that is quitting sends bye first.
+// reason "peer-lost". A client that is quitting sends bye first. Leaving is
+// not refusing: bye hangs up the client's answered calls, cancels the
+// calls it dials that still ring (the callee gets cancelled), and stops
+// the calls ringing for it on this device; when this was the last device
+// they rang on, they end unanswered (the caller gets no-answer, the
+// callee's devices cancelled with reason "no-answer"). Either way a call
+// that was ringing is a missed call for its callee.
 //
 // What the server keeps for a resume is bounded: messages of the last two
 // minutes, at most 256 messages and 256 KiB per session, and 64 MiB across the

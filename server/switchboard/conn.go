@@ -407,18 +407,34 @@ func (sb *Switchboard) graceOver(s *session) {
 	})
 }
 
-// bye ends the client's calls now, as a hang-up, and forgets the session.
+// bye ends the client's calls now and forgets the session.
 func (sb *Switchboard) bye(c *Conn) {
 	sb.locked(func(fx *effects) {
 		s := c.sess
 		for _, cl := range s.sortedCalls() {
-			sb.leave(cl, s, wire.ReasonHangup, s, fx)
+			sb.leave(cl, s, byeReason(cl, s), s, fx)
 		}
 		sb.dropSession(s)
 		c.phase.Store(int32(phaseGone))
 		s.conn, s.out = nil, nil
 		c.out.Close("bye")
 	})
+}
+
+// byeReason is how leaving ends cl for s. An answered call is hung up. A
+// ringing one was not refused: the caller leaving is its cancel, and the
+// callee leaving ends it unanswered (the caller hears no-answer, as when
+// the callee vanishes while it rings); either way it is the callee's
+// missed call. A callee with other devices still ringing only stops
+// ringing on this one (leave).
+func byeReason(cl *call, s *session) string {
+	switch {
+	case cl.state != stateRinging:
+		return wire.ReasonHangup
+	case s == cl.from:
+		return wire.ReasonCancelled
+	}
+	return wire.ReasonNoAnswer
 }
 
 func (sb *Switchboard) ackMissed(ctx context.Context, c *Conn, m *wire.Message) {
