@@ -52,3 +52,42 @@ func BenchmarkSubscriber(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCallRecordsPerCommit is the store's work per answered call when k
+// records share a commit, in the pattern a busy switchboard writes: the
+// start of one call, the answer of an earlier one, the end of one before.
+func BenchmarkCallRecordsPerCommit(b *testing.B) {
+	for _, k := range []int{1, 3, 10, 30} {
+		b.Run(fmt.Sprint(k), func(b *testing.B) {
+			s, _ := newStore(b)
+			ctx := context.Background()
+			i := 0
+			id := func(n int) string { return fmt.Sprintf("%012d", n) }
+			for b.Loop() {
+				err := s.Batch(ctx, func(ctx context.Context) error {
+					for range k {
+						if err := s.StartCall(ctx, CDR{CallID: id(i), Caller: "+15550001", Callee: "+15550002", Start: t0}); err != nil {
+							return err
+						}
+						if i >= 5 {
+							if err := s.AnswerCall(ctx, id(i-5), t0.Add(time.Second), "127.77.0.2:5000", "127.77.0.1:5000"); err != nil {
+								return err
+							}
+						}
+						if i >= 10 {
+							if err := s.EndCall(ctx, id(i-10), t0.Add(time.Minute), "hangup"); err != nil {
+								return err
+							}
+						}
+						i++
+					}
+					return nil
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(i)/1e3, "µs/call")
+		})
+	}
+}
