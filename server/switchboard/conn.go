@@ -71,6 +71,9 @@ type session struct {
 	source    string // where the connection comes from (see DialLimits)
 
 	inSection bool // in the running section's touched list
+	// attached is true from attach until dropSession: while s is its
+	// line's device session for its key (l.devices[s.key] == s).
+	attached bool
 }
 
 type timer interface{ Stop() bool }
@@ -311,6 +314,7 @@ func (sb *Switchboard) attach(c *Conn, s *session) {
 		s.ln = sb.lineOf(s.number)
 	}
 	s.ln.devices[s.key] = s
+	s.attached = true
 	sb.tokens[s.token] = s
 }
 
@@ -358,6 +362,7 @@ func (sb *Switchboard) replace(old *session, fx *effects) {
 }
 
 func (sb *Switchboard) dropSession(s *session) {
+	s.attached = false
 	if l := sb.lines[s.number]; l != nil && l.devices[s.key] == s {
 		delete(l.devices, s.key)
 		if len(l.devices) == 0 && len(l.calls) == 0 {
