@@ -128,6 +128,20 @@ func TestConnectionLimits(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+	t.Run("registered within the handshake timeout", func(t *testing.T) {
+		// A client that registered and then keeps quiet until its first
+		// keepalive is not held to the handshake deadline: its idle clock
+		// runs from its last message.
+		const handshake = 300 * time.Millisecond
+		short := servertest.Start(t, withSignaling(servertest.Config(t, servertest.Options{}), handshake, 0))
+		c := servertest.Register(t, short.Addrs.URL, alice)
+		// The deadline under test passing, not a wait for an event.
+		time.Sleep(2 * handshake)
+		seq := c.Send(&wire.Message{Type: wire.TypePing})
+		if m, err := c.NextErr(func(m *wire.Message) bool { return m.Re == seq || m.Type == wire.TypeError }); err != nil || m.Type != wire.TypePong {
+			t.Fatalf("a registered client's ping after the handshake deadline: %v %v", describeMsg(m), err)
+		}
+	})
 	t.Run("per address", func(t *testing.T) {
 		limited := servertest.Start(t, withSignaling(servertest.Config(t, servertest.Options{}), 0, 3))
 		var open []*servertest.Client
@@ -159,4 +173,11 @@ func withSignaling(cfg server.Config, handshake time.Duration, perIP int) server
 	cfg.HandshakeTimeout = handshake
 	cfg.MaxConnsPerIP = perIP
 	return cfg
+}
+
+func describeMsg(m *wire.Message) string {
+	if m == nil {
+		return "nothing"
+	}
+	return string(m.Type) + " " + m.Message
 }
