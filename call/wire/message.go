@@ -108,6 +108,9 @@ const (
 	// ReasonAnsweredElsewhere cancels the ringing of one of a number's
 	// devices when another of them answered.
 	ReasonAnsweredElsewhere = "answered-elsewhere"
+	// ReasonMediaFailed ends a call whose media could not be agreed: a
+	// SIP phone that answered the gateway's offer with nothing it can use.
+	ReasonMediaFailed = "media-failed"
 )
 
 // Camera states carried by media-state.

@@ -345,6 +345,11 @@ func (sb *Switchboard) hangup(c *Conn, m *wire.Message) {
 			return
 		}
 		reason, ack := wire.ReasonHangup, wire.TypeHangupAck
+		if m.Reason == wire.ReasonMediaFailed && c.sess.via != "" && cl.state == stateActive {
+			// The gateway's party could not agree media with its SIP
+			// phone; the dialtone party is told so, not "hung up".
+			reason = m.Reason
+		}
 		if cl.state == stateRinging {
 			reason, ack = wire.ReasonCancelled, wire.TypeCancelled
 			if cl.from != c.sess {
