@@ -190,7 +190,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			counter(descSIPEvents, v, name)
 		}
 		for name, v := range map[string]uint64{"in": st.CallsIn, "out": st.CallsOut, "answered": st.Answered,
-			"not_acceptable": st.NotAcceptable, "trunk_in": st.TrunkIn, "trunk_out": st.TrunkOut, "transcoded": st.Transcoded} {
+			"not_acceptable": st.NotAcceptable, "trunk_in": st.TrunkIn, "trunk_out": st.TrunkOut, "transcoded": st.Transcoded,
+			"delayed_offer": st.DelayedOffers, "delayed_offer_failed": st.DelayedFailed} {
 			counter(descSIPCalls, v, name)
 		}
 		gauge(descSIPBridged, float64(st.Bridged))

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -46,6 +47,7 @@ const (
 	evReinvite                   // the phone changes the session (hold)
 	evTone                       // the phone sent a key by SIP INFO (digit, ms)
 	evKeyOut                     // a key of the dialtone party's for the phone by SIP INFO (digit, ms)
+	evAck                        // the ACK of a re-INVITE the gateway offered in came (ackWait)
 )
 
 type event struct {
@@ -88,6 +90,10 @@ type sipCall struct {
 	sdes        *sdesOffer // the keys offered to TLS devices, outbound
 	pending     []webrtc.ICECandidateInit
 	keysRefused bool // the phone refused a key's INFO: no more are sent
+	// current is the gateway's SDP as last sent to the phone, which a
+	// re-INVITE without SDP gets as an offer.
+	current []byte
+	ackWait atomic.Pointer[ackWait] // the answer in an ACK, awaited (delayed.go)
 
 	srv   *sipgo.DialogServerSession // inbound
 	cli   *sipgo.DialogClientSession // outbound: the device that answered
@@ -364,6 +370,11 @@ func (t *callTable) bridged() int {
 
 // onAck confirms an answered inbound call.
 func (g *Gateway) onAck(req *sip.Request, tx sip.ServerTransaction) {
+	// Before the dialog is confirmed, which ends the wait for the ACK:
+	// the body is the answer to an offer in a 200.
+	if c := g.calls.get(req.CallID().Value()); c != nil {
+		c.takeAck(req)
+	}
 	if err := g.dialogs.ReadAck(req, tx); err != nil {
 		g.cfg.Logger.Debug("ACK outside a dialog", "err", err)
 	}
@@ -457,6 +468,10 @@ func (c *sipCall) localTag() string {
 
 // reinvite answers the phone's new offer from the same lease.
 func (c *sipCall) reinvite(req *sip.Request, tx sip.ServerTransaction) {
+	if len(req.Body()) == 0 && c.br != nil && c.answered && c.current != nil {
+		c.reofferCurrent(req, tx)
+		return
+	}
 	o, err := c.g.parseSDP(req.Body())
 	if err != nil || c.br == nil || !c.answered || c.br.reofferSDES(o) != nil {
 		c.g.respond(tx, sip.NewResponseFromRequest(req, sip.StatusNotAcceptableHere, "Not Acceptable Here", nil))
@@ -465,5 +480,6 @@ func (c *sipCall) reinvite(req *sip.Request, tx sip.ServerTransaction) {
 	c.br.update(o)
 	c.br.keepAgreed(o)
 	c.log.Info("SIP phone changed the session", "audio_held", o.audio == nil || !o.audio.recv)
-	c.g.respond(tx, sip.NewSDPResponseFromRequest(req, withSDES(localSDP(c.br.addr(), c.sessID, c.nextVersion(), o), answerLines(o))))
+	c.current = withSDES(localSDP(c.br.addr(), c.sessID, c.nextVersion(), o), answerLines(o))
+	c.g.respond(tx, sip.NewSDPResponseFromRequest(req, c.current))
 }

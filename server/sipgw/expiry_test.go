@@ -109,10 +109,13 @@ func (p *udpPhone) registerFor(secs int) int {
 
 // withSwitchboard is a gateway with a real switchboard leasing from
 // prefix, and a SIP phone on its own UDP socket that has not registered.
-func withSwitchboard(t *testing.T, prefix string) (*harness, *switchboard.Switchboard, *udpPhone) {
+func withSwitchboard(t *testing.T, prefix string, tweak ...func(*Config)) (*harness, *switchboard.Switchboard, *udpPhone) {
 	t.Helper()
 	var sb *switchboard.Switchboard
 	h := newHarness(t, func(c *Config) {
+		for _, f := range tweak {
+			f(c)
+		}
 		pool, err := lease.New(lease.Config{Prefixes: []netip.Prefix{netip.MustParsePrefix(prefix)}, PortLo: 41000, PortHi: 41999})
 		if err != nil {
 			t.Fatal(err)

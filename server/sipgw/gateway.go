@@ -50,6 +50,7 @@ type counters struct {
 	trunkIn, trunkOut                             atomic.Uint64
 	rtpFromSIP, rtpToSIP, rtpDropped, keyFrames   atomic.Uint64
 	transcoded                                    atomic.Uint64
+	delayedOffers, delayedFailed                  atomic.Uint64
 }
 
 // Stats are the gateway's counters and gauges.
@@ -73,6 +74,10 @@ type Stats struct {
 	// Transcoded: calls whose SIP side's audio was G.711, transcoded to
 	// and from Opus.
 	Transcoded uint64
+	// DelayedOffers: INVITEs without SDP, offered to in the 200;
+	// DelayedFailed: of those, calls ended with a BYE because the ACK
+	// had no answer the gateway could use.
+	DelayedOffers, DelayedFailed uint64
 }
 
 // New builds a gateway.
@@ -349,7 +354,7 @@ func (g *Gateway) Stats() Stats {
 		CallsIn: g.stats.callsIn.Load(), CallsOut: g.stats.callsOut.Load(), Answered: g.stats.answered.Load(),
 		NotAcceptable: g.stats.notAcceptable.Load(), TrunkIn: g.stats.trunkIn.Load(), TrunkOut: g.stats.trunkOut.Load(), Bridged: g.calls.bridged(),
 		RTPFromSIP: g.stats.rtpFromSIP.Load(), RTPToSIP: g.stats.rtpToSIP.Load(), RTPDropped: g.stats.rtpDropped.Load(), Transcoded: g.stats.transcoded.Load(),
-		KeyFrames: g.stats.keyFrames.Load(),
+		KeyFrames: g.stats.keyFrames.Load(), DelayedOffers: g.stats.delayedOffers.Load(), DelayedFailed: g.stats.delayedFailed.Load(),
 	}
 }
 

@@ -16,24 +16,23 @@ import (
 // switchboard, and the call's progress is told back as SIP responses. It
 // returns when the call is over.
 func (g *Gateway) inboundCall(req *sip.Request, tx sip.ServerTransaction, from, to, via string) {
-	o, err := g.parseSDP(req.Body())
-	if err != nil {
-		warning := g.noCodecWarning()
-		switch {
-		case len(req.Body()) == 0:
-			// A delayed offer (the phone's offer in the ACK) is not
-			// supported: the phone's address must be known before the
-			// dialtone party answers.
-			warning = `399 dialtone "an SDP offer in the INVITE is needed"`
-		case !errors.Is(err, errNoCodec):
-			g.respond(tx, sip.NewResponseFromRequest(req, sip.StatusBadRequest, "Bad SDP", nil))
+	// No body is a delayed offer (RFC 3261 section 13.2.1): the gateway
+	// offers in its 200 and the phone answers in the ACK, so the legs wait
+	// for that (o nil until then).
+	var o *offer
+	if len(req.Body()) > 0 {
+		var err error
+		if o, err = g.parseSDP(req.Body()); err != nil {
+			if !errors.Is(err, errNoCodec) {
+				g.respond(tx, sip.NewResponseFromRequest(req, sip.StatusBadRequest, "Bad SDP", nil))
+				return
+			}
+			g.stats.notAcceptable.Add(1)
+			res := sip.NewResponseFromRequest(req, sip.StatusNotAcceptableHere, "Not Acceptable Here", nil)
+			res.AppendHeader(sip.NewHeader("Warning", g.noCodecWarning()))
+			g.respond(tx, res)
 			return
 		}
-		g.stats.notAcceptable.Add(1)
-		res := sip.NewResponseFromRequest(req, sip.StatusNotAcceptableHere, "Not Acceptable Here", nil)
-		res.AppendHeader(sip.NewHeader("Warning", warning))
-		g.respond(tx, res)
-		return
 	}
 	c := g.newCall(true, from, req.CallID().Value())
 	c.via = via
@@ -47,11 +46,12 @@ func (g *Gateway) inboundCall(req *sip.Request, tx sip.ServerTransaction, from, 
 		g.respond(tx, sip.NewResponseFromRequest(req, sip.StatusBusyHere, "Busy Here", nil))
 		return
 	}
-	if err := c.answerSDES(o, req.Transport()); err != nil {
+	if o == nil {
+		g.stats.delayedOffers.Add(1)
+	} else if err := c.answerSDES(o, req.Transport()); err != nil {
 		g.respond(tx, sip.NewResponseFromRequest(req, sip.StatusInternalServerError, "Server Error", nil))
 		return
-	}
-	if err := c.br.setLegs(o); err != nil {
+	} else if err := c.br.setLegs(o); err != nil {
 		g.respond(tx, sip.NewResponseFromRequest(req, sip.StatusInternalServerError, "Server Error", nil))
 		return
 	}
@@ -117,6 +117,8 @@ func (c *sipCall) inboundEvent(ev event, o *offer) (over bool) {
 		c.sendKey(ev.digit, ev.ms)
 	case evReinvite:
 		c.reinvite(ev.req, ev.tx)
+	case evAck:
+		c.reinviteAck()
 	case evCancel:
 		if c.id == "" {
 			return true
@@ -144,6 +146,9 @@ func (c *sipCall) inboundMessage(m *wire.Message, o *offer) (over bool) {
 		c.id = m.Call
 		return !c.ok(c.srv.Respond(sip.StatusRinging, "Ringing", nil))
 	case wire.TypeAccepted:
+		if o == nil {
+			return c.answerDelayed()
+		}
 		if err := c.offerWebRTC(); err != nil {
 			c.log.Warn("offering media to the dialtone party", "err", err)
 			respond(sip.StatusInternalServerError, "Server Error")
@@ -151,7 +156,8 @@ func (c *sipCall) inboundMessage(m *wire.Message, o *offer) (over bool) {
 			return true
 		}
 		c.bridged()
-		acked, err := c.answerInvite(withSDES(localSDP(c.br.addr(), c.sessID, c.nextVersion(), o), answerLines(o)))
+		c.current = withSDES(localSDP(c.br.addr(), c.sessID, c.nextVersion(), o), answerLines(o))
+		acked, err := c.answerInvite(c.current)
 		if !acked {
 			c.log.Info("the SIP phone never ACKed its 200; hanging up")
 			c.hangUp()

@@ -71,8 +71,9 @@ const maxForks = 8
 type fork struct {
 	cli    *sipgo.DialogClientSession
 	cancel context.CancelFunc
-	done   bool // its final answer came
-	sdes   bool // offered SRTP (the device registered over TLS)
+	done   bool   // its final answer came
+	sdes   bool   // offered SRTP (the device registered over TLS)
+	body   []byte // the offer sent it
 	reg    Registration
 	caller string
 }
@@ -180,7 +181,7 @@ func (c *sipCall) invite(reg Registration, caller string, srtpOffer bool) error 
 		return fmt.Errorf("sending INVITE: %w", err)
 	}
 	i := len(c.forks)
-	c.forks = append(c.forks, &fork{cli: cli, cancel: cancel, sdes: srtpOffer, reg: reg, caller: caller})
+	c.forks = append(c.forks, &fork{cli: cli, cancel: cancel, sdes: srtpOffer, body: body, reg: reg, caller: caller})
 	c.g.calls.addID(req.CallID().Value(), c)
 	c.wg.Add(1)
 	go func() {
@@ -223,6 +224,8 @@ func (c *sipCall) outboundEvent(ev event) (over bool) {
 		c.sendKey(ev.digit, ev.ms)
 	case evReinvite:
 		c.reinvite(ev.req, ev.tx)
+	case evAck:
+		c.reinviteAck()
 	case evAnswer:
 		return c.onAnswer(c.forks[ev.fork], ev.err)
 	case evBye:
@@ -307,6 +310,7 @@ func (c *sipCall) onAnswer(f *fork, err error) (over bool) {
 		return true
 	}
 	c.cli = f.cli
+	c.current = f.body
 	c.cancelForks(f)
 	c.ack(c.cli)
 	if err := c.br.setLegs(o); err != nil {

@@ -1,0 +1,199 @@
+package sipgw
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+	"github.com/pion/rtp"
+
+	"github.com/dialtone/dialtone/call/wire"
+)
+
+// delayedCall is a SIP phone's call to the service 600 (a recorder that
+// accepts) with an INVITE without SDP, up to the gateway's 200.
+type delayedCall struct {
+	phone   *udpPhone
+	h       *harness
+	svc     recorder
+	callID  string
+	ok      *sip.Response // the 200, with the gateway's offer
+	service func(m *wire.Message)
+}
+
+// phoneRequest builds a request of the phone's in the call's dialog.
+func (d *delayedCall) request(method, uri string, cseq int, toTag, body string) string {
+	local := d.phone.pc.LocalAddr().String()
+	to := "<sip:600@dialtone>"
+	if toTag != "" {
+		to += ";tag=" + toTag
+	}
+	h := []string{
+		fmt.Sprintf("%s %s SIP/2.0", method, uri),
+		fmt.Sprintf("Via: SIP/2.0/UDP %s;branch=z9hG4bK-%s-%d-%d;rport", local, strings.ToLower(method), cseq, time.Now().UnixNano()),
+		"Max-Forwards: 70",
+		fmt.Sprintf("From: <sip:%s@dialtone>;tag=ph1", testNumber),
+		"To: " + to,
+		"Call-ID: " + d.callID,
+		fmt.Sprintf("CSeq: %d %s", cseq, method),
+		fmt.Sprintf("Contact: <sip:%s@%s>", testNumber, local),
+	}
+	if body != "" {
+		h = append(h, "Content-Type: application/sdp")
+	}
+	return strings.Join(h, "\r\n") + fmt.Sprintf("\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+}
+
+// response waits for the phone's next response to method other than 1xx.
+func (d *delayedCall) response(t *testing.T, method sip.RequestMethod) *sip.Response {
+	t.Helper()
+	for {
+		m, _ := d.phone.recv()
+		if r, ok := m.(*sip.Response); ok && r.CSeq().MethodName == method && r.StatusCode >= 200 {
+			return r
+		}
+	}
+}
+
+func startDelayed(t *testing.T, prefix string) *delayedCall {
+	t.Helper()
+	h, sb, phone := withSwitchboard(t, prefix, func(c *Config) { c.Directory = directory{"600": true} })
+	svc := make(recorder, 64)
+	conn, err := sb.AttachService("600", "test", svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &delayedCall{phone: phone, h: h, svc: svc, callID: fmt.Sprintf("delayed-%p", phone)}
+	d.service = func(m *wire.Message) { m.V = wire.Version; conn.Handle(context.Background(), m) }
+
+	d.phone.send(d.request("INVITE", "sip:600@dialtone", 1, "", ""), phone.to)
+	res := d.response(t, sip.INVITE)
+	if res.StatusCode != 407 {
+		t.Fatalf("unauthenticated INVITE: %d", res.StatusCode)
+	}
+	d.phone.send(d.request("ACK", "sip:600@dialtone", 1, tagOf(res), ""), phone.to)
+	inv := d.request("INVITE", "sip:600@dialtone", 2, "", "")
+	inv = strings.Replace(inv, "Max-Forwards: 70", "Max-Forwards: 70\r\n"+proxyAuthorize(t, res, "600", testNumber, h.password), 1)
+	d.phone.send(inv, phone.to)
+	in := svc.expect(t, wire.TypeIncoming)
+	d.service(&wire.Message{Type: wire.TypeAccept, Seq: 1, Call: in.Call})
+	d.ok = d.response(t, sip.INVITE)
+	if d.ok.StatusCode != 200 {
+		t.Fatalf("INVITE without SDP: %d, want 200 with an offer", d.ok.StatusCode)
+	}
+	return d
+}
+
+func tagOf(res *sip.Response) string {
+	tag, _ := res.To().Params.Get("tag")
+	return tag
+}
+
+// ackURI is where the phone's ACK and requests in the dialog go: the
+// gateway's Contact.
+func (d *delayedCall) ackURI() string { return d.ok.Contact().Address.String() }
+
+var offerAudio = regexp.MustCompile(`(?s)c=IN IP4 ([0-9.]+)\r\n.*m=audio ([0-9]+) RTP/AVP ([0-9 ]+)\r\n`)
+
+// TestDelayedOffer: an INVITE without SDP rings the dialtone party as usual;
+// when it accepts, the 200 carries the gateway's offer (Opus, VP8,
+// telephone-event, plain RTP over UDP, on the SIP number's lease), the
+// answer in the ACK sets the legs up (the dialtone party gets the
+// gateway's WebRTC offer, and the phone's RTP is passed on), and a
+// re-INVITE without SDP gets the gateway's current SDP as an offer, whose
+// answer in the ACK is applied.
+func TestDelayedOffer(t *testing.T) {
+	d := startDelayed(t, "127.77.193.0/24")
+	body := string(d.ok.Body())
+	m := offerAudio.FindStringSubmatch(body)
+	if m == nil || !strings.Contains(body, "a=rtpmap:111 opus/48000/2") || !strings.Contains(body, "m=video ") ||
+		!strings.Contains(body, "VP8/90000") || !strings.Contains(body, "telephone-event/48000") || strings.Contains(body, "a=crypto") {
+		t.Fatalf("the 200 carries no offer of Opus, VP8 and telephone-event on RTP/AVP:\n%s", body)
+	}
+	lease := mustAddrPort(t, m[1]+":"+m[2])
+	if !strings.HasPrefix(m[1], "127.77.193.") {
+		t.Errorf("the offer's address %s is not the SIP number's lease", lease)
+	}
+	rtpConn := listenUDP(t)
+	answer := fmt.Sprintf("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"+
+		"m=audio %d RTP/AVP 111\r\na=rtpmap:111 opus/48000/2\r\na=rtcp-mux\r\nm=video 0 RTP/AVP 96\r\n",
+		rtpConn.LocalAddr().(*net.UDPAddr).Port)
+	d.phone.send(d.request("ACK", d.ackURI(), 2, tagOf(d.ok), answer), d.phone.to)
+
+	sdp := d.svc.expect(t, wire.TypeSDP)
+	if sdp.SDPType != wire.SDPOffer || !strings.Contains(sdp.SDP, "m=audio") {
+		t.Fatalf("the dialtone party got %s %q, want the gateway's WebRTC offer with audio", sdp.SDPType, sdp.SDP)
+	}
+	if strings.Contains(sdp.SDP, "m=video") {
+		t.Errorf("the dialtone party is offered video the phone refused:\n%s", sdp.SDP)
+	}
+	before := d.h.g.Stats().RTPFromSIP
+	for i := range 5 {
+		raw, _ := (&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 111, SequenceNumber: uint16(i), Timestamp: uint32(960 * i), SSRC: 0x77},
+			Payload: []byte{0xf8, 0xff, 0xfe}}).Marshal()
+		if _, err := rtpConn.WriteToUDPAddrPort(raw, lease); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "the phone's RTP passed on", func() bool { return d.h.g.Stats().RTPFromSIP >= before+5 })
+	if st := d.h.g.Stats(); st.DelayedOffers != 1 || st.DelayedFailed != 0 || st.Answered != 1 {
+		t.Errorf("stats %+v; want one delayed offer, answered, none failed", st)
+	}
+
+	// A re-INVITE without SDP: the gateway's current SDP (its offer, the
+	// same version) is the offer; the phone answers sendonly in the ACK.
+	d.phone.send(d.request("INVITE", d.ackURI(), 3, tagOf(d.ok), ""), d.phone.to)
+	re := d.response(t, sip.INVITE)
+	if re.StatusCode != 200 || string(re.Body()) != body {
+		t.Fatalf("re-INVITE without SDP: %d\n%s\nwant 200 with the gateway's current SDP:\n%s", re.StatusCode, re.Body(), body)
+	}
+	held := strings.Replace(answer, "a=rtcp-mux", "a=rtcp-mux\r\na=sendonly", 1)
+	d.phone.send(d.request("ACK", d.ackURI(), 3, tagOf(d.ok), held), d.phone.to)
+	c := d.h.g.calls.get(d.callID)
+	if c == nil {
+		t.Fatal("the call is gone after the re-INVITE")
+	}
+	waitFor(t, "the answer in the re-INVITE's ACK applied (phone sends only)", func() bool { return c.br.legs[0].held.Load() })
+
+	d.phone.send(d.request("BYE", d.ackURI(), 4, tagOf(d.ok), ""), d.phone.to)
+	if res := d.response(t, sip.BYE); res.StatusCode != 200 {
+		t.Fatalf("BYE: %d", res.StatusCode)
+	}
+	if e := d.svc.expect(t, wire.TypeEnded); e.Reason != wire.ReasonHangup {
+		t.Errorf("the dialtone party's call ended %q, want hangup", e.Reason)
+	}
+}
+
+// TestDelayedOfferBadAck: an ACK without SDP, or with an answer naming no
+// codec the gateway offered, ends the call with a BYE; the dialtone party
+// gets ended media-failed, and the failure is counted.
+func TestDelayedOfferBadAck(t *testing.T) {
+	for i, tc := range []struct{ name, answer string }{
+		{"no SDP", ""},
+		{"no offered codec", "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" +
+			"m=audio 40000 RTP/AVP 9\r\na=rtpmap:9 G722/8000\r\nm=video 0 RTP/AVP 96\r\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := startDelayed(t, fmt.Sprintf("127.77.%d.0/24", 194+i))
+			d.phone.send(d.request("ACK", d.ackURI(), 2, tagOf(d.ok), tc.answer), d.phone.to)
+			for {
+				m, from := d.phone.recv()
+				if r, ok := m.(*sip.Request); ok && r.Method == sip.BYE {
+					d.phone.send(sip.NewResponseFromRequest(r, 200, "OK", nil).String(), from)
+					break
+				}
+			}
+			if e := d.svc.expect(t, wire.TypeEnded); e.Reason != wire.ReasonMediaFailed {
+				t.Errorf("the dialtone party's call ended %q, want %s", e.Reason, wire.ReasonMediaFailed)
+			}
+			if st := d.h.g.Stats(); st.DelayedOffers != 1 || st.DelayedFailed != 1 || st.Answered != 0 {
+				t.Errorf("stats %+v; want one delayed offer, failed, not answered", st)
+			}
+		})
+	}
+}
