@@ -268,8 +268,9 @@
 // credentials for the server's TURN relay. The offerer (the caller) then
 // sends an SDP offer, the other an answer; both trickle ICE candidates.
 // Either party ends the call with hangup; the server answers hangup-ack and
-// tells the other party ended (reason "hangup"), and both leases go back to
-// the pool. If nobody answers within ring_s seconds the caller gets no-answer
+// tells the other party ended (reason "hangup"; "media-failed" when the
+// server's SIP gateway hung up because its phone's answer had no media it
+// could use), and both leases go back to the pool. If nobody answers within ring_s seconds the caller gets no-answer
 // and the callee cancelled (reason "no-answer"). If two numbers dial each
 // other at once, the second dial accepts the first call.
 //

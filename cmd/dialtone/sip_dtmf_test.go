@@ -84,12 +84,13 @@ func TestSIPDTMFBaresip(t *testing.T) {
 // Opus-framed RTP every 20 ms (and its queued keys as RFC 4733 events, at
 // 8000 Hz), and reports the keys it receives.
 type rtpPhone struct {
-	conn *net.UDPConn
-	keys chan byte
-	snd  *dtmf.Sender
-	sent chan struct{} // the sender went idle: a queued key's packets are all out
-	stop chan struct{}
-	wg   sync.WaitGroup
+	conn   *net.UDPConn
+	tonePT uint8
+	keys   chan byte
+	snd    *dtmf.Sender
+	sent   chan struct{} // the sender went idle: a queued key's packets are all out
+	stop   chan struct{}
+	wg     sync.WaitGroup
 }
 
 const (
@@ -97,13 +98,17 @@ const (
 	rtpPhoneTonePT = 101
 )
 
-func newRTPPhone(t *testing.T) *rtpPhone {
+func newRTPPhone(t *testing.T) *rtpPhone { t.Helper(); return newRTPPhonePT(t, rtpPhoneTonePT) }
+
+// newRTPPhonePT is an rtpPhone whose telephone events have payload type
+// tonePT.
+func newRTPPhonePT(t *testing.T, tonePT uint8) *rtpPhone {
 	t.Helper()
 	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &rtpPhone{conn: c, keys: make(chan byte, 16), snd: dtmf.NewSender(20*time.Millisecond, 8000),
+	p := &rtpPhone{conn: c, tonePT: tonePT, keys: make(chan byte, 16), snd: dtmf.NewSender(20*time.Millisecond, 8000),
 		sent: make(chan struct{}, 1), stop: make(chan struct{})}
 	p.wg.Add(1)
 	go p.read()
@@ -131,7 +136,7 @@ func (p *rtpPhone) send(to netip.AddrPort) {
 				Payload: []byte{0xf8, 0xff, 0xfe}} // Opus: 20 ms of silence
 			busy := p.snd.Busy()
 			if ev, ok := p.snd.Next(ts); ok {
-				pkt.PayloadType, pkt.Timestamp, pkt.Marker, pkt.Payload = rtpPhoneTonePT, ev.Timestamp, ev.Marker, ev.Event.Marshal(nil)
+				pkt.PayloadType, pkt.Timestamp, pkt.Marker, pkt.Payload = p.tonePT, ev.Timestamp, ev.Marker, ev.Event.Marshal(nil)
 			}
 			raw, _ := pkt.Marshal()
 			_, _ = p.conn.WriteToUDPAddrPort(raw, to)
@@ -157,7 +162,7 @@ func (p *rtpPhone) read() {
 			return
 		}
 		var pkt rtp.Packet
-		if pkt.Unmarshal(buf[:n]) != nil || pkt.PayloadType != rtpPhoneTonePT {
+		if pkt.Unmarshal(buf[:n]) != nil || pkt.PayloadType != p.tonePT {
 			continue
 		}
 		if d, ok := r.Push(pkt.Timestamp, pkt.Marker, pkt.Payload); ok {
