@@ -219,3 +219,45 @@ func TestSDPVia(t *testing.T) {
 		t.Errorf("a client's sdp went on with via %q, want none", m.Via)
 	}
 }
+
+// TestHangupMediaFailed: a gateway party that hangs up because its phone's
+// media could not be agreed says media-failed, and the client hears it;
+// a client saying the same is told as an ordinary hang-up, since the reason
+// is the gateway's to give.
+func TestHangupMediaFailed(t *testing.T) {
+	b := newBoard(t, Config{})
+	callee := b.register(t, "+15550100002")
+	out := newOutbox()
+	pc, err := b.AttachParty("+12025550101", ViaSIP, out, "sip")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pc.Disconnect)
+	for i, tc := range []struct {
+		name       string
+		partyHangs bool
+		want       string
+	}{
+		{"the gateway's party", true, wire.ReasonMediaFailed},
+		{"a client", false, wire.ReasonHangup},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pc.Handle(context.Background(), &wire.Message{V: wire.Version, Type: wire.TypeDial, Seq: uint64(2*i + 1), To: callee.number})
+			id := out.expect(t, wire.TypeRinging).Call
+			callee.out.expect(t, wire.TypeIncoming)
+			callee.send(&wire.Message{Type: wire.TypeAccept, Call: id})
+			out.expect(t, wire.TypeAccepted)
+			hangup := &wire.Message{V: wire.Version, Type: wire.TypeHangup, Seq: uint64(2*i + 2), Call: id, Reason: wire.ReasonMediaFailed}
+			heard := callee.out
+			if tc.partyHangs {
+				pc.Handle(context.Background(), hangup)
+			} else {
+				callee.send(hangup)
+				heard = out
+			}
+			if m := heard.expect(t, wire.TypeEnded); m.Reason != tc.want {
+				t.Errorf("ended %q, want %q", m.Reason, tc.want)
+			}
+		})
+	}
+}
