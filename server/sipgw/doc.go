@@ -27,6 +27,8 @@
 // Config.Opus gives); without one, and for anything else, 488.
 // The phone's side may be SRTP keyed by SDES (sdes.go, srtp.go):
 // decrypted and encrypted at the bridge.
+// An INVITE without SDP (a delayed offer, delayed.go) is offered to in the
+// 200, and the phone's answer in its ACK sets up the bridge.
 //
 // Keypad tones (dtmf.go) cross as RFC 4733 telephone events both ways:
 // telephone-event is offered and answered on the SIP side, the dialtone
