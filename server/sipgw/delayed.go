@@ -75,9 +75,16 @@ func (c *sipCall) answerDelayed() (over bool) {
 	c.current = body
 	w := c.expectAck(c.srv.InviteRequest.CSeq().SeqNo, false)
 	acked, err := c.answerInvite(body)
-	if !acked || err != nil {
+	switch {
+	case !acked:
 		c.log.Info("the SIP phone never ACKed the 200 with the gateway's offer; hanging up", "err", err)
 		c.endDelayed()
+		return true
+	case err != nil:
+		// The 200 never left (the INVITE was cancelled meanwhile): there
+		// is no dialog to end.
+		c.log.Debug("answering a delayed-offer INVITE", "err", err)
+		c.handle(&wire.Message{Type: wire.TypeHangup})
 		return true
 	}
 	o, err := c.ackAnswer(w.ackBody(), srtp)
