@@ -348,3 +348,72 @@ func TestDelayedOfferOverTLS(t *testing.T) {
 		})
 	}
 }
+
+// TestReinviteWithoutSDPOutbound: in a call the gateway made, a re-INVITE
+// without SDP from the phone gets the gateway's offer of that call again.
+func TestReinviteWithoutSDPOutbound(t *testing.T) {
+	_, sb, phone := withSwitchboard(t, "127.77.198.0/24")
+	if got := phone.registerFor(3600); got != 200 {
+		t.Fatalf("REGISTER: %d", got)
+	}
+	out := make(recorder, 64)
+	caller, err := sb.AttachParty("+12025550109", "sip", out, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(caller.Disconnect)
+	caller.Handle(context.Background(), &wire.Message{V: wire.Version, Type: wire.TypeDial, Seq: 1, To: testNumber})
+	m, from := phone.recv()
+	inv, ok := m.(*sip.Request)
+	if !ok || inv.Method != sip.INVITE {
+		t.Fatalf("the phone got %v, want an INVITE", m)
+	}
+	rtpConn := listenUDP(t)
+	answer := fmt.Sprintf("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"+
+		"m=audio %d RTP/AVP 111\r\na=rtpmap:111 opus/48000/2\r\na=rtcp-mux\r\nm=video 0 RTP/AVP 96\r\n",
+		rtpConn.LocalAddr().(*net.UDPAddr).Port)
+	ok200 := sip.NewSDPResponseFromRequest(inv, []byte(answer))
+	ok200.To().Params.Add("tag", "ph2")
+	ok200.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: testNumber, Host: "127.0.0.1",
+		Port: phone.pc.LocalAddr().(*net.UDPAddr).Port}})
+	phone.send(ok200.String(), from)
+	for {
+		m, _ := phone.recv()
+		if r, ok := m.(*sip.Request); ok && r.Method == sip.ACK {
+			break
+		}
+	}
+	out.expect(t, wire.TypeAccepted)
+
+	gwTag, _ := inv.From().Params.Get("tag")
+	local := phone.pc.LocalAddr().String()
+	re := strings.Join([]string{
+		fmt.Sprintf("INVITE %s SIP/2.0", inv.Contact().Address.String()),
+		fmt.Sprintf("Via: SIP/2.0/UDP %s;branch=z9hG4bK-re-%d;rport", local, time.Now().UnixNano()),
+		"Max-Forwards: 70",
+		fmt.Sprintf("From: <sip:%s@dialtone>;tag=ph2", testNumber),
+		fmt.Sprintf("To: %s;tag=%s", inv.From().Address.String(), gwTag),
+		"Call-ID: " + inv.CallID().Value(),
+		"CSeq: 1 INVITE",
+		fmt.Sprintf("Contact: <sip:%s@%s>", testNumber, local),
+	}, "\r\n") + "\r\nContent-Length: 0\r\n\r\n"
+	final := func(method sip.RequestMethod) *sip.Response {
+		for {
+			m, _ := phone.recv()
+			if r, ok := m.(*sip.Response); ok && r.CSeq().MethodName == method && r.StatusCode >= 200 {
+				return r
+			}
+		}
+	}
+	phone.send(re, from)
+	if r := final(sip.INVITE); r.StatusCode != 200 || string(r.Body()) != string(inv.Body()) {
+		t.Fatalf("re-INVITE without SDP: %d\n%s\nwant 200 with the gateway's offer of the call:\n%s", r.StatusCode, r.Body(), inv.Body())
+	}
+	bye := strings.NewReplacer("INVITE "+inv.Contact().Address.String(), "BYE "+inv.Contact().Address.String(),
+		"CSeq: 1 INVITE", "CSeq: 2 BYE", "z9hG4bK-re-", "z9hG4bK-bye-").Replace(re)
+	phone.send(bye, from)
+	if r := final(sip.BYE); r.StatusCode != 200 {
+		t.Fatalf("BYE: %d", r.StatusCode)
+	}
+	out.expect(t, wire.TypeEnded)
+}
