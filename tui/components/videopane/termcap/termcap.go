@@ -86,7 +86,13 @@ func (c Caps) String() string {
 // returns how many bytes it consumed up to and including the DA1 reply, or
 // len(b) without one.
 func Parse(b []byte) (Caps, int) {
-	var c Caps
+	c, n, _ := parse(b)
+	return c, n
+}
+
+// parse is Parse, and says whether b ends inside a reply: one begun
+// (ESC _, ESC P, ESC [) and not yet ended.
+func parse(b []byte) (c Caps, n int, cut bool) {
 	for i := 0; i < len(b); {
 		if b[i] != 0x1b || i+1 >= len(b) {
 			i++
@@ -96,7 +102,7 @@ func Parse(b []byte) (Caps, int) {
 		case '_', 'P':
 			end := bytes.Index(b[i+2:], []byte("\x1b\\"))
 			if end < 0 {
-				return c, len(b)
+				return c, len(b), true
 			}
 			kind, body := b[i+1], b[i+2:i+2+end]
 			i += 2 + end + 2
@@ -111,7 +117,7 @@ func Parse(b []byte) (Caps, int) {
 				j++
 			}
 			if j >= len(b) {
-				return c, len(b)
+				return c, len(b), true
 			}
 			params, final := b[i+2:j], b[j]
 			i = j + 1
@@ -122,7 +128,7 @@ func Parse(b []byte) (Caps, int) {
 						c.Sixel = true
 					}
 				}
-				return c, i
+				return c, i, false
 			}
 			if final == 't' {
 				c.cellSize(string(params))
@@ -131,7 +137,7 @@ func Parse(b []byte) (Caps, int) {
 			i += 2
 		}
 	}
-	return c, len(b)
+	return c, len(b), false
 }
 
 // kitty reads an APC G reply: "Gi=31;OK" when the terminal can show the
@@ -206,9 +212,17 @@ type TTY interface {
 // maxReply bounds what Detect reads.
 const maxReply = 4096
 
+// finishWithin bounds the wait, past the deadline, for the rest of a reply
+// the terminal has begun: a slow link may cut one anywhere.
+const finishWithin = time.Second
+
 // Detect writes Query to tty and reads the replies until the DA1 reply,
 // ctx's end or timeout, whichever comes first: a terminal that says
-// nothing costs at most timeout. The terminal must be in raw mode, or the
+// nothing costs at most timeout. A reply begun by then is read to its end
+// (for at most finishWithin more), because whoever reads the terminal
+// next would take the rest of it for keys typed: the tail of
+// "\x1b[?62;4;22c" is digits and a c. Replies that have not begun are
+// left whole to the next reader. The terminal must be in raw mode, or the
 // replies wait for a newline.
 func Detect(ctx context.Context, tty TTY, timeout time.Duration) (Caps, error) {
 	if _, err := io.WriteString(tty, Query); err != nil {
@@ -224,14 +238,27 @@ func Detect(ctx context.Context, tty TTY, timeout time.Duration) (Caps, error) {
 	defer tty.SetReadDeadline(time.Time{}) //nolint:errcheck // best effort
 	var buf []byte
 	chunk := make([]byte, 512)
+	finishing := false
 	for len(buf) < maxReply {
 		n, err := tty.Read(chunk)
 		buf = append(buf, chunk[:n]...)
-		if c, _ := Parse(buf); c.Answered {
+		c, _, cut := parse(buf)
+		if c.Answered || finishing && !cut {
 			return c, nil
 		}
 		if errors.Is(err, os.ErrDeadlineExceeded) {
-			break
+			if !cut || finishing {
+				break
+			}
+			finishing = true
+			finish := time.Now().Add(finishWithin)
+			if d, ok := ctx.Deadline(); ok && d.Before(finish) {
+				finish = d
+			}
+			if err := tty.SetReadDeadline(finish); err != nil {
+				return Caps{}, fmt.Errorf("bounding the terminal's reply: %w", err)
+			}
+			continue
 		}
 		if err != nil {
 			return Caps{}, fmt.Errorf("reading the terminal's reply: %w", err)

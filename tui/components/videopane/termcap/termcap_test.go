@@ -158,3 +158,78 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// scriptTTY is a terminal that answers with script, one item a read: nil
+// stands for the read deadline passing.
+type scriptTTY struct {
+	script [][]byte
+}
+
+func (s *scriptTTY) Write(b []byte) (int, error) { return len(b), nil }
+
+func (s *scriptTTY) SetReadDeadline(time.Time) error { return nil }
+
+func (s *scriptTTY) Read(b []byte) (int, error) {
+	if len(s.script) == 0 {
+		return 0, os.ErrDeadlineExceeded
+	}
+	item := s.script[0]
+	s.script = s.script[1:]
+	if item == nil {
+		return 0, os.ErrDeadlineExceeded
+	}
+	return copy(b, item), nil
+}
+
+// rest is what the next reader of the terminal gets.
+func (s *scriptTTY) rest() string {
+	var b []byte
+	for _, item := range s.script {
+		b = append(b, item...)
+	}
+	return string(b)
+}
+
+// TestDetectFinishesReplyCutByDeadline: a reply the deadline cuts in two
+// is read to its end, so that the program reading the terminal next gets
+// no tail of it to take for typed keys; replies not begun by the deadline
+// are left to it whole, and one begun that never ends is waited for once.
+func TestDetectFinishesReplyCutByDeadline(t *testing.T) {
+	const da1 = "\x1b[?62;4;22c"
+	for _, tc := range []struct {
+		name   string
+		script []string // "" is the deadline passing
+		want   Caps
+		rest   string
+	}{
+		{"kitty reply cut", []string{"\x1b_Gi=31;O", "", "K\x1b\\", da1}, Caps{Kitty: true}, da1},
+		{"XTVERSION cut", []string{"\x1b_Gi=31;OK\x1b\\\x1bP>|kitty(0.2", "", "6.5)\x1b\\", da1},
+			Caps{Kitty: true, Version: "kitty(0.26.5)"}, da1},
+		{"cell size cut", []string{"\x1b[6;1", "", "3;6t", da1}, Caps{CellW: 6, CellH: 13}, da1},
+		{"DA1 cut", []string{"\x1b[?62;", "", "4;22c", "typed"}, Caps{Answered: true, Sixel: true}, "typed"},
+		{"cut reply in three pieces", []string{"\x1bP1+r544e=78", "", "7465", "726d\x1b\\", da1}, Caps{Name: "xterm"}, da1},
+		{"between replies", []string{"\x1b_Gi=31;OK\x1b\\", "", da1}, Caps{Kitty: true}, da1},
+		{"never ends", []string{"\x1b_Gi=31;O", "", "", "K\x1b\\"}, Caps{}, "K\x1b\\"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tty := &scriptTTY{}
+			for _, s := range tc.script {
+				var item []byte
+				if s != "" {
+					item = []byte(s)
+				}
+				tty.script = append(tty.script, item)
+			}
+			c, err := Detect(context.Background(), tty, 100*time.Millisecond)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c != tc.want {
+				t.Errorf("Detect = %+v, want %+v", c, tc.want)
+			}
+			if got := tty.rest(); got != tc.rest {
+				t.Errorf("left %q for the next reader, want %q", got, tc.rest)
+			}
+		})
+	}
+}
