@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -109,23 +110,32 @@ func choosePictures(caps termcap.Caps, termProgram string) videopane.Pictures {
 
 // detect asks the controlling terminal what it can show, in raw mode for
 // at most detectTimeout. A terminal that does not report its cell size
-// may still have set the window's pixel size, which gives it.
+// may still have set the window's pixel size, which gives it. The file's
+// descriptor is used only inside its raw connection: File.Fd would make
+// it blocking, and its reads would then wait past any deadline, for ever
+// on a terminal that does not answer.
 func detect(ctx context.Context) (termcap.Caps, error) {
 	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
 	if err != nil {
 		return termcap.Caps{}, fmt.Errorf("opening the terminal: %w", err)
 	}
 	defer tty.Close()
-	st, err := term.MakeRaw(tty.Fd())
+	rc, err := tty.SyscallConn()
 	if err != nil {
-		return termcap.Caps{}, fmt.Errorf("setting the terminal raw: %w", err)
+		return termcap.Caps{}, fmt.Errorf("opening the terminal: %w", err)
 	}
-	defer term.Restore(tty.Fd(), st) //nolint:errcheck // best effort
+	var st *term.State
+	if cerr := rc.Control(func(fd uintptr) { st, err = term.MakeRaw(fd) }); cerr != nil || err != nil {
+		return termcap.Caps{}, fmt.Errorf("setting the terminal raw: %w", errors.Join(cerr, err))
+	}
+	defer rc.Control(func(fd uintptr) { term.Restore(fd, st) }) //nolint:errcheck // best effort
 	caps, err := termcap.Detect(ctx, tty, detectTimeout)
 	if err == nil && caps.CellW == 0 {
-		if w, h, ok := cellPixels(tty.Fd()); ok {
-			caps.CellW, caps.CellH = w, h
-		}
+		rc.Control(func(fd uintptr) { //nolint:errcheck // the size is optional
+			if w, h, ok := cellPixels(fd); ok {
+				caps.CellW, caps.CellH = w, h
+			}
+		})
 	}
 	return caps, err
 }
