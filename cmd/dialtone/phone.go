@@ -319,8 +319,9 @@ func runPhone(cmd *cobra.Command, _ []string) error {
 	})
 	// The renderer runs a little above the video's rate, so a frame never
 	// waits for a whole extra render tick.
-	prog := tea.NewProgram(model, tea.WithContext(ctx), tea.WithFPS(min(120, o.FPS*2)),
-		tea.WithOutput(ttyOutput{f: os.Stdout, out: video}))
+	popts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithFPS(min(120, o.FPS*2)),
+		tea.WithOutput(ttyOutput{f: os.Stdout, out: video})}
+	prog := tea.NewProgram(model, append(popts, pics.inputOptions()...)...)
 	_, err = prog.Run()
 	if errors.Is(err, tea.ErrProgramKilled) && cmd.Context().Err() != nil {
 		err = nil // a signal: the deferred cancel ends calls and the server

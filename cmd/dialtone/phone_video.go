@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/term"
 
 	"github.com/dialtone/dialtone/tui/components/videopane/termcap"
@@ -29,6 +30,32 @@ func (t ttyOutput) Read(p []byte) (int, error)  { return t.f.Read(p) }
 func (t ttyOutput) Write(p []byte) (int, error) { return t.out.Write(p) }
 func (t ttyOutput) Close() error                { return t.f.Close() }
 func (t ttyOutput) Fd() uintptr                 { return t.f.Fd() }
+
+// ttyInput is the terminal's input as Bubble Tea reads it after a
+// detection that stopped waiting before the terminal answered: reads go
+// through termcap.Late, which drops the replies that come after all, and
+// the rest is the file's, so that Bubble Tea still sets the terminal raw
+// and can cancel its reads.
+type ttyInput struct {
+	f    *os.File
+	late *termcap.Late
+}
+
+func (t ttyInput) Read(p []byte) (int, error)  { return t.late.Read(p) }
+func (t ttyInput) Write(p []byte) (int, error) { return t.f.Write(p) }
+func (t ttyInput) Close() error                { return t.f.Close() }
+func (t ttyInput) Fd() uintptr                 { return t.f.Fd() }
+func (t ttyInput) Name() string                { return t.f.Name() }
+
+// inputOptions is where Bubble Tea reads: the terminal through
+// termcap.Late while the terminal's replies may still come, else its
+// default.
+func (c pictureChoice) inputOptions() []tea.ProgramOption {
+	if !c.late || !term.IsTerminal(os.Stdin.Fd()) {
+		return nil
+	}
+	return []tea.ProgramOption{tea.WithInput(ttyInput{f: os.Stdin, late: termcap.NewLate(os.Stdin)})}
+}
 
 // videoMode reads --video: the glyphs of the painted video (for the
 // picture protocols, where a pane shows only text), and whether it is
@@ -55,6 +82,9 @@ const detectTimeout = 100 * time.Millisecond
 type pictureChoice struct {
 	pics         videopane.Pictures // NoPictures: cells
 	cellW, cellH int                // a cell's pixels; 0 unknown
+	// late: the terminal was asked and had not answered (DA1) by the
+	// deadline, so its replies may still come, to Bubble Tea's input.
+	late bool
 }
 
 // pictures chooses the picture protocol from --video: the one named, or
@@ -85,7 +115,7 @@ func pictures(ctx context.Context, mode string, logger *slog.Logger) pictureChoi
 		logger.Info("terminal not queried", "err", err)
 		return pictureChoice{pics: want}
 	}
-	c := pictureChoice{pics: want, cellW: caps.CellW, cellH: caps.CellH}
+	c := pictureChoice{pics: want, cellW: caps.CellW, cellH: caps.CellH, late: !caps.Answered}
 	if want == videopane.NoPictures {
 		c.pics = choosePictures(caps, os.Getenv("TERM_PROGRAM"))
 	}
