@@ -132,6 +132,7 @@ var (
 	descSIPBridged  = prometheus.NewDesc("dialtone_sip_bridged_calls", "SIP calls with media bridged now.", nil, nil)
 	descSIPRTP      = prometheus.NewDesc("dialtone_sip_rtp_packets_total", "RTP packets across the SIP bridge, by direction (from_sip, to_sip, dropped: strangers', after the latch window, unknown payload types).", []string{"direction"}, nil)
 	descSIPKeyReq   = prometheus.NewDesc("dialtone_sip_key_frame_requests_total", "Key-frame requests passed across the SIP bridge (PLI, FIR, SIP INFO).", nil, nil)
+	descSIPRTCP     = prometheus.NewDesc("dialtone_sip_rtcp_reports_total", "RTCP reports across the SIP leg, by direction (to_sip: the gateway's compound SR or RR with SDES; from_sip: the phones' SRs and RRs).", []string{"direction"}, nil)
 )
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) { prometheus.DescribeByCollect(c, ch) }
@@ -199,6 +200,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		counter(descSIPRTP, st.RTPToSIP, "to_sip")
 		counter(descSIPRTP, st.RTPDropped, "dropped")
 		counter(descSIPKeyReq, st.KeyFrames)
+		counter(descSIPRTCP, st.RTCPToSIP, "to_sip")
+		counter(descSIPRTCP, st.RTCPFromSIP, "from_sip")
 	}
 	if s.relay != nil {
 		rs := s.relay.Stats()

@@ -190,6 +190,7 @@ func (c *sipCall) finish() {
 	if c.br != nil {
 		c.g.calls.unalias(c.br.addr())
 		c.br.close()
+		c.logMedia()
 	}
 	if c.conn != nil {
 		c.handleMu.Lock()
@@ -482,4 +483,14 @@ func (c *sipCall) reinvite(req *sip.Request, tx sip.ServerTransaction) {
 	c.log.Info("SIP phone changed the session", "audio_held", o.audio == nil || !o.audio.recv)
 	c.current = withSDES(localSDP(c.br.addr(), c.sessID, c.nextVersion(), o), answerLines(o))
 	c.g.respond(tx, sip.NewSDPResponseFromRequest(req, c.current))
+}
+
+// logMedia logs what RTCP told of the call's media: the loss and jitter
+// of the phone's streams, and the loss and round-trip time the phone
+// reported of the gateway's.
+func (c *sipCall) logMedia() {
+	for _, s := range c.br.legStats() {
+		c.log.Info("SIP call media", "kind", s.Kind, "lost", s.Lost, "jitter", s.Jitter,
+			"phone.lost", s.PhoneLost, "phone.fraction_lost", s.PhoneFractionLost, "rtt", s.RTT)
+	}
 }

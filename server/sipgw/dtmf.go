@@ -152,6 +152,7 @@ func (b *bridge) toneFromPhone(pkt *rtp.Packet, from netip.AddrPort) bool {
 		b.stats.rtpDropped.Add(1)
 		return true
 	}
+	l.rx.add(&pkt.Header, time.Now(), l.s.clock(), false)
 	ev, err := dtmf.Parse(pkt.Payload)
 	if err != nil {
 		b.stats.rtpDropped.Add(1)
@@ -259,6 +260,7 @@ func (b *bridge) toneToPhone(l *leg, codec webrtc.RTPCodecParameters, pkt *rtp.P
 	}
 	raw, err := (&rtp.Packet{Header: h, Payload: payload}).Marshal()
 	if err == nil {
+		l.tx.add(h.Timestamp, len(payload), time.Now())
 		raw, err = l.sealRTP(raw)
 	}
 	if err != nil {

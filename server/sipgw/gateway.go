@@ -51,6 +51,7 @@ type counters struct {
 	rtpFromSIP, rtpToSIP, rtpDropped, keyFrames   atomic.Uint64
 	transcoded                                    atomic.Uint64
 	delayedOffers, delayedFailed                  atomic.Uint64
+	rtcpToSIP, rtcpFromSIP                        atomic.Uint64
 }
 
 // Stats are the gateway's counters and gauges.
@@ -78,6 +79,9 @@ type Stats struct {
 	// DelayedFailed: of those, calls ended with a BYE because the ACK
 	// had no answer the gateway could use.
 	DelayedOffers, DelayedFailed uint64
+	// RTCPToSIP: compound reports (SR or RR, SDES) the gateway sent
+	// phones; RTCPFromSIP: SRs and RRs it took from them.
+	RTCPToSIP, RTCPFromSIP uint64
 }
 
 // New builds a gateway.
@@ -355,6 +359,7 @@ func (g *Gateway) Stats() Stats {
 		NotAcceptable: g.stats.notAcceptable.Load(), TrunkIn: g.stats.trunkIn.Load(), TrunkOut: g.stats.trunkOut.Load(), Bridged: g.calls.bridged(),
 		RTPFromSIP: g.stats.rtpFromSIP.Load(), RTPToSIP: g.stats.rtpToSIP.Load(), RTPDropped: g.stats.rtpDropped.Load(), Transcoded: g.stats.transcoded.Load(),
 		KeyFrames: g.stats.keyFrames.Load(), DelayedOffers: g.stats.delayedOffers.Load(), DelayedFailed: g.stats.delayedFailed.Load(),
+		RTCPToSIP: g.stats.rtcpToSIP.Load(), RTCPFromSIP: g.stats.rtcpFromSIP.Load(),
 	}
 }
 

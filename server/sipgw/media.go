@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
@@ -56,6 +57,10 @@ type leg struct {
 	peerSSRC  atomic.Uint32 // the dialtone party's stream, for requests to it
 	lastKey   uint32        // the timestamp of the last key sent by INFO (onTrack's goroutine only)
 	keySent   bool
+
+	rx    received // the phone's stream, for the gateway's reports
+	tx    sent     // the gateway's stream, for its SRs
+	phone heard    // the phone's last report of the gateway's stream
 }
 
 // bridge joins the SIP phone's RTP on the lease to a WebRTC session with
@@ -76,13 +81,19 @@ type bridge struct {
 	// keyOut sends a key of the dialtone party's to a phone that took no
 	// telephone-event (by SIP INFO); set before setLegs.
 	keyOut func(digit byte, ms int)
+	// every is the mean interval of the gateway's RTCP reports to the
+	// phone (reportInterval when zero; tests shorten it); set before
+	// setLegs.
+	every time.Duration
+	cname string // the gateway's RTCP CNAME in this call
 
-	in      chan datagram // never closed: the mux may call back until it is
-	done    chan struct{}
-	mu      sync.Mutex
-	closing bool
-	wg      sync.WaitGroup
-	once    sync.Once
+	in        chan datagram // never closed: the mux may call back until it is
+	done      chan struct{}
+	mu        sync.Mutex
+	closing   bool
+	reporting bool // the legs are set: reports go to the phone
+	wg        sync.WaitGroup
+	once      sync.Once
 }
 
 type datagram struct {
@@ -113,7 +124,7 @@ func newBridge(at netip.AddrPort, log logger, st *counters, onCand func(*webrtc.
 	}
 	bound := conn.LocalAddr().(*net.UDPAddr).AddrPort()
 	b := &bridge{log: log, conn: conn, bound: netip.AddrPortFrom(bound.Addr().Unmap(), bound.Port()),
-		stats: st, in: make(chan datagram, 512), done: make(chan struct{})}
+		stats: st, in: make(chan datagram, 512), done: make(chan struct{}), cname: newCNAME()}
 	b.mux = ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: conn, OnUnhandledPacket: b.unhandled})
 	api, err := newAPI(b.mux)
 	if err != nil {
@@ -194,8 +205,10 @@ func (b *bridge) setLegs(o *offer) error {
 	if b.closing {
 		return errClosing
 	}
-	b.wg.Add(1)
+	b.wg.Add(2)
+	b.reporting = true
 	go b.readSIP()
+	go b.reports()
 	return nil
 }
 
@@ -293,6 +306,7 @@ func (b *bridge) readSIP() {
 			continue
 		}
 		l.phoneSSRC.Store(pkt.SSRC)
+		l.rx.add(&pkt.Header, time.Now(), l.s.clock(), true)
 		if l.tc != nil {
 			b.fromPhone(l, &pkt)
 			continue
@@ -367,10 +381,11 @@ func (l *leg) target() (rtpTo, rtcpTo netip.AddrPort) {
 }
 
 // source reports whether src is where one of the phone's streams comes
-// from.
+// from, or where it takes RTCP (a phone that does not multiplex sends its
+// RTCP from there).
 func (b *bridge) source(src netip.AddrPort) bool {
 	for _, l := range b.legs {
-		if to, _ := l.target(); to == src {
+		if to, rtcpTo := l.target(); to == src || rtcpTo == src {
 			return true
 		}
 	}
@@ -378,8 +393,8 @@ func (b *bridge) source(src netip.AddrPort) bool {
 }
 
 // phoneRTCP turns the phone's picture-loss requests into key-frame
-// requests of the dialtone party's video sender; the rest of its RTCP (its
-// reports) ends here, as pion makes the WebRTC side's own.
+// requests of the dialtone party's video sender, and takes its reports
+// (phoneReport); they end here, as pion makes the WebRTC side's own.
 func (b *bridge) phoneRTCP(d datagram) {
 	if !b.source(d.from) {
 		b.stats.rtpDropped.Add(1)
@@ -394,10 +409,13 @@ func (b *bridge) phoneRTCP(d datagram) {
 	if err != nil {
 		return
 	}
+	now := time.Now()
 	for _, p := range pkts {
 		switch p.(type) {
 		case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 			b.keyFrameFromPeer()
+		case *rtcp.SenderReport, *rtcp.ReceiverReport:
+			b.phoneReport(p, now)
 		}
 	}
 }
@@ -476,6 +494,7 @@ func (b *bridge) onTrack(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		pkt.PayloadType, pkt.SSRC = l.s.pt, l.ssrc
 		raw, err := pkt.Marshal()
 		if err == nil {
+			l.tx.add(pkt.Timestamp, len(pkt.Payload), time.Now())
 			raw, err = l.sealRTP(raw)
 		}
 		if err != nil {
@@ -553,7 +572,14 @@ func (b *bridge) close() {
 	b.once.Do(func() {
 		b.mu.Lock()
 		b.closing = true
+		reporting := b.reporting
 		b.mu.Unlock()
+		if reporting {
+			now := time.Now()
+			for _, l := range b.legs {
+				b.sendReport(l, now, true)
+			}
+		}
 		if b.pc != nil {
 			if err := b.pc.GracefulClose(); err != nil {
 				b.log.Debug("closing the peer connection", "err", err)

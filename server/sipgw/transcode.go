@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
@@ -412,6 +413,7 @@ func (b *bridge) fromPhone(l *leg, p *rtp.Packet) {
 // as G.711.
 func (b *bridge) toPhone(l *leg, p *rtp.Packet) {
 	err := l.tc.toG711.push(p, l.ssrc, func(raw []byte) error {
+		l.tx.addRaw(raw, time.Now())
 		raw, err := l.sealRTP(raw)
 		if err != nil {
 			return err
