@@ -260,7 +260,7 @@ func (b *bridge) toneToPhone(l *leg, codec webrtc.RTPCodecParameters, pkt *rtp.P
 	}
 	raw, err := (&rtp.Packet{Header: h, Payload: payload}).Marshal()
 	if err == nil {
-		l.tx.add(h.Timestamp, len(payload), time.Now())
+		l.tx.addEvent(len(payload))
 		raw, err = l.sealRTP(raw)
 	}
 	if err != nil {

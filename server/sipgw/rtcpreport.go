@@ -140,6 +140,15 @@ func (s *sent) add(ts uint32, payload int, now time.Time) {
 	s.mu.Unlock()
 }
 
+// addEvent counts a telephone event: its timestamp is the event's start,
+// repeated, so it does not move the SR's RTP time.
+func (s *sent) addEvent(payload int) {
+	s.mu.Lock()
+	s.packets++
+	s.octets += uint32(payload)
+	s.mu.Unlock()
+}
+
 // addRaw counts a packet the gateway built itself (raw, before SRTP).
 func (s *sent) addRaw(raw []byte, now time.Time) {
 	var h rtp.Header

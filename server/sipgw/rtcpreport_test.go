@@ -79,9 +79,10 @@ func TestSentSenderInfo(t *testing.T) {
 	for i, n := range []int{10, 20, 30} {
 		s.add(uint32(1000+i*960), n, t0)
 	}
+	s.addEvent(4) // a telephone event, its timestamp the event's start
 	sr, ok := s.senderInfo(t0.Add(500*time.Millisecond), 48000)
-	want := rtcp.SenderReport{NTPTime: ntpTime(t0.Add(500 * time.Millisecond)), RTPTime: 1000 + 2*960 + 24000, PacketCount: 3, OctetCount: 60}
-	if !ok || sr.NTPTime != want.NTPTime || sr.RTPTime != want.RTPTime || sr.PacketCount != 3 || sr.OctetCount != 60 {
+	want := rtcp.SenderReport{NTPTime: ntpTime(t0.Add(500 * time.Millisecond)), RTPTime: 1000 + 2*960 + 24000, PacketCount: 4, OctetCount: 64}
+	if !ok || sr.NTPTime != want.NTPTime || sr.RTPTime != want.RTPTime || sr.PacketCount != 4 || sr.OctetCount != 64 {
 		t.Errorf("SR %+v, want %+v", sr, want)
 	}
 	if _, ok := s.senderInfo(t0.Add(2*reportInterval+time.Millisecond), 48000); ok {
