@@ -121,7 +121,8 @@ func waitCount(t *testing.T, c interface{ Load() uint64 }, want uint64) {
 }
 
 // BenchmarkPhonePacket is what each of the phone's RTP packets costs before
-// it is written to the WebRTC track: parsing, finding its stream, latching.
+// it is written to the WebRTC track: parsing, finding its stream, latching,
+// counting it for the gateway's reports.
 func BenchmarkPhonePacket(b *testing.B) {
 	src := netip.MustParseAddrPort("192.0.2.2:4000")
 	br := &bridge{legs: []*leg{
@@ -141,5 +142,6 @@ func BenchmarkPhonePacket(b *testing.B) {
 			b.Fatal("no leg")
 		}
 		l.accept(src)
+		l.rx.add(&pkt.Header, time.Now(), l.s.clock(), true)
 	}
 }
