@@ -14,13 +14,35 @@ import (
 // end, a line per stream with what the gateway's reports told it: the
 // jitter the gateway saw (JI's second value) and the
 // round trip from their LSR and DLSR (DL).
+// Over SRTP (baresip registered over TLS, SRTP mandatory) the reports
+// go as SRTCP both ways.
 func TestSIPRTCPBaresip(t *testing.T) {
 	binary(t)
-	rs, pass := sipServer(t, "--sip-digest", "MD5", "--pool", "127.77.137.0/24")
-	account := fmt.Sprintf("<sip:%s@%s;transport=udp>;auth_pass=%s;regint=600\n", sipTestNumber, rs.addrs["sip"], pass)
-	bp := runBaresip(t, freeSIPPort(t), account, 520, "module rtcpsummary.so\n")
-	waitFor(t, func() bool { return strings.Contains(bp.logText(), "200 OK () [") }, "baresip registering")
-	bp.do("dial", "sip:600@"+rs.addrs["sip"])
+	t.Run("RTP", func(t *testing.T) {
+		rs, pass := sipServer(t, "--sip-digest", "MD5", "--pool", "127.77.137.0/24")
+		account := fmt.Sprintf("<sip:%s@%s;transport=udp>;auth_pass=%s;regint=600\n", sipTestNumber, rs.addrs["sip"], pass)
+		bp := runBaresip(t, freeSIPPort(t), account, 520, "module rtcpsummary.so\n")
+		waitFor(t, func() bool { return strings.Contains(bp.logText(), "200 OK () [") }, "baresip registering")
+		bp.do("dial", "sip:600@"+rs.addrs["sip"])
+		checkRTCPWithBaresip(t, rs, bp)
+	})
+	t.Run("SRTP", func(t *testing.T) {
+		rs, pass, cafile := sipTLSServer(t, "--sip-digest", "MD5", "--pool", "127.77.138.0/24")
+		account := fmt.Sprintf("<sip:%s@%s;transport=tls>;auth_pass=%s;regint=600;mediaenc=srtp-mand\n", sipTestNumber, rs.addrs["sip-tls"], pass)
+		bp := runBaresip(t, freeSIPPort(t), account, 520, "sip_cafile "+cafile+"\nmodule srtp.so\nmodule rtcpsummary.so\n")
+		waitFor(t, func() bool { return strings.Contains(bp.logText(), "200 OK () [") }, "baresip registering over TLS")
+		bp.do("dial", "sip:600@"+rs.addrs["sip-tls"])
+		checkRTCPWithBaresip(t, rs, bp)
+		if strings.Contains(bp.logText(), "failed to decrypt RTCP") {
+			t.Error("baresip could not decrypt the gateway's SRTCP")
+		}
+	})
+}
+
+// checkRTCPWithBaresip waits for reports both ways in baresip's call, hangs
+// up and checks baresip's summary of what the gateway's reports said.
+func checkRTCPWithBaresip(t *testing.T, rs *runningServer, bp *baresipPhone) {
+	t.Helper()
 	bp.waitEvent("CALL_ESTABLISHED")
 	admin := adminOf(rs)
 	// Reports each way, every 5 s or so: two of baresip's for each
