@@ -111,3 +111,26 @@ func TestNTPTime(t *testing.T) {
 		t.Errorf("ntpTime %#x, want %#x", got, want)
 	}
 }
+
+// A phone that does not multiplex sends its RTCP from its RTCP address:
+// taken, as from its RTP source; a stranger's is not.
+func TestPhoneRTCPSources(t *testing.T) {
+	rtpAddr, rtcpAddr := mustAddrPort(t, "192.0.2.2:4000"), mustAddrPort(t, "192.0.2.2:4001")
+	st := &counters{}
+	s := &stream{kind: "audio", pt: 96, addr: rtpAddr, rtcp: rtcpAddr}
+	l := &leg{s: s, ssrc: 0x5150_0000, to: rtpAddr, rtcpTo: rtcpAddr}
+	b := &bridge{legs: []*leg{l}, stats: st}
+	raw, err := rtcp.Marshal([]rtcp.Packet{&rtcp.ReceiverReport{SSRC: 7, Reports: []rtcp.ReceptionReport{{SSRC: 0x5150_0000, TotalLost: 3}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, from := range []string{"192.0.2.2:4000", "192.0.2.2:4001", "192.0.2.9:4001"} {
+		b.phoneRTCP(datagram{b: raw, from: mustAddrPort(t, from)})
+	}
+	if st.rtcpFromSIP.Load() != 2 || st.rtpDropped.Load() != 1 {
+		t.Errorf("%d reports taken, %d dropped; want 2 (RTP and RTCP source), 1 (a stranger's)", st.rtcpFromSIP.Load(), st.rtpDropped.Load())
+	}
+	if ls := b.legStats(); ls[0].PhoneLost != 3 {
+		t.Errorf("the phone's report: %+v, want 3 lost", ls[0])
+	}
+}
