@@ -241,6 +241,18 @@
 // other parties get ended "peer-lost"). A client treats that as a fresh
 // registration: its calls are gone, and sn numbering starts again at 1.
 //
+// # Replaced sessions
+//
+// A device that registers afresh (hello without resume) while a session of
+// the same key is connected — the same keys started twice, say — takes the
+// number's session for that device: the old session's calls end (their
+// other parties get ended "peer-lost"), and its connection gets an error
+// with code replaced and no re, then, for clients older than that code,
+// one with code auth-failed (message "this number registered on another
+// connection"), and is closed with reason "replaced". A client stops at the first of the two and does not connect
+// again by itself, since that would push the new connection off in turn;
+// it tells its user that the device connected again elsewhere.
+//
 // # Durability
 //
 // The server stores a call's record (start, answer with the two leases,

@@ -44,6 +44,11 @@ const (
 	CodeDeviceLimit     Code = "device-limit"      // the number holds MaxDevices devices already
 	CodeUnknownDevice   Code = "unknown-device"    // unlink: no device of that name
 	CodeUnlinked        Code = "unlinked"          // this device was unlinked; it cannot register again
+	// CodeReplaced ends a session because the same device (the same key)
+	// registered afresh on another connection; see "Replaced sessions" in
+	// the package documentation. The client must not connect again by
+	// itself: it would push the new connection off in turn.
+	CodeReplaced Code = "replaced"
 )
 
 // ErrBadMessage is returned by Decode for every message it rejects; the

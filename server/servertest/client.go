@@ -243,7 +243,7 @@ func (c *Client) NextErr(match func(*wire.Message) bool) (*wire.Message, error) 
 		pending := describe(c.inbox)
 		c.mu.Unlock()
 		if closed != nil {
-			return nil, fmt.Errorf("connection closed (%v) while waiting; unmatched: %s", closed, pending)
+			return nil, fmt.Errorf("connection closed (%w) while waiting; unmatched: %s", closed, pending)
 		}
 		select {
 		case <-c.notify:

@@ -289,6 +289,9 @@ func (sb *Switchboard) register(c *Conn, m *wire.Message, missed []store.MissedC
 		}
 		if old != nil {
 			sb.replace(old, fx)
+			// Dropping the old session drops the line too when it was
+			// the number's only device: the new session needs the live one.
+			ln = sb.lineOf(n)
 		}
 		s := &session{number: n, key: key, name: c.dev.name, ln: ln, token: randomToken(24), calls: make(map[wire.CallID]*call)}
 		sb.attach(c, s)
@@ -344,6 +347,9 @@ func (sb *Switchboard) resume(c *Conn, s *session, reply *wire.Message) {
 	sb.log.Info("session resumed", keyNumber, s.number, "calls", len(s.calls))
 }
 
+// replacedWords is the message of the errors a replaced session gets.
+const replacedWords = "this device connected again elsewhere; this connection was replaced"
+
 // replace ends an old session when its number registers afresh: the calls
 // it held cannot continue without their media state.
 func (sb *Switchboard) replace(old *session, fx *effects) {
@@ -355,6 +361,11 @@ func (sb *Switchboard) replace(old *session, fx *effects) {
 	}
 	if old.conn != nil {
 		old.conn.phase.Store(int32(phaseGone))
+		// auth-failed after replaced is for clients that predate replaced:
+		// they stop on it (and older TUIs recognise its words), where an
+		// unknown code alone would have them reconnect and push the new
+		// connection off in turn.
+		old.out.Send(&wire.Message{Type: wire.TypeError, Code: wire.CodeReplaced, Message: replacedWords})
 		old.out.Send(&wire.Message{Type: wire.TypeError, Code: wire.CodeAuthFailed, Message: "this number registered on another connection"})
 		old.out.Close("replaced")
 	}
