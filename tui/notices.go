@@ -103,7 +103,9 @@ func (m *Model) onUnreachable(ev call.Event) {
 // why; after (the number registered from elsewhere) the phone says so.
 func (m *Model) onRejected(ev call.Event) {
 	n := &m.notices
-	if n.registered {
+	// replaced comes only after a registration: the number is ours, and
+	// the first-run form has nothing to ask.
+	if n.registered || ev.Code == "replaced" {
 		m.status = home.Status{Text: "stopped: " + rejectedWords(ev, m.c.FormatNumber(m.cfg.Number)), Err: true}
 		return
 	}
@@ -120,12 +122,16 @@ func (m *Model) onRejected(ev call.Event) {
 // rejectedCodes are the server's codes for a registration it will not take.
 var rejectedCodes = map[string]bool{"auth-failed": true, "invite-required": true, "invite-invalid": true, "bad-number": true,
 	"link-invalid": true, "link-expired": true, "link-used": true, "link-wrong-number": true, "link-limited": true,
-	"link-unconfirmed": true, "device-limit": true, "unlinked": true}
+	"link-unconfirmed": true, "device-limit": true, "unlinked": true, "replaced": true}
 
 func rejectedWords(ev call.Event, num string) string {
 	switch ev.Code {
+	case "replaced":
+		// Restarting is the way back: a key to take the number back here
+		// would only push the other one off, which then says the same.
+		return "this device connected again elsewhere (the same keys started twice). Quit the other one, or quit here and start again to take " + num + " back."
 	case "auth-failed":
-		// The engine's error wraps the server's message.
+		// Servers that predate replaced send only this, with these words.
 		if strings.HasSuffix(ev.Error, "this number registered on another connection") {
 			return num + " registered with this key elsewhere."
 		}

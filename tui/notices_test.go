@@ -66,6 +66,29 @@ func TestReplacedSaysSo(t *testing.T) {
 	checkSize(t, d.m.Content(), 40, 12)
 }
 
+// TestReplacedCodeSaysSo: the server's replaced code stops the phone with
+// plain words and the way out, even before the phone saw registered, and
+// never sends it to the first-run form.
+func TestReplacedCodeSaysSo(t *testing.T) {
+	d := newDriver(t, Config{Region: "US"})
+	d.event(call.Event{Kind: call.EventError, Code: "replaced",
+		Error: "session replaced: this device connected again elsewhere; this connection was replaced"})
+	d.waitFor("stopped", func() bool { return d.m.status.Err })
+	if d.m.Screen() == ScreenSetup {
+		t.Fatal("a replaced phone shows the first-run form")
+	}
+	d.send(tea.WindowSizeMsg{Width: 200, Height: 24})
+	v := ansi.Strip(d.m.Content())
+	for _, want := range []string{"stopped: this device connected again elsewhere", "Quit the other one", "start again to take"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("the status line lacks %q:\n%s", want, v)
+		}
+	}
+	checkSize(t, d.m.Content(), 200, 24)
+	d.send(tea.WindowSizeMsg{Width: 80, Height: 24})
+	checkSize(t, d.m.Content(), 80, 24)
+}
+
 // TestDevicesShown: the home screen names the devices in use and those
 // missing, with the flags to try the phone without them.
 func TestDevicesShown(t *testing.T) {

@@ -211,8 +211,27 @@ func TestReplacedElsewhere(t *testing.T) {
 	if m := other.Login("", ""); m.Type != wire.TypeRegistered {
 		t.Fatalf("other device: %s", m.Type)
 	}
-	if err := <-a.errc; !errors.Is(err, sigclient.ErrRejected) {
-		t.Fatalf("Run: %v", err)
+	err := <-a.errc
+	var re *sigclient.RejectedError
+	if !errors.Is(err, sigclient.ErrReplaced) || !errors.Is(err, sigclient.ErrRejected) ||
+		!errors.As(err, &re) || re.Code != wire.CodeReplaced {
+		t.Fatalf("Run: %v; want the replaced error", err)
+	}
+	if got := sigclient.Reason(err); !strings.Contains(got, "connected again elsewhere") {
+		t.Fatalf("Reason: %q", got)
+	}
+	// Run has returned, so the client will not connect again; the other
+	// connection still holds the session, and the server saw exactly the
+	// two registrations.
+	seq := other.Send(&wire.Message{Type: wire.TypePing})
+	if m := other.ExpectReply(seq); m.Type != wire.TypePong {
+		t.Fatalf("the other connection got %s %s; want pong", m.Type, m.Code)
+	}
+	if ms := other.Drain(); len(ms) != 0 {
+		t.Fatalf("the other connection got %v", ms)
+	}
+	if st := srv.Switchboard().Stats(); st.Registrations != 2 {
+		t.Fatalf("server registrations %d; want 2 (no reconnect)", st.Registrations)
 	}
 }
 

@@ -50,9 +50,10 @@ func (c *Client) readLoop(ctx context.Context, ws *websocket.Conn) error {
 			c.answerLink(m)
 			continue
 		}
-		if m.Type == wire.TypeError && m.Re == 0 && (m.Code == wire.CodeAuthFailed || m.Code == wire.CodeUnlinked) {
-			// The number registered on another connection: two clients
-			// must not fight over it.
+		if m.Type == wire.TypeError && m.Re == 0 && endsSession[m.Code] {
+			// This device registered on another connection, or was
+			// unlinked: reconnecting would fight the other connection
+			// for the number, or be refused.
 			return &RejectedError{ServerError{Code: m.Code, Message: m.Message}}
 		}
 		c.deliver(m)
