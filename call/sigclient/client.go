@@ -305,6 +305,10 @@ func (c *Client) Run(ctx context.Context) error {
 			}
 			return ctx.Err()
 		}
+		if errors.Is(err, ErrReplaced) {
+			c.log.Warn("this device connected again elsewhere; not reconnecting", "err", err)
+			return err
+		}
 		if errors.Is(err, ErrRejected) {
 			c.log.Error("registration rejected", "err", err)
 			return err

@@ -76,7 +76,8 @@ and reused after: the server binds the number to it.
 Exit status:
   0  a call connected and ended by a hang-up (--answer: every call taken did)
   1  error: flags, devices, server unreachable for --retry-for, registration
-     or dial rejected
+     or dial rejected, or replaced: this device (--data) connected again
+     elsewhere (an error event with code replaced)
   3  refused
   4  unavailable (unknown number, or offline)
   5  busy
