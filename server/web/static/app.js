@@ -94,6 +94,12 @@ async function register(number, invite, keys, link) {
     onMessage: m => handle(m),
     onState: (text, ok) => { status(ok ? () => `${fmt(number)} · registered` : text); document.body.dataset.registered = ok ? "1" : ""; },
     onFatal: m => { status("refused: " + (m.message || m.code)); show("setup"); },
+    onReplaced: () => {
+      for (const c of [...st.calls.values()]) end(c, "this phone connected again elsewhere");
+      document.body.dataset.registered = "";
+      status("stopped: this phone connected again elsewhere (another tab or device with these keys). " +
+        "Close the other one, or reload this page to take the number back here.");
+    },
   });
   const reg = await sig.start();
   st.signal = sig;

@@ -35,7 +35,7 @@ export function endpoint() {
 }
 
 export class Signal {
-  // opts: {number, keys, invite, onMessage(m), onState(text, registered), onFatal(m)}
+  // opts: {number, keys, invite, onMessage(m), onState(text, registered), onFatal(m), onReplaced(m)}
   constructor(opts) {
     this.o = opts;
     this.seq = 0;
@@ -103,6 +103,18 @@ export class Signal {
       if (m.code === "resume-failed") { // the calls are gone; register afresh
         this.session = ""; this.lastSN = 0;
         this.send({ type: "hello", number: this.o.number, key: b64(await crypto.subtle.exportKey("raw", this.o.keys.publicKey)), client: "dialtone-web" });
+        return;
+      }
+      if (m.code === "replaced" && !m.re) {
+        // These keys registered again elsewhere (another tab): connecting
+        // again would push that one off in turn, so this one stops. The
+        // auth-failed that follows, for older clients, is not read.
+        this.closing = true;
+        this.registered = false;
+        this.ws = null;
+        clearInterval(this.ping);
+        ws.close();
+        this.o.onReplaced(m);
         return;
       }
       if (!this.registered && Fatal.has(m.code)) {
