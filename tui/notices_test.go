@@ -240,3 +240,18 @@ func TestEchoWithoutCamera(t *testing.T) {
 		t.Errorf("the echo test without a camera does not say why no picture comes:\n%s", got)
 	}
 }
+
+// TestServerRefusalInWords: a dial the server refuses shows the server's
+// words, not its code ("server: self: …").
+func TestServerRefusalInWords(t *testing.T) {
+	for _, tt := range []struct{ err, want string }{
+		{"server: self: that is your own number", "that is your own number"},
+		{"dial: server: dial-limited: too many calls at once; try again in a minute", "too many calls at once; try again in a minute"},
+		{"context deadline exceeded", "the server did not answer in time"},
+		{"connection refused", "connection refused"},
+	} {
+		if got := errorWords(tt.err); got != tt.want {
+			t.Errorf("errorWords(%q) = %q, want %q", tt.err, got, tt.want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -132,5 +133,12 @@ func errorWords(err string) string {
 	case strings.Contains(err, "phone stopped"):
 		return "the call engine stopped"
 	}
+	// The server's refusals come as "server: CODE: words"; the code is for
+	// programs, the words are for the person.
+	if m := serverError.FindStringSubmatch(err); m != nil {
+		return m[1]
+	}
 	return err
 }
+
+var serverError = regexp.MustCompile(`server: [a-z0-9-]+: (.+)$`)
