@@ -139,8 +139,24 @@ func TestBridgeTranscodesG711(t *testing.T) {
 // with an Opus track.
 func opusPeer(t *testing.T) (*webrtc.PeerConnection, *webrtc.TrackLocalStaticSample) {
 	t.Helper()
+	pc := loopbackPC(t, opusCodec, 111, webrtc.RTPCodecTypeAudio)
+	tr, err := webrtc.NewTrackLocalStaticSample(opusCodec, "audio", "peer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pc.AddTrack(tr); err != nil {
+		t.Fatal(err)
+	}
+	return pc, tr
+}
+
+// loopbackPC is a pion PeerConnection knowing one codec and gathering
+// only IPv4 host candidates on lo, so a test's ICE needs no network and
+// no mDNS. It is closed when the test ends.
+func loopbackPC(t *testing.T, codec webrtc.RTPCodecCapability, pt webrtc.PayloadType, kind webrtc.RTPCodecType) *webrtc.PeerConnection {
+	t.Helper()
 	m := &webrtc.MediaEngine{}
-	if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: opusCodec, PayloadType: 111}, webrtc.RTPCodecTypeAudio); err != nil {
+	if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: codec, PayloadType: pt}, kind); err != nil {
 		t.Fatal(err)
 	}
 	var se webrtc.SettingEngine
@@ -153,14 +169,7 @@ func opusPeer(t *testing.T) (*webrtc.PeerConnection, *webrtc.TrackLocalStaticSam
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { pc.Close() })
-	tr, err := webrtc.NewTrackLocalStaticSample(opusCodec, "audio", "peer")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := pc.AddTrack(tr); err != nil {
-		t.Fatal(err)
-	}
-	return pc, tr
+	return pc
 }
 
 // connect runs the offer and answer between the bridge (offering, as for

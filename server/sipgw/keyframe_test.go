@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/ice/v4"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
@@ -138,20 +137,7 @@ func TestKeyFrameRequests(t *testing.T) {
 // vp8Peer is a dialtone party sending VP8.
 func vp8Peer(t *testing.T) (*webrtc.PeerConnection, *webrtc.RTPSender, *webrtc.TrackLocalStaticRTP) {
 	t.Helper()
-	m := &webrtc.MediaEngine{}
-	if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: vp8Codec, PayloadType: 96}, webrtc.RTPCodecTypeVideo); err != nil {
-		t.Fatal(err)
-	}
-	var se webrtc.SettingEngine
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	se.SetInterfaceFilter(func(name string) bool { return name == "lo" })
-	pc, err := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pc.Close() })
+	pc := loopbackPC(t, vp8Codec, 96, webrtc.RTPCodecTypeVideo)
 	tr, err := webrtc.NewTrackLocalStaticRTP(vp8Codec, "video", "peer")
 	if err != nil {
 		t.Fatal(err)
