@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -22,32 +21,16 @@ import (
 // a telephone event, and the phone's RTP (its RFC 4733 4) reaches the
 // dialtone side.
 func TestSIPDelayedOffer(t *testing.T) {
-	binary(t)
-	rs, pass := sipServer(t, "--sip-digest", "MD5", "--pool", "127.77.36.0/24")
 	const callee = "+15550100036"
-	dt := startCall(t, rs.addrs["signalling"], callee, "--answer", "auto", "--max-calls", "1", "--mic", "tone:660", "--dtmf", "9")
-	dt.waitFor(t, call.EventRegistered)
+	rs, pass, dt := sipAnswerer(t, "127.77.36.0/24", callee, "9")
 
 	// The offer's telephone-event/8000 is payload type 100.
 	const tonePT = 100
 	ph := newRTPPhonePT(t, tonePT)
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent(sipTestNumber))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ua.Close() })
-	cl, err := sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	gw, err := netip.ParseAddrPort(rs.addrs["sip"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	dc := sipgo.NewDialogClientCache(cl, sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: sipTestNumber, Host: "127.0.0.1"}})
+	dc := sipPhoneDialogs(t, sipPhoneUA(t), 0)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	sess, err := dc.Invite(ctx, sip.Uri{Scheme: "sip", User: callee, Host: gw.Addr().String(), Port: int(gw.Port())}, nil)
+	sess, err := dc.Invite(ctx, sipGatewayURI(t, rs, callee), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

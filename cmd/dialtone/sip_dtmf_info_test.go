@@ -19,18 +19,11 @@ import (
 // 7#`; the gateway's answer takes none, and the dialtone side's keys reach
 // the phone as SIP INFO application/dtmf-relay in the dialog, one each.
 func TestSIPDTMFByInfo(t *testing.T) {
-	binary(t)
-	rs, pass := sipServer(t, "--sip-digest", "MD5", "--pool", "127.77.43.0/24")
 	const callee = "+15550100036"
-	dt := startCall(t, rs.addrs["signalling"], callee, "--answer", "auto", "--max-calls", "1", "--mic", "tone:660", "--dtmf", "7#")
-	dt.waitFor(t, call.EventRegistered)
+	rs, pass, dt := sipAnswerer(t, "127.77.43.0/24", callee, "7#")
 
 	ph := newRTPPhone(t)
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent(sipTestNumber))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ua.Close() })
+	ua := sipPhoneUA(t)
 	// The phone's SIP socket takes the gateway's requests in the dialog
 	// (its Contact) and sends its own.
 	srv, err := sipgo.NewServer(ua)
@@ -54,19 +47,12 @@ func TestSIPDTMFByInfo(t *testing.T) {
 		_ = srv.ListenAndServe(context.WithValue(srvCtx, sipgo.ListenReadyCtxKey, sipgo.ListenReadyCtxValue(ready)), "udp", local.String())
 	}()
 	<-ready
-	cl, err := sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.1"), sipgo.WithClientConnectionAddr(local.String()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dc := sipgo.NewDialogClientCache(cl, sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: sipTestNumber, Host: "127.0.0.1", Port: local.Port}})
-	gw := strings.Split(rs.addrs["sip"], ":")
+	dc := sipPhoneDialogs(t, ua, local.Port)
 	offer := fmt.Sprintf("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"+
 		"m=audio %d RTP/AVP %d\r\na=rtpmap:%d opus/48000/2\r\na=rtcp-mux\r\n", ph.port(), rtpPhoneOpusPT, rtpPhoneOpusPT)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	var port int
-	fmt.Sscan(gw[1], &port)
-	sess, err := dc.Invite(ctx, sip.Uri{Scheme: "sip", User: callee, Host: gw[0], Port: port}, []byte(offer),
+	sess, err := dc.Invite(ctx, sipGatewayURI(t, rs, callee), []byte(offer),
 		sip.NewHeader("Content-Type", "application/sdp"))
 	if err != nil {
 		t.Fatal(err)

@@ -189,33 +189,17 @@ func (p *rtpPhone) waitKey(t *testing.T) byte {
 // INFO application/dtmf-relay (answered 200) — each show once as a dtmf
 // event on `dialtone call`.
 func TestSIPDTMFInfoAndRTP(t *testing.T) {
-	binary(t)
-	rs, pass := sipServer(t, "--sip-digest", "MD5", "--pool", "127.77.35.0/24")
 	const callee = "+15550100035"
-	dt := startCall(t, rs.addrs["signalling"], callee, "--answer", "auto", "--max-calls", "1", "--mic", "tone:660", "--dtmf", "9")
-	dt.waitFor(t, call.EventRegistered)
+	rs, pass, dt := sipAnswerer(t, "127.77.35.0/24", callee, "9")
 
 	ph := newRTPPhone(t)
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent(sipTestNumber))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ua.Close() })
-	cl, err := sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	gw, err := netip.ParseAddrPort(rs.addrs["sip"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	dc := sipgo.NewDialogClientCache(cl, sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: sipTestNumber, Host: "127.0.0.1"}})
+	dc := sipPhoneDialogs(t, sipPhoneUA(t), 0)
 	offer := fmt.Sprintf("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"+
 		"m=audio %d RTP/AVP %d %d\r\na=rtpmap:%d opus/48000/2\r\na=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-16\r\na=rtcp-mux\r\n",
 		ph.port(), rtpPhoneOpusPT, rtpPhoneTonePT, rtpPhoneOpusPT, rtpPhoneTonePT, rtpPhoneTonePT)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	sess, err := dc.Invite(ctx, sip.Uri{Scheme: "sip", User: callee, Host: gw.Addr().String(), Port: int(gw.Port())}, []byte(offer),
+	sess, err := dc.Invite(ctx, sipGatewayURI(t, rs, callee), []byte(offer),
 		sip.NewHeader("Content-Type", "application/sdp"))
 	if err != nil {
 		t.Fatal(err)
