@@ -57,6 +57,11 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 			return m.verifyCmd(m.summary.Number)
 		case key.Matches(msg, sk.TrustKey):
 			return m.trustCmd(m.summary.Number)
+		case dialChar(msg):
+			// Typing a number on the card starts the next dial: the card
+			// goes, and the key reaches the number field, not nowhere.
+			m.screen = ScreenHome
+			return m.home.Update(m.c, msg)
 		}
 	case ScreenLink:
 		if key.Matches(msg, k.Back) {
@@ -90,4 +95,9 @@ func (m *Model) inCallKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.sendKey(msg.String())
 	}
 	return nil
+}
+
+// dialChar: a key that begins a number in the dial field.
+func dialChar(msg tea.KeyPressMsg) bool {
+	return len(msg.Text) == 1 && (msg.Text[0] == '+' || msg.Text[0] >= '0' && msg.Text[0] <= '9')
 }

@@ -255,3 +255,18 @@ func TestServerRefusalInWords(t *testing.T) {
 		}
 	}
 }
+
+// TestTypingOnTheSummaryDials: digits typed on an ended call's card start
+// the next number instead of vanishing; enter then dials it.
+func TestTypingOnTheSummaryDials(t *testing.T) {
+	d := newDriver(t, Config{})
+	d.dial("+12025550101")
+	d.event(call.Event{Kind: call.EventCancelled, Call: "c1"})
+	d.waitFor("summary", func() bool { return d.m.Screen() == ScreenSummary })
+	d.typeText("600")
+	if d.m.Screen() != ScreenHome {
+		t.Fatalf("screen %d after typing on the summary, want home", d.m.Screen())
+	}
+	d.key("enter")
+	d.waitCall("dial 600")
+}
