@@ -1,7 +1,6 @@
 package sipgw
 
 import (
-	"log/slog"
 	"net"
 	"testing"
 
@@ -23,11 +22,7 @@ func TestAnswerTurnsDownVideoThePhoneTookNot(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var st counters
-			br, err := newBridge(mustAddrPort(t, "127.0.0.1:0"), slog.New(slog.DiscardHandler), &st,
-				func(*webrtc.ICECandidate) {}, func(webrtc.PeerConnectionState) {})
-			if err != nil {
-				t.Fatal(err)
-			}
+			br := testBridge(t, &st)
 			defer br.close()
 			phone := listenUDP(t).LocalAddr().(*net.UDPAddr).AddrPort()
 			o := &offer{lines: []string{"audio"}, audio: &stream{kind: "audio", pt: 111, codec: "opus",

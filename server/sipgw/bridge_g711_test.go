@@ -26,11 +26,7 @@ import (
 // payload type and running sequence numbers and timestamps.
 func TestBridgeTranscodesG711(t *testing.T) {
 	var st counters
-	br, err := newBridge(mustAddrPort(t, "127.0.0.1:0"), slog.New(slog.DiscardHandler), &st,
-		func(*webrtc.ICECandidate) {}, func(webrtc.PeerConnectionState) {})
-	if err != nil {
-		t.Fatal(err)
-	}
+	br := testBridge(t, &st)
 	defer br.close()
 	br.opus = testOpus{}
 	phone := listenUDP(t)
@@ -133,6 +129,18 @@ func TestBridgeTranscodesG711(t *testing.T) {
 	if n := st.transcoded.Load(); n != 1 {
 		t.Errorf("%d transcoded calls counted, want 1", n)
 	}
+}
+
+// testBridge is a bridge on a loopback port of its own, logging nowhere and
+// counting into st, whose ICE candidates and state changes go nowhere.
+func testBridge(t *testing.T, st *counters) *bridge {
+	t.Helper()
+	br, err := newBridge(mustAddrPort(t, "127.0.0.1:0"), slog.New(slog.DiscardHandler), st,
+		func(*webrtc.ICECandidate) {}, func(webrtc.PeerConnectionState) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return br
 }
 
 // opusPeer is a dialtone party's side: a pion PeerConnection on loopback

@@ -2,7 +2,6 @@ package sipgw
 
 import (
 	"context"
-	"log/slog"
 	"net"
 	"sync"
 	"testing"
@@ -19,11 +18,7 @@ import (
 // PLI reaches the phone as a PLI for the phone's own stream.
 func TestKeyFrameRequests(t *testing.T) {
 	var st counters
-	br, err := newBridge(mustAddrPort(t, "127.0.0.1:0"), slog.New(slog.DiscardHandler), &st,
-		func(*webrtc.ICECandidate) {}, func(webrtc.PeerConnectionState) {})
-	if err != nil {
-		t.Fatal(err)
-	}
+	br := testBridge(t, &st)
 	defer br.close()
 	phone := listenUDP(t)
 	phoneAddr := phone.LocalAddr().(*net.UDPAddr).AddrPort()

@@ -1,7 +1,6 @@
 package sipgw
 
 import (
-	"log/slog"
 	"net"
 	"net/netip"
 	"sync"
@@ -11,7 +10,6 @@ import (
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/srtp/v3"
-	"github.com/pion/webrtc/v4"
 )
 
 // reportPhone is a SIP phone on a UDP socket that speaks RTP and RTCP to
@@ -144,11 +142,7 @@ func TestReportsBothWays(t *testing.T) {
 
 func testReports(t *testing.T, secure bool) {
 	var st counters
-	br, err := newBridge(mustAddrPort(t, "127.0.0.1:0"), slog.New(slog.DiscardHandler), &st,
-		func(*webrtc.ICECandidate) {}, func(webrtc.PeerConnectionState) {})
-	if err != nil {
-		t.Fatal(err)
-	}
+	br := testBridge(t, &st)
 	defer br.close()
 	br.every = 50 * time.Millisecond
 	conn := listenUDP(t)
