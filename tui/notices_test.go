@@ -114,15 +114,7 @@ func TestDevicesShown(t *testing.T) {
 // last picture with "their camera is off"; pictures that stop although it is on
 // show as stalled; a new picture clears either.
 func TestPeerCameraAndStall(t *testing.T) {
-	remote := &Mailbox{}
-	d := newDriver(t, Config{Remote: remote, FPS: 120})
-	d.send(tea.WindowSizeMsg{Width: 100, Height: 40})
-	d.dial("600")
-	d.event(call.Event{Kind: call.EventAccepted, Call: "c1"})
-	d.waitFor("in call", func() bool { return d.m.Screen() == ScreenInCall })
-	d.event(call.Event{Kind: call.EventConnected, Call: "c1"})
-	remote.WriteFrame(gradient(64, 48))
-	d.waitFor("frame", func() bool { return d.m.remoteSeq != 0 })
+	d, remote := echoWithPicture(t, 100)
 	d.event(call.Event{Kind: call.EventPeerCamera, Call: "c1", Camera: "off"})
 	d.waitFor("camera off", func() bool { return strings.Contains(ansi.Strip(d.m.Content()), "their camera is off") })
 	d.now = d.now.Add(10 * time.Second)
@@ -194,15 +186,7 @@ func TestDialRefusedSaysWhy(t *testing.T) {
 // TestEchoWithCameraOff: in the echo test, one's own camera off is why no
 // picture comes back; the screen says that, not "video stalled".
 func TestEchoWithCameraOff(t *testing.T) {
-	remote := &Mailbox{}
-	d := newDriver(t, Config{Remote: remote, FPS: 120})
-	d.send(tea.WindowSizeMsg{Width: 100, Height: 40})
-	d.dial("600")
-	d.event(call.Event{Kind: call.EventAccepted, Call: "c1"})
-	d.waitFor("in call", func() bool { return d.m.Screen() == ScreenInCall })
-	d.event(call.Event{Kind: call.EventConnected, Call: "c1"})
-	remote.WriteFrame(gradient(64, 48))
-	d.waitFor("frame", func() bool { return d.m.remoteSeq != 0 })
+	d, _ := echoWithPicture(t, 100)
 	d.key("v")
 	d.waitCall("camera off")
 	d.now = d.now.Add(10 * time.Second)
@@ -221,15 +205,7 @@ func TestEchoWithCameraOff(t *testing.T) {
 // to send back; the screen says so and how to try without one, not "video
 // stalled" once the last picture is old.
 func TestEchoWithoutCamera(t *testing.T) {
-	remote := &Mailbox{}
-	d := newDriver(t, Config{Remote: remote, FPS: 120})
-	d.send(tea.WindowSizeMsg{Width: 120, Height: 40})
-	d.dial("600")
-	d.event(call.Event{Kind: call.EventAccepted, Call: "c1"})
-	d.waitFor("in call", func() bool { return d.m.Screen() == ScreenInCall })
-	d.event(call.Event{Kind: call.EventConnected, Call: "c1"})
-	remote.WriteFrame(gradient(64, 48))
-	d.waitFor("frame", func() bool { return d.m.remoteSeq != 0 })
+	d, _ := echoWithPicture(t, 120)
 	d.event(call.Event{Kind: call.EventStats, Call: "c1", Stats: &call.Stats{
 		Audio: call.AudioStats{FramesDecoded: 50, Kbps: 32}, Send: call.SendStats{AudioKbps: 32, CameraOn: false},
 	}})
@@ -269,4 +245,20 @@ func TestTypingOnTheSummaryDials(t *testing.T) {
 	}
 	d.key("enter")
 	d.waitCall("dial 600")
+}
+
+// echoWithPicture is an echo call, connected, at width×40, whose first
+// picture has been shown, and the mailbox its pictures come through.
+func echoWithPicture(t *testing.T, width int) (*driver, *Mailbox) {
+	t.Helper()
+	remote := &Mailbox{}
+	d := newDriver(t, Config{Remote: remote, FPS: 120})
+	d.send(tea.WindowSizeMsg{Width: width, Height: 40})
+	d.dial("600")
+	d.event(call.Event{Kind: call.EventAccepted, Call: "c1"})
+	d.waitFor("in call", func() bool { return d.m.Screen() == ScreenInCall })
+	d.event(call.Event{Kind: call.EventConnected, Call: "c1"})
+	remote.WriteFrame(gradient(64, 48))
+	d.waitFor("frame", func() bool { return d.m.remoteSeq != 0 })
+	return d, remote
 }
