@@ -43,6 +43,7 @@ func main() {
 	asJSON := flag.Bool("json", false, "print the results as JSON")
 	admin := flag.String("admin", "", "the server's admin URL (http://HOST:PORT); with --server-profile, where to take it from")
 	profile := flag.String("server-profile", "", "write a CPU profile of the server over the call phase to this file (needs --admin)")
+	selfProfile := flag.String("cpuprofile", "", "write a CPU profile of this tool over the whole run to this file")
 	flag.Parse()
 	raiseFileLimit()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -56,7 +57,13 @@ func main() {
 		os.Exit(2)
 	}
 	prof := profiler{admin: strings.TrimSuffix(*admin, "/metrics"), file: *profile}
+	stopSelf, err := startSelfProfile(*selfProfile)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "dialtone-load:", err)
+		os.Exit(1)
+	}
 	r, err := run(ctx, *url, *idle, *pairs, *dur, *pid, *perIP, *conc, prof)
+	stopSelf()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "dialtone-load:", err)
 		os.Exit(1)
