@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command dialtone-load drives a running dialtone server with many clients
 // over real WebSockets and reports what it sustained: registrations per
 // second, memory per idle registered client (from the server process's
@@ -7,29 +9,25 @@
 // It only ever connects to the server it is given; spread the clients over
 // loopback source addresses (127.1.x.y) so the server's per-address limit
 // is not what gets measured.
+//
+// It shares the machine with the server it measures, so it is built to
+// cost little: every client (idle or calling) is a socket on one epoll
+// loop, not a goroutine, and it reads from the server's messages only what
+// it checks. Each call is still the whole exchange, checked at every step.
 package main
 
 import (
 	"context"
-	"crypto/ed25519"
 	"encoding/json"
 	"flag"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
-
-	"github.com/coder/websocket"
-
-	"github.com/dialtone/dialtone/call/wire"
 )
 
 func main() {
@@ -102,6 +100,9 @@ type results struct {
 	LoadCPUPerSetupUs float64 `json:"load_cpu_us_per_setup"`
 	LoadCores         float64 `json:"load_cores"`
 	Failures          int64   `json:"failures"`
+	// IdleLost counts registered clients whose connection ended or who
+	// were told something unexpected while the tool held them.
+	IdleLost int64 `json:"idle_clients_lost"`
 }
 
 func (r results) print() {
@@ -120,17 +121,22 @@ func (r results) print() {
 	}
 	fmt.Printf("load tool CPU per set-up     %.0f µs (%.2f cores)\n", r.LoadCPUPerSetupUs, r.LoadCores)
 	fmt.Printf("failures                     %d\n", r.Failures)
+	fmt.Printf("idle clients lost            %d\n", r.IdleLost)
 }
 
 func run(ctx context.Context, url string, idle, pairs int, dur time.Duration, pid, perIP, conc int, prof profiler) (results, error) {
 	var r results
-	src := &sources{perIP: perIP}
+	l, err := newLoop(url, &sources{perIP: perIP})
+	if err != nil {
+		return r, err
+	}
+	defer l.close()
 	before := rssMB(pid)
 
 	// Phase 1: idle registered clients.
 	regCPU0, regSelf0 := cpuSeconds(pid), selfCPUSeconds()
 	start := time.Now()
-	clients, err := registerMany(ctx, url, src, 0, idle, conc)
+	clients, err := l.register(ctx, 0, idle, conc)
 	if err != nil {
 		return r, fmt.Errorf("registering idle clients: %w", err)
 	}
@@ -142,7 +148,12 @@ func run(ctx context.Context, url string, idle, pairs int, dur time.Duration, pi
 		r.LoadCPUPerRegUs = (selfCPUSeconds() - regSelf0) * 1e6 / float64(len(clients))
 	}
 	if pid > 0 {
-		waitSettled()
+		// Give the server's garbage collector a moment to return the
+		// registration burst's garbage before its memory is read; the
+		// clients keep alive meanwhile.
+		if err := l.runFor(ctx, settle); err != nil {
+			return r, err
+		}
 		after := rssMB(pid)
 		r.RSSBeforeMB, r.RSSAfterMB = before, after
 		if len(clients) > 0 {
@@ -151,104 +162,55 @@ func run(ctx context.Context, url string, idle, pairs int, dur time.Duration, pi
 	}
 
 	// Phase 2: call set-ups between pairs while the idle clients stay.
-	callers, err := registerMany(ctx, url, src, idle, idle+2*pairs, conc)
+	callers, err := l.register(ctx, idle, idle+2*pairs, conc)
 	if err != nil {
 		return r, fmt.Errorf("registering calling clients: %w", err)
 	}
 	r.Pairs = pairs
-	var calls, failures atomic.Int64
-	lat := make([][]time.Duration, pairs)
-	cctx, cancel := context.WithTimeout(ctx, dur)
-	defer cancel()
-	var wg sync.WaitGroup
-	profDone := prof.start(cctx, dur)
+	ps := make([]*pair, pairs)
+	for i := range ps {
+		ps[i] = newPair(callers[2*i], callers[2*i+1])
+	}
+	profDone := prof.start(ctx, dur)
 	cpu0, self0 := cpuSeconds(pid), selfCPUSeconds()
 	callStart := time.Now()
-	for i := range pairs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			a, b := callers[2*i], callers[2*i+1]
-			for cctx.Err() == nil {
-				d, err := oneCall(cctx, a, b)
-				if err != nil {
-					if cctx.Err() == nil {
-						failures.Add(1)
-					}
-					return
-				}
-				lat[i] = append(lat[i], d)
-				calls.Add(1)
-			}
-		}()
+	l.now = callStart
+	for _, p := range ps {
+		p.until = callStart.Add(dur)
+		p.start(l)
 	}
-	wg.Wait()
+	if err := l.runFor(ctx, dur); err != nil {
+		return r, err
+	}
 	callTime := time.Since(callStart)
+	for _, p := range ps {
+		p.stalled(l)
+	}
 	self := selfCPUSeconds() - self0
-	r.Calls = calls.Load()
+	r.Calls = l.calls
 	r.CallsPerSec = float64(r.Calls) / callTime.Seconds()
 	r.LoadCores = self / callTime.Seconds()
 	if r.Calls > 0 {
 		r.LoadCPUPerSetupUs = self * 1e6 / float64(r.Calls)
 	}
-	if err := <-profDone; err != nil {
-		fmt.Fprintln(os.Stderr, "dialtone-load: server profile:", err)
-	}
 	if cpu := cpuSeconds(pid) - cpu0; pid > 0 && cpu > 0 && r.Calls > 0 {
 		r.ServerCPUPerSetupUs = cpu * 1e6 / float64(r.Calls)
 		r.SetupsPerCPUSecond = float64(r.Calls) / cpu
 	}
-	r.Failures = failures.Load()
+	if err := <-profDone; err != nil {
+		fmt.Fprintln(os.Stderr, "dialtone-load: server profile:", err)
+	}
+	r.Failures = l.failures
+	r.IdleLost = l.idleLost
+	for _, s := range l.reasons {
+		fmt.Fprintln(os.Stderr, "dialtone-load:", s)
+	}
 	var all []time.Duration
-	for _, l := range lat {
-		all = append(all, l...)
+	for _, p := range ps {
+		all = append(all, p.lat...)
 	}
 	r.SetupP50Ms, r.SetupP95Ms = percentile(all, 0.50), percentile(all, 0.95)
-	for _, c := range append(clients, callers...) {
-		c.close()
-	}
 	return r, nil
-}
-
-// oneCall runs dial → incoming → accept → accepted → hangup → ended and
-// returns the time from dial to the caller's accepted.
-func oneCall(ctx context.Context, a, b *client) (time.Duration, error) {
-	t0 := time.Now()
-	seq, err := a.send(ctx, &wire.Message{Type: wire.TypeDial, To: b.number})
-	if err != nil {
-		return 0, err
-	}
-	ring, err := a.wait(ctx, func(m *wire.Message) bool { return m.Re == seq })
-	if err != nil {
-		return 0, err
-	}
-	if ring.Type != wire.TypeRinging {
-		return 0, fmt.Errorf("dial answered %s %s", ring.Type, ring.Code)
-	}
-	if _, err := b.wait(ctx, func(m *wire.Message) bool { return m.Type == wire.TypeIncoming && m.Call == ring.Call }); err != nil {
-		return 0, err
-	}
-	if _, err := b.send(ctx, &wire.Message{Type: wire.TypeAccept, Call: ring.Call}); err != nil {
-		return 0, err
-	}
-	if _, err := a.wait(ctx, func(m *wire.Message) bool { return m.Type == wire.TypeAccepted && m.Call == ring.Call }); err != nil {
-		return 0, err
-	}
-	d := time.Since(t0)
-	if _, err := b.wait(ctx, func(m *wire.Message) bool { return m.Type == wire.TypeAccepted && m.Call == ring.Call }); err != nil {
-		return 0, err
-	}
-	hs, err := a.send(ctx, &wire.Message{Type: wire.TypeHangup, Call: ring.Call})
-	if err != nil {
-		return 0, err
-	}
-	if _, err := a.wait(ctx, func(m *wire.Message) bool { return m.Re == hs }); err != nil {
-		return 0, err
-	}
-	if _, err := b.wait(ctx, func(m *wire.Message) bool { return m.Type == wire.TypeEnded && m.Call == ring.Call }); err != nil {
-		return 0, err
-	}
-	return d, nil
 }
 
 func percentile(ds []time.Duration, p float64) float64 {
@@ -258,182 +220,6 @@ func percentile(ds []time.Duration, p float64) float64 {
 	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
 	return float64(ds[int(p*float64(len(ds)-1))]) / float64(time.Millisecond)
 }
-
-func registerMany(ctx context.Context, url string, src *sources, from, to, conc int) ([]*client, error) {
-	out := make([]*client, to-from)
-	sem := make(chan struct{}, conc)
-	var wg sync.WaitGroup
-	var firstErr error
-	var once sync.Once
-	for i := from; i < to; i++ {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			c, err := register(ctx, url, src.next(), fmt.Sprintf("+1555%07d", i))
-			if err != nil {
-				once.Do(func() { firstErr = err })
-				return
-			}
-			out[i-from] = c
-		}()
-	}
-	wg.Wait()
-	if firstErr != nil {
-		for _, c := range out {
-			if c != nil {
-				c.close()
-			}
-		}
-		return nil, firstErr
-	}
-	return out, nil
-}
-
-// sources hands out loopback source addresses, perIP connections each.
-type sources struct {
-	mu    sync.Mutex
-	n     int
-	perIP int
-}
-
-func (s *sources) next() net.IP {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	i := s.n / s.perIP
-	s.n++
-	return net.IPv4(127, 1, byte(i>>8), byte(i&0xff)+1)
-}
-
-// client is a minimal protocol client: one reader goroutine, a mailbox.
-type client struct {
-	number string
-	ws     *websocket.Conn
-	seq    atomic.Uint64
-	mu     sync.Mutex
-	inbox  []*wire.Message
-	wake   chan struct{}
-	err    error
-}
-
-func register(ctx context.Context, url string, srcIP net.IP, number string) (*client, error) {
-	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: srcIP}, Timeout: 10 * time.Second}
-	hc := &http.Client{Transport: &http.Transport{DialContext: d.DialContext}}
-	dctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	defer cancel()
-	ws, _, err := websocket.Dial(dctx, url, &websocket.DialOptions{HTTPClient: hc, Subprotocols: []string{wire.Subprotocol}})
-	if err != nil {
-		return nil, err
-	}
-	c := &client{number: number, ws: ws, wake: make(chan struct{}, 1)}
-	go c.read()
-	_, key, _ := ed25519.GenerateKey(nil)
-	seq, err := c.send(dctx, &wire.Message{Type: wire.TypeHello, Number: number, Key: key.Public().(ed25519.PublicKey)})
-	if err != nil {
-		return nil, err
-	}
-	ch, err := c.wait(dctx, func(m *wire.Message) bool { return m.Re == seq || m.Type == wire.TypeError })
-	if err != nil || ch.Type != wire.TypeChallenge {
-		c.close()
-		return nil, fmt.Errorf("hello for %s: %v %v", number, describe(ch), err)
-	}
-	seq, err = c.send(dctx, &wire.Message{Type: wire.TypeProof, Sig: ed25519.Sign(key, wire.ProofMessage(number, ch.Nonce))})
-	if err != nil {
-		return nil, err
-	}
-	reg, err := c.wait(dctx, func(m *wire.Message) bool { return m.Re == seq || m.Type == wire.TypeError })
-	if err != nil || reg.Type != wire.TypeRegistered {
-		c.close()
-		return nil, fmt.Errorf("registering %s: %v %v", number, describe(reg), err)
-	}
-	go c.keepalive(ctx, reg.KeepaliveS)
-	return c, nil
-}
-
-func describe(m *wire.Message) string {
-	if m == nil {
-		return "nothing"
-	}
-	return string(m.Type) + " " + string(m.Code) + " " + m.Message
-}
-
-func (c *client) keepalive(ctx context.Context, every int) {
-	if every <= 0 {
-		every = 10
-	}
-	t := time.NewTicker(time.Duration(every) * time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := c.send(ctx, &wire.Message{Type: wire.TypePing}); err != nil {
-				return
-			}
-		}
-	}
-}
-
-func (c *client) read() {
-	for {
-		_, data, err := c.ws.Read(context.Background())
-		c.mu.Lock()
-		if err != nil {
-			c.err = err
-			c.mu.Unlock()
-			c.signal()
-			return
-		}
-		if m, err := wire.Decode(data); err == nil && m.Type != wire.TypePong {
-			c.inbox = append(c.inbox, m)
-		}
-		c.mu.Unlock()
-		c.signal()
-	}
-}
-
-func (c *client) signal() {
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
-}
-
-func (c *client) send(ctx context.Context, m *wire.Message) (uint64, error) {
-	m.Seq = c.seq.Add(1)
-	b, err := wire.Encode(m)
-	if err != nil {
-		return 0, err
-	}
-	return m.Seq, c.ws.Write(ctx, websocket.MessageText, b)
-}
-
-func (c *client) wait(ctx context.Context, match func(*wire.Message) bool) (*wire.Message, error) {
-	for {
-		c.mu.Lock()
-		for i, m := range c.inbox {
-			if match(m) {
-				c.inbox = append(c.inbox[:i:i], c.inbox[i+1:]...)
-				c.mu.Unlock()
-				return m, nil
-			}
-		}
-		err := c.err
-		c.mu.Unlock()
-		if err != nil {
-			return nil, err
-		}
-		select {
-		case <-c.wake:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-}
-
-func (c *client) close() { c.ws.CloseNow() }
 
 // rssMB reads a process's resident set size.
 func rssMB(pid int) float64 {
@@ -477,10 +263,10 @@ func cpuSeconds(pid int) float64 {
 	return (u + st) / 100
 }
 
-// waitSettled gives the server's garbage collector a moment to return the
+// settle is how long the server's garbage collector gets to return the
 // registration burst's garbage before its memory is read. This is a
 // measurement pause in a load tool, not a test waiting for an event.
-func waitSettled() { time.Sleep(3 * time.Second) }
+const settle = 3 * time.Second
 
 func raiseFileLimit() {
 	var l syscall.Rlimit
