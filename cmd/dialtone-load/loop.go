@@ -40,6 +40,7 @@ type loop struct {
 	reg *batch // the registrations under way
 
 	calls int64
+	pace  *pacer // nil: every pair calls again at once
 
 	// What went wrong after registration.
 	idleLost int64
@@ -105,6 +106,9 @@ func (l *loop) run(ctx context.Context, done func() bool) error {
 		}
 		l.keepalives()
 		l.reg.expire(l)
+		if l.pace != nil {
+			l.pace.release(l)
+		}
 	}
 	return nil
 }
@@ -119,6 +123,9 @@ func (l *loop) runFor(ctx context.Context, d time.Duration) error {
 // so that run's conditions are seen in time.
 func (l *loop) timeout() int {
 	d := 20 * time.Millisecond
+	if l.pace != nil && len(l.pace.waiting) > 0 {
+		d = time.Millisecond
+	}
 	if l.ph < len(l.pings) {
 		d = min(d, l.pings[l.ph].nextPing.Sub(l.now))
 	}

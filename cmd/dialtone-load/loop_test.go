@@ -167,3 +167,19 @@ func TestStalledCallCounted(t *testing.T) {
 		}
 	}
 }
+
+// TestPacer lets calls start at the rate asked, and no faster.
+func TestPacer(t *testing.T) {
+	start := time.Unix(1000, 0)
+	pc := &pacer{rate: 100, start: start}
+	n := 0
+	for ms := range 1000 {
+		now := start.Add(time.Duration(ms) * time.Millisecond)
+		for pc.take(now) {
+			n++
+		}
+		if want := ms/10 + 1; n != want {
+			t.Fatalf("after %d ms: %d calls started, want %d", ms, n, want)
+		}
+	}
+}

@@ -34,6 +34,7 @@ func main() {
 	url := flag.String("server", "ws://127.0.0.1:7700/v1", "the server's signalling URL")
 	idle := flag.Int("clients", 10000, "idle registered clients to hold")
 	pairs := flag.Int("pairs", 200, "caller/callee pairs making calls")
+	rate := flag.Float64("rate", 0, "hold the call set-ups to this many a second (0: each pair calls again at once)")
 	dur := flag.Duration("duration", 10*time.Second, "how long the pairs make calls")
 	pid := flag.Int("pid", 0, "the server's process ID, to read its memory")
 	perIP := flag.Int("per-ip", 50, "connections per loopback source address")
@@ -60,7 +61,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "dialtone-load:", err)
 		os.Exit(1)
 	}
-	r, err := run(ctx, *url, *idle, *pairs, *dur, *pid, *perIP, *conc, prof)
+	r, err := run(ctx, *url, *idle, *pairs, *rate, *dur, *pid, *perIP, *conc, prof)
 	stopSelf()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "dialtone-load:", err)
@@ -124,7 +125,7 @@ func (r results) print() {
 	fmt.Printf("idle clients lost            %d\n", r.IdleLost)
 }
 
-func run(ctx context.Context, url string, idle, pairs int, dur time.Duration, pid, perIP, conc int, prof profiler) (results, error) {
+func run(ctx context.Context, url string, idle, pairs int, rate float64, dur time.Duration, pid, perIP, conc int, prof profiler) (results, error) {
 	var r results
 	l, err := newLoop(url, &sources{perIP: perIP})
 	if err != nil {
@@ -175,6 +176,9 @@ func run(ctx context.Context, url string, idle, pairs int, dur time.Duration, pi
 	cpu0, self0 := cpuSeconds(pid), selfCPUSeconds()
 	callStart := time.Now()
 	l.now = callStart
+	if rate > 0 {
+		l.pace = &pacer{rate: rate, start: callStart}
+	}
 	for _, p := range ps {
 		p.until = callStart.Add(dur)
 		p.start(l)

@@ -93,12 +93,20 @@ func (p *pair) waitingFor() string {
 	}
 }
 
-// start dials the next call.
+// start dials the next call, or queues the pair while the pacer holds it.
 func (p *pair) start(l *loop) {
+	p.state = pIdle
 	if p.dead || !l.now.Before(p.until) {
-		p.state = pIdle
 		return
 	}
+	if l.pace != nil && !l.pace.take(l.now) {
+		l.pace.waiting = append(l.pace.waiting, p)
+		return
+	}
+	p.dial(l)
+}
+
+func (p *pair) dial(l *loop) {
 	p.state, p.got = pDialing, 0
 	p.call, p.incoming = p.call[:0], p.incoming[:0]
 	p.t0 = l.now
@@ -213,4 +221,38 @@ func (p *pair) done(l *loop) {
 		p.lat = append(p.lat, p.setup)
 	}
 	p.start(l)
+}
+
+// pacer holds the calls to a rate (--rate), so that the server's CPU per
+// set-up can be compared at the same offered load: its keepalive and
+// commit costs are per second, and spread thinner the faster calls come.
+type pacer struct {
+	rate    float64 // calls a second
+	start   time.Time
+	started int64
+	waiting []*pair // oldest first
+}
+
+// take says whether a call may start now: one at the start, and one more
+// each 1/rate seconds.
+func (pc *pacer) take(now time.Time) bool {
+	allowed := int64(float64(now.Sub(pc.start))*pc.rate/float64(time.Second)+1e-6) + 1
+	if pc.started >= allowed {
+		return false
+	}
+	pc.started++
+	return true
+}
+
+// release dials for the waiting pairs the rate now allows.
+func (pc *pacer) release(l *loop) {
+	n := 0
+	for n < len(pc.waiting) && pc.take(l.now) {
+		p := pc.waiting[n]
+		n++
+		if !p.dead && l.now.Before(p.until) {
+			p.dial(l)
+		}
+	}
+	pc.waiting = pc.waiting[:copy(pc.waiting, pc.waiting[n:])]
 }
