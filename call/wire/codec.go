@@ -21,25 +21,38 @@ func Decode(data []byte) (*Message, error) {
 	if len(data) == 0 || data[0] != '{' {
 		return nil, errorf(CodeBadMessage, "a message is one JSON object")
 	}
-	// Unmarshal, not a Decoder: it reads the one value in place (a
-	// Decoder copies it into a buffer of its own) and refuses anything
-	// after it, where a Decoder's More let a "}" or "]" through.
-	var m Message
-	if err := json.Unmarshal(data, &m); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return nil, errorf(CodeBadMessage, "field %q: want %s", te.Field, te.Type)
+	// The messages of a call take the fast path (decode.go); whatever it
+	// does not take, encoding/json reads as it always did.
+	m := new(Message)
+	if !m.decodeFast(data) {
+		*m = Message{}
+		if err := unmarshal(data, m); err != nil {
+			return nil, err
 		}
-		var se *json.SyntaxError
-		if errors.As(err, &se) && strings.Contains(se.Error(), "after top-level value") {
-			return nil, errorf(CodeBadMessage, "one JSON object per message")
-		}
-		return nil, errorf(CodeBadMessage, "malformed JSON: %v", err)
 	}
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
-	return &m, nil
+	return m, nil
+}
+
+// unmarshal is encoding/json's reading of data, with its errors as *Error.
+// Unmarshal, not a Decoder: it reads the one value in place (a Decoder
+// copies it into a buffer of its own) and refuses anything after it, where
+// a Decoder's More let a "}" or "]" through.
+func unmarshal(data []byte, m *Message) error {
+	if err := json.Unmarshal(data, m); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return errorf(CodeBadMessage, "field %q: want %s", te.Field, te.Type)
+		}
+		var se *json.SyntaxError
+		if errors.As(err, &se) && strings.Contains(se.Error(), "after top-level value") {
+			return errorf(CodeBadMessage, "one JSON object per message")
+		}
+		return errorf(CodeBadMessage, "malformed JSON: %v", err)
+	}
+	return nil
 }
 
 // Encode serialises m, stamping the protocol version (see AppendEncode).
@@ -201,7 +214,12 @@ var ClientTypes = map[Type]bool{
 	TypePing: true, TypeBye: true,
 }
 
-func needCall(m *Message) error { return need(m.Call != "", string(m.Type)+" needs call") }
+func needCall(m *Message) error {
+	if m.Call != "" {
+		return nil // without building the words of the error
+	}
+	return errorf(CodeBadMessage, "%s needs call", m.Type)
+}
 
 func need(ok bool, msg string) error {
 	if ok {
