@@ -96,7 +96,8 @@ func (sb *Switchboard) dial(c *Conn, m *wire.Message) {
 		}
 		now := sb.cfg.Now()
 		id := newCallID(now)
-		if len(sb.lineOf(s.number).calls) >= sb.cfg.MaxCallsPerNumber {
+		own := sb.lineOf(s.number)
+		if len(own.calls) >= sb.cfg.MaxCallsPerNumber {
 			c.reply(m, wire.CodeWrongState, "you are in as many calls as you can be")
 			return
 		}
@@ -136,7 +137,7 @@ func (sb *Switchboard) dial(c *Conn, m *wire.Message) {
 		cl := &call{id: id, caller: s.number, callee: to, from: s, start: now, alerted: alerted}
 		sb.calls[id] = cl
 		s.calls[id] = cl
-		sb.lineOf(s.number).calls[id] = cl
+		own.calls[id] = cl
 		callee.calls[id] = cl
 		for _, a := range cl.alerted {
 			a.calls[id] = cl
@@ -150,7 +151,9 @@ func (sb *Switchboard) dial(c *Conn, m *wire.Message) {
 		}
 		cdr := store.CDR{CallID: string(id), Caller: string(s.number), Callee: string(to), Start: now}
 		fx.record(sb, func(ctx context.Context) error { return sb.cfg.Store.StartCall(ctx, cdr) }, "call start")
-		sb.log.Debug("ringing", keyCall, id, "from", s.number, "to", to)
+		if sb.debug() {
+			sb.log.Debug("ringing", keyCall, id, "from", s.number, "to", to)
+		}
 	})
 }
 
@@ -192,14 +195,17 @@ func (sb *Switchboard) canonical(s string) (number.Number, error) {
 	return number.Canonical(s)
 }
 
-// findRinging returns a call from a's number to b that is still ringing.
+// findRinging returns a call from a's number to b that is still ringing
+// (of several, the first by ID). It runs on every dial to a connected
+// number, so it picks the least match itself instead of sorting the calls.
 func findRinging(a *line, b number.Number) *call {
-	for _, cl := range sortedCalls(a.calls) {
-		if cl.state == stateRinging && cl.caller == a.number && cl.callee == b {
-			return cl
+	var found *call
+	for _, cl := range a.calls {
+		if cl.state == stateRinging && cl.caller == a.number && cl.callee == b && (found == nil || cl.id < found.id) {
+			found = cl
 		}
 	}
-	return nil
+	return found
 }
 
 // takeCall makes s, a device of cl's callee, the one that answers it.
@@ -265,22 +271,25 @@ func (sb *Switchboard) answer(cl *call, re uint64, fx *effects) {
 	cl.alerted = nil
 	cl.answer = sb.cfg.Now()
 	sb.stats.accepted.Add(1)
-	callerMsg := sb.acceptedMsg(cl, cl.callee, cl.callerLease, cl.calleeLease, true)
-	calleeMsg := sb.acceptedMsg(cl, cl.caller, cl.calleeLease, cl.callerLease, false)
+	// Each address is formatted once, for both messages and the record.
+	cLease, eLease := addrString(cl.callerLease.Addr), addrString(cl.calleeLease.Addr)
+	callerMsg := sb.acceptedMsg(cl, cl.callee, cLease, eLease, true)
+	calleeMsg := sb.acceptedMsg(cl, cl.caller, eLease, cLease, false)
 	if re != 0 {
 		calleeMsg.Re = re
 	}
 	sb.send(cl.from, callerMsg)
 	sb.send(cl.to, calleeMsg)
 	id, at := string(cl.id), cl.answer
-	cLease, eLease := addrString(cl.callerLease.Addr), addrString(cl.calleeLease.Addr)
 	fx.record(sb, func(ctx context.Context) error { return sb.cfg.Store.AnswerCall(ctx, id, at, cLease, eLease) }, "call answer")
-	sb.log.Debug("accepted", keyCall, cl.id, "caller."+keyLease, cLease, "callee."+keyLease, eLease)
+	if sb.debug() {
+		sb.log.Debug("accepted", keyCall, cl.id, "caller."+keyLease, cLease, "callee."+keyLease, eLease)
+	}
 }
 
-func (sb *Switchboard) acceptedMsg(cl *call, peer number.Number, local, remote lease.Lease, offerer bool) *wire.Message {
+func (sb *Switchboard) acceptedMsg(cl *call, peer number.Number, local, remote string, offerer bool) *wire.Message {
 	m := &wire.Message{Type: wire.TypeAccepted, Call: cl.id, Peer: string(peer),
-		LocalLease: addrString(local.Addr), RemoteLease: addrString(remote.Addr), Media: sb.cfg.Media, Offerer: offerer}
+		LocalLease: local, RemoteLease: remote, Media: sb.cfg.Media, Offerer: offerer}
 	if sb.cfg.Relay != nil {
 		self := cl.callee
 		if offerer {
@@ -407,15 +416,16 @@ func (sb *Switchboard) endCall(cl *call, reason string, skip *session, fx *effec
 	if was == stateActive {
 		sb.releaseLeases(cl, fx)
 	}
-	callerMsg, calleeMsg := sb.endMessages(cl, was, reason)
-	if callerMsg != nil && cl.from != skip {
-		sb.send(cl.from, callerMsg)
+	// A message is made only for a party that hears it, and each its
+	// own (send numbers it in the party's session).
+	toCaller, toCallee := endNotices(was, reason)
+	if toCaller.typ != "" && cl.from != skip {
+		sb.send(cl.from, toCaller.message(cl.id))
 	}
-	if calleeMsg != nil {
+	if toCallee.typ != "" {
 		for _, s := range callees {
 			if s != skip {
-				m := *calleeMsg
-				sb.send(s, &m)
+				sb.send(s, toCallee.message(cl.id))
 			}
 		}
 	}
@@ -436,29 +446,38 @@ func (sb *Switchboard) endCall(cl *call, reason string, skip *session, fx *effec
 		}
 		return nil
 	}, "call end")
-	sb.log.Debug("call ended", keyCall, cl.id, "reason", reason)
+	if sb.debug() {
+		sb.log.Debug("call ended", keyCall, cl.id, "reason", reason)
+	}
 }
 
-// endMessages says what each party hears when a call ends; nil for a party
-// that hears nothing from endCall (it gets a direct answer instead).
-func (sb *Switchboard) endMessages(cl *call, was callState, reason string) (toCaller, toCallee *wire.Message) {
-	ended := func() *wire.Message { return &wire.Message{Type: wire.TypeEnded, Call: cl.id, Reason: reason} }
+// endNotice is what one party hears when a call ends: a message of typ
+// with reason, or nothing when typ is "" (it gets a direct answer
+// instead).
+type endNotice struct {
+	typ    wire.Type
+	reason string
+}
+
+func (n endNotice) message(id wire.CallID) *wire.Message {
+	return &wire.Message{Type: n.typ, Call: id, Reason: n.reason}
+}
+
+// endNotices says what each party hears when a call ends.
+func endNotices(was callState, reason string) (toCaller, toCallee endNotice) {
+	ended := endNotice{wire.TypeEnded, reason}
 	if was == stateActive {
-		return ended(), ended()
+		return ended, ended
 	}
 	switch reason {
 	case wire.ReasonRefused:
-		return &wire.Message{Type: wire.TypeRefused, Call: cl.id}, nil
+		return endNotice{typ: wire.TypeRefused}, endNotice{}
 	case wire.ReasonCancelled:
-		return nil, &wire.Message{Type: wire.TypeCancelled, Call: cl.id, Reason: reason}
-	case wire.ReasonNoAnswer:
-		return &wire.Message{Type: wire.TypeNoAnswer, Call: cl.id},
-			&wire.Message{Type: wire.TypeCancelled, Call: cl.id, Reason: reason}
-	case wire.ReasonPeerLost:
-		return &wire.Message{Type: wire.TypeNoAnswer, Call: cl.id},
-			&wire.Message{Type: wire.TypeCancelled, Call: cl.id, Reason: reason}
+		return endNotice{}, endNotice{wire.TypeCancelled, reason}
+	case wire.ReasonNoAnswer, wire.ReasonPeerLost:
+		return endNotice{typ: wire.TypeNoAnswer}, endNotice{wire.TypeCancelled, reason}
 	}
-	return ended(), ended()
+	return ended, ended
 }
 
 func (sb *Switchboard) releaseLeases(cl *call, fx *effects) {

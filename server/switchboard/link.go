@@ -91,8 +91,8 @@ func (l *linkState) admitLink(n number.Number, source string, now time.Time) str
 // as its first device (open or invite policy). It returns the device, or
 // an error code and message.
 func (sb *Switchboard) admit(ctx context.Context, c *Conn, key ed25519.PublicKey) (admitted, wire.Code, string) {
-	h := c.hello
-	n := number.Number(h.Number)
+	h := &c.hello
+	n := number.Number(h.number)
 	d, err := sb.cfg.Store.Device(ctx, string(n), key)
 	switch {
 	case err == nil:
@@ -101,14 +101,14 @@ func (sb *Switchboard) admit(ctx context.Context, c *Conn, key ed25519.PublicKey
 		sb.log.Error("looking up device", keyNumber, n, "err", err)
 		return admitted{}, wire.CodeInternal, "the server could not check the number; try again"
 	}
-	if h.Link != "" {
+	if h.link != "" {
 		return sb.linkDevice(ctx, c, n, key)
 	}
-	name := h.Device
+	name := h.device
 	if name == "" {
 		name = store.FirstDevice
 	}
-	if code, msg := sb.bindKey(ctx, n, key, h.Invite, name); code != "" {
+	if code, msg := sb.bindKey(ctx, n, key, h.invite, name); code != "" {
 		if code == wire.CodeAuthFailed {
 			// A bound number: say so if this key was one of its devices.
 			if gone, err := sb.cfg.Store.WasRemoved(ctx, string(n), key); err == nil && gone {
@@ -167,7 +167,7 @@ func (sb *Switchboard) linkDevice(ctx context.Context, c *Conn, n number.Number,
 	if why != "" {
 		return admitted{}, wire.CodeLinkLimited, why
 	}
-	by, err := sb.cfg.Store.ClaimLinkCode(ctx, string(n), c.hello.Link)
+	by, err := sb.cfg.Store.ClaimLinkCode(ctx, string(n), c.hello.link)
 	if err != nil {
 		for _, e := range linkErrors {
 			if errors.Is(err, e.err) {
@@ -185,7 +185,7 @@ func (sb *Switchboard) linkDevice(ctx context.Context, c *Conn, n number.Number,
 	if len(devs) >= wire.MaxDevices {
 		return admitted{}, wire.CodeDeviceLimit, fmt.Sprintf("%s has %d devices, as many as it may; unlink one first", n, wire.MaxDevices)
 	}
-	cert := identity.LinkCert{Number: string(n), Name: freeName(devs, c.hello.Device), Device: key, By: by,
+	cert := identity.LinkCert{Number: string(n), Name: freeName(devs, c.hello.device), Device: key, By: by,
 		At: time.Unix(now.Unix(), 0).UTC()}
 	sig, code, msg := sb.askLinker(ctx, cert)
 	if code != "" {
@@ -290,7 +290,7 @@ func (sb *Switchboard) linkNew(ctx context.Context, c *Conn, m *wire.Message) {
 		c.reply(m, wire.CodeLinkLimited, fmt.Sprintf("more than %d link codes for %s; try again in a minute", linkBurst, n))
 		return
 	}
-	code, err := sb.cfg.Store.CreateLinkCode(ctx, string(n), ed25519.PublicKey(c.hello.Key), wire.LinkTTL)
+	code, err := sb.cfg.Store.CreateLinkCode(ctx, string(n), ed25519.PublicKey(c.hello.key), wire.LinkTTL)
 	if errors.Is(err, store.ErrNotFound) {
 		c.reply(m, wire.CodeUnlinked, "this device is no longer linked to "+string(n))
 		return

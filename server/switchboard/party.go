@@ -67,7 +67,7 @@ func (sb *Switchboard) attachParty(c *Conn, n number.Number, via string) *sessio
 	s := &session{number: n, calls: make(map[wire.CallID]*call), via: via, name: "SIP phone"}
 	s.out, s.conn = c.out, c
 	s.source = sourceKey(c.remote)
-	c.hello = &wire.Message{Number: string(n)}
+	c.hello = helloFields{number: string(n)}
 	c.sess = s
 	c.phase.Store(int32(phaseRegistered))
 	// A number with SIP devices only is ours as much as one with a key:

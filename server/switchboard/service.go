@@ -24,7 +24,7 @@ func (sb *Switchboard) AttachService(code, name string, out Outbox) (*Conn, erro
 		return nil, fmt.Errorf("service code %s is taken", code)
 	}
 	s := &session{number: n, calls: make(map[wire.CallID]*call), service: true, name: name}
-	c.hello = &wire.Message{Number: code}
+	c.hello = helloFields{number: code}
 	sb.attach(c, s)
 	s.ln.service = true
 	delete(sb.tokens, "") // services resume nothing

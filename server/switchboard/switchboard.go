@@ -349,6 +349,12 @@ func newCallID(now time.Time) wire.CallID {
 	return wire.CallID(callIDEncoding.EncodeToString(b[:]))
 }
 
+// debug reports whether debug logs are kept: the calls' logs are built
+// only then, since building their attributes allocates on every call.
+func (sb *Switchboard) debug() bool {
+	return sb.log.Enabled(context.Background(), slog.LevelDebug)
+}
+
 func addrString(a netip.AddrPort) string {
 	if !a.IsValid() {
 		return ""
