@@ -82,7 +82,7 @@ type session struct {
 	calls     map[wire.CallID]*call
 	sn        uint64   // the last sequence number sent
 	outq      []queued // sent, waiting for their records to be committed
-	history   []sent   // the most recent messages delivered, for a resume
+	history   ring     // the most recent messages delivered, for a resume
 	histBytes int      // what history holds, as counted by size
 	lostSN    uint64   // the newest message a bound dropped from history
 	media     int      // SDP and ICE messages in history
@@ -362,8 +362,8 @@ func (sb *Switchboard) resume(c *Conn, s *session, reply *wire.Message) {
 		reply.Calls = append(reply.Calls, cl.info(s.number))
 	}
 	c.out.Send(reply)
-	for _, q := range s.history {
-		if q.m != nil && q.sn > c.hello.last {
+	for i := range s.history.len() {
+		if q := s.history.at(i); q.m != nil && q.sn > c.hello.last {
 			c.out.Send(q.m)
 		}
 	}

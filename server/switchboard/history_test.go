@@ -184,3 +184,31 @@ func TestHistoryTrimmedOnTimer(t *testing.T) {
 		time.Sleep(10 * time.Millisecond) // polling for the trim timer's work
 	}
 }
+
+// TestRingKeepsOrder pushes and drops across the ring's wrap and growth and
+// checks it against a plain slice.
+func TestRingKeepsOrder(t *testing.T) {
+	var r ring
+	var want []uint64
+	sn := uint64(0)
+	for step, op := range []struct{ push, drop int }{{3, 0}, {2, 4}, {9, 1}, {0, 5}, {12, 0}, {1, 14}, {6, 2}, {0, 4}} {
+		for range op.push {
+			sn++
+			r.push(sent{sn: sn})
+			want = append(want, sn)
+		}
+		r.dropFront(op.drop)
+		want = want[op.drop:]
+		if r.len() != len(want) {
+			t.Fatalf("step %d: len %d, want %d", step, r.len(), len(want))
+		}
+		for i, w := range want {
+			if got := r.at(i).sn; got != w {
+				t.Fatalf("step %d: entry %d is %d, want %d", step, i, got, w)
+			}
+		}
+		if len(want) == 0 && r.buf != nil {
+			t.Fatalf("step %d: an empty ring holds its buffer", step)
+		}
+	}
+}
