@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -111,7 +112,7 @@ func (s *session) sortedCalls() []*call {
 	for _, c := range s.calls {
 		cs = append(cs, c)
 	}
-	sort.Slice(cs, func(i, j int) bool { return cs[i].id < cs[j].id })
+	slices.SortFunc(cs, byID)
 	return cs
 }
 

@@ -1,7 +1,8 @@
 package switchboard
 
 import (
-	"sort"
+	"slices"
+	"strings"
 
 	"github.com/dialtone/dialtone/call/number"
 	"github.com/dialtone/dialtone/call/wire"
@@ -34,7 +35,7 @@ func (l *line) sessions() []*session {
 	for _, s := range l.devices {
 		out = append(out, s)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].key < out[j].key })
+	slices.SortFunc(out, func(a, b *session) int { return strings.Compare(a.key, b.key) })
 	return out
 }
 
@@ -114,12 +115,17 @@ func (sb *Switchboard) ringNewDevice(s *session) {
 	}
 }
 
+// byID orders calls by ID. slices.SortFunc, not sort.Slice: this sorts on
+// every dial and registration, and sort.Slice allocated for its swapper
+// and its closure even for one element.
+func byID(a, b *call) int { return strings.Compare(string(a.id), string(b.id)) }
+
 func sortedCalls(m map[wire.CallID]*call) []*call {
 	cs := make([]*call, 0, len(m))
 	for _, c := range m {
 		cs = append(cs, c)
 	}
-	sort.Slice(cs, func(i, j int) bool { return cs[i].id < cs[j].id })
+	slices.SortFunc(cs, byID)
 	return cs
 }
 

@@ -10,7 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
-	"sort"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -262,7 +262,7 @@ func (sb *Switchboard) sortedCalls() []*call {
 	for _, c := range sb.calls {
 		cs = append(cs, c)
 	}
-	sort.Slice(cs, func(i, j int) bool { return cs[i].id < cs[j].id })
+	slices.SortFunc(cs, byID)
 	return cs
 }
 
