@@ -136,11 +136,11 @@ func (sb *Switchboard) dial(c *Conn, m *wire.Message) {
 		}
 		cl := &call{id: id, caller: s.number, callee: to, from: s, start: now, alerted: alerted}
 		sb.calls[id] = cl
-		s.calls[id] = cl
-		own.calls[id] = cl
-		callee.calls[id] = cl
+		addCall(&s.calls, cl)
+		addCall(&own.calls, cl)
+		addCall(&callee.calls, cl)
 		for _, a := range cl.alerted {
-			a.calls[id] = cl
+			addCall(&a.calls, cl)
 		}
 		sb.limits.ring(cl)
 		waiting := len(callee.calls) > 1
@@ -211,7 +211,7 @@ func findRinging(a *line, b number.Number) *call {
 // takeCall makes s, a device of cl's callee, the one that answers it.
 func (sb *Switchboard) takeCall(cl *call, s *session) {
 	cl.to = s
-	s.calls[cl.id] = cl
+	addCall(&s.calls, cl)
 }
 
 // partyCall finds m's call and checks that c's number takes part in it.

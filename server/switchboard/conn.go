@@ -317,7 +317,7 @@ func (sb *Switchboard) register(c *Conn, m *wire.Message, missed []store.MissedC
 			// the number's only device: the new session needs the live one.
 			ln = sb.lineOf(n)
 		}
-		s := &session{number: n, key: key, name: c.dev.name, ln: ln, token: randomToken(24), calls: make(map[wire.CallID]*call)}
+		s := &session{number: n, key: key, name: c.dev.name, ln: ln, token: randomToken(24)}
 		sb.attach(c, s)
 		sb.stats.registrations.Add(1)
 		reply.Session = s.token

@@ -64,7 +64,7 @@ func (sb *Switchboard) AttachParty(n, via string, out Outbox, remote string) (*C
 }
 
 func (sb *Switchboard) attachParty(c *Conn, n number.Number, via string) *session {
-	s := &session{number: n, calls: make(map[wire.CallID]*call), via: via, name: "SIP phone"}
+	s := &session{number: n, via: via, name: "SIP phone"}
 	s.out, s.conn = c.out, c
 	s.source = sourceKey(c.remote)
 	c.hello = helloFields{number: string(n)}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/dialtone/dialtone/call/number"
-	"github.com/dialtone/dialtone/call/wire"
 )
 
 // AttachService makes the server answer a short code itself, as the echo
@@ -23,7 +22,7 @@ func (sb *Switchboard) AttachService(code, name string, out Outbox) (*Conn, erro
 	if sb.lines[n] != nil {
 		return nil, fmt.Errorf("service code %s is taken", code)
 	}
-	s := &session{number: n, calls: make(map[wire.CallID]*call), service: true, name: name}
+	s := &session{number: n, service: true, name: name}
 	c.hello = helloFields{number: code}
 	sb.attach(c, s)
 	s.ln.service = true
