@@ -94,7 +94,7 @@ type session struct {
 
 	inSection bool // in the running section's touched list
 	// attached is true from attach until dropSession: while s is its
-	// line's device session for its key (l.devices[s.key] == s).
+	// line's device session for its key (l.device(s.key) == s).
 	attached bool
 }
 
@@ -299,7 +299,7 @@ func (sb *Switchboard) register(c *Conn, m *wire.Message, missed []store.MissedC
 		// pass over the removals (pollRemovals).
 		key := string(c.hello.key)
 		ln := sb.lineOf(n)
-		old := ln.devices[key]
+		old := ln.device(key)
 		if old != nil && c.hello.resume != "" && old.token == c.hello.resume {
 			if c.hello.last >= old.lostSN {
 				sb.resume(c, old, reply)
@@ -340,7 +340,7 @@ func (sb *Switchboard) attach(c *Conn, s *session) {
 	if s.ln == nil {
 		s.ln = sb.lineOf(s.number)
 	}
-	s.ln.devices[s.key] = s
+	s.ln.setDevice(s)
 	s.attached = true
 	sb.tokens[s.token] = s
 }
@@ -398,8 +398,8 @@ func (sb *Switchboard) replace(old *session, fx *effects) {
 
 func (sb *Switchboard) dropSession(s *session) {
 	s.attached = false
-	if l := sb.lines[s.number]; l != nil && l.devices[s.key] == s {
-		delete(l.devices, s.key)
+	if l := sb.lines[s.number]; l != nil && l.device(s.key) == s {
+		l.removeDevice(s.key)
 		if len(l.devices) == 0 && len(l.calls) == 0 {
 			delete(sb.lines, s.number)
 		}

@@ -181,3 +181,33 @@ func (b *board) forgetLinkLimits() {
 	clear(b.links.perSource)
 	clear(b.links.codes)
 }
+
+// TestLineDevices: a line's devices stay one per key, in key order.
+func TestLineDevices(t *testing.T) {
+	l := &line{}
+	keys := func() (out []string) {
+		for _, s := range l.devices {
+			out = append(out, s.key+"/"+s.name)
+		}
+		return out
+	}
+	for _, s := range []*session{{key: "c", name: "1"}, {key: "a", name: "1"}, {key: "b", name: "1"}, {key: "a", name: "2"}} {
+		l.setDevice(s)
+	}
+	if got, want := fmt.Sprint(keys()), "[a/2 b/1 c/1]"; got != want {
+		t.Fatalf("devices %s, want %s", got, want)
+	}
+	if s := l.device("b"); s == nil || s.name != "1" || l.device("x") != nil {
+		t.Fatalf("device(b) = %v, device(x) = %v", s, l.device("x"))
+	}
+	l.removeDevice("a")
+	l.removeDevice("x")
+	if got, want := fmt.Sprint(keys()), "[b/1 c/1]"; got != want {
+		t.Fatalf("after removing a: %s, want %s", got, want)
+	}
+	l.removeDevice("b")
+	l.removeDevice("c")
+	if l.devices != nil {
+		t.Fatalf("an emptied line holds %v", l.devices)
+	}
+}

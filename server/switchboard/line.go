@@ -13,17 +13,49 @@ import (
 // in. Call waiting and busy count a line's calls, not a device's; an
 // incoming call rings on every device of the line.
 type line struct {
-	number  number.Number
-	devices map[string]*session // by device key
+	number number.Number
+	// devices are the device sessions, in the order of their keys. A
+	// short sorted list, not a map: a number has one device or a few
+	// (MaxDevices), and a map of one was two objects and 256 bytes for
+	// each of 18,000 idle clients, traced by the collector on every cycle.
+	devices []*session
 	calls   map[wire.CallID]*call
 	service bool
+}
+
+// device returns the line's session for a device key, or nil.
+func (l *line) device(key string) *session {
+	for _, s := range l.devices {
+		if s.key == key {
+			return s
+		}
+	}
+	return nil
+}
+
+// setDevice makes s the line's session for its key, replacing any other.
+func (l *line) setDevice(s *session) {
+	i, found := slices.BinarySearchFunc(l.devices, s.key, func(d *session, key string) int { return strings.Compare(d.key, key) })
+	if found {
+		l.devices[i] = s
+		return
+	}
+	l.devices = slices.Insert(l.devices, i, s)
+}
+
+// removeDevice takes the session for key off the line.
+func (l *line) removeDevice(key string) {
+	l.devices = slices.DeleteFunc(l.devices, func(d *session) bool { return d.key == key })
+	if len(l.devices) == 0 {
+		l.devices = nil
+	}
 }
 
 // lineOf returns n's line, making it if need be.
 func (sb *Switchboard) lineOf(n number.Number) *line {
 	l := sb.lines[n]
 	if l == nil {
-		l = &line{number: n, devices: make(map[string]*session)}
+		l = &line{number: n}
 		sb.lines[n] = l
 	}
 	return l
@@ -31,12 +63,7 @@ func (sb *Switchboard) lineOf(n number.Number) *line {
 
 // sessions returns the line's sessions, in the order of their device keys.
 func (l *line) sessions() []*session {
-	out := make([]*session, 0, len(l.devices))
-	for _, s := range l.devices {
-		out = append(out, s)
-	}
-	slices.SortFunc(out, func(a, b *session) int { return strings.Compare(a.key, b.key) })
-	return out
+	return slices.Clone(l.devices)
 }
 
 // current reports whether s is still its device's session. It is asked for

@@ -212,7 +212,7 @@ func (sb *Switchboard) askLinker(ctx context.Context, cert identity.LinkCert) ([
 	var linker *session
 	sb.locked(func(*effects) {
 		if l := sb.lines[number.Number(cert.Number)]; l != nil {
-			linker = l.devices[string(cert.By)]
+			linker = l.device(string(cert.By))
 		}
 		if linker == nil || linker.conn == nil {
 			linker = nil
@@ -323,7 +323,7 @@ func (sb *Switchboard) listDevices(ctx context.Context, c *Conn, m *wire.Message
 		di := wire.DeviceInfo{Name: d.Name, Key: d.Key, LinkedAt: d.LinkedAt, LastSeen: d.LastSeen,
 			By: names[string(d.By)], This: string(d.Key) == c.sess.key}
 		if l != nil {
-			if s := l.devices[string(d.Key)]; s != nil && s.conn != nil {
+			if s := l.device(string(d.Key)); s != nil && s.conn != nil {
 				di.Online = true
 			}
 		}
@@ -364,7 +364,7 @@ func (sb *Switchboard) Unlinked(n string, key ed25519.PublicKey) {
 		if l == nil {
 			return
 		}
-		s := l.devices[string(key)]
+		s := l.device(string(key))
 		if s == nil {
 			return
 		}
