@@ -63,6 +63,7 @@ func (s *Session) readTrack(track *webrtc.TrackRemote, tones *toneReader, out ch
 		}
 		now := s.cfg.Now()
 		if video {
+			s.mark(phVideoRecv)
 			s.st.videoBytes.add(float64(len(p.Payload)+12), now)
 		} else {
 			s.st.audioBytes.add(float64(len(p.Payload)+12), now)
@@ -252,6 +253,7 @@ func (v *videoReceiver) decode(f vp8Frame) {
 			s.log.Debug("remote video sink", "err", err)
 		}
 	}
+	s.mark(phDecoded)
 	s.frameDecoded(true)
 }
 

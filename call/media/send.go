@@ -53,6 +53,7 @@ func (s *Session) sendVideo() {
 			}
 			return
 		}
+		s.mark(phCameraFrame)
 		if !s.cameraOn.Load() {
 			s.st.sentSkipped.Add(1)
 			continue // keep reading, so the camera does not back up
@@ -104,6 +105,7 @@ func (s *Session) sendVideo() {
 		}
 		ts := tsBase + uint32(f.Time.Sub(t0)*90000/time.Second)
 		s.writeVideo(pay, pkt, ts, &seq, now)
+		s.mark(phVideoSent)
 		s.st.sendW.Store(int32(small.Width))
 		s.st.sendH.Store(int32(small.Height))
 		s.st.sentFPS.add(1, now)

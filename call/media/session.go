@@ -69,7 +69,8 @@ type Session struct {
 	forceKey    atomic.Bool
 	pliRequests atomic.Int64
 
-	st stats
+	st     stats
+	phases phaseClock
 }
 
 // New builds a session's PeerConnection and tracks. Nothing is sent until
@@ -92,6 +93,7 @@ func New(cfg Config, sig Signal) (*Session, error) {
 		tonesIn:   make(chan byte, tonesQueue),
 	}
 	s.cameraOn.Store(true)
+	s.mark(phCreated)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	api, err := s.newAPI(&s.bwe)
 	if err != nil {
@@ -112,6 +114,17 @@ func New(cfg Config, sig Signal) (*Session, error) {
 	s.pc.OnConnectionStateChange(s.onConnectionState)
 	s.pc.OnICEConnectionStateChange(func(st webrtc.ICEConnectionState) {
 		s.log.Debug("ICE state", keyState, st.String())
+		switch st {
+		case webrtc.ICEConnectionStateChecking:
+			s.mark(phChecking)
+		case webrtc.ICEConnectionStateConnected:
+			s.mark(phICEUp)
+		}
+	})
+	s.pc.OnICEGatheringStateChange(func(st webrtc.ICEGatheringState) {
+		if st == webrtc.ICEGatheringStateComplete {
+			s.mark(phGathered)
+		}
 	})
 	s.pc.OnTrack(s.onTrack)
 	return s, nil
@@ -216,6 +229,7 @@ func (s *Session) HandleSDP(sdpType, desc string) error {
 	if err := s.pc.SetRemoteDescription(rd); err != nil {
 		return fmt.Errorf("media: setting remote %s: %w", sdpType, err)
 	}
+	s.mark(phDescribed)
 	s.noteRemoteMedia(rd)
 	if err := s.flushICE(); err != nil {
 		return err
@@ -318,6 +332,9 @@ func (s *Session) onICECandidate(c *webrtc.ICECandidate) {
 	if c == nil || s.isClosed() {
 		return
 	}
+	if c.Typ == webrtc.ICECandidateTypeRelay {
+		s.mark(phRelayCand)
+	}
 	j := c.ToJSON()
 	if err := s.sig.SendICE(wire.Candidate{Candidate: j.Candidate, SDPMid: j.SDPMid, SDPMLineIndex: j.SDPMLineIndex, UsernameFragment: j.UsernameFragment}); err != nil {
 		s.log.Warn("sending ICE candidate", "err", err)
@@ -328,6 +345,7 @@ func (s *Session) onConnectionState(st webrtc.PeerConnectionState) {
 	s.log.Debug("connection state", keyState, st.String())
 	switch st {
 	case webrtc.PeerConnectionStateConnected:
+		s.mark(phDTLSUp)
 		s.pcUpOnce.Do(func() { close(s.pcUp) })
 		s.startSending()
 		s.checkConnected()

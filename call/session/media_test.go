@@ -1,8 +1,6 @@
 package session_test
 
 import (
-	"context"
-	"fmt"
 	"math"
 	"net"
 	"slices"
@@ -170,39 +168,4 @@ func TestRealMediaSurvivesSignallingDrop(t *testing.T) {
 		t.Fatalf("alice: %+v", e)
 	}
 	expectKinds(t, a, id, "ringing accepted trust connected ended(hangup)")
-}
-
-// BenchmarkCallSetup measures dial → first decoded remote video frame
-// through servertest and its relay, with real media, callee auto-answering.
-// Calls rotate over several pairs of phones: one pair alone would pass the
-// server's per-connection message rate (20/s) at a few calls a second.
-func BenchmarkCallSetup(b *testing.B) {
-	srv := servertest.New(b, servertest.Options{Pool: "127.77.22.0/24"})
-	const pairs = 8
-	var callers, callees []*phone
-	for i := range pairs {
-		callers = append(callers, newPhone(b, fmt.Sprintf("+1555020%04d", i), opts{url: srv.Addrs.URL, factory: pionMedia, prep: withDevices(b, 440)}))
-		callees = append(callees, newPhone(b, fmt.Sprintf("+1555030%04d", i), opts{url: srv.Addrs.URL, factory: pionMedia, prep: withDevices(b, 660), autoAnswer: true}))
-	}
-	var ms []float64
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		a, bp := callers[i%pairs], callees[i%pairs]
-		start := time.Now()
-		id, err := a.Dial(context.Background(), bp.number)
-		if err != nil {
-			b.Fatal(err)
-		}
-		a.wait(b, call.EventConnected, id)
-		ms = append(ms, float64(time.Since(start).Microseconds())/1000)
-		b.StopTimer()
-		a.Hangup(id)
-		a.wait(b, call.EventEnded, id)
-		bp.wait(b, call.EventEnded, id)
-		b.StartTimer()
-	}
-	slices.Sort(ms)
-	b.ReportMetric(ms[len(ms)/2], "p50-ms")
-	b.ReportMetric(ms[min(len(ms)-1, len(ms)*95/100)], "p95-ms")
-	b.ReportMetric(ms[min(len(ms)-1, len(ms)*99/100)], "p99-ms")
 }
