@@ -137,6 +137,42 @@ func (s *Session) videoBudget() int {
 	return v
 }
 
+// A microphone keeps capturing between calls into its buffer (device/audio's
+// ring holds 120 ms), so the first reads of a call return at once with
+// sound from before the connection came up. Sent, it is stale (the far end
+// plays it late, or its jitter buffer drops it), it is sound from before the
+// call was connected, and at the moment the set-up is busiest it costs an
+// encode, a packet and a decode per frame. A read that returns sooner than
+// backlogRead was queued; the first that makes us wait is fresh.
+const (
+	backlogRead      = 5 * time.Millisecond
+	maxBacklogFrames = 16 // 320 ms: more than any device buffers
+)
+
+// skipAudioBacklog reads and drops the microphone's queued frames, up to and
+// not including the first fresh one, which it leaves in pcm.
+func (s *Session) skipAudioBacklog(pcm []int16) error {
+	for range maxBacklogFrames {
+		// Real time, not Config.Now: this is how long the device made us
+		// wait.
+		start := time.Now()
+		if err := s.cfg.Mic.ReadAudio(s.ctx, pcm); err != nil {
+			return err
+		}
+		if time.Since(start) >= backlogRead {
+			return nil
+		}
+	}
+	return nil
+}
+
+func (s *Session) readAudio(pcm []int16, have bool) error {
+	if have {
+		return nil
+	}
+	return s.cfg.Mic.ReadAudio(s.ctx, pcm)
+}
+
 // sendAudio encodes and sends the microphone's sound until Close.
 func (s *Session) sendAudio() {
 	_, bps := s.budgetFor(s.totalFor(s.cfg.StartKbps))
@@ -150,8 +186,15 @@ func (s *Session) sendAudio() {
 	seq := uint16(rand.Uint32())
 	ts := rand.Uint32()
 	lossPct := 0
+	if err := s.skipAudioBacklog(pcm); err != nil {
+		if s.ctx.Err() == nil {
+			s.log.Warn("microphone stopped; sending no audio", "err", err)
+		}
+		return
+	}
 	for first := true; ; first = false {
-		if err := s.cfg.Mic.ReadAudio(s.ctx, pcm); err != nil {
+		// The first frame is the fresh one skipAudioBacklog left in pcm.
+		if err := s.readAudio(pcm, first); err != nil {
 			if s.ctx.Err() == nil {
 				s.log.Warn("microphone stopped; sending no more audio", "err", err)
 			}
