@@ -127,6 +127,7 @@ type Phone struct {
 	reconcileRe uint64
 	serverCalls map[call.ID]bool
 	quiet       map[uint64]bool // media-state seqs whose error replies are not news
+	safety      safetyMemo
 }
 
 // callRec is one call's state.

@@ -60,10 +60,12 @@ func (p *Phone) parties(rec *callRec) (caller, callee string) {
 	return rec.peer, p.number
 }
 
-// checkPeer judges the statement that came with the peer's SDP m.
-func (p *Phone) checkPeer(rec *callRec, m *wire.Message) call.Trust {
+// checkPeer judges the statement that came with the peer's SDP m. When the
+// statement verified it also returns the key that signed it, from which
+// the caller works out the safety code (see onPeerSDP).
+func (p *Phone) checkPeer(rec *callRec, m *wire.Message) (call.Trust, ed25519.PublicKey) {
 	if !strings.HasPrefix(rec.peer, "+") {
-		return call.Trust{State: call.TrustViaServer, Via: wire.ViaService, Detail: "the other end is the server itself"}
+		return call.Trust{State: call.TrustViaServer, Via: wire.ViaService, Detail: "the other end is the server itself"}, nil
 	}
 	pins, err := p.pins(rec.peer)
 	if err != nil {
@@ -71,24 +73,22 @@ func (p *Phone) checkPeer(rec *callRec, m *wire.Message) call.Trust {
 		// make a broken file end every call, so say so and go on as if
 		// unsigned.
 		p.log.Warn("reading pinned keys", keyPeer, rec.peer, "err", err)
-		return call.Trust{State: call.TrustUnsigned, Detail: "pinned keys unreadable: " + err.Error()}
+		return call.Trust{State: call.TrustUnsigned, Detail: "pinned keys unreadable: " + err.Error()}, nil
 	}
 	if m.Statement == nil && m.Via != "" {
-		return viaServer(rec.peer, m.Via, pins)
+		return viaServer(rec.peer, m.Via, pins), nil
 	}
 	if m.Statement == nil {
 		if len(pins) > 0 {
-			return invalid("it sent no signed statement, though it has signed before: the server may be in the middle")
+			return invalid("it sent no signed statement, though it has signed before: the server may be in the middle"), nil
 		}
-		return call.Trust{State: call.TrustUnsigned, Detail: "the other phone signs nothing: the server could be in the middle"}
+		return call.Trust{State: call.TrustUnsigned, Detail: "the other phone signs nothing: the server could be in the middle"}, nil
 	}
 	st, err := p.verifyStatement(rec, m)
 	if err != nil {
-		return invalid(err.Error())
+		return invalid(err.Error()), nil
 	}
-	t := call.Trust{Key: identity.KeyID(st.Key),
-		SafetyCode: identity.SafetyCode(identity.Party{Number: p.number, Key: p.cfg.Sig.Key.Public().(ed25519.PublicKey)},
-			identity.Party{Number: rec.peer, Key: st.Key})}
+	t := call.Trust{Key: identity.KeyID(st.Key)}
 	if i := slices.IndexFunc(pins, func(x identity.Pin) bool { return x.Key.Equal(st.Key) }); i >= 0 {
 		pin := pins[i]
 		t.Device = pin.Name
@@ -100,20 +100,20 @@ func (p *Phone) checkPeer(rec *callRec, m *wire.Message) call.Trust {
 		default:
 			t.State = call.TrustPinned
 		}
-		return t
+		return t, st.Key
 	}
 	pin := identity.Pin{Key: st.Key, At: p.now().UTC().Truncate(time.Second)}
 	if len(pins) == 0 {
 		pin.Name = chainName(m.Chain)
 		t.State, t.Device = call.TrustNew, pin.Name
 		p.pin(rec.peer, pin)
-		return t
+		return t, st.Key
 	}
 	if by, name, err := p.vouch(rec.peer, st.Key, m.Chain, pins); err == nil {
 		pin.Name, pin.VouchedBy, pin.New = name, by, true
 		t.State, t.Device, t.VouchedBy = call.TrustNewDevice, name, by
 		p.pin(rec.peer, pin)
-		return t
+		return t, st.Key
 	} else if len(m.Chain) > 0 {
 		t.Detail = "its link certificates: " + err.Error()
 	}
@@ -132,7 +132,7 @@ func (p *Phone) checkPeer(rec *callRec, m *wire.Message) call.Trust {
 		why = t.Detail + "; " + why
 	}
 	t.Detail = why
-	return t
+	return t, st.Key
 }
 
 // viaServer judges an unsigned sdp the server says comes from a party of
@@ -248,6 +248,27 @@ func chainName(chain []wire.Signed) string {
 	return c.Name
 }
 
+// safetyMemo remembers the last safety code worked out, and for whom: a
+// thousand SHA-512 rounds each, the same for every call between the same
+// two devices, and calling the same number again is common.
+type safetyMemo struct {
+	self, peer string
+	key        ed25519.PublicKey
+	code       string
+}
+
+// safetyCode is the safety code between this device and peer's key.
+func (p *Phone) safetyCode(peer string, key ed25519.PublicKey) string {
+	m := &p.safety
+	if m.code != "" && m.self == p.number && m.peer == peer && m.key.Equal(key) {
+		return m.code
+	}
+	code := identity.SafetyCode(identity.Party{Number: p.number, Key: p.cfg.Sig.Key.Public().(ed25519.PublicKey)},
+		identity.Party{Number: peer, Key: key})
+	*m = safetyMemo{self: p.number, peer: peer, key: key, code: code}
+	return code
+}
+
 // onPeerSDP judges the peer's SDP and hands it to the media, or ends the
 // call when the statement does not hold.
 func (p *Phone) onPeerSDP(rec *callRec, m *wire.Message) {
@@ -258,7 +279,17 @@ func (p *Phone) onPeerSDP(rec *callRec, m *wire.Message) {
 		rec.media.do(func(md Media) error { return md.HandleSDP(typ, sdp) })
 		return
 	}
-	t := p.checkPeer(rec, m)
+	t, key := p.checkPeer(rec, m)
+	if t.State.Carries() {
+		// The media takes the description before the safety code is
+		// worked out (a thousand hashes, for the screen only): the two
+		// run side by side, and the code is off the set-up's path.
+		typ, sdp := m.SDPType, m.SDP
+		rec.media.do(func(md Media) error { return md.HandleSDP(typ, sdp) })
+	}
+	if key != nil {
+		t.SafetyCode = p.safetyCode(rec.peer, key)
+	}
 	rec.trustSDP = m.SDP
 	if rec.trust == nil || *rec.trust != t {
 		rec.trust = &t
@@ -274,8 +305,5 @@ func (p *Phone) onPeerSDP(rec *callRec, m *wire.Message) {
 			reason = ReasonKeyChanged
 		}
 		p.end(rec, reason, t.Detail)
-		return
 	}
-	typ, sdp := m.SDPType, m.SDP
-	rec.media.do(func(md Media) error { return md.HandleSDP(typ, sdp) })
 }
