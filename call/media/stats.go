@@ -157,10 +157,17 @@ func hostPort(c *webrtc.ICECandidate) string {
 }
 
 // iceRTT is the selected pair's round trip as ICE's keepalives measure it,
-// for a call that sends no media to get receiver reports about.
+// for a call that sends no media to get receiver reports about. It asks
+// the ICE transport, not PeerConnection.GetStats: pion's Close (ours, or
+// its own when the other party closes DTLS) clears what GetStats reads
+// without its lock, and a stats tick during a hang-up raced with it.
 func (s *Session) iceRTT() float64 {
-	for _, v := range s.pc.GetStats() {
-		if p, ok := v.(webrtc.ICECandidatePairStats); ok && p.Nominated && p.CurrentRoundTripTime > 0 {
+	for _, t := range s.pc.GetTransceivers() {
+		r := t.Receiver()
+		if r == nil || r.Transport() == nil {
+			continue
+		}
+		if p, ok := r.Transport().ICETransport().GetSelectedCandidatePairStats(); ok && p.CurrentRoundTripTime > 0 {
 			return p.CurrentRoundTripTime * 1000
 		}
 	}
