@@ -60,8 +60,8 @@ func (s *Store) StartCall(ctx context.Context, c CDR) error {
 	if c.Start.IsZero() {
 		c.Start = s.now()
 	}
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		_, err := s.exec(ctx, tx, qStartCall,
+	err := s.write(ctx, func(tx *wtx) error {
+		_, err := tx.ExecContext(ctx, qStartCall,
 			c.CallID, c.Caller, c.Callee, toDB(c.Start), nullTime(c.Answer), nullTime(c.End),
 			c.Reason, c.CallerLease, c.CalleeLease, toDB(c.Start))
 		return err
@@ -109,8 +109,8 @@ func (s *Store) EndCall(ctx context.Context, callID string, at time.Time, reason
 // update runs a guarded UPDATE on one call; when it changes nothing it tells
 // a call that does not exist (ErrNotFound) from one whose guard failed (nil).
 func (s *Store) update(ctx context.Context, callID, query string, args ...any) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
-		res, err := s.exec(ctx, tx, query, args...)
+	return s.write(ctx, func(tx *wtx) error {
+		res, err := tx.ExecContext(ctx, query, args...)
 		if err != nil {
 			return err
 		}
@@ -156,8 +156,8 @@ func (s *Store) OpenCalls(ctx context.Context) ([]CDR, error) {
 // writes, so a call ended before it is not touched): after a crash, the
 // calls it cut end at their last touch, not at the next start.
 func (s *Store) TouchOpenCalls(ctx context.Context, at time.Time) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		_, err := s.exec(ctx, tx, qTouchOpen, toDB(at))
+	err := s.write(ctx, func(tx *wtx) error {
+		_, err := tx.ExecContext(ctx, qTouchOpen, toDB(at))
 		return err
 	})
 	if err != nil {
@@ -182,8 +182,8 @@ func (s *Store) CallsEndedSince(ctx context.Context, since time.Time) ([]CDR, er
 // by limit; run it again while it returns limit.
 func (s *Store) DeleteCallsBefore(ctx context.Context, before time.Time, limit int) (int, error) {
 	var n int64
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		res, err := s.exec(ctx, tx,
+	err := s.write(ctx, func(tx *wtx) error {
+		res, err := tx.ExecContext(ctx,
 			`DELETE FROM calls WHERE call_id IN (
 				SELECT call_id FROM calls WHERE start_at < ? AND end_at IS NOT NULL ORDER BY start_at LIMIT ?)`,
 			toDB(before), limit)

@@ -102,7 +102,7 @@ func (s *Store) AddDevice(ctx context.Context, d Device, max int) error {
 	if at.IsZero() {
 		at = s.now()
 	}
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *wtx) error {
 		var n, by int
 		err := tx.QueryRowContext(ctx,
 			`SELECT count(*), coalesce(sum(key = ?), 0) FROM devices WHERE number = ?`, []byte(d.By), d.Number).Scan(&n, &by)
@@ -144,7 +144,7 @@ func (s *Store) AddDevice(ctx context.Context, d Device, max int) error {
 // DeviceRemovals.
 func (s *Store) RemoveDevice(ctx context.Context, number, name string) (Device, error) {
 	var d Device
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *wtx) error {
 		var err error
 		d, err = scanDevice(tx.QueryRowContext(ctx,
 			`SELECT `+deviceCols+` FROM devices WHERE number = ? AND name = ?`, number, name))
@@ -227,7 +227,7 @@ func (s *Store) LastRemoval(ctx context.Context) (int64, error) {
 
 // TouchDevice notes that number's device with key was seen at at.
 func (s *Store) TouchDevice(ctx context.Context, number string, key ed25519.PublicKey, at time.Time) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *wtx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE devices SET last_seen = ? WHERE number = ? AND key = ?`,
 			toDB(at), number, []byte(key))
 		return err
@@ -239,7 +239,7 @@ func (s *Store) TouchDevice(ctx context.Context, number string, key ed25519.Publ
 }
 
 // trimAcked deletes number's missed calls every device has acknowledged.
-func trimAcked(ctx context.Context, tx *sql.Tx, number string) error {
+func trimAcked(ctx context.Context, tx *wtx, number string) error {
 	_, err := tx.ExecContext(ctx,
 		`DELETE FROM missed_calls WHERE to_number = ? AND id <= (
 			SELECT coalesce(min(missed_ack), 0) FROM devices WHERE number = ?)`, number, number)

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 )
 
 // Registrations of new numbers share commits (group commit). Each caller
@@ -17,7 +16,7 @@ const maxGroup = 128
 // groupWrite is one caller's part of a group transaction.
 type groupWrite struct {
 	ctx  context.Context
-	fn   func(*sql.Tx) error
+	fn   func(*wtx) error
 	done chan error
 }
 
@@ -32,8 +31,8 @@ const (
 // grouped runs fn in a transaction it may share with other callers of
 // grouped, and returns fn's error or the commit's. A ctx that carries a
 // Batch's transaction runs fn in that instead.
-func (s *Store) grouped(ctx context.Context, fn func(*sql.Tx) error) error {
-	if _, ok := ctx.Value(txKey{}).(*sql.Tx); ok {
+func (s *Store) grouped(ctx context.Context, fn func(*wtx) error) error {
+	if _, ok := ctx.Value(txKey{}).(*wtx); ok {
 		return s.write(ctx, fn)
 	}
 	w := &groupWrite{ctx: ctx, fn: fn, done: make(chan error, 1)}
@@ -81,7 +80,7 @@ func (s *Store) groupWriter() {
 func (s *Store) commitGroup(batch []*groupWrite) {
 	errs := make([]error, len(batch))
 	ctx := context.Background()
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *wtx) error {
 		if len(batch) == 1 {
 			errs[0] = batch[0].fn(tx)
 			return errs[0]
@@ -105,17 +104,17 @@ func (s *Store) commitGroup(batch []*groupWrite) {
 
 // inSavepoint runs fn so that, when it fails, what it wrote is undone and
 // the transaction goes on.
-func (s *Store) inSavepoint(ctx context.Context, tx *sql.Tx, fn func(*sql.Tx) error) error {
-	if _, err := s.exec(ctx, tx, qSavepoint); err != nil {
+func (s *Store) inSavepoint(ctx context.Context, tx *wtx, fn func(*wtx) error) error {
+	if _, err := tx.ExecContext(ctx, qSavepoint); err != nil {
 		return err
 	}
 	if err := fn(tx); err != nil {
-		if _, rerr := s.exec(ctx, tx, qRollback); rerr != nil {
+		if _, rerr := tx.ExecContext(ctx, qRollback); rerr != nil {
 			return rerr
 		}
-		_, _ = s.exec(ctx, tx, qRelease)
+		_, _ = tx.ExecContext(ctx, qRelease)
 		return err
 	}
-	_, err := s.exec(ctx, tx, qRelease)
+	_, err := tx.ExecContext(ctx, qRelease)
 	return err
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
@@ -17,7 +16,7 @@ func TestGroupWriteFailureUndoesOnlyItself(t *testing.T) {
 	s := openStore(t, t.TempDir())
 	boom := errors.New("boom")
 	add := func(number string, fail bool) *groupWrite {
-		return &groupWrite{ctx: ctx, done: make(chan error, 1), fn: func(tx *sql.Tx) error {
+		return &groupWrite{ctx: ctx, done: make(chan error, 1), fn: func(tx *wtx) error {
 			if err := s.addSubscriber(ctx, tx, sub(number, 1)); err != nil {
 				return err
 			}

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/base32"
 	"errors"
 	"fmt"
@@ -42,7 +41,7 @@ func (s *Store) CreateInvite(ctx context.Context, number string, ttl time.Durati
 	}
 	code := inviteEncoding.EncodeToString(raw)
 	now := s.now()
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *wtx) error {
 		var bound int
 		err := tx.QueryRowContext(ctx,
 			`SELECT count(*) FROM subscribers WHERE number = ?`, number).Scan(&bound)
@@ -82,7 +81,7 @@ func (s *Store) RedeemInvite(ctx context.Context, number, code string, sub Subsc
 	if !ok {
 		return fmt.Errorf("redeeming invite for %s: %w", number, ErrInviteInvalid)
 	}
-	err := s.grouped(ctx, func(tx *sql.Tx) error {
+	err := s.grouped(ctx, func(tx *wtx) error {
 		now := s.now()
 		if sub.RegisteredAt.IsZero() {
 			sub.RegisteredAt = now

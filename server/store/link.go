@@ -29,7 +29,7 @@ func (s *Store) CreateLinkCode(ctx context.Context, number string, by ed25519.Pu
 	}
 	code := inviteEncoding.EncodeToString(raw)
 	now := s.now()
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *wtx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM devices WHERE number = ? AND key = ?`,
 			number, []byte(by)).Scan(&n); err != nil {
@@ -70,7 +70,7 @@ func (s *Store) ClaimLinkCode(ctx context.Context, number, code string) (ed25519
 		by    []byte
 		wrong bool
 	)
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *wtx) error {
 		now := s.now()
 		var (
 			num     string

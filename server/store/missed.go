@@ -41,8 +41,8 @@ func (s *Store) AddMissed(ctx context.Context, m MissedCall) (int64, error) {
 		m.At = s.now()
 	}
 	var id int64
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		res, err := s.exec(ctx, tx, qAddMissed,
+	err := s.write(ctx, func(tx *wtx) error {
+		res, err := tx.ExecContext(ctx, qAddMissed,
 			m.To, m.From, toDB(m.At), m.CallID)
 		if isForeignKeyViolation(err) {
 			return ErrNotFound
@@ -53,7 +53,7 @@ func (s *Store) AddMissed(ctx context.Context, m MissedCall) (int64, error) {
 		if id, err = res.LastInsertId(); err != nil {
 			return err
 		}
-		_, err = s.exec(ctx, tx, qTrimMissed,
+		_, err = tx.ExecContext(ctx, qTrimMissed,
 			m.To, m.To, MaxMissed)
 		return err
 	})
@@ -124,7 +124,7 @@ func scanMissed(rows *sql.Rows, err error, number string) ([]MissedCall, error) 
 // calls up to and including upToID; once every device of the number has,
 // they are deleted.
 func (s *Store) AckMissedFor(ctx context.Context, number string, key []byte, upToID int64) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *wtx) error {
 		if _, err := tx.ExecContext(ctx,
 			`UPDATE devices SET missed_ack = max(missed_ack, min(?, (SELECT coalesce(max(id), 0) FROM missed_calls)))
 			 WHERE number = ? AND key = ?`,

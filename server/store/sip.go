@@ -46,7 +46,7 @@ func (s *Store) CreateSIPPassword(ctx context.Context, number, realm string) (st
 		HA1MD5:    HA1(md5.New(), number, realm, pass),
 		HA1SHA256: HA1(sha256.New(), number, realm, pass),
 	}
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *wtx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO sip_credentials (number, realm, ha1_md5, ha1_sha256, created_at)
 			VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (number) DO UPDATE SET realm = excluded.realm, ha1_md5 = excluded.ha1_md5,

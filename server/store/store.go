@@ -32,9 +32,10 @@ type Store struct {
 	now  func() time.Time
 	rand io.Reader
 
-	// stmts are the writer's hot statements, prepared once at Open:
-	// SQLite spends more on parsing a short statement than on running it.
-	stmts map[string]*sql.Stmt
+	// wc is the writer's driver connection with the statements prepared
+	// on it (see wtx.go): SQLite spends more on parsing a short statement
+	// than on running it.
+	wc *wconn
 	// reads are the readers' statements, prepared on first use (see
 	// Store.query): a registration makes four look-ups, and preparing
 	// them was a sixth of the server's CPU while clients registered.
@@ -57,9 +58,6 @@ type Store struct {
 // checkpointEvery is how often the WAL is checkpointed. A passive
 // checkpoint waits for nobody, and the writer goes on meanwhile.
 const checkpointEvery = time.Second
-
-// prepared are the statements Open prepares on the writer.
-var prepared = []string{qStartCall, qAnswerCall, qEndCall, qTouchOpen, qAddMissed, qTrimMissed, qAddSubscriber, qAddDevice, qSavepoint, qRelease, qRollback}
 
 // Option changes a default of Open.
 type Option func(*config)
@@ -146,17 +144,9 @@ func Open(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 		r.Close()
 		return nil, fmt.Errorf("opening %s for checkpoints: %w", path, err)
 	}
-	s := &Store{w: w, r: r, now: c.now, rand: c.rand, stmts: make(map[string]*sql.Stmt), reads: make(map[string]*sql.Stmt), ckpt: ckpt, closing: make(chan struct{}), group: make(chan *groupWrite)}
+	s := &Store{w: w, r: r, now: c.now, rand: c.rand, reads: make(map[string]*sql.Stmt), ckpt: ckpt, closing: make(chan struct{}), group: make(chan *groupWrite)}
 	s.wg.Add(1)
 	go s.checkpoints()
-	for _, q := range prepared {
-		st, err := w.PrepareContext(ctx, q)
-		if err != nil {
-			s.Close()
-			return nil, fmt.Errorf("preparing statements on %s: %w", path, err)
-		}
-		s.stmts[q] = st
-	}
 	s.wg.Add(1)
 	go s.groupWriter()
 	return s, nil
@@ -180,9 +170,8 @@ func dsn(path string, busy time.Duration, readOnly bool) string {
 		q.Set("_journal_mode", "WAL")
 		// Checkpoints run on their own connection (see Store.ckpt).
 		q.Add("_pragma", "wal_autocheckpoint(0)")
-		// Take the write lock at BEGIN: a deferred transaction that reads
-		// and then writes can fail with SQLITE_BUSY without waiting when
-		// another process committed in between.
+		// Take the write lock at BEGIN (the migration's; the writes
+		// begin their own, see qBegin).
 		q.Set("_txlock", "immediate")
 	}
 	u := url.URL{Scheme: "file", Path: path, RawQuery: q.Encode()}
@@ -209,15 +198,13 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.closing)
 		s.wg.Wait()
-		for _, st := range s.stmts {
-			st.Close()
-		}
+		werr := s.closeWriter()
 		s.readMu.Lock()
 		for _, st := range s.reads {
 			st.Close()
 		}
 		s.readMu.Unlock()
-		s.closeErr = errors.Join(s.ckpt.Close(), s.r.Close(), s.w.Close())
+		s.closeErr = errors.Join(werr, s.ckpt.Close(), s.r.Close(), s.w.Close())
 	})
 	return s.closeErr
 }
@@ -238,18 +225,6 @@ func (s *Store) checkpoints() {
 			_, _ = s.ckpt.Exec("PRAGMA wal_checkpoint(PASSIVE)")
 		}
 	}
-}
-
-// exec runs query in tx, as the statement Open prepared when there is one.
-// (The writer has one connection, so the statement is prepared on the
-// transaction's; database/sql prepares it again if that connection was
-// replaced.)
-func (s *Store) exec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
-	st := s.stmts[query]
-	if st == nil {
-		return tx.ExecContext(ctx, query, args...)
-	}
-	return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 }
 
 // read returns query prepared on the readers, preparing it the first time.
@@ -303,27 +278,10 @@ type txKey struct{}
 // error and go on. Busy servers write call records this way: one commit for
 // many calls.
 func (s *Store) Batch(ctx context.Context, fn func(ctx context.Context) error) error {
-	if _, nested := ctx.Value(txKey{}).(*sql.Tx); nested {
+	if _, nested := ctx.Value(txKey{}).(*wtx); nested {
 		return fn(ctx)
 	}
-	return s.write(ctx, func(tx *sql.Tx) error { return fn(context.WithValue(ctx, txKey{}, tx)) })
-}
-
-// write runs fn in one immediate transaction on the writer connection, or
-// in the Batch transaction ctx carries.
-func (s *Store) write(ctx context.Context, fn func(*sql.Tx) error) error {
-	if tx, ok := ctx.Value(txKey{}).(*sql.Tx); ok {
-		return fn(tx)
-	}
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+	return s.write(ctx, func(tx *wtx) error { return fn(context.WithValue(ctx, txKey{}, tx)) })
 }
 
 // toDB encodes t for storage; see the package comment.

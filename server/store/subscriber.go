@@ -44,14 +44,14 @@ const (
 // number is bound already. It returns once the binding is committed;
 // concurrent calls share commits (see group.go).
 func (s *Store) AddSubscriber(ctx context.Context, sub Subscriber) error {
-	err := s.grouped(ctx, func(tx *sql.Tx) error { return s.addSubscriber(ctx, tx, sub) })
+	err := s.grouped(ctx, func(tx *wtx) error { return s.addSubscriber(ctx, tx, sub) })
 	if err != nil {
 		return fmt.Errorf("adding subscriber %s: %w", sub.Number, err)
 	}
 	return nil
 }
 
-func (s *Store) addSubscriber(ctx context.Context, tx *sql.Tx, sub Subscriber) error {
+func (s *Store) addSubscriber(ctx context.Context, tx *wtx, sub Subscriber) error {
 	if err := sub.check(); err != nil {
 		return err
 	}
@@ -59,7 +59,7 @@ func (s *Store) addSubscriber(ctx context.Context, tx *sql.Tx, sub Subscriber) e
 	if at.IsZero() {
 		at = s.now()
 	}
-	_, err := s.exec(ctx, tx, qAddSubscriber, sub.Number, []byte(sub.Key), toDB(at))
+	_, err := tx.ExecContext(ctx, qAddSubscriber, sub.Number, []byte(sub.Key), toDB(at))
 	if isUniqueViolation(err) {
 		return ErrExists
 	}
@@ -70,7 +70,7 @@ func (s *Store) addSubscriber(ctx context.Context, tx *sql.Tx, sub Subscriber) e
 	if name == "" {
 		name = FirstDevice
 	}
-	_, err = s.exec(ctx, tx, qAddDevice, sub.Number, []byte(sub.Key), name, toDB(at), toDB(at))
+	_, err = tx.ExecContext(ctx, qAddDevice, sub.Number, []byte(sub.Key), name, toDB(at), toDB(at))
 	return err
 }
 
