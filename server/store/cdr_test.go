@@ -34,6 +34,35 @@ func TestStartCall(t *testing.T) {
 	}
 }
 
+// A call recorded whole at its start (an import, a call that ended at
+// once) keeps every field; the usual open start leaves them empty.
+func TestStartCallWhole(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	whole := CDR{CallID: "w", Caller: "+15550001", Callee: "+15550002", Start: t0,
+		Answer: t0.Add(time.Second), End: t0.Add(time.Minute), Reason: "hangup",
+		CallerLease: "127.77.0.2:5000", CalleeLease: "127.77.0.1:5000"}
+	open := CDR{CallID: "o", Caller: "+15550001", Callee: "+15550002", Start: t0.Add(time.Hour)}
+	for _, c := range []CDR{whole, open} {
+		if err := s.StartCall(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cs, err := s.Calls(ctx, 10)
+	if err != nil || len(cs) != 2 {
+		t.Fatalf("Calls = %+v, %v", cs, err)
+	}
+	for i, want := range []CDR{open, whole} {
+		want.Alive = want.Start
+		got := cs[i]
+		if !got.Start.Equal(want.Start) || !got.Answer.Equal(want.Answer) || !got.End.Equal(want.End) ||
+			!got.Alive.Equal(want.Alive) || got.Reason != want.Reason ||
+			got.CallerLease != want.CallerLease || got.CalleeLease != want.CalleeLease || got.CallID != want.CallID {
+			t.Errorf("call %d = %+v; want %+v", i, got, want)
+		}
+	}
+}
+
 func TestCallLifecycle(t *testing.T) {
 	const id = "c1"
 	answer, end := t0.Add(2*time.Second), t0.Add(62*time.Second)
