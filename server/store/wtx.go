@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 )
 
 // Writes run on the driver's connection itself (sql.Conn.Raw), with
@@ -28,6 +29,10 @@ type wtx struct {
 type wconn struct {
 	dc    driver.Conn
 	stmts map[string]driver.Stmt
+	// nv holds the arguments of the statement running; the driver does
+	// not keep them past the call, and making them afresh for each
+	// statement was half the bytes the store allocated per call.
+	nv []driver.NamedValue
 }
 
 // The transaction statements. The writer's transactions take the write
@@ -68,7 +73,7 @@ func (tx *wtx) ExecContext(ctx context.Context, query string, args ...any) (sql.
 	if err != nil {
 		return nil, err
 	}
-	nv, err := namedValues(args)
+	nv, err := tx.c.args(args)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +87,7 @@ func (tx *wtx) QueryRowContext(ctx context.Context, query string, args ...any) s
 	if err != nil {
 		return errRow{err}
 	}
-	nv, err := namedValues(args)
+	nv, err := tx.c.args(args)
 	if err != nil {
 		return errRow{err}
 	}
@@ -101,10 +106,12 @@ func (tx *wtx) QueryRowContext(ctx context.Context, query string, args ...any) s
 	return valuesRow(vals)
 }
 
-// namedValues converts arguments as database/sql does, with the common
-// types first.
-func namedValues(args []any) ([]driver.NamedValue, error) {
-	nv := make([]driver.NamedValue, len(args))
+// args converts a statement's arguments as database/sql does, with the
+// common types first, into c.nv.
+func (c *wconn) args(args []any) ([]driver.NamedValue, error) {
+	clear(c.nv) // drop the last statement's values
+	c.nv = slices.Grow(c.nv[:0], len(args))[:len(args)]
+	nv := c.nv
 	for i, a := range args {
 		var v driver.Value
 		switch a := a.(type) {
