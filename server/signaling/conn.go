@@ -3,6 +3,7 @@ package signaling
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"sync"
 	"syscall"
@@ -44,6 +45,7 @@ type conn struct {
 	msg     []byte // a fragmented message so far; nil when none
 	msgOp   ws.OpCode
 	strikes int
+	drained bool // the last read left the socket empty
 
 	mu sync.Mutex
 	// queue[head:] waits for the writer, oldest first. It is nil while the
@@ -55,6 +57,7 @@ type conn struct {
 	code    ws.StatusCode // the close frame's code
 	reason  string        // the close frame's reason
 	rstate  readState
+	woken   bool // the poller saw bytes come while a goroutine held the read side
 	aborted bool // the read side ends at its next step
 	done    bool // the socket is closed and the connection forgotten
 }
@@ -87,53 +90,90 @@ func (c *conn) start(early []byte) {
 		c.raw = pollable(c.nc)
 	}
 	if len(early) == 0 && c.raw != nil {
-		if c.park() == parked {
-			return
+		switch c.park() {
+		case parked:
+		case parkAgain:
+			c.srv.spawn(c.readable)
+		default:
+			c.srv.spawn(c.endRead)
 		}
-		c.srv.spawn(c.endRead)
 		return
 	}
 	if len(early) > 0 {
 		c.buf = append(getBuf(len(early)), early...)
 		c.r1 = len(c.buf)
+		// What else came is reported when the poller first watches the
+		// socket.
+		c.drained = true
 	}
 	c.srv.spawn(func() { c.readRun(len(early) == 0) })
 }
 
-// readable runs in a goroutine of its own when the poller sees bytes.
-func (c *conn) readable() {
+// ready is the poller's word that bytes came (or the socket closed). It
+// runs on the poller's goroutine: a worker takes the read side if the
+// poller holds it, and a goroutine that holds it reads once more before
+// handing it back.
+func (c *conn) ready() {
 	c.mu.Lock()
-	if c.rstate != readParked {
+	switch c.rstate {
+	case readParked:
+		c.rstate = readActive
 		c.mu.Unlock()
-		return // the read side was taken meanwhile
+		c.srv.spawn(c.readable)
+		return
+	case readActive:
+		c.woken = true
 	}
-	c.rstate = readActive
 	c.mu.Unlock()
-	c.readRun(true)
 }
 
+// readable runs on a worker once ready has given it the read side.
+func (c *conn) readable() { c.readRun(true) }
+
 // readRun reads and handles messages while bytes keep coming, and parks the
-// connection when a read leaves nothing half received.
+// connection once a read has left the socket empty with nothing half
+// received.
 func (c *conn) readRun(fill bool) {
 	for {
-		if fill && !c.fill() {
-			c.endRead()
-			return
+		if fill {
+			switch c.fill() {
+			case fillEnd:
+				c.endRead()
+				return
+			case fillEmpty:
+				if !c.handBack() {
+					return
+				}
+				continue
+			}
 		}
 		fill = true
 		if !c.handleFrames() {
 			c.endRead()
 			return
 		}
-		if c.r0 == c.r1 && c.msg == nil && c.raw != nil {
-			putBuf(c.buf)
-			c.buf, c.r0, c.r1 = nil, 0, 0
-			if c.park() == parked {
+		if c.drained && c.r0 == c.r1 && c.msg == nil && c.raw != nil {
+			if !c.handBack() {
 				return
 			}
-			c.endRead()
-			return
 		}
+	}
+}
+
+// handBack drops the read buffer and parks the connection. It reports true
+// when the caller is to read again instead (bytes came meanwhile); when it
+// reports false the read side has left this goroutine.
+func (c *conn) handBack() bool {
+	putBuf(c.buf)
+	c.buf, c.r0, c.r1 = nil, 0, 0
+	switch c.park() {
+	case parked:
+		return false
+	case parkAgain:
+		return true
+	default:
+		c.endRead()
+		return false
 	}
 }
 
@@ -141,28 +181,30 @@ type parkResult int
 
 const (
 	parked parkResult = iota
+	parkAgain
 	parkFailed
 )
 
-// park hands the read side to the poller.
+// park hands the read side to the poller, unless the poller has seen bytes
+// come since the last read began (parkAgain: read again).
 func (c *conn) park() parkResult {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.aborted {
 		return parkFailed
 	}
-	var err error
+	if c.woken {
+		c.woken = false
+		return parkAgain
+	}
 	if c.pollGen == 0 {
-		err = c.srv.poll.add(c)
-	} else {
-		err = c.srv.poll.arm(c)
+		if err := c.srv.poll.add(c); err != nil {
+			// The socket is closed, or the poller is: end the connection.
+			return parkFailed
+		}
 	}
-	if err != nil {
-		// The socket is closed, or the poller is: end the connection.
-		return parkFailed
-	}
-	// The event may already have fired: the goroutine it started waits for
-	// c.mu and then finds the connection parked.
+	// The event may already have fired: ready waits for c.mu and then
+	// finds the connection parked.
 	c.rstate = readParked
 	return parked
 }
@@ -186,10 +228,20 @@ func putBuf(b []byte) {
 	}
 }
 
-// fill reads once from the socket, after what is held. It reports false
-// when the read side is over (the socket closed or failed, or the
+type fillResult int
+
+const (
+	fillGot   fillResult = iota // bytes came
+	fillEmpty                   // the socket had none (EAGAIN) and nothing is held
+	fillEnd                     // the read side is over
+)
+
+// fill reads once from the socket, after what is held. The read does not
+// wait when nothing is held and the poller watches the socket: the socket
+// is drained then, and an empty one goes back to the poller. It reports
+// fillEnd when the read side is over (the socket closed or failed, or the
 // connection was aborted).
-func (c *conn) fill() bool {
+func (c *conn) fill() fillResult {
 	if c.buf == nil {
 		c.buf = getBuf(readBuf)
 	}
@@ -207,19 +259,56 @@ func (c *conn) fill() bool {
 		putBuf(c.buf)
 		c.buf = nb
 	}
-	n, err := c.nc.Read(c.buf[c.r1:cap(c.buf)])
+	c.mu.Lock()
+	aborted := c.aborted
+	// This read takes whatever the poller has announced so far.
+	c.woken = false
+	c.mu.Unlock()
+	if aborted {
+		return fillEnd
+	}
+	space := c.buf[c.r1:cap(c.buf)]
+	var n int
+	var err error
+	if c.raw != nil && c.r1 == 0 && c.msg == nil {
+		n, err = c.readNow(space)
+		if err == syscall.EAGAIN {
+			return fillEmpty
+		}
+	} else {
+		n, err = c.nc.Read(space)
+	}
 	c.r1 += n
 	c.buf = c.buf[:c.r1]
+	// A short read took all the socket had.
+	c.drained = n < len(space)
 	if err != nil && n == 0 {
-		return false
+		return fillEnd
 	}
-	return !c.isAborted()
+	return fillGot
 }
 
-func (c *conn) isAborted() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.aborted
+// readNow is one read that does not wait.
+func (c *conn) readNow(b []byte) (int, error) {
+	var n int
+	var err error
+	cerr := c.raw.Control(func(fd uintptr) {
+		for {
+			n, err = syscall.Read(int(fd), b)
+			if err != syscall.EINTR {
+				return
+			}
+		}
+	})
+	switch {
+	case cerr != nil:
+		return 0, cerr
+	case err != nil:
+		return 0, err
+	case n == 0:
+		return 0, io.EOF
+	}
+	return n, nil
 }
 
 // handleFrames handles every complete frame held. It reports false when

@@ -15,6 +15,5 @@ func newPoller() (*poller, error)       { return &poller{}, nil }
 func (p *poller) run(func(*conn))       {}
 func (p *poller) close() error          { return nil }
 func (p *poller) add(*conn) error       { return errors.ErrUnsupported }
-func (p *poller) arm(*conn) error       { return errors.ErrUnsupported }
 func (p *poller) remove(*conn)          {}
 func pollable(net.Conn) syscall.RawConn { return nil }

@@ -133,10 +133,8 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// ready starts a worker reading a connection the poller saw bytes on.
-func (s *Server) ready(c *conn) {
-	s.spawn(c.readable)
-}
+// ready tells a connection the poller saw bytes come.
+func (s *Server) ready(c *conn) { c.ready() }
 
 // Stats are the transport's counters.
 type Stats struct {
