@@ -553,6 +553,14 @@ func (c *conn) enqueue(it item) bool {
 		c.Close("too slow to read its messages")
 		return false
 	}
+	if !c.writing && c.raw != nil {
+		// Nothing waits and no writer runs: write here, unless the socket
+		// would block.
+		c.writing = true
+		c.mu.Unlock()
+		c.writeNow(it)
+		return true
+	}
 	c.queue = append(c.queue, it)
 	start := c.startWriterLocked()
 	c.mu.Unlock()
@@ -560,6 +568,57 @@ func (c *conn) enqueue(it item) bool {
 		c.srv.spawn(c.writeLoop)
 	}
 	return true
+}
+
+// writeNow writes one item on the caller's goroutine with a write that does
+// not wait, for a connection whose write side it has claimed (writing).
+// Handing each message to a writer goroutine cost a wake-up, a write
+// deadline and a select per message, most of a writer's own CPU: the
+// messages of a call set-up go to different connections, so there was
+// seldom a second one to share the trip. What the socket does not take,
+// and what was queued meanwhile, goes to the writer goroutine, which may
+// wait for the socket within the write timeout.
+func (c *conn) writeNow(it item) {
+	out := c.appendItem(getBuf(readBuf), it)
+	n := c.writeRaw(out)
+	c.mu.Lock()
+	if n < len(out) {
+		// The rest goes first; a failed socket fails again in the writer,
+		// which ends the connection (it must not end here: the caller may
+		// hold the switchboard's lock).
+		rest := item{frame: append([]byte(nil), out[n:]...)}
+		c.queue = append(c.queue, item{})
+		copy(c.queue[c.head+1:], c.queue[c.head:])
+		c.queue[c.head] = rest
+	}
+	putBuf(out)
+	if c.head == len(c.queue) && !c.closing {
+		c.queue, c.head = nil, 0
+		c.writing = false
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Unlock()
+	c.srv.spawn(c.writeLoop)
+}
+
+// writeRaw writes b to the socket without waiting and returns how much it
+// took.
+func (c *conn) writeRaw(b []byte) int {
+	var n int
+	_ = c.raw.Control(func(fd uintptr) {
+		for n < len(b) {
+			w, err := syscall.Write(int(fd), b[n:])
+			if err == syscall.EINTR {
+				continue
+			}
+			if err != nil || w <= 0 {
+				return
+			}
+			n += w
+		}
+	})
+	return n
 }
 
 // Close ends the connection once the queued messages are written.
