@@ -94,10 +94,10 @@ type Server struct {
 	poll *poller // nil: every connection is read by a goroutine of its own
 
 	// ctx is what the switchboard handles messages under; Close ends it.
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup // the poller's and the workers' goroutines
-	work   chan func()    // idle workers take work here (see spawn)
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup // the poller's and the workers' goroutines
+	workers workers
 
 	mu     sync.Mutex
 	perIP  map[string]int
@@ -117,7 +117,6 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, perIP: make(map[string]int), conns: make(map[*conn]struct{})}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.work = make(chan func())
 	p, err := newPoller()
 	if err != nil {
 		// Still serve, a goroutine per connection.
@@ -273,6 +272,7 @@ func (s *Server) Close(ctx context.Context) error {
 		}
 	}
 	s.cancel()
+	s.closeWorkers()
 	if s.poll != nil {
 		s.poll.close()
 	}
