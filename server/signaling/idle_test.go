@@ -50,7 +50,9 @@ func newSignaling(t *testing.T, handshake, idle time.Duration) string {
 // keepalive, which is as long as the handshake timeout, was closed for
 // "timeout" ten seconds after connecting about every other time.)
 func TestIdleTimeoutAfterRegistering(t *testing.T) {
-	const handshake, idle = 200 * time.Millisecond, 1500 * time.Millisecond
+	// The handshake leaves room to register on a loaded machine under
+	// -race (200 ms did not, now and then).
+	const handshake, idle = time.Second, 2500 * time.Millisecond
 	url := newSignaling(t, handshake, idle)
 	c := servertest.Dial(t, url)
 	connected := time.Now()
