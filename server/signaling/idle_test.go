@@ -20,6 +20,13 @@ import (
 // of a switchboard of its own, and returns its URL.
 func newSignaling(t *testing.T, handshake, idle time.Duration) string {
 	t.Helper()
+	return serveSignaling(t, signaling.Config{HandshakeTimeout: handshake, IdleTimeout: idle})
+}
+
+// serveSignaling serves a signalling server configured as cfg in front of
+// a switchboard of its own, and returns its URL.
+func serveSignaling(t testing.TB, cfg signaling.Config) string {
+	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, t.TempDir())
 	if err != nil {
@@ -35,7 +42,8 @@ func newSignaling(t *testing.T, handshake, idle time.Duration) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sb.Close() })
-	sig, err := signaling.New(signaling.Config{Switchboard: sb, HandshakeTimeout: handshake, IdleTimeout: idle})
+	cfg.Switchboard = sb
+	sig, err := signaling.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
