@@ -18,9 +18,11 @@ import (
 
 // conn is one client's WebSocket. Between messages it holds no goroutine
 // and no buffer: its socket waits in the poller, and a goroutine reads only
-// while bytes are coming (see poll_linux.go). A writer goroutine likewise
-// runs only while there is something to write. (A TLS connection, whose
-// socket readiness the poller cannot interpret, keeps a reading goroutine.)
+// while bytes are coming (see poll_linux.go). A message is written by the
+// goroutine that sends it when the socket takes it at once; a writer
+// goroutine runs only while the socket is full. (A TLS connection, whose
+// socket readiness the poller cannot interpret, keeps a reading goroutine
+// and writes through the writer.)
 type conn struct {
 	srv     *Server
 	nc      net.Conn
