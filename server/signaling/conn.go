@@ -555,7 +555,7 @@ func (c *conn) enqueue(it item) bool {
 		c.Close("too slow to read its messages")
 		return false
 	}
-	if !c.writing && c.raw != nil {
+	if !c.writing && c.raw != nil && c.head == len(c.queue) {
 		// Nothing waits and no writer runs: write here, unless the socket
 		// would block.
 		c.writing = true

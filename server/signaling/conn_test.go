@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -25,9 +26,25 @@ type pipe struct {
 	client *websocket.Conn
 }
 
+// writeModes are the two ways a conn writes: a socket the poller can watch
+// is written on the sender's goroutine until it would block, a TLS one
+// always by the writer goroutine.
+var writeModes = []struct {
+	name   string
+	inline bool
+}{{"writer", false}, {"inline", true}}
+
+// eachWriteMode runs f once for each way a conn writes.
+func eachWriteMode(t *testing.T, f func(t *testing.T, inline bool)) {
+	for _, m := range writeModes {
+		t.Run(m.name, func(t *testing.T) { f(t, m.inline) })
+	}
+}
+
 // newPipe connects a client to a conn with the given send queue and write
-// timeout. The conn has no switchboard; these tests never start its reader.
-func newPipe(t *testing.T, sendQueue int, writeTimeout time.Duration) *pipe {
+// timeout, writing inline or not. The conn has no switchboard; these tests
+// never start its reader.
+func newPipe(t *testing.T, inline bool, sendQueue int, writeTimeout time.Duration) *pipe {
 	t.Helper()
 	srv := &Server{cfg: Config{SendQueue: sendQueue, WriteTimeout: writeTimeout}, log: slog.New(slog.DiscardHandler), ctx: context.Background()}
 	conns := make(chan *conn, 1)
@@ -40,7 +57,13 @@ func newPipe(t *testing.T, sendQueue int, writeTimeout time.Duration) *pipe {
 		if err != nil {
 			return
 		}
-		conns <- &conn{srv: srv, nc: nc, remote: r.RemoteAddr}
+		c := &conn{srv: srv, nc: nc, remote: r.RemoteAddr}
+		if inline {
+			if c.raw = pollable(nc); c.raw == nil {
+				t.Error("no raw socket to write inline")
+			}
+		}
+		conns <- c
 	}))
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
@@ -113,10 +136,12 @@ func (p *pipe) waitIdle(t *testing.T) {
 
 func pong(seq uint64) *wire.Message { return &wire.Message{Type: wire.TypePong, Re: seq} }
 
-func TestSendKeepsOrder(t *testing.T) {
+func TestSendKeepsOrder(t *testing.T) { eachWriteMode(t, testSendKeepsOrder) }
+
+func testSendKeepsOrder(t *testing.T, inline bool) {
 	t.Run("while a writer runs", func(t *testing.T) {
 		const n = 5000
-		p := newPipe(t, n, wait)
+		p := newPipe(t, inline, n, wait)
 		for seq := uint64(1); seq <= n; seq++ {
 			if !p.c.Send(pong(seq)) {
 				t.Fatalf("Send %d refused", seq)
@@ -126,7 +151,7 @@ func TestSendKeepsOrder(t *testing.T) {
 		p.waitIdle(t)
 	})
 	t.Run("while none runs", func(t *testing.T) {
-		p := newPipe(t, 256, wait)
+		p := newPipe(t, inline, 256, wait)
 		for seq := uint64(1); seq <= 100; seq++ {
 			p.waitIdle(t)
 			if !p.c.Send(pong(seq)) {
@@ -139,7 +164,7 @@ func TestSendKeepsOrder(t *testing.T) {
 		// Each sender's messages must arrive in its own order however the
 		// writer starts and stops between bursts.
 		const senders, each = 8, 300
-		p := newPipe(t, senders*each, wait)
+		p := newPipe(t, inline, senders*each, wait)
 		done := make(chan struct{})
 		for s := range uint64(senders) {
 			go func() {
@@ -168,10 +193,12 @@ func TestSendKeepsOrder(t *testing.T) {
 	})
 }
 
-func TestSlowClientClosed(t *testing.T) {
+func TestSlowClientClosed(t *testing.T) { eachWriteMode(t, testSlowClientClosed) }
+
+func testSlowClientClosed(t *testing.T, inline bool) {
 	t.Run("bound", func(t *testing.T) {
 		const bound = 16
-		p := newPipe(t, bound, wait)
+		p := newPipe(t, inline, bound, wait)
 		// Hold the write side as a writer stuck on a full socket would.
 		p.c.mu.Lock()
 		p.c.writing = true
@@ -202,7 +229,12 @@ func TestSlowClientClosed(t *testing.T) {
 		// Messages come faster than the writer writes them: once the
 		// queue is full the client is closed, but still gets what was
 		// queued, then a close frame saying why.
-		p := newPipe(t, 8, wait)
+		p := newPipe(t, inline, 8, wait)
+		// Written inline, messages go until the socket is full: keep its
+		// buffer small, or the test reads megabytes of pongs.
+		if err := p.c.nc.(*net.TCPConn).SetWriteBuffer(16 << 10); err != nil {
+			t.Fatal(err)
+		}
 		var sent uint64
 		for p.c.Send(pong(sent + 1)) {
 			if sent++; sent > 1e6 {
@@ -222,10 +254,12 @@ func TestSlowClientClosed(t *testing.T) {
 	})
 }
 
-func TestCloseFlushes(t *testing.T) {
+func TestCloseFlushes(t *testing.T) { eachWriteMode(t, testCloseFlushes) }
+
+func testCloseFlushes(t *testing.T, inline bool) {
 	for _, n := range []uint64{0, 1, 300} {
 		t.Run("", func(t *testing.T) {
-			p := newPipe(t, 512, wait)
+			p := newPipe(t, inline, 512, wait)
 			for seq := uint64(1); seq <= n; seq++ {
 				p.c.Send(pong(seq))
 			}
@@ -242,5 +276,25 @@ func TestCloseFlushes(t *testing.T) {
 			}
 			p.waitIdle(t)
 		})
+	}
+}
+
+// TestParkAfterBytesCame: an edge the poller sees while a goroutine holds
+// the read side is not lost (the registration is edge-triggered: no other
+// would come for those bytes); the goroutine reads again instead of
+// parking, once.
+func TestParkAfterBytesCame(t *testing.T) {
+	c := &conn{srv: &Server{}, pollGen: 1} // watched by the poller, read side held
+	c.ready()
+	if got := c.park(); got != parkAgain {
+		t.Fatalf("park after an edge while reading = %v, want parkAgain", got)
+	}
+	if got := c.park(); got != parked {
+		t.Fatalf("park with no edge since = %v, want parked", got)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.rstate != readParked {
+		t.Fatalf("read state %v after parking, want parked", c.rstate)
 	}
 }
