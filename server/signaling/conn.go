@@ -3,7 +3,6 @@ package signaling
 import (
 	"encoding/json"
 	"errors"
-	"io"
 	"net"
 	"sync"
 	"syscall"
@@ -288,29 +287,6 @@ func (c *conn) fill() fillResult {
 		return fillEnd
 	}
 	return fillGot
-}
-
-// readNow is one read that does not wait.
-func (c *conn) readNow(b []byte) (int, error) {
-	var n int
-	var err error
-	cerr := c.raw.Control(func(fd uintptr) {
-		for {
-			n, err = syscall.Read(int(fd), b)
-			if err != syscall.EINTR {
-				return
-			}
-		}
-	})
-	switch {
-	case cerr != nil:
-		return 0, cerr
-	case err != nil:
-		return 0, err
-	case n == 0:
-		return 0, io.EOF
-	}
-	return n, nil
 }
 
 // handleFrames handles every complete frame held. It reports false when
@@ -602,25 +578,6 @@ func (c *conn) writeNow(it item) {
 	}
 	c.mu.Unlock()
 	c.srv.spawn(c.writeLoop)
-}
-
-// writeRaw writes b to the socket without waiting and returns how much it
-// took.
-func (c *conn) writeRaw(b []byte) int {
-	var n int
-	_ = c.raw.Control(func(fd uintptr) {
-		for n < len(b) {
-			w, err := syscall.Write(int(fd), b[n:])
-			if err == syscall.EINTR {
-				continue
-			}
-			if err != nil || w <= 0 {
-				return
-			}
-			n += w
-		}
-	})
-	return n
 }
 
 // Close ends the connection once the queued messages are written.

@@ -3,6 +3,7 @@ package signaling
 import (
 	"crypto/tls"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"sync"
@@ -169,4 +170,46 @@ func (p *poller) ctl(c *conn, op int, gen uint32, fd32 *int32) error {
 		return fmt.Errorf("epoll_ctl %d: %w", op, err)
 	}
 	return nil
+}
+
+// readNow is one read that does not wait.
+func (c *conn) readNow(b []byte) (int, error) {
+	var n int
+	var err error
+	cerr := c.raw.Control(func(fd uintptr) {
+		for {
+			n, err = syscall.Read(int(fd), b)
+			if err != syscall.EINTR {
+				return
+			}
+		}
+	})
+	switch {
+	case cerr != nil:
+		return 0, cerr
+	case err != nil:
+		return 0, err
+	case n == 0:
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// writeRaw writes b to the socket without waiting and returns how much it
+// took.
+func (c *conn) writeRaw(b []byte) int {
+	var n int
+	_ = c.raw.Control(func(fd uintptr) {
+		for n < len(b) {
+			w, err := syscall.Write(int(fd), b[n:])
+			if err == syscall.EINTR {
+				continue
+			}
+			if err != nil || w <= 0 {
+				return
+			}
+			n += w
+		}
+	})
+	return n
 }

@@ -17,3 +17,7 @@ func (p *poller) close() error          { return nil }
 func (p *poller) add(*conn) error       { return errors.ErrUnsupported }
 func (p *poller) remove(*conn)          {}
 func pollable(net.Conn) syscall.RawConn { return nil }
+
+// Without a raw socket (pollable) these are never called.
+func (c *conn) readNow([]byte) (int, error) { return 0, errors.ErrUnsupported }
+func (c *conn) writeRaw([]byte) int         { return 0 }
