@@ -517,15 +517,27 @@ func lingerClose(nc net.Conn) {
 // disconnected; its session may resume elsewhere.
 func (c *conn) Send(m *wire.Message) bool { return c.enqueue(item{m: m}) }
 
+// SendAll queues ms in order like as many Sends, and writes what it can at
+// once in one write: the switchboard releases a session's messages together
+// when the record they waited for is committed.
+func (c *conn) SendAll(ms []*wire.Message) bool {
+	var buf [8]item
+	items := buf[:0]
+	for _, m := range ms {
+		items = append(items, item{m: m})
+	}
+	return c.enqueue(items...)
+}
+
 func (c *conn) sendFrame(f []byte) { c.enqueue(item{frame: f}) }
 
-func (c *conn) enqueue(it item) bool {
+func (c *conn) enqueue(its ...item) bool {
 	c.mu.Lock()
 	if c.closing {
 		c.mu.Unlock()
 		return false
 	}
-	if len(c.queue)-c.head >= c.srv.cfg.SendQueue {
+	if len(c.queue)-c.head+len(its) > c.srv.cfg.SendQueue {
 		c.mu.Unlock()
 		c.srv.stats.slowClosed.Add(1)
 		c.Close("too slow to read its messages")
@@ -536,10 +548,10 @@ func (c *conn) enqueue(it item) bool {
 		// would block.
 		c.writing = true
 		c.mu.Unlock()
-		c.writeNow(it)
+		c.writeNow(its)
 		return true
 	}
-	c.queue = append(c.queue, it)
+	c.queue = append(c.queue, its...)
 	start := c.startWriterLocked()
 	c.mu.Unlock()
 	if start {
@@ -548,7 +560,7 @@ func (c *conn) enqueue(it item) bool {
 	return true
 }
 
-// writeNow writes one item on the caller's goroutine with a write that does
+// writeNow writes items on the caller's goroutine with a write that does
 // not wait, for a connection whose write side it has claimed (writing).
 // Handing each message to a writer goroutine cost a wake-up, a write
 // deadline and a select per message, most of a writer's own CPU: the
@@ -556,8 +568,11 @@ func (c *conn) enqueue(it item) bool {
 // seldom a second one to share the trip. What the socket does not take,
 // and what was queued meanwhile, goes to the writer goroutine, which may
 // wait for the socket within the write timeout.
-func (c *conn) writeNow(it item) {
-	out := c.appendItem(getBuf(readBuf), it)
+func (c *conn) writeNow(its []item) {
+	out := getBuf(readBuf)
+	for _, it := range its {
+		out = c.appendItem(out, it)
+	}
 	n := c.writeRaw(out)
 	c.mu.Lock()
 	if n < len(out) {

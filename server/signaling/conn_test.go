@@ -160,6 +160,27 @@ func testSendKeepsOrder(t *testing.T, inline bool) {
 			p.expectSeqs(t, seq, seq)
 		}
 	})
+	t.Run("in batches", func(t *testing.T) {
+		// SendAll's messages go in order, between and after single Sends.
+		p := newPipe(t, inline, 256, wait)
+		seq := uint64(1)
+		for size := 1; size <= 9; size++ {
+			p.waitIdle(t)
+			ms := make([]*wire.Message, size)
+			for i := range ms {
+				ms[i] = pong(seq + uint64(i))
+			}
+			if !p.c.SendAll(ms) {
+				t.Fatalf("SendAll of %d refused", size)
+			}
+			if !p.c.Send(pong(seq + uint64(size))) {
+				t.Fatal("Send after SendAll refused")
+			}
+			p.expectSeqs(t, seq, seq+uint64(size))
+			seq += uint64(size) + 1
+		}
+		p.waitIdle(t)
+	})
 	t.Run("bursts from many senders", func(t *testing.T) {
 		// Each sender's messages must arrive in its own order however the
 		// writer starts and stops between bursts.
@@ -221,6 +242,34 @@ func testSlowClientClosed(t *testing.T, inline bool) {
 			t.Fatal("Send after close accepted")
 		}
 		p.c.mu.Lock()
+		p.c.writing = false
+		p.c.queue, p.c.head = nil, 0
+		p.c.mu.Unlock()
+	})
+	t.Run("bound in batches", func(t *testing.T) {
+		// A batch that would pass the bound is refused whole.
+		const bound = 16
+		p := newPipe(t, inline, bound, wait)
+		p.c.mu.Lock()
+		p.c.writing = true
+		p.c.mu.Unlock()
+		if !p.c.SendAll([]*wire.Message{pong(1), pong(2), pong(3)}) {
+			t.Fatal("SendAll within the bound refused")
+		}
+		over := make([]*wire.Message, bound-2)
+		for i := range over {
+			over[i] = pong(uint64(4 + i))
+		}
+		if p.c.SendAll(over) {
+			t.Fatal("SendAll over the bound accepted")
+		}
+		if !p.c.isClosing() {
+			t.Fatal("a client over the bound is not being closed")
+		}
+		p.c.mu.Lock()
+		if got := len(p.c.queue) - p.c.head; got != 3 {
+			t.Errorf("%d messages queued, want the first batch's 3", got)
+		}
 		p.c.writing = false
 		p.c.queue, p.c.head = nil, 0
 		p.c.mu.Unlock()

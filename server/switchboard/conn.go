@@ -24,6 +24,12 @@ type Outbox interface {
 	Close(reason string)
 }
 
+// batchOutbox is an Outbox that can take several messages at once, in
+// order, as one write.
+type batchOutbox interface {
+	SendAll(ms []*wire.Message) bool
+}
+
 // phase is where a connection is in registration.
 type phase int
 

@@ -186,3 +186,46 @@ func TestRecordsKeep(t *testing.T) {
 		t.Fatalf("after expiry: %+v %v", cdrs, err)
 	}
 }
+
+// Messages released together, as when a record they all waited for is
+// committed, reach a transport that takes batches in one SendAll, in order,
+// and are each kept for a resume.
+func TestReleasedTogetherInOneBatch(t *testing.T) {
+	b := newBoard(t, Config{})
+	a := b.register(t, "+15551230001")
+	before := len(a.out.snapshot())
+	b.mu.Lock()
+	s := a.conn.sess
+	kept := s.history.len()
+	var want []uint64
+	for range 3 {
+		s.sn++
+		want = append(want, s.sn)
+		s.outq = append(s.outq, queued{m: &wire.Message{Type: wire.TypePong, SN: s.sn}, gate: b.recs.committed})
+	}
+	b.deliver(s)
+	b.mu.Unlock()
+	a.out.mu.Lock()
+	batches := a.out.batches
+	a.out.mu.Unlock()
+	if batches != 1 {
+		t.Errorf("%d SendAll calls, want 1", batches)
+	}
+	got := a.out.snapshot()[before:]
+	if len(got) != len(want) {
+		t.Fatalf("%d messages delivered, want %d", len(got), len(want))
+	}
+	for i, m := range got {
+		if m.SN != want[i] {
+			t.Errorf("message %d has sn %d, want %d", i, m.SN, want[i])
+		}
+	}
+	b.mu.Lock()
+	if n := s.history.len() - kept; n != 3 {
+		t.Errorf("%d of the 3 kept for a resume", n)
+	}
+	if len(s.outq) != 0 {
+		t.Errorf("%d still queued", len(s.outq))
+	}
+	b.mu.Unlock()
+}

@@ -21,6 +21,7 @@ type outbox struct {
 	notify  chan struct{}
 	discard bool // count SDP instead of keeping it, like a client that reads and drops
 	sdps    int
+	batches int // SendAll calls
 }
 
 func newOutbox() *outbox { return &outbox{notify: make(chan struct{}, 1)} }
@@ -39,6 +40,20 @@ func (o *outbox) Send(m *wire.Message) bool {
 	select {
 	case o.notify <- struct{}{}:
 	default:
+	}
+	return true
+}
+
+// SendAll takes messages the switchboard releases together, as the
+// signalling transport does, so the harness runs that path too.
+func (o *outbox) SendAll(ms []*wire.Message) bool {
+	o.mu.Lock()
+	o.batches++
+	o.mu.Unlock()
+	for _, m := range ms {
+		if !o.Send(m) {
+			return false
+		}
 	}
 	return true
 }

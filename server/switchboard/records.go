@@ -148,12 +148,23 @@ func (sb *Switchboard) deliver(s *session) {
 	n := 0
 	now := sb.cfg.Now()
 	for n < len(s.outq) && s.outq[n].gate <= sb.recs.committed {
-		m := s.outq[n].m
-		sb.keep(s, m, now)
-		if s.out != nil {
-			s.out.Send(m)
-		}
+		sb.keep(s, s.outq[n].m, now)
 		n++
+	}
+	if s.out != nil && n > 0 {
+		if b, ok := s.out.(batchOutbox); ok && n > 1 {
+			ms := sb.releasing[:0]
+			for _, q := range s.outq[:n] {
+				ms = append(ms, q.m)
+			}
+			b.SendAll(ms)
+			clear(ms)
+			sb.releasing = ms[:0]
+		} else {
+			for _, q := range s.outq[:n] {
+				s.out.Send(q.m)
+			}
+		}
 	}
 	clear(s.outq[:n])
 	s.outq = s.outq[n:]

@@ -158,6 +158,7 @@ type Switchboard struct {
 	log *slog.Logger
 
 	mu         sync.Mutex
+	releasing  []*wire.Message         // deliver's scratch list, under mu
 	lines      map[number.Number]*line // numbers with a session (connected or in grace) or a call
 	tokens     map[string]*session
 	calls      map[wire.CallID]*call
