@@ -38,6 +38,7 @@ func main() {
 	live := flag.Int("live", 10000, "numbers holding a lease")
 	idle := flag.Int("idle", 10000, "numbers registered without a lease")
 	rate := flag.Float64("rate", 1e9, "UDP responses per second per source /24 (the limit is on, as in the server, but high enough not to bite); negative: off")
+	workers := flag.Int("udp-workers", 0, "UDP read loops (0: the server's default, one per two CPUs)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	flag.Parse()
 	if *live > 1000000 || *idle > 1000000 {
@@ -54,7 +55,7 @@ func main() {
 		}
 		defer stopProfile()
 	}
-	if err := run(ctx, *listen, newTable(*live, *idle), *rate); err != nil {
+	if err := run(ctx, *listen, newTable(*live, *idle), *rate, *workers); err != nil {
 		fmt.Fprintln(os.Stderr, "dialtone-dnszone:", err)
 		stop()
 		os.Exit(1)
@@ -73,8 +74,8 @@ func startProfile(path string) (func(), error) {
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
-func run(ctx context.Context, listen string, t *table, rate float64) error {
-	s, err := dnsserver.New(dnsserver.Config{Resolver: t, Rate: rate,
+func run(ctx context.Context, listen string, t *table, rate float64, workers int) error {
+	s, err := dnsserver.New(dnsserver.Config{Resolver: t, Rate: rate, UDPWorkers: workers,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		return err

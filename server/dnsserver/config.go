@@ -68,6 +68,17 @@ type Config struct {
 	// and 8s (miekg/dns's). Per-source caps on TCP connections are the
 	// listener's (the server wraps it with connlimit).
 	ReadTimeout, IdleTimeout time.Duration
+
+	// UDPWorkers is how many UDP read loops Serve runs, each on its own
+	// SO_REUSEPORT socket (see ListenUDP). Default one per two CPUs
+	// (GOMAXPROCS), at least one: a worker answers several hundred
+	// thousand queries per CPU-second, and every worker more splits the
+	// batches it reads and writes, so that each query pays a larger share
+	// of the system calls and of the wake-ups (the worker's, and on
+	// loopback the clients', which sendmmsg runs). On 2 CPUs under
+	// dnsperf one worker answered 1.2-1.3 times as many queries per
+	// CPU-second as two, and about as many per second.
+	UDPWorkers int
 }
 
 // validate checks c and returns it with defaults filled in and the zone in
@@ -126,6 +137,9 @@ func (c Config) validate() (Config, error) {
 	}
 	if c.IdleTimeout <= 0 {
 		c.IdleTimeout = 8 * time.Second
+	}
+	if c.UDPWorkers < 0 {
+		return c, fmt.Errorf("UDP workers %d: negative", c.UDPWorkers)
 	}
 	for i, a := range c.NSAddrs {
 		if !a.IsValid() {

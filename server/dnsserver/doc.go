@@ -95,7 +95,7 @@
 //
 // # Serving
 //
-// UDP is read by one worker per CPU (GOMAXPROCS), each on its own
+// UDP is read by one worker per two CPUs (GOMAXPROCS; Config.UDPWorkers), each on its own
 // SO_REUSEPORT socket when the socket came from ListenUDP, in batches of up
 // to 32 datagrams per recvmmsg and sendmmsg, until the socket is empty
 // (Linux; elsewhere miekg/dns serves UDP alone, on one socket). A worker answers the queries

@@ -16,7 +16,7 @@ const shutdownGrace = 2 * time.Second
 
 // Serve answers queries on pc (UDP) and ln (TCP) until ctx ends or one of
 // them fails, then stops both and returns. Either may be nil, not both.
-// A *net.UDPConn is served by one worker per CPU in batches, with compiled
+// A *net.UDPConn is served by Config.UDPWorkers workers in batches, with compiled
 // answers (serveUDP, on Linux); open it with ListenUDP for a socket per worker. Any
 // other PacketConn, and TCP, are served by miekg/dns alone.
 // Serve owns pc and ln: they are closed when it returns. The error is nil

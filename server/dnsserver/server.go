@@ -44,6 +44,7 @@ type Server struct {
 	rrl        *limiter // nil: no rate limit
 	readTO     time.Duration
 	idleTO     time.Duration
+	udpWorkers int // 0: one per two CPUs
 
 	stats counters
 }
@@ -66,6 +67,7 @@ func New(cfg Config) (*Server, error) {
 		nsAddrs:    cfg.NSAddrs,
 		readTO:     cfg.ReadTimeout,
 		idleTO:     cfg.IdleTimeout,
+		udpWorkers: cfg.UDPWorkers,
 	}
 	if cfg.Rate > 0 {
 		s.rrl = newLimiter(cfg.Rate, cfg.Burst, cfg.Slip, cfg.Now)

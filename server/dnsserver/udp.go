@@ -22,13 +22,16 @@ const batchSize = 32
 // which local address a datagram came to.
 const oobSize = 64
 
-// serveUDP answers on pc with one worker per CPU, each reading and
+// serveUDP answers on pc with its workers (Config.UDPWorkers), each reading and
 // writing in batches and answering what it knows from its compiled answers
 // (see serveFast); the rest goes to a miekg/dns server through a queue.
 // With SO_REUSEPORT on pc (ListenUDP) each worker has its own socket on
 // the same address; without, they take turns reading pc.
 func (s *Server) serveUDP(ctx context.Context, pc *net.UDPConn) error {
-	n := runtime.GOMAXPROCS(0)
+	n := s.udpWorkers
+	if n == 0 {
+		n = max(runtime.GOMAXPROCS(0)/2, 1)
+	}
 	socks := []*net.UDPConn{pc}
 	if reusesPort(pc) {
 		for len(socks) < n {
