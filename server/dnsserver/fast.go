@@ -55,11 +55,11 @@ func (s *Server) serveFast(f *fastPath, p []byte, src netip.Addr, out []byte) (r
 	if act := s.fastRate(src); act != rrlSend {
 		return s.fastLimited(out, p, q, act)
 	}
-	out = append(out, a.wire[:headerLen]...)
+	out = append(out, a.reply[:headerLen]...)
 	put16(out, q.id)
-	put16(out[2:], be16(a.wire[2:])|q.copied)
+	put16(out[2:], be16(a.reply[2:])|q.copied)
 	out = append(out, p[headerLen:q.qend]...)
-	out = append(out, a.wire[a.qend:]...)
+	out = append(out, a.reply[headerLen:]...)
 	for _, o := range a.ttls {
 		binary.BigEndian.PutUint32(out[o:], ttl)
 	}

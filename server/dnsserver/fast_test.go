@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/miekg/dns"
 )
@@ -499,5 +500,14 @@ func TestEntryAddrIsALeasedAddress(t *testing.T) {
 	}
 	if len(m.Answer) != 1 || m.Answer[0].(*dns.A).A.String() != a2.String() {
 		t.Errorf("after the lease moved: %v, want %s", m.Answer, a2)
+	}
+}
+
+// TestCompiledIsOneSizeClass: a compiled answer stays the 384 bytes its
+// buf is sized for, so that a number's answer is one allocation of a
+// size class of its own (see compiled).
+func TestCompiledIsOneSizeClass(t *testing.T) {
+	if got := unsafe.Sizeof(compiled{}); got != 384 {
+		t.Errorf("compiled is %d bytes; size compiledBuf to make it 384", got)
 	}
 }
