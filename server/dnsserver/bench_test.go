@@ -245,14 +245,39 @@ func BenchmarkFastPathManyNames(b *testing.B) {
 	for _, raw := range queries { // compile them all first
 		s.serveFast(f, raw, src, out)
 	}
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		if _, handled := s.serveFast(f, queries[i], src, out); !handled {
-			b.Fatal("not answered by the fast path")
+	b.Run("One", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			if _, handled := s.serveFast(f, queries[i], src, out); !handled {
+				b.Fatal("not answered by the fast path")
+			}
+			if i++; i == len(queries) {
+				i = 0
+			}
 		}
-		if i++; i == len(queries) {
-			i = 0
+	})
+	// As a worker answers a batch of 16 (parsed, warmed, then served),
+	// per query.
+	b.Run("Batch16", func(b *testing.B) {
+		const n = 16
+		b.ReportAllocs()
+		i := 0
+		var sink uintptr
+		for b.Loop() {
+			if i%n == 0 {
+				for k := range n {
+					f.batch[k].parse(queries[(i+k)%len(queries)])
+				}
+				sink += f.warm(f.batch[:n])
+			}
+			if _, handled := s.serveParsed(f, &f.batch[i%n], queries[i%len(queries)], src, out); !handled {
+				b.Fatal("not answered by the fast path")
+			}
+			if i++; i == n*(len(queries)/n) {
+				i = 0
+			}
 		}
-	}
+		_ = sink
+	})
 }

@@ -100,15 +100,18 @@ type cacheSlot struct {
 
 var cacheSeed = maphash.MakeSeed()
 
-// find returns the slot holding key, or the empty one where it belongs.
-func (c *answerCache) find(key []byte) *cacheSlot {
+// keyHash is the hash a cache key is found by.
+func keyHash(key []byte) uint64 { return maphash.Bytes(cacheSeed, key) }
+
+// find returns the slot holding key, whose hash is h (keyHash), or the
+// empty one where it belongs.
+func (c *answerCache) find(key []byte, h uint64) *cacheSlot {
 	if c.slots == nil {
 		if c.max == 0 {
 			c.max = cacheEntries
 		}
 		c.slots = make([]cacheSlot, 2*c.max)
 	}
-	h := maphash.Bytes(cacheSeed, key)
 	mask := uint64(len(c.slots) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
 		sl := &c.slots[i]
@@ -128,9 +131,10 @@ func (c *answerCache) find(key []byte) *cacheSlot {
 func (c *answerCache) put(sl *cacheSlot, a *compiled) *cacheSlot {
 	if sl.a == nil {
 		if c.n >= c.max {
+			h := sl.hash
 			clear(c.slots)
 			c.n = 0
-			sl = c.find(a.key)
+			sl = c.find(a.key, h)
 		}
 		c.n++
 	}
@@ -142,8 +146,8 @@ func (c *answerCache) put(sl *cacheSlot, a *compiled) *cacheSlot {
 // missing or when the lease table has changed under it, with the TTL the
 // lease has left. ok false: the fast path cannot serve this name (the
 // answer is not one that can be served by copying).
-func (s *Server) compiledAnswer(c *answerCache, key []byte) (a *compiled, ttl uint32, ok bool) {
-	sl := c.find(key)
+func (s *Server) compiledAnswer(c *answerCache, key []byte, h uint64) (a *compiled, ttl uint32, ok bool) {
+	sl := c.find(key, h)
 	if a = sl.a; a != nil {
 		if ttl, ok = s.stillValid(a); ok {
 			return a, ttl, !a.slow

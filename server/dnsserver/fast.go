@@ -13,6 +13,54 @@ import (
 type fastPath struct {
 	cache answerCache
 	key   []byte
+	// batch is the worker's batch of queries, parsed ahead (see warm).
+	batch [batchSize]parsed
+}
+
+// parsed is one query read by parseWire, with its key's hash.
+type parsed struct {
+	q    wireQuery
+	key  []byte
+	hash uint64
+	ok   bool
+}
+
+// parse parses p into pq, reusing pq's key buffer.
+func (pq *parsed) parse(p []byte) {
+	if pq.key == nil {
+		pq.key = make([]byte, 0, maxKey)
+	}
+	pq.q, pq.key, pq.ok = parseWire(p, pq.key[:0])
+	if pq.ok {
+		pq.hash = keyHash(pq.key)
+	}
+}
+
+// warm reads, for each query of a parsed batch, the cache slot its answer
+// would be in, then the answer there (its key and lookup), each step a
+// short loop over the batch: a batch's cache misses are then waited for
+// together rather than one after another as the answers are served in
+// turn. It changes nothing: serving looks everything up again. What it
+// returns is only there so that the reads are made.
+func (f *fastPath) warm(ps []parsed) uintptr {
+	c := &f.cache
+	if c.slots == nil {
+		return 0
+	}
+	mask := uint64(len(c.slots) - 1)
+	var as [batchSize]*compiled
+	for i := range ps {
+		if ps[i].ok {
+			as[i] = c.slots[ps[i].hash&mask].a
+		}
+	}
+	var sink uintptr
+	for _, a := range as[:len(ps)] {
+		if a != nil && len(a.key) > 0 {
+			sink += uintptr(a.key[0]) + uintptr(len(a.dep0[0].number))
+		}
+	}
+	return sink
 }
 
 func newFastPath() *fastPath { return &fastPath{key: make([]byte, 0, maxKey)} }
@@ -27,11 +75,18 @@ func newFastPath() *fastPath { return &fastPath{key: make([]byte, 0, maxKey)} }
 // settled before a token is taken, so a query that goes to miekg/dns after
 // all is limited there, once.
 func (s *Server) serveFast(f *fastPath, p []byte, src netip.Addr, out []byte) (reply []byte, handled bool) {
-	q, key, ok := parseWire(p, f.key[:0])
-	f.key = key[:0]
-	if !ok {
+	pq := parsed{key: f.key[:0]}
+	pq.parse(p)
+	f.key = pq.key[:0]
+	return s.serveParsed(f, &pq, p, src, out)
+}
+
+// serveParsed is serveFast for a query already parsed into pq.
+func (s *Server) serveParsed(f *fastPath, pq *parsed, p []byte, src netip.Addr, out []byte) (reply []byte, handled bool) {
+	if !pq.ok {
 		return nil, false
 	}
+	q, key := pq.q, pq.key
 	if !s.allowedIP(src) {
 		if act := s.fastRate(src); act != rrlSend {
 			return s.fastLimited(out, p, q, act)
@@ -39,7 +94,7 @@ func (s *Server) serveFast(f *fastPath, p []byte, src netip.Addr, out []byte) (r
 		s.stats.rcodes[dns.RcodeRefused].Add(1)
 		return appendHeaderReply(out, p, q, 0, dns.RcodeRefused, q.edns), true
 	}
-	a, ttl, ok := s.compiledAnswer(&f.cache, key)
+	a, ttl, ok := s.compiledAnswer(&f.cache, key, pq.hash)
 	if !ok || q.upper && !s.sharesCase(a, key) {
 		return nil, false
 	}
