@@ -144,6 +144,24 @@ func (p *Phone) startMedia(ctx context.Context, rec *callRec, acc *wire.Message)
 	cfg := MediaConfig{Relay: acc.Relay, RelayOnly: acc.Media == wire.MediaRelay, Offerer: acc.Offerer,
 		Camera: p.cfg.Camera, Mic: p.cfg.Mic, Speaker: w.audio, RemoteVideo: w.video, LocalVideo: p.cfg.LocalVideo,
 		Logger: p.log.With(keyCall, rec.id), Now: p.now}
+	// The devices serve one call at a time: this call's media reads
+	// them once the media of the calls before it has finished.
+	live := p.workers[:0]
+	for _, o := range p.workers {
+		select {
+		case <-o.closed:
+		default:
+			live = append(live, o)
+		}
+	}
+	turn := newDeviceTurn(live, cfg.Logger)
+	if cfg.Camera != nil {
+		cfg.Camera = turnCamera{src: cfg.Camera, turn: turn}
+	}
+	if cfg.Mic != nil {
+		cfg.Mic = turnMic{src: cfg.Mic, turn: turn}
+	}
+	p.workers = append(live, w)
 	muted, camOn := p.muted, p.cameraOn
 	rec.media = w
 	sig := callSignal{p: p, id: rec.id}

@@ -115,6 +115,10 @@ type Phone struct {
 	notes  chan mediaNote
 	done   chan struct{}
 	wg     sync.WaitGroup // media workers
+	// workers are the media workers that have not finished, oldest
+	// first, ended calls' included: the next call's media waits for them
+	// before it touches the devices. Owned by Run's goroutine.
+	workers []*mediaWorker
 
 	// Owned by Run's goroutine.
 	calls       map[call.ID]*callRec
