@@ -8,10 +8,12 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/dialtone/dialtone/call/wire"
+	"github.com/dialtone/dialtone/device"
 	"github.com/dialtone/dialtone/device/synthetic"
 )
 
@@ -70,6 +72,7 @@ type peer struct {
 	s       *Session
 	pattern *synthetic.Pattern
 	tone    *synthetic.Tone
+	mic     *countingMic // wraps tone: the frames the session read
 	video   *synthetic.VideoCapture
 	audio   *synthetic.AudioCapture
 }
@@ -98,7 +101,8 @@ func newPeer(t testing.TB, name string, o peerOpts) *peer {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p.tone, p.cfg.Mic = tone, tone
+		p.tone, p.mic = tone, &countingMic{AudioSource: tone}
+		p.cfg.Mic = p.mic
 		t.Cleanup(func() { _ = tone.Close() })
 	}
 	if o.mutate != nil {
@@ -106,6 +110,24 @@ func newPeer(t testing.TB, name string, o peerOpts) *peer {
 	}
 	return p
 }
+
+// countingMic counts the frames read from a microphone: the sound a
+// session had to send, whatever the machine's load let the source deliver.
+type countingMic struct {
+	device.AudioSource
+	n atomic.Int64
+}
+
+func (m *countingMic) ReadAudio(ctx context.Context, pcm []int16) error {
+	err := m.AudioSource.ReadAudio(ctx, pcm)
+	if err == nil {
+		m.n.Add(1)
+	}
+	return err
+}
+
+// Frames is how many frames have been read so far.
+func (m *countingMic) Frames() int { return int(m.n.Load()) }
 
 // testLogger logs to the test at warning level; DIALTONE_TEST_DEBUG=1
 // shows everything.

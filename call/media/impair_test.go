@@ -103,12 +103,14 @@ func TestImpairedNetworks(t *testing.T) {
 			start := time.Now()
 			before := b.s.Stats()
 			beforeA, beforeB := a.audio.Frames(), b.audio.Frames()
+			sent0 := a.mic.Frames()
 			// The window: wait for the audio that should arrive in it
 			// (less a margin for what is in flight and the jitter buffer).
 			frames := int(window / (20 * time.Millisecond))
 			waitAudio(t, a, beforeA+frames*9/10)
 			waitAudio(t, b, beforeB+frames*9/10)
 			elapsed := time.Since(start)
+			sent := a.mic.Frames() - sent0
 			for _, p := range []*peer{a, b} {
 				select {
 				case err := <-p.s.Failed():
@@ -120,15 +122,23 @@ func TestImpairedNetworks(t *testing.T) {
 			sa := a.s.Stats()
 			vframes := st.Video.FramesDecoded - before.Video.FramesDecoded
 			aframes := st.Audio.FramesDecoded - before.Audio.FramesDecoded
-			want := int(elapsed/(20*time.Millisecond)) * 85 / 100
-			row := fmt.Sprintf("| %s | %.0f ms | %.1f | %dx%d | %.0f | %.0f | %.0f | %d/%d | %d | %.0f / %.0f ms | %.0f ms |",
+			// Every frame a sent comes out of b's decoder, decoded,
+			// recovered or concealed: b plays as many frames as a's
+			// microphone gave a's session in the window, less what is
+			// still on the way at its end. What a's microphone gave is
+			// counted, not taken from the clock: on a loaded machine the
+			// source drops what its reader was too late for (as a real
+			// device does), and that is not the network's or the
+			// receiver's loss.
+			want := sent * 85 / 100
+			row := fmt.Sprintf("| %s | %.0f ms | %.1f | %dx%d | %.0f | %.0f | %.0f | %d/%d (%d in %v) | %d | %.0f / %.0f ms | %.0f ms |",
 				im.name, float64(setup.Milliseconds()), float64(vframes)/elapsed.Seconds(), sa.Send.Width, sa.Send.Height,
-				sa.Send.TargetKbps, st.Video.Kbps, st.Audio.Kbps, aframes, int(elapsed/(20*time.Millisecond)),
+				sa.Send.TargetKbps, st.Video.Kbps, st.Audio.Kbps, aframes, sent, int(elapsed/(20*time.Millisecond)), elapsed.Round(time.Millisecond),
 				st.Audio.Concealed-before.Audio.Concealed, st.Video.Pattern.LatencyMsP50, st.Video.Pattern.LatencyMsP95, st.Network.RTTMs)
-			t.Logf("| condition | setup | fps | a sends | target kbps | video kbps | audio kbps | audio frames/expected | concealed | latency p50/p95 | rtt |")
+			t.Logf("| condition | setup | fps | a sends | target kbps | video kbps | audio kbps | audio frames decoded/sent (slots in window) | concealed | latency p50/p95 | rtt |")
 			t.Log(row)
 			if aframes < want {
-				t.Errorf("b decoded %d audio frames in %v, want ≥ %d", aframes, elapsed, want)
+				t.Errorf("b decoded %d audio frames in %v of the %d a sent, want ≥ %d", aframes, elapsed, sent, want)
 			}
 			if vframes < int(elapsed.Seconds()*2) {
 				t.Errorf("b decoded %d video frames in %v: video froze", vframes, elapsed)
