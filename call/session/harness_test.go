@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -187,7 +188,10 @@ func (ph *phone) stop(t testing.TB) {
 		}
 		ph.errc <- err
 	case <-time.After(servertest.Wait):
-		t.Errorf("%s: Run did not return", ph.number)
+		// What Run waits on is in the goroutines' stacks.
+		buf := make([]byte, 4<<20)
+		buf = buf[:runtime.Stack(buf, true)]
+		t.Errorf("%s: Run did not return within %v; goroutines:\n%s", ph.number, servertest.Wait, buf)
 	}
 }
 

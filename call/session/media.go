@@ -186,7 +186,7 @@ func (w *mediaWorker) run(ctx context.Context, p *Phone, cfg MediaConfig, sig ca
 	m, err := p.cfg.Media(cfg, sig)
 	if err != nil {
 		note(mediaNote{err: fmt.Errorf("setting up media: %w", err)})
-		<-w.stop
+		w.wait(ctx)
 		return
 	}
 	defer m.Close()
@@ -197,7 +197,7 @@ func (w *mediaWorker) run(ctx context.Context, p *Phone, cfg MediaConfig, sig ca
 	w.mu.Unlock()
 	if err := m.Start(ctx); err != nil {
 		note(mediaNote{err: fmt.Errorf("starting media: %w", err)})
-		<-w.stop
+		w.wait(ctx)
 		return
 	}
 	connected, failed, tones := m.Connected(), m.Failed(), tonesOf(m)
@@ -243,6 +243,14 @@ func (w *mediaWorker) run(ctx context.Context, p *Phone, cfg MediaConfig, sig ca
 		case <-ctx.Done():
 			return
 		}
+	}
+}
+
+// wait returns when the worker is stopped or the phone's ctx ends.
+func (w *mediaWorker) wait(ctx context.Context) {
+	select {
+	case <-w.stop:
+	case <-ctx.Done():
 	}
 }
 

@@ -56,6 +56,11 @@ type Config struct {
 	// (first remote frame, or ICE and DTLS for a call with nothing to
 	// receive) by then, as a media failure; default 20s.
 	MediaTimeout time.Duration
+	// CloseWait bounds how long Run, as it returns, waits for its calls'
+	// media to close; default 5s. A media session whose close is stuck
+	// (on the network, say) is left to finish on its own, so that the
+	// phone still quits.
+	CloseWait time.Duration
 	// Logger; default slog.Default(). Now; default time.Now.
 	Logger *slog.Logger
 	Now    func() time.Time
@@ -82,6 +87,9 @@ func (c *Config) validate() error {
 	}
 	if c.MediaTimeout <= 0 {
 		c.MediaTimeout = 20 * time.Second
+	}
+	if c.CloseWait <= 0 {
+		c.CloseWait = 5 * time.Second
 	}
 	return nil
 }
@@ -228,6 +236,9 @@ loop:
 			p.emitStats()
 		}
 	}
+	// The calls' media started closing as they ended: the wait for it
+	// is counted from here.
+	mediaDeadline := time.Now().Add(p.cfg.CloseWait)
 	close(p.done)
 	for _, d := range p.dials {
 		d.res <- dialResult{err: ErrStopped}
@@ -235,7 +246,7 @@ loop:
 	p.sig.Close()
 	sigCancel()
 	cancel()
-	p.wg.Wait()
+	p.waitMedia(mediaDeadline)
 	if !sigDone {
 		if e := <-sigErr; e != nil && !errors.Is(e, context.Canceled) {
 			err = e
@@ -244,6 +255,32 @@ loop:
 	close(pumpStop)
 	<-pumpDone
 	return err
+}
+
+// waitMedia waits for the media workers until deadline. One still running
+// then is stuck closing its media; it is named in the log and left to end
+// on its own.
+func (p *Phone) waitMedia(deadline time.Time) {
+	done := make(chan struct{})
+	go func() {
+		p.wg.Wait()
+		close(done)
+	}()
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		var stuck []call.ID
+		for _, w := range p.workers {
+			select {
+			case <-w.closed:
+			default:
+				stuck = append(stuck, w.id)
+			}
+		}
+		p.log.Warn("calls' media still closing; not waiting for it", "calls", stuck, "waited", p.cfg.CloseWait)
+	}
 }
 
 func errString(err error) string {

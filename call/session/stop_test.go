@@ -71,3 +71,78 @@ func TestStopWithGoneConsumer(t *testing.T) {
 		t.Errorf("alice: %+v, want the call ended unanswered", e)
 	}
 }
+
+// stuckMedia is a fakeMedia whose Close does not return until released: a
+// media session stuck closing (on the network, say).
+type stuckMedia struct {
+	*fakeMedia
+	release <-chan struct{}
+}
+
+func (m *stuckMedia) Close() error {
+	<-m.release
+	return m.fakeMedia.Close()
+}
+
+// TestStopWithStuckMedia: a call's media whose close never finishes must
+// not keep the phone from quitting. Run hangs the call up, waits for the
+// media at most CloseWait, and returns. Before the fix Run waited for the
+// media for ever.
+func TestStopWithStuckMedia(t *testing.T) {
+	srv := servertest.New(t, servertest.Options{})
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) }) // after the test: let the media end
+	p, err := session.New(session.Config{
+		Sig: sigclient.Config{URL: srv.Addrs.URL, Number: alice, Key: servertest.NewKey()},
+		Media: func(cfg session.MediaConfig, sig session.Signal) (session.Media, error) {
+			f := &fakeMedia{cfg: cfg, sig: sig, conn: make(chan struct{}), fail: make(chan error, 1), closed: make(chan struct{})}
+			return &stuckMedia{fakeMedia: f, release: release}, nil
+		},
+		CloseWait: 200 * time.Millisecond,
+		Logger:    testLogger(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newPhone(t, bob, opts{url: srv.Addrs.URL, autoAnswer: true})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { errc <- p.Run(ctx) }()
+	registered, connected := make(chan struct{}, 1), make(chan struct{}, 1)
+	go func() {
+		for e := range p.Events() {
+			switch e.Kind {
+			case call.EventRegistered:
+				registered <- struct{}{}
+			case call.EventConnected:
+				connected <- struct{}{}
+			}
+		}
+	}()
+	select {
+	case <-registered:
+	case <-time.After(servertest.Wait):
+		t.Fatal("alice did not register")
+	}
+	id, err := p.Dial(ctx, bob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-connected:
+	case <-time.After(servertest.Wait):
+		t.Fatal("the call did not connect")
+	}
+	cancel()
+	select {
+	case err := <-errc:
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+	case <-time.After(servertest.Wait):
+		t.Fatal("Run did not return: it waits for media that does not close")
+	}
+	// The hang-up went out: bob's side of the call ended.
+	b.wait(t, call.EventEnded, id)
+}
