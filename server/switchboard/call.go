@@ -162,7 +162,7 @@ func (sb *Switchboard) unavailable(s *session, m *wire.Message, to number.Number
 	sb.stats.unavailable.Add(1)
 	id := newCallID(sb.cfg.Now())
 	reason := wire.ReasonUnknown
-	if sb.registered[to] {
+	if sb.registered.has(to) {
 		reason = wire.ReasonOffline
 	}
 	sb.send(s, &wire.Message{Type: wire.TypeUnavailable, Re: m.Seq, Call: id, To: string(to), Reason: reason})
@@ -186,10 +186,7 @@ func (sb *Switchboard) unavailable(s *session, m *wire.Message, to number.Number
 // canonical checks a number from the wire. A number the server knows was
 // checked when it registered, so only strangers pay for the full parse.
 func (sb *Switchboard) canonical(s string) (number.Number, error) {
-	sb.mu.Lock()
-	known := sb.registered[number.Number(s)]
-	sb.mu.Unlock()
-	if known {
+	if sb.registered.has(number.Number(s)) {
 		return number.Number(s), nil
 	}
 	return number.Canonical(s)

@@ -278,9 +278,7 @@ func (sb *Switchboard) bindKey(ctx context.Context, n number.Number, key ed25519
 		sb.log.Error("adding subscriber", keyNumber, n, "err", err)
 		return wire.CodeInternal, "the server could not register the number; try again"
 	}
-	sb.mu.Lock()
-	sb.registered[n] = true
-	sb.mu.Unlock()
+	sb.registered.add(n)
 	sb.log.Info("number bound", keyNumber, n)
 	return "", ""
 }

@@ -74,7 +74,7 @@ func (sb *Switchboard) attachParty(c *Conn, n number.Number, via string) *sessio
 	// DNS answers its lease and a dial to it while it is away is offline.
 	// A trunk's party is a foreign number's and stays routed.
 	if via != ViaTrunk {
-		sb.registered[n] = true
+		sb.registered.add(n)
 	}
 	return s
 }
@@ -106,7 +106,7 @@ func (sb *Switchboard) reach(to number.Number, caller *session) *session {
 // trunk.
 func (sb *Switchboard) routes(to number.Number) bool {
 	r, ok := sb.gw.(Router)
-	return ok && !sb.closed && !sb.registered[to] && r.Routes(string(to))
+	return ok && !sb.closed && !sb.registered.has(to) && r.Routes(string(to))
 }
 
 // dropParty ends a party's calls as hung up and forgets it; where it is

@@ -27,7 +27,7 @@ func (sb *Switchboard) AttachService(code, name string, out Outbox) (*Conn, erro
 	sb.attach(c, s)
 	s.ln.service = true
 	delete(sb.tokens, "") // services resume nothing
-	sb.registered[n] = true
+	sb.registered.add(n)
 	sb.services[n] = name
 	return c, nil
 }

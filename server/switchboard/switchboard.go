@@ -162,7 +162,7 @@ type Switchboard struct {
 	lines      map[number.Number]*line // numbers with a session (connected or in grace) or a call
 	tokens     map[string]*session
 	calls      map[wire.CallID]*call
-	registered map[number.Number]bool // every subscriber and service, for DNS and unavailable
+	registered *numberSet // every subscriber and service, for DNS and unavailable; its own lock
 	services   map[number.Number]string
 	closed     bool
 	limits     *limits
@@ -196,7 +196,7 @@ func New(ctx context.Context, cfg Config) (*Switchboard, error) {
 		links:      newLinkState(),
 		tokens:     make(map[string]*session),
 		calls:      make(map[wire.CallID]*call),
-		registered: make(map[number.Number]bool),
+		registered: newNumberSet(),
 		services:   make(map[number.Number]string),
 		limits:     newLimits(cfg.DialLimits),
 		done:       make(chan struct{}),
@@ -207,7 +207,7 @@ func New(ctx context.Context, cfg Config) (*Switchboard, error) {
 		return nil, fmt.Errorf("loading subscribers: %w", err)
 	}
 	for _, s := range subs {
-		sb.registered[number.Number(s.Number)] = true
+		sb.registered.add(number.Number(s.Number))
 	}
 	if err := sb.recover(ctx); err != nil {
 		return nil, err

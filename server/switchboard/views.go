@@ -55,10 +55,7 @@ type Resolution struct {
 
 // Resolve answers for the number DNS from the live lease table.
 func (sb *Switchboard) Resolve(n string) Resolution {
-	sb.mu.Lock()
-	reg := sb.registered[number.Number(n)]
-	sb.mu.Unlock()
-	if !reg {
+	if !sb.registered.has(number.Number(n)) {
 		return Resolution{}
 	}
 	r := Resolution{Registered: true}
@@ -116,8 +113,8 @@ type NumberView struct {
 // Numbers lists every registered number and service.
 func (sb *Switchboard) Numbers() []NumberView {
 	sb.mu.Lock()
-	out := make([]NumberView, 0, len(sb.registered))
-	for n := range sb.registered {
+	out := make([]NumberView, 0, sb.registered.len())
+	sb.registered.each(func(n number.Number) {
 		v := NumberView{Number: string(n), Service: sb.services[n]}
 		if l := sb.lines[n]; l != nil && len(l.devices) > 0 {
 			v.Online, v.Dropped, v.Calls = true, !l.service, len(l.calls)
@@ -129,7 +126,7 @@ func (sb *Switchboard) Numbers() []NumberView {
 			}
 		}
 		out = append(out, v)
-	}
+	})
 	sb.mu.Unlock()
 	for i := range out {
 		if l, ok := sb.cfg.Leases.Lookup(out[i].Number); ok {
@@ -170,7 +167,7 @@ func (sb *Switchboard) Stats() Stats {
 	sb.mu.Lock()
 	defer sb.mu.Unlock()
 	st.HistoryBytes = sb.hist.bytes
-	st.Registered = len(sb.registered)
+	st.Registered = sb.registered.len()
 	for _, s := range sb.allSessions() {
 		if s.service {
 			continue
