@@ -83,6 +83,12 @@ type Config struct {
 	// takes the defaults 200 and 2, negative turns limiting off / drops all).
 	DNSRate float64
 	DNSSlip int
+	// DNSWorkers is how many UDP read loops the number DNS runs, each on
+	// its own SO_REUSEPORT socket (dnsserver.Config.UDPWorkers). Zero
+	// takes its default, one per two CPUs: fewer loops read and write
+	// bigger batches, so a small machine answers more per CPU-second with
+	// one; many cores under a flood may want more.
+	DNSWorkers int
 	// DataDir holds the SQLite store. Required.
 	DataDir string
 	// Registration is "open" (default) or "invite".
@@ -165,6 +171,9 @@ func (c *Config) validate() error {
 	}
 	if c.Media == wire.MediaRelay && c.Relay == "" {
 		return errors.New("media policy relay needs a relay address (--relay), or choose --media auto")
+	}
+	if c.DNSWorkers < 0 {
+		return fmt.Errorf("--dns-workers %d is negative (0 takes the default)", c.DNSWorkers)
 	}
 	if c.RecordsKeep < 0 {
 		return fmt.Errorf("--records-keep %v is negative", c.RecordsKeep)

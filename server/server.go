@@ -114,7 +114,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	if s.dnsPC != nil {
 		s.dns, err = dnsserver.New(dnsserver.Config{Zone: cfg.Zone, Allow: cfg.DNSAllow, Resolver: resolver{s.sb, s.sigURL}, Logger: s.log.With("part", "dns"),
-			Rate: cfg.DNSRate, Slip: cfg.DNSSlip})
+			Rate: cfg.DNSRate, Slip: cfg.DNSSlip, UDPWorkers: cfg.DNSWorkers})
 		if err != nil {
 			return nil, fmt.Errorf("building the DNS server: %w", err)
 		}

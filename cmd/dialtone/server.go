@@ -48,6 +48,7 @@ type serverFlags struct {
 	adminToken                tokenFlags
 	dnsRate                   float64
 	dnsSlip                   int
+	dnsWorkers                int
 	configFile                string
 }
 
@@ -142,6 +143,8 @@ func newServerCmdFor(f *serverFlags) *cobra.Command {
 	fl.IntVar(&f.connBudget, "conn-budget", 0, "TCP connections all listeners may hold together (0: three quarters of the open-file limit; negative: no bound)")
 	fl.Float64Var(&f.dnsRate, "dns-rate", dnsserver.DefaultRate, "UDP DNS responses per second per source /24 (IPv6 /56), burst as many; 0: no limit")
 	fl.IntVar(&f.dnsSlip, "dns-slip", dnsserver.DefaultSlip, "over --dns-rate, every Nth response is sent truncated (the client retries over TCP), the rest dropped; 0: drop all")
+	fl.IntVar(&f.dnsWorkers, "dns-workers", 0, "UDP read loops for the number DNS, each on its own socket (0: one per two CPUs, at least one; "+
+		"fewer loops batch more queries per system call, so a small machine answers more per CPU-second with one; many cores under a flood may want more)")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fl.BoolVar(&f.web, "web", true, "serve the browser phone at / on the signalling address (--web=false: off)")
 	cmd.AddCommand(newAdminListCmd("leases", "/api/leases"), newAdminListCmd("numbers", "/api/numbers"),
@@ -154,7 +157,7 @@ func (f *serverFlags) config() (server.Config, error) {
 		Zone: f.zone, DataDir: f.data, Registration: f.registration, Media: f.media,
 		LeaseTTL: f.leaseTTL, HoldDown: f.holdDown, RingTimeout: f.ring, Grace: f.grace, Web: f.web,
 		DialLimits: switchboard.DialLimits{Off: !f.dialLimits, SourcePerMinute: f.dialRate},
-		DNSRate:    f.dnsRate, DNSSlip: f.dnsSlip, ConnBudget: f.connBudget, SIPRate: f.sipRate}
+		DNSRate:    f.dnsRate, DNSSlip: f.dnsSlip, DNSWorkers: f.dnsWorkers, ConnBudget: f.connBudget, SIPRate: f.sipRate}
 	if f.dialRate <= 0 {
 		return cfg, fmt.Errorf("--dial-rate %d: want at least 1 (--dial-limits=false turns the limits off)", f.dialRate)
 	}

@@ -36,6 +36,11 @@ dial-rate = 30 # a minute
 				t.Errorf("config %+v", cfg)
 			}
 		}},
+		{name: "DNS workers", mode: 0o644, file: "dns-workers = 3\n", check: func(t *testing.T, cfg server.Config) {
+			if cfg.DNSWorkers != 3 {
+				t.Errorf("dns-workers = 3 gives DNSWorkers %d", cfg.DNSWorkers)
+			}
+		}},
 		{name: "the command line wins", mode: 0o600, file: "sip = \"127.0.0.1:5060\"\nsip-route = \"+44=sip:192.0.2.7\"\n",
 			args: []string{"--sip", "127.0.0.1:5070", "--sip-route", "+33=sip:192.0.2.9"},
 			check: func(t *testing.T, cfg server.Config) {

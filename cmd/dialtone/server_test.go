@@ -184,6 +184,7 @@ func TestServerFlagErrors(t *testing.T) {
 		{"server", "--pool", "not-a-prefix"},
 		{"server", "--records-keep", "ninety days"},
 		{"server", "--records-keep", "-1h"},
+		{"server", "--dns-workers", "-1", "--listen", "127.0.0.1:0", "--data", t.TempDir()},
 		{"server", "--registration", "maybe", "--listen", "127.0.0.1:0", "--data", t.TempDir()},
 		{"server", "--media", "relay", "--relay", "", "--listen", "127.0.0.1:0", "--data", t.TempDir()},
 	} {
