@@ -53,6 +53,7 @@ bench: deps-bench build ## run the benchmarks and the server load test; figures 
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 30m ./...
 	$(GO) test -count=1 -run TestDNSPerf -v ./server/dnsserver -args -dnsperf=10s
 	./.ci/bench-dns
+	./.ci/bench-dns-load
 	$(GO) test -count=1 -run TestBrowserSetup -v ./cmd/dialtone -args -browser-calls=20
 	DIALTONE_BENCH_SIP_CPU=20s $(GO) test -count=1 -run TestSIPBridgeCPU -v ./cmd/dialtone
 	./.ci/bench-load
