@@ -26,6 +26,10 @@ func (m *Message) decodeFast(data []byte) bool {
 	return m.read(&d) && d.i == len(d.data)
 }
 
+// The four read methods are the same loop over different member methods.
+// One loop taking an interface was tried: the dynamic call let the decoder
+// and seen escape, two more allocations per message (BenchmarkDecodeCall
+// dial 2 -> 4), so each type keeps its own copy.
 func (m *Message) read(d *decoder) bool {
 	if !d.consume('{') {
 		return false
