@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,6 +29,9 @@ import (
 const (
 	benchSecret = "bench secret"
 	helperEnv   = "DIALTONE_RELAY_HELPER" // "<leaseA>,<leaseB>"
+	// profileEnv names a file for the helper's CPU profile, e.g.
+	// DIALTONE_RELAY_CPUPROFILE=/tmp/relay.pprof go test -run '^$' -bench 'RelayVsCoturn/pion'
+	profileEnv = "DIALTONE_RELAY_CPUPROFILE"
 )
 
 // benchCalls is the helper's Calls: A and B in any call, for ever.
@@ -57,7 +61,7 @@ func (c benchCalls) Live(_, n string) bool { return n == numA || n == numB }
 
 // TestRelayHelper is not a test: it is the relay process of
 // BenchmarkRelayVsCoturn. It prints its TURN address and serves until its
-// stdin closes.
+// stdin closes, writing a CPU profile to $DIALTONE_RELAY_CPUPROFILE if set.
 func TestRelayHelper(t *testing.T) {
 	spec := os.Getenv(helperEnv)
 	if spec == "" {
@@ -81,6 +85,16 @@ func TestRelayHelper(t *testing.T) {
 		_, _ = bufio.NewReader(os.Stdin).ReadString('\n')
 		cancel()
 	}()
+	if path := os.Getenv(profileEnv); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { pprof.StopCPUProfile(); _ = f.Close() }()
+	}
 	fmt.Printf("ready %s\n", pc.LocalAddr())
 	if err := r.Serve(ctx, pc); err != nil {
 		t.Fatal(err)
