@@ -182,14 +182,24 @@ func udpAddrOf(sa *unix.RawSockaddrInet6) *net.UDPAddr {
 	port := int(binary.BigEndian.Uint16((*[2]byte)(unsafe.Pointer(&sa.Port))[:]))
 	switch sa.Family {
 	case unix.AF_INET:
-		s4 := (*unix.RawSockaddrInet4)(unsafe.Pointer(sa))
-		return &net.UDPAddr{IP: net.IP(append([]byte(nil), s4.Addr[:]...)), Port: port}
+		// One allocation for the address and its IP: this runs for every
+		// datagram read.
+		a := &struct {
+			net.UDPAddr
+			ip [4]byte
+		}{ip: (*unix.RawSockaddrInet4)(unsafe.Pointer(sa)).Addr}
+		a.IP, a.Port = a.ip[:], port
+		return &a.UDPAddr
 	case unix.AF_INET6:
-		a := &net.UDPAddr{IP: net.IP(append([]byte(nil), sa.Addr[:]...)), Port: port}
+		a := &struct {
+			net.UDPAddr
+			ip [16]byte
+		}{ip: sa.Addr}
+		a.IP, a.Port = a.ip[:], port
 		if sa.Scope_id != 0 {
 			a.Zone = strconv.Itoa(int(sa.Scope_id))
 		}
-		return a
+		return &a.UDPAddr
 	}
 	return nil
 }
