@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -214,4 +216,43 @@ func TestPhoneCameraOffUnderTmux(t *testing.T) {
 	caller.quitPromptly("a call")
 	callee.waitFor("hung up", 10*time.Second)
 	callee.quitPromptly("the call-ended card")
+}
+
+// TestPhoneWithoutTerminal: with its output piped (dialtone | tee log) the
+// phone, whose input was still a terminal, showed nothing, for ever; with
+// no terminal at all it failed with Bubble Tea's words. It now stops at
+// once and says why and what to use instead.
+func TestPhoneWithoutTerminal(t *testing.T) {
+	bin := binary(t)
+	for _, withTTY := range []bool{true, false} {
+		t.Run(map[bool]string{true: "input a terminal", false: "no terminal"}[withTTY], func(t *testing.T) {
+			dir := t.TempDir()
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, bin, "--config", filepath.Join(dir, "config.toml"), "--data", dir,
+				"--number", "+12025550100", "--camera", "test", "--mic", "tone", "--speaker", "none")
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			if withTTY {
+				master, slave := openPty(t)
+				defer master.Close()
+				defer slave.Close()
+				cmd.Stdin = slave
+				cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
+			}
+			err := cmd.Run()
+			if ctx.Err() != nil {
+				t.Fatalf("the phone was still running 30 s later, showing nothing; stderr:\n%s", stderr.String())
+			}
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+				t.Fatalf("exit: %v, want status 1; stderr:\n%s", err, stderr.String())
+			}
+			for _, w := range []string{"needs a terminal", "dialtone call"} {
+				if !strings.Contains(stderr.String(), w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr.String())
+				}
+			}
+		})
+	}
 }

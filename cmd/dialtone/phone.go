@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"github.com/charmbracelet/x/term"
 	"log"
 	"log/slog"
 	"math/big"
@@ -188,6 +189,23 @@ var newEngine func(ctx context.Context, cfg engineConfig) (*engine, error)
 
 var errNoEngine = errors.New("this build has no call engine")
 
+var errNoTerminal = errors.New("the phone needs a terminal: its input and output are a pipe or a file here, " +
+	"where it could show nothing; run it in a terminal, or make a call without one with `dialtone call`")
+
+// isTerminal reports whether f is a terminal, touching its descriptor only
+// inside its raw connection: File.Fd would make it blocking.
+func isTerminal(f *os.File) bool {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return false
+	}
+	ok := false
+	if rc.Control(func(fd uintptr) { ok = term.IsTerminal(fd) }) != nil {
+		return false
+	}
+	return ok
+}
+
 func runPhone(cmd *cobra.Command, _ []string) error {
 	o, err := phoneOptionsFrom(cmd)
 	if err != nil {
@@ -228,6 +246,11 @@ func runPhone(cmd *cobra.Command, _ []string) error {
 		return err
 	}
 	defer devs.Close()
+	// Piped or redirected, the screen would stay blank for ever (Bubble Tea
+	// learns the window's size from the terminal it draws on).
+	if !isTerminal(os.Stdin) || !isTerminal(os.Stdout) {
+		return errNoTerminal
+	}
 	// The ringers the engines made close before the devices, once the
 	// engines have stopped using them.
 	var closers []func()
